@@ -1,0 +1,67 @@
+# Kasane chores. `make run` and `make test` set everything up themselves on a fresh machine.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+CHROMIUM ?= /usr/bin/chromium
+HTMX := platform/core/web/static/vendor/htmx.min.js
+export KASANE_DEMO ?= 1
+
+.PHONY: help setup run test e2e lint bench migrate seed clean
+
+help: ## list the chores
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(HTMX): node_modules/.installed
+	mkdir -p $(dir $@)
+	cp node_modules/htmx.org/dist/htmx.min.js $@
+
+setup: $(VENV)/.installed $(HTMX) ## venv, Python and npm packages, vendored htmx
+
+migrate: setup ## migrate the database (KASANE_DATABASE_URL, default var/kasane.db)
+	$(BIN)/kasane db upgrade
+
+seed: migrate ## seed the demo tenants (idempotent)
+	$(BIN)/kasane demo seed
+
+run: seed ## set up, migrate, seed and serve on 127.0.0.1:$(PORT)
+	@echo ""
+	@echo "  Kasane is starting on port $(PORT):"
+	@echo "    operator:  http://localhost:$(PORT)/"
+	@echo "    臼杵市:    http://usuki.localhost:$(PORT)/"
+	@echo "    丸亀市:    http://marugame.localhost:$(PORT)/"
+	@echo "  Demo logins (each tenant): admin / supervisor / caseworker, password kasane-demo"
+	@echo ""
+	$(BIN)/kasane serve --port $(PORT)
+
+$(CHROMIUM):
+	@echo "installing Debian's chromium for the browser tests"
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+
+test: setup $(CHROMIUM) ## the whole suite (PostgreSQL suite too when reachable)
+	$(BIN)/pytest -q
+
+e2e: setup $(CHROMIUM) ## browser tests only
+	$(BIN)/pytest -q -m e2e
+
+lint: setup ## ruff
+	$(BIN)/ruff check platform plugins tests
+
+bench: setup ## benchmarks (not part of make test)
+	$(BIN)/python -m tests.bench
+
+clean: ## remove the venv, node_modules and var/
+	rm -rf $(VENV) node_modules var $(HTMX)

@@ -1,0 +1,139 @@
+"""create_app(): the one place that wires the core and the tenants together.
+
+Host routing happens *before* Litestar's router (``KasaneApp.__call__``): the Host picks
+the tenant (or the operator site, mounted under ``/_operator``), an unknown host gets the
+404 page and a suspended tenant the notice page, without reaching any route.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar, Request, Response
+from litestar.config.csrf import CSRFConfig
+from litestar.logging.config import LoggingConfig
+from litestar.di import Provide
+from litestar.exceptions import HTTPException, NotFoundException
+from litestar.response import Redirect
+from litestar.static_files import create_static_files_router
+from litestar.types import Receive, Scope, Send
+
+from kasane.core import i18n
+from kasane.core.auth.controllers import AuthController
+from kasane.core.db import Database
+from kasane.core.errors import NotFound
+from kasane.core.themes import available_themes, theme_dir
+from kasane.core.web.controllers import LANG_COOKIE, StaffShellController, set_language
+from kasane.core.web.deps import LoginRequired, ReadOnlyTenant, provide_session
+from kasane.core.web.templating import render
+from kasane.settings import Settings, load_settings
+from kasane.tenants.controllers import OPERATOR_PREFIX, healthz, operator_home
+from kasane.tenants.services import TenantResolver
+
+CORE_STATIC = Path(__file__).parent / "core" / "web" / "static"
+UNROUTED = ("/static/", "/healthz")  # served the same on every host
+
+
+class KasaneApp(Litestar):
+    """Litestar with host → tenant resolution in front of routing."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        scope["state"] = dict(scope.get("state") or {})
+        cookie = Request(scope).cookies.get(LANG_COOKIE)  # type: ignore[arg-type]
+        i18n.current_locale.set(i18n.pick_locale(cookie))
+        path: str = scope["path"]
+        resolver: TenantResolver = self.state.resolver
+        slug = resolver.slug_of(_host(scope))
+        tenant = await resolver.resolve(slug) if slug else None
+        scope["state"]["tenant"] = tenant
+        if not path.startswith(UNROUTED):
+            if slug == "" or (slug and tenant is None):
+                await self._page(scope, receive, send, "not_found", 404)
+                return
+            if tenant is not None and tenant.status in ("suspended", "cancelled"):
+                await self._page(scope, receive, send, "suspended", 403)
+                return
+            if tenant is None:  # the operator host
+                scope["path"] = OPERATOR_PREFIX + path
+                scope["raw_path"] = scope["path"].encode()
+        await super().__call__(scope, receive, send)
+
+    async def _page(self, scope: Scope, receive: Receive, send: Send, name: str,
+                    status: int) -> None:
+        scope["litestar_app"] = self  # type: ignore[typeddict-unknown-key]  # set by Litestar
+        request: Request[Any, Any, Any] = Request(scope, receive, send)
+        response = render(request, name, status_code=status, fragment=False)
+        await response.to_asgi_response(app=self, request=request)(scope, receive, send)
+
+
+def _host(scope: Scope) -> str:
+    for key, value in scope.get("headers", []):
+        if key == b"host":
+            return str(value.decode("latin-1"))
+    return ""
+
+
+def _not_found(request: Request[Any, Any, Any], _exc: Exception) -> Response[str]:
+    # One body for missing, other tenant's and not-yours: nothing tells them apart.
+    return render(request, "not_found", status_code=404, fragment=False)
+
+
+def _login_required(request: Request[Any, Any, Any], _exc: Exception) -> Response[Any]:
+    target = "/login?next=" + request.url.path
+    if request.headers.get("hx-request") == "true":
+        return Response("", status_code=204, headers={"HX-Redirect": target})
+    return Redirect(target)
+
+
+def _read_only(request: Request[Any, Any, Any], _exc: Exception) -> Response[str]:
+    return render(request, "suspended", status_code=423, fragment=False)
+
+
+def _http_error(request: Request[Any, Any, Any], exc: Exception) -> Response[str]:
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    if status == 404:
+        return _not_found(request, exc)
+    detail = exc.detail if isinstance(exc, HTTPException) else ""
+    return render(request, "error", {"status": status, "detail": detail},
+                  status_code=status, fragment=False)
+
+
+def create_app(settings: Settings | None = None) -> KasaneApp:
+    """Assemble the application for ``settings`` (from the environment by default)."""
+    settings = settings or load_settings()
+    db = Database(settings.database_url)
+    static = [create_static_files_router(path="/static/core", directories=[CORE_STATIC],
+                                         name="core_static")]
+    static += [
+        create_static_files_router(path=f"/static/themes/{name}",
+                                   directories=[theme_dir(name) / "static"],
+                                   name=f"theme_static_{name}")
+        for name in sorted(available_themes())
+    ]
+    app = KasaneApp(
+        route_handlers=[AuthController, StaffShellController, set_language, operator_home,
+                        healthz, *static],
+        dependencies={"db_session": Provide(provide_session)},
+        csrf_config=CSRFConfig(secret=settings.secret_key, cookie_name="kasane_csrf",
+                               header_name="x-csrftoken", cookie_samesite="strict",
+                               cookie_secure=settings.secure_cookies,
+                               exclude=["/static", "/healthz"]),
+        exception_handlers={
+            NotFound: _not_found,
+            NotFoundException: _not_found,
+            LoginRequired: _login_required,
+            ReadOnlyTenant: _read_only,
+            HTTPException: _http_error,
+        },
+        on_shutdown=[db.dispose],
+        logging_config=LoggingConfig(log_exceptions="always"),
+        debug=False,
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.resolver = TenantResolver(db, settings.base_domain)
+    return app

@@ -1,0 +1,219 @@
+"""The ``kasane`` command: serve, db, demo, tenants, plugins, audit."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+
+from kasane.settings import Settings, load_settings
+
+
+def _db(settings: Settings):  # type: ignore[no-untyped-def]
+    from kasane.core.db import Database
+
+    return Database(settings.database_url)
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from kasane.app import create_app
+
+    port = args.port or int(os.environ.get("PORT", "8000"))
+    uvicorn.run(create_app(settings), host=args.host, port=port, log_level="info",
+                proxy_headers=False)
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from kasane.migrations import upgrade
+
+    upgrade(settings.migration_database_url, args.revision)
+    print(f"database upgraded to {args.revision}")
+    return 0
+
+
+def cmd_demo_seed(args: argparse.Namespace, settings: Settings) -> int:
+    from kasane.tenants.demo import seed_demo
+
+    async def run() -> list[str]:
+        db = _db(settings)
+        try:
+            return await seed_demo(db)
+        finally:
+            await db.dispose()
+
+    for line in asyncio.run(run()):
+        print(line)
+    return 0
+
+
+def cmd_tenants_list(args: argparse.Namespace, settings: Settings) -> int:
+    from kasane.tenants.services import list_tenants
+
+    async def run() -> list[object]:
+        db = _db(settings)
+        try:
+            async with db.session() as s:
+                return list(await list_tenants(s))
+        finally:
+            await db.dispose()
+
+    rows = asyncio.run(run())
+    print(f"{'slug':<12} {'code':<7} {'status':<10} {'plugin':<10} name")
+    for t in rows:
+        print(f"{t.slug:<12} {t.municipality_code:<7} {t.status:<10} {t.plugin:<10} "  # type: ignore[attr-defined]
+              f"{t.name} ({t.prefecture})")  # type: ignore[attr-defined]
+    return 0
+
+
+def cmd_tenants_create(args: argparse.Namespace, settings: Settings) -> int:
+    from kasane.tenants.services import TenantInvalid, do_create_tenant
+
+    async def run() -> object:
+        db = _db(settings)
+        try:
+            return await do_create_tenant(
+                db, slug=args.slug, name=args.name, municipality_code=args.code,
+                prefecture=args.prefecture, plugin=args.plugin, population=args.population,
+                status=args.status, theme=args.theme, actor="cli")
+        finally:
+            await db.dispose()
+
+    try:
+        tenant = asyncio.run(run())
+    except TenantInvalid as exc:
+        for field, problem in exc.problems.items():
+            print(f"error: {field}: {problem}", file=sys.stderr)
+        return 2
+    print(f"created tenant {tenant.slug} ({tenant.id})")  # type: ignore[attr-defined]
+    return 0
+
+
+def cmd_plugins_list(args: argparse.Namespace, settings: Settings) -> int:
+    from kasane.core.plugins import installed_plugins, load_plugin
+
+    for name, ref in sorted(installed_plugins().items()):
+        module = load_plugin(name)
+        print(f"{name:<12} {getattr(module, 'NAME', ''):<8} "
+              f"{getattr(module, 'MUNICIPALITY_CODE', ''):<7} {ref}")
+    return 0
+
+
+def cmd_plugins_check(args: argparse.Namespace, settings: Settings) -> int:
+    from kasane.core.plugin_kit import example_tenant
+    from kasane.core.plugins import PluginInvalid, PluginNotFound, build_config, load_plugin
+
+    if "." in args.name and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())  # a dotted path may name a module in this checkout
+    try:
+        module = load_plugin(args.name)
+    except PluginNotFound:
+        print(f"error: no municipal plugin named {args.name!r} "
+              "(an entry point in kasane.municipalities, or a dotted module path)",
+              file=sys.stderr)
+        return 2
+    code = getattr(module, "MUNICIPALITY_CODE", "442062")
+    try:
+        config = build_config(module, example_tenant(municipality_code=code))
+    except PluginInvalid as exc:
+        print(f"{args.name}: {len(exc.problems)} problem(s)", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 1
+    print(f"{args.name}: OK — {len(config.counters)} counters, {len(config.areas)} areas, "
+          f"{len(config.agencies)} agencies, {len(config.meeting_types)} meeting types, "
+          f"{len(config.participation_menus)} participation menus, forms "
+          f"{', '.join(f'{k}@{f.version}' for k, f in config.forms.items())}, "
+          f"theme {config.theme}")
+    return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
+    from kasane.core.audit.services import verify_chain
+    from kasane.tenants.services import get_tenant_by_slug, list_tenants
+
+    async def run() -> int:
+        db = _db(settings)
+        failures = 0
+        try:
+            async with db.session() as s:
+                tenants = ([await get_tenant_by_slug(s, args.tenant)] if args.tenant
+                           else await list_tenants(s))
+            for t in tenants:
+                if t is None:
+                    print(f"error: no tenant {args.tenant!r}", file=sys.stderr)
+                    return 2
+                async with db.session(t.id) as s:
+                    report = await verify_chain(s)
+                if report.ok:
+                    print(f"{t.slug}: ok, {report.events} events")
+                else:
+                    failures += 1
+                    print(f"{t.slug}: BROKEN at seq {report.broken_at}: {report.reason}")
+        finally:
+            await db.dispose()
+        return 1 if failures else 0
+
+    return asyncio.run(run())
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kasane", description="Kasane (かさね) platform")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve the web application")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=None, help="default: $PORT or 8000")
+    serve.set_defaults(func=cmd_serve)
+
+    db = sub.add_parser("db", help="database").add_subparsers(dest="db_command", required=True)
+    up = db.add_parser("upgrade", help="run migrations (KASANE_MIGRATION_DATABASE_URL)")
+    up.add_argument("revision", nargs="?", default="head")
+    up.set_defaults(func=cmd_db_upgrade)
+
+    demo = sub.add_parser("demo", help="demo data").add_subparsers(dest="demo_command",
+                                                                   required=True)
+    demo.add_parser("seed", help="seed usuki and marugame (idempotent)").set_defaults(
+        func=cmd_demo_seed)
+
+    tenants = sub.add_parser("tenants", help="tenants").add_subparsers(dest="tenants_command",
+                                                                       required=True)
+    tenants.add_parser("list", help="list tenants").set_defaults(func=cmd_tenants_list)
+    create = tenants.add_parser("create", help="create a tenant")
+    create.add_argument("slug")
+    create.add_argument("--name", required=True)
+    create.add_argument("--code", required=True, help="全国地方公共団体コード (6 digits)")
+    create.add_argument("--prefecture", required=True)
+    create.add_argument("--plugin", required=True)
+    create.add_argument("--population", type=int)
+    create.add_argument("--status", default="trial")
+    create.add_argument("--theme")
+    create.set_defaults(func=cmd_tenants_create)
+
+    plugins = sub.add_parser("plugins", help="municipal plugins").add_subparsers(
+        dest="plugins_command", required=True)
+    plugins.add_parser("list", help="installed municipal plugins").set_defaults(
+        func=cmd_plugins_list)
+    check = plugins.add_parser("check", help="validate a plugin; non-zero exit when bad")
+    check.add_argument("name", help="entry-point name or dotted module path")
+    check.set_defaults(func=cmd_plugins_check)
+
+    audit = sub.add_parser("audit", help="audit log").add_subparsers(dest="audit_command",
+                                                                     required=True)
+    verify = audit.add_parser("verify", help="check every tenant's hash chain")
+    verify.add_argument("--tenant", help="only this tenant (slug)")
+    verify.set_defaults(func=cmd_audit_verify)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return int(args.func(args, load_settings()))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The shared core: machinery (db, plugins, web) and the support-flow domain."""

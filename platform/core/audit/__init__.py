@@ -1,0 +1,1 @@
+"""Per-tenant, append-only, hash-chained audit log."""

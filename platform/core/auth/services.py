@@ -1,0 +1,103 @@
+"""Accounts and sessions: ``do_*`` mutate with audit, ``get_*`` fetch or raise NotFound."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kasane.core.audit.services import do_audit
+from kasane.core.auth.models import ROLES, StaffAccount, StaffSession
+from kasane.core.auth.passwords import check_password, hash_password
+from kasane.core.db import utcnow
+from kasane.core.errors import NotFound
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def get_account(session: AsyncSession, account_id: uuid.UUID) -> StaffAccount:
+    """Fetch an account of the session's tenant, or raise NotFound (other tenants too)."""
+    account = (await session.execute(
+        select(StaffAccount).where(StaffAccount.id == account_id)
+    )).scalar_one_or_none()
+    if account is None:
+        raise NotFound("staff_account")
+    return account
+
+
+async def list_accounts(session: AsyncSession) -> list[StaffAccount]:
+    return list((await session.execute(
+        select(StaffAccount).order_by(StaffAccount.username)
+    )).scalars())
+
+
+async def do_create_account(
+    session: AsyncSession, *, username: str, display_name: str, password: str,
+    role: str = "caseworker", agency_key: str | None = None, actor: str = "system",
+) -> StaffAccount:
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}")
+    account = StaffAccount(username=username, display_name=display_name,
+                           password_hash=hash_password(password), role=role,
+                           agency_key=agency_key)
+    session.add(account)
+    await session.flush()
+    await do_audit(session, actor, "staff.create", f"staff_account:{account.id}", role=role)
+    return account
+
+
+async def do_login(session: AsyncSession, username: str, password: str) -> tuple[StaffAccount, str] | None:
+    """Check the password; on success open a session and return (account, cookie token).
+
+    Failed attempts are audited without the password; the caller rate-limits.
+    """
+    account = (await session.execute(
+        select(StaffAccount).where(StaffAccount.username == username,
+                                   StaffAccount.is_active.is_(True))
+    )).scalar_one_or_none()
+    if not check_password(account.password_hash if account else None, password):
+        await do_audit(session, "anonymous", "auth.login_failed", "",
+                       known_user=account is not None)
+        return None
+    assert account is not None  # check_password is False for a missing account
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    session.add(StaffSession(token_hash=_token_hash(token), account_id=account.id,
+                             created_at=now, last_seen_at=now))
+    account.last_login_at = now
+    await do_audit(session, f"account:{account.id}", "auth.login",
+                   f"staff_account:{account.id}")
+    return account, token
+
+
+async def get_session_account(
+    session: AsyncSession, token: str, *, idle: timedelta, absolute: timedelta
+) -> StaffAccount | None:
+    """The account behind a cookie token on this tenant, or None (expired, unknown, other
+    tenant). Touches ``last_seen_at`` at most once a minute."""
+    row = (await session.execute(
+        select(StaffSession).where(StaffSession.token_hash == _token_hash(token))
+    )).scalar_one_or_none()
+    if row is None:
+        return None
+    now = utcnow()
+    if now - row.last_seen_at > idle or now - row.created_at > absolute:
+        await session.delete(row)
+        return None
+    account = await session.get(StaffAccount, (row.tenant_id, row.account_id))
+    if account is None or not account.is_active:
+        return None
+    if now - row.last_seen_at > timedelta(minutes=1):
+        row.last_seen_at = now
+    return account
+
+
+async def do_logout(session: AsyncSession, token: str, actor: str) -> None:
+    await session.execute(delete(StaffSession).where(StaffSession.token_hash == _token_hash(token)))
+    await do_audit(session, actor, "auth.logout")

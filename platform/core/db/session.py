@@ -1,0 +1,129 @@
+"""Engine and sessions; the ORM half of tenant isolation (PostgreSQL RLS is the other).
+
+A session carries its tenant in ``session.info["tenant_id"]``. Three session events make
+every statement tenant-bound:
+
+* ``do_orm_execute`` adds ``tenant_id = :tenant`` criteria for every TenantScoped entity
+  in SELECT, UPDATE and DELETE (no tenant → ``tenant_id IS NULL`` → no rows);
+* ``before_flush`` stamps new rows with the tenant and refuses a row of another tenant;
+* ``after_begin`` sets ``app.tenant_id`` for the transaction on PostgreSQL
+  (``set_config(..., true)``: transaction-local, safe behind PgBouncer).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+
+from kasane.core.db.model import TenantScoped
+
+ALL_TENANTS = "kasane_all_tenants"  # execution option for platform jobs that span tenants
+
+
+class CrossTenantWrite(RuntimeError):
+    """A row of one tenant was about to be written in another tenant's session."""
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _tenant_criteria(state: ORMExecuteState) -> None:
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    if state.execution_options.get(ALL_TENANTS) or state.session.info.get(ALL_TENANTS):
+        return
+    tid = state.session.info.get("tenant_id")
+    if tid is None:
+        option = with_loader_criteria(
+            TenantScoped, lambda cls: cls.tenant_id.is_(None), include_aliases=True
+        )
+    else:
+        option = with_loader_criteria(
+            TenantScoped, lambda cls: cls.tenant_id == tid, include_aliases=True
+        )
+    state.statement = state.statement.options(option)
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp_tenant(session: Session, _ctx: Any, _instances: Any) -> None:
+    tid = session.info.get("tenant_id")
+    for obj in list(session.new) + list(session.dirty):
+        if not isinstance(obj, TenantScoped):
+            continue
+        if obj.tenant_id is None and tid is not None:
+            obj.tenant_id = tid
+        elif obj.tenant_id is None:
+            raise CrossTenantWrite(f"{type(obj).__name__} written without a tenant")
+        elif tid is not None and obj.tenant_id != tid:
+            raise CrossTenantWrite(f"{type(obj).__name__} belongs to another tenant")
+
+
+@event.listens_for(Session, "after_begin")
+def _set_rls_tenant(session: Session, _transaction: Any, connection: Any) -> None:
+    if connection.dialect.name != "postgresql":
+        return
+    tid = session.info.get("tenant_id")
+    connection.execute(
+        text("SELECT set_config('app.tenant_id', :tid, true)"),
+        {"tid": str(tid) if tid else ""},
+    )
+
+
+def _sqlite_pragmas(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=5000")
+        cur.close()
+
+
+def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    """An async engine; SQLite gets foreign keys, WAL and a busy timeout."""
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, **kwargs)
+        _sqlite_pragmas(engine)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_async_engine(url, **kwargs)
+
+
+class Database:
+    """One engine and its session factory."""
+
+    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+        self.url = url
+        self.engine = make_engine(url, **engine_kwargs)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @asynccontextmanager
+    async def session(
+        self, tenant_id: uuid.UUID | None = None, *, all_tenants: bool = False
+    ) -> AsyncIterator[AsyncSession]:
+        """A session bound to one tenant (or none); commits on success, rolls back on error.
+
+        ``all_tenants`` is for platform jobs only (audit verification across tenants, the
+        operator's tenant list); on PostgreSQL RLS still applies to the app role.
+        """
+        async with self.sessions() as session:
+            session.info["tenant_id"] = tenant_id
+            session.info[ALL_TENANTS] = all_tenants
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def sync_engine_of(engine: AsyncEngine) -> Engine:
+    return engine.sync_engine

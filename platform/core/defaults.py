@@ -1,0 +1,216 @@
+"""The core's own hook implementations: national defaults, registered ``trylast``.
+
+The core dogfoods its hooks: a tenant whose plugin says nothing about, say, areas still
+gets a working configuration from here. Labels are English msgids, translated at render
+time by the Babel catalogs; a plugin's own labels (usually Japanese) pass through as-is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kasane.core.i18n import N_
+from kasane.core.plugin_kit import hookimpl
+
+NAME = "kasane-core"
+KASANE_HOOKS = (1, 1)
+
+# 相談内容 checklist of the national reference intake form (生活困窮 standard forms).
+CONSULTATION_CATEGORIES: list[tuple[str, str]] = [
+    ("health_disability", N_("Health / disability")),
+    ("housing", N_("Housing")),
+    ("income", N_("Income / living costs")),
+    ("rent_loan", N_("Rent / loans")),
+    ("tax_utilities", N_("Taxes / utility bills")),
+    ("debt", N_("Debt")),
+    ("job_search", N_("Job search")),
+    ("work_trouble", N_("Trouble at work")),
+    ("community", N_("Relations with the community")),
+    ("family", N_("Family relations")),
+    ("childcare", N_("Child rearing")),
+    ("care", N_("Care of a family member")),
+    ("hikikomori", N_("Social withdrawal / school refusal")),
+    ("dv_abuse", N_("DV / abuse")),
+    ("no_food", N_("Nothing to eat")),
+    ("other", N_("Other")),
+]
+
+CHANNELS: list[tuple[str, str]] = [
+    ("visit_counter", N_("Came to the counter")),
+    ("phone", N_("Telephone")),
+    ("home_visit", N_("Home visit")),
+    ("agency", N_("From an agency")),
+    ("resident", N_("From a resident")),
+]
+
+TERMS: dict[str, str] = {
+    "counter": N_("Counter"),
+    "area": N_("Area"),
+    "agency": N_("Agency"),
+    "lead_agency": N_("Lead agency"),
+    "meeting": N_("Meeting"),
+    "participation_menu": N_("Participation menu"),
+    "case": N_("Case"),
+    "household": N_("Household"),
+}
+
+STAGE_LABELS: dict[str, str] = {
+    "reception": N_("Reception"),
+    "intake": N_("Intake"),
+    "assessment": N_("Assessment"),
+    "plan_draft": N_("Draft plan"),
+    "decision": N_("Support decision"),
+    "support": N_("Support in progress"),
+    "monitoring": N_("Monitoring"),
+    "evaluation": N_("Evaluation"),
+    "closed": N_("Closed"),
+    "suspended": N_("Suspended"),
+}
+
+
+def _choices(pairs: list[tuple[str, str]]) -> list[dict[str, str]]:
+    return [{"value": v, "label": label} for v, label in pairs]
+
+
+NATIONAL_INTAKE_FORM: dict[str, Any] = {
+    "key": "intake",
+    "title": N_("Consultation intake"),
+    "version": "national-2021.1",
+    "sections": [
+        {
+            "key": "reception",
+            "title": N_("Reception"),
+            "fields": [
+                {"name": "received_on", "label": N_("Date received"), "type": "date",
+                 "required": True, "national": True},
+                {"name": "channel", "label": N_("Channel"), "type": "radio", "required": True,
+                 "choices": _choices(CHANNELS), "national": True},
+            ],
+        },
+        {
+            "key": "person",
+            "title": N_("The person"),
+            "fields": [
+                {"name": "kana", "label": N_("Furigana"), "type": "text", "required": True,
+                 "validation": {"max_length": 100}},
+                {"name": "name", "label": N_("Name"), "type": "text", "required": True,
+                 "validation": {"max_length": 100}},
+                {"name": "sex", "label": N_("Sex"), "type": "select", "national": True,
+                 "choices": _choices([("female", "Female"), ("male", "Male"),
+                                      ("other", "Other / not stated")])},
+                {"name": "birth_date", "label": N_("Date of birth"), "type": "date",
+                 "national": True},
+                {"name": "address", "label": N_("Address"), "type": "text",
+                 "validation": {"max_length": 200}},
+                {"name": "phone_home", "label": N_("Phone (home)"), "type": "tel",
+                 "validation": {"pattern": r"^[0-9０-９\-‐ー()（） ]{0,20}$",
+                                "message": "Use digits and hyphens only"}},
+                {"name": "phone_mobile", "label": N_("Phone (mobile)"), "type": "tel",
+                 "validation": {"pattern": r"^[0-9０-９\-‐ー()（） ]{0,20}$",
+                                "message": "Use digits and hyphens only"}},
+                {"name": "email", "label": N_("E-mail"), "type": "email"},
+            ],
+        },
+        {
+            "key": "visitor",
+            "title": N_("Visitor (when not the person)"),
+            "fields": [
+                {"name": "visitor_name", "label": N_("Visitor's name"), "type": "text"},
+                {"name": "visitor_phone", "label": N_("Visitor's phone"), "type": "tel"},
+                {"name": "visitor_relation", "label": N_("Relation to the person"),
+                 "type": "text"},
+            ],
+        },
+        {
+            "key": "consultation",
+            "title": N_("What the consultation is about"),
+            "fields": [
+                {"name": "categories", "label": N_("Consultation topics"), "type": "checkboxes",
+                 "required": True, "choices": _choices(CONSULTATION_CATEGORIES),
+                 "national": True},
+                {"name": "main_category", "label": N_("Main topic"), "type": "select",
+                 "required": True, "choices": _choices(CONSULTATION_CATEGORIES),
+                 "national": True},
+                {"name": "narrative", "label": N_("Details"), "type": "textarea",
+                 "sensitive": True, "validation": {"max_length": 4000}},
+                {"name": "consent_to_share", "label": N_("Consents to sharing with agencies"),
+                 "type": "boolean"},
+            ],
+        },
+    ],
+}
+
+
+@hookimpl(trylast=True)
+def kasane_counters(tenant: Any) -> list[dict[str, Any]]:
+    """The four statutory counters plus a general municipal counter."""
+    return [
+        {"key": "hokatsu", "name": N_("Community general support center"), "field": "elderly"},
+        {"key": "kikan", "name": N_("Core disability consultation center"), "field": "disability"},
+        {"key": "kodomo", "name": N_("Children and family center"), "field": "children"},
+        {"key": "jiritsu", "name": N_("Self-reliance support office"), "field": "poverty"},
+        {"key": "general", "name": N_("Municipal general counter"), "field": "general"},
+    ]
+
+
+@hookimpl(trylast=True)
+def kasane_areas(tenant: Any) -> list[dict[str, Any]]:
+    return [{"key": "whole", "name": N_("Whole municipality"), "kind": "municipality"}]
+
+
+@hookimpl(trylast=True)
+def kasane_agencies(tenant: Any) -> list[dict[str, Any]]:
+    return [
+        {"key": "municipality", "name": N_("Municipal welfare section"), "field": "general",
+         "kind": "municipal"},
+    ]
+
+
+@hookimpl(trylast=True)
+def kasane_meeting_types(tenant: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "key": "shien_kaigi",
+            "name": N_("Support meeting (Art. 106-6)"),
+            "legal_basis": "art106_6",
+            "legal_basis_note": "社会福祉法106条の6",
+            "host": "municipality",
+            "cadence": {"frequency": "as_needed"},
+            "decisions": ["information_sharing", "system_review", "role_assignment"],
+        },
+        {
+            "key": "jusoteki",
+            "name": N_("Multi-layered support meeting"),
+            "legal_basis": "consent",
+            "legal_basis_note": "重層的支援体制整備事業実施要綱",
+            "host": "municipality",
+            "cadence": {"frequency": "monthly", "weekday": 1, "nth": 2, "time": "14:00"},
+            "decisions": ["support_decision", "plan_change", "closure", "suspension",
+                          "continuation", "role_assignment", "resource_development"],
+        },
+    ]
+
+
+@hookimpl(trylast=True)
+def kasane_participation_menus(tenant: Any) -> list[dict[str, Any]]:
+    return []
+
+
+@hookimpl(trylast=True)
+def kasane_form_definitions(tenant: Any) -> list[dict[str, Any]]:
+    return [NATIONAL_INTAKE_FORM]
+
+
+@hookimpl(trylast=True)
+def kasane_stage_labels(tenant: Any) -> dict[str, str]:
+    return dict(STAGE_LABELS)
+
+
+@hookimpl(trylast=True)
+def kasane_terminology(tenant: Any) -> dict[str, str]:
+    return dict(TERMS)
+
+
+@hookimpl(trylast=True)
+def kasane_theme(tenant: Any) -> str:
+    return "default"

@@ -1,0 +1,255 @@
+"""The plugin contract: every hook a municipal plugin may implement.
+
+Each hook is called once per tenant when its configuration is (re)built — at start-up, and
+again when the tenant's plugin changes — never per request. Every hook receives ``tenant``,
+a :class:`~kasane.core.plugin_kit.TenantInfo`, so one plugin can serve several towns.
+Hooks return plain data (dicts, lists, strings); the core validates it into the structs of
+:mod:`kasane.core.plugin_kit` and refuses the plugin, naming plugin, hook and field, when
+something is wrong. The tenant then keeps its last good configuration.
+
+Rules that keep plugins working across releases:
+
+* hooks only ever gain arguments (pluggy passes only those an implementation names);
+* a hook that goes away is first deprecated with ``warn_on_impl``;
+* ``HOOKS_VERSION`` changes when a hook's meaning changes; a plugin declares the versions
+  it supports as ``KASANE_HOOKS = (min, max)`` in its module.
+
+Phases: **structure** (counters, areas, agencies) → **meetings** → **participation** →
+**forms** → **words and look** (stage labels, terminology, theme, templates).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pluggy
+
+HOOKS_VERSION = 1
+PROJECT = "kasane"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+
+# ---------------------------------------------------------------- structure
+
+
+@hookspec(firstresult=True)
+def kasane_counters(tenant: Any) -> list[dict[str, Any]] | None:
+    """The consultation counters (相談窓口) where intake may happen.
+
+    Called: when the tenant's configuration is built. The first non-None answer wins, so
+    a municipal plugin replaces the core's national default counters.
+
+    Args:
+        tenant: the TenantInfo being configured.
+
+    Returns:
+        A list of counters, each ``{"key", "name", "field", "agency"?, "area"?, "place"?,
+        "phone"?}``; ``field`` is one of elderly, disability, children, poverty, general,
+        health, other. ``agency`` and ``area`` must name keys from ``kasane_agencies`` and
+        ``kasane_areas``.
+
+    Example:
+        ``[{"key": "hokatsu", "name": "地域包括支援センター", "field": "elderly",
+        "agency": "hokatsu"}]``
+    """
+
+
+@hookspec(firstresult=True)
+def kasane_areas(tenant: Any) -> list[dict[str, Any]] | None:
+    """The areas (圏域) the town divides itself into: 日常生活圏域, 地区, 中学校区.
+
+    Called: when the tenant's configuration is built; first non-None answer wins.
+
+    Args:
+        tenant: the TenantInfo being configured.
+
+    Returns:
+        A list of ``{"key", "name", "kind"?, "parent"?}``; ``parent`` names another area's
+        key, for nested areas (a 地区 inside a 日常生活圏域).
+
+    Example:
+        ``[{"key": "usuki", "name": "臼杵地域"}, {"key": "nozu", "name": "野津地域"}]``
+    """
+
+
+@hookspec(firstresult=True)
+def kasane_agencies(tenant: Any) -> list[dict[str, Any]] | None:
+    """The support agencies (支援関係機関) that take part in cases and meetings.
+
+    Called: when the tenant's configuration is built; first non-None answer wins.
+
+    Args:
+        tenant: the TenantInfo being configured.
+
+    Returns:
+        A list of ``{"key", "name", "field", "kind"?}``; ``kind`` is municipal, contracted
+        (委託) or partner.
+
+    Example:
+        ``[{"key": "shakyo", "name": "社会福祉協議会", "field": "general",
+        "kind": "contracted"}]``
+    """
+
+
+# ---------------------------------------------------------------- meetings
+
+
+@hookspec(firstresult=True)
+def kasane_meeting_types(tenant: Any) -> list[dict[str, Any]] | None:
+    """The meetings the town runs, each with its legal basis and cadence.
+
+    Called: when the tenant's configuration is built; first non-None answer wins.
+
+    Args:
+        tenant: the TenantInfo being configured.
+
+    Returns:
+        A list of ``{"key", "name", "legal_basis", "legal_basis_note", "host", "cadence",
+        "members"?, "decisions"?, "purpose"?}``. ``legal_basis`` is ``art106_6`` (支援会議,
+        社会福祉法106条の6: no consent needed, members bound to confidentiality),
+        ``consent`` (重層的支援会議 under the municipal 要綱: only consented cases) or
+        ``other_law`` (name the law in ``legal_basis_note``). ``cadence`` is
+        ``{"frequency": monthly|weekly|quarterly|as_needed, "weekday"?: 0-6 (Monday=0),
+        "nth"?: 1-4 or -1, "time"?: "HH:MM", "duration_minutes"?}``. ``members`` are agency
+        keys; ``decisions`` lists what the meeting may decide (support_decision,
+        plan_change, closure, suspension, continuation, role_assignment,
+        resource_development, information_sharing, system_review).
+
+    Example:
+        ``[{"key": "jusoteki", "name": "重層的支援会議", "legal_basis": "consent",
+        "legal_basis_note": "重層的支援体制整備事業実施要綱", "host": "地域力創生課",
+        "cadence": {"frequency": "monthly", "weekday": 1, "nth": 2, "time": "14:00"},
+        "decisions": ["support_decision", "closure"]}]``
+    """
+
+
+# ---------------------------------------------------------------- participation
+
+
+@hookspec(firstresult=True)
+def kasane_participation_menus(tenant: Any) -> list[dict[str, Any]] | None:
+    """The participation-support (参加支援) menus the town offers.
+
+    Called: when the tenant's configuration is built; first non-None answer wins.
+
+    Args:
+        tenant: the TenantInfo being configured.
+
+    Returns:
+        A list of ``{"key", "name", "category", "description"?, "capacity"?, "schedule"?,
+        "area"?}``; ``category`` is work_trial (就労体験), ibasho (居場所), volunteer,
+        housing_watch (見守り等居住支援), learning or other.
+
+    Example:
+        ``[{"key": "farm", "name": "農園での就労体験", "category": "work_trial",
+        "capacity": 3, "schedule": "毎週火・木 9:00-12:00"}]``
+    """
+
+
+# ---------------------------------------------------------------- forms
+
+
+@hookspec
+def kasane_form_definitions(tenant: Any) -> list[dict[str, Any]] | None:
+    """Forms (intake, assessment, plan …) or local additions to the national ones.
+
+    Called: when the tenant's configuration is built. Every implementation's answer is
+    used: the core answers with the national reference forms (自治体事務マニュアル); a
+    plugin form with the same ``key`` adds its sections after the national ones (it can
+    add fields, never remove or redefine a national field). The merged form's version is
+    ``"<core version>+<plugin version>"`` and records keep the version they were written
+    with.
+
+    Args:
+        tenant: the TenantInfo being configured.
+
+    Returns:
+        A list of ``{"key", "title", "version", "sections": [{"key", "title", "fields":
+        [{"name", "label", "type", "required"?, "choices"?: [{"value", "label"}],
+        "validation"?: {"max_length"?, "min"?, "max"?, "pattern"?, "message"?}, "help"?,
+        "sensitive"?}]}]}``. ``type`` is text, textarea, date, number, tel, email, select,
+        radio, checkboxes or boolean; select, radio and checkboxes need ``choices``.
+
+    Example:
+        ``[{"key": "intake", "title": "相談受付票", "version": "usuki-1", "sections": [
+        {"key": "local", "title": "臼杵市の項目", "fields": [{"name": "ishibotoke_net",
+        "label": "うすき石仏ねっと加入", "type": "boolean"}]}]}]``
+    """
+
+
+# ---------------------------------------------------------------- words and look
+
+
+@hookspec
+def kasane_stage_labels(tenant: Any) -> dict[str, str] | None:
+    """Labels for the core case stages, as the town's staff say them.
+
+    Called: when the tenant's configuration is built; answers are merged, a plugin's
+    labels over the core's. Keys must be core stages (reception, intake, assessment,
+    plan_draft, decision, support, monitoring, evaluation, closed, suspended); stages
+    can be relabelled, never removed.
+
+    Args:
+        tenant: the TenantInfo being configured.
+
+    Returns:
+        A dict stage → label.
+
+    Example:
+        ``{"decision": "支援方針決定"}``
+    """
+
+
+@hookspec
+def kasane_terminology(tenant: Any) -> dict[str, str] | None:
+    """Words the UI uses for the town's own terms.
+
+    Called: when the tenant's configuration is built; answers are merged, a plugin's over
+    the core's. Keys must be terms the core defines (see ``kasane.core.defaults``).
+
+    Args:
+        tenant: the TenantInfo being configured.
+
+    Returns:
+        A dict term → label.
+
+    Example:
+        ``{"area": "地域振興協議会区域", "lead_agency": "主担当機関"}``
+    """
+
+
+@hookspec(firstresult=True)
+def kasane_theme(tenant: Any) -> str | None:
+    """The theme the town's staff pages use.
+
+    Called: when the tenant's configuration is built; first non-None answer wins. A tenant
+    admin's choice, once set, takes precedence over the plugin's.
+
+    Args:
+        tenant: the TenantInfo being configured.
+
+    Returns:
+        The name of an installed theme (a folder under ``kasane_themes``).
+
+    Example:
+        ``"usuki"``
+    """
+
+
+@hookspec(firstresult=True)
+def kasane_template_dir(tenant: Any) -> str | None:
+    """A folder of templates that override the core's for this town.
+
+    Called: when the tenant's template loader is built; first non-None answer wins. The
+    loader looks in theme → this folder → core, so a plugin can replace a fragment (say
+    ``_home_intro.html``) while a theme can still restyle it.
+
+    Args:
+        tenant: the TenantInfo being configured.
+
+    Returns:
+        An absolute path to a folder, or None for no overrides.
+
+    Example:
+        ``str(pathlib.Path(__file__).parent / "templates")``
+    """

@@ -1,0 +1,333 @@
+"""Per-tenant plugin managers: loading, validation into typed structs, last good config.
+
+Code reaches hooks only through :func:`hooks_for` / :func:`config_for` with a tenant; there
+is no global manager, so no hook implementation ever sees another tenant.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Callable
+from importlib.metadata import entry_points
+from types import ModuleType
+from typing import Any
+
+import msgspec
+import pluggy
+
+from kasane.core import defaults, hookspecs
+from kasane.core.config_types import (
+    STAGES,
+    Agency,
+    Area,
+    Counter,
+    FormDefinition,
+    MeetingType,
+    ParticipationMenu,
+    TenantConfig,
+    TenantInfo,
+)
+from kasane.core.themes import available_themes
+
+ENTRY_POINT_GROUP = "kasane.municipalities"
+_KEY = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,62}$")
+
+
+class PluginInvalid(Exception):
+    """A plugin's answers failed validation; ``problems`` name plugin, hook and field."""
+
+    def __init__(self, plugin: str, problems: list[str]) -> None:
+        super().__init__(f"plugin {plugin!r} is invalid:\n" + "\n".join(problems))
+        self.plugin = plugin
+        self.problems = problems
+
+
+class PluginNotFound(LookupError):
+    """No installed municipal plugin has that name."""
+
+
+def installed_plugins() -> dict[str, str]:
+    """Entry-point name → module path of every installed municipal plugin."""
+    return {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def load_plugin(name: str) -> ModuleType:
+    """Load a municipal plugin by entry-point name, or by dotted module path.
+
+    Raises:
+        PluginNotFound: neither an entry point nor an importable module.
+    """
+    found = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == name]
+    if found:
+        return found[0].load()
+    if "." in name:
+        try:
+            return importlib.import_module(name)
+        except ImportError as exc:
+            raise PluginNotFound(name) from exc
+    raise PluginNotFound(name)
+
+
+def plugin_name(plugin: ModuleType | object) -> str:
+    return str(getattr(plugin, "__name__", None) or type(plugin).__name__).rsplit(".", 1)[-1]
+
+
+def make_manager(plugin: ModuleType | object | None) -> pluggy.PluginManager:
+    """A fresh manager: the core defaults (``trylast``) plus one municipal plugin.
+
+    Raises:
+        PluginInvalid: the plugin implements an unknown hook or names unknown arguments.
+    """
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    pm.register(defaults, name="kasane-core")
+    if plugin is not None:
+        name = plugin_name(plugin)
+        try:
+            pm.register(plugin, name=name)
+            pm.check_pending()
+        except pluggy.PluginValidationError as exc:
+            raise PluginInvalid(name, [f"{name}: {exc}"]) from exc
+    return pm
+
+
+def _path(err: msgspec.ValidationError, items: Any) -> tuple[str, str]:
+    """Split msgspec's "… - at `$[1].cadence.weekday`" into (field path, message)."""
+    text = str(err)
+    message, _, where = text.rpartition(" - at ")
+    if not message:
+        return "", text
+    where = where.strip("`").removeprefix("$")
+    index = re.match(r"^\[(\d+)\]", where)
+    if index and isinstance(items, list) and int(index.group(1)) < len(items):
+        item = items[int(index.group(1))]
+        if isinstance(item, dict) and "key" in item:
+            where = f"{where[: index.end()]}(key={item['key']!r}){where[index.end():]}"
+    return where, message
+
+
+class _Collector:
+    """Calls hooks one by one, gathering problems instead of stopping at the first."""
+
+    def __init__(self, pm: pluggy.PluginManager, plugin: str, tenant: TenantInfo) -> None:
+        self.pm, self.plugin, self.tenant = pm, plugin, tenant
+        self.problems: list[str] = []
+
+    def problem(self, hook: str, field: str, message: str) -> None:
+        where = f"{hook}{field}" if field.startswith("[") or not field else f"{hook}.{field}"
+        self.problems.append(f"{self.plugin}: {where}: {message}")
+
+    def call(self, hook: str) -> Any:
+        try:
+            return getattr(self.pm.hook, hook)(tenant=self.tenant)
+        except Exception as exc:  # a plugin bug must not take the tenant down
+            self.problem(hook, "", f"raised {type(exc).__name__}: {exc}")
+            return None
+
+    def convert(self, hook: str, data: Any, typ: Any) -> Any:
+        try:
+            return msgspec.convert(data, typ)
+        except msgspec.ValidationError as exc:
+            field, message = _path(exc, data)
+            self.problem(hook, field, message)
+            return None
+
+
+def _unique_keys(c: _Collector, hook: str, items: list[Any]) -> None:
+    seen: set[str] = set()
+    for i, item in enumerate(items):
+        if not _KEY.match(item.key):
+            c.problem(hook, f"[{i}].key", f"{item.key!r} must be lower-case ascii, digits, - or _")
+        if item.key in seen:
+            c.problem(hook, f"[{i}].key", f"duplicate key {item.key!r}")
+        seen.add(item.key)
+
+
+def _merge_forms(c: _Collector, answers: list[Any]) -> dict[str, FormDefinition]:
+    """Core forms first; a plugin form with the same key appends sections (never replaces)."""
+    forms: dict[str, FormDefinition] = {}
+    # pluggy returns the last-registered (the municipal plugin) first; core is trylast.
+    for answer in reversed([a for a in answers if a is not None]):
+        parsed = c.convert("kasane_form_definitions", answer, list[FormDefinition])
+        for form in parsed or []:
+            base = forms.get(form.key)
+            if base is None:
+                forms[form.key] = form
+                continue
+            taken = {f.name for f in base.all_fields()}
+            for section in form.sections:
+                for field in section.fields:
+                    if field.name in taken:
+                        c.problem("kasane_form_definitions",
+                                  f"{form.key}.{section.key}.{field.name}",
+                                  "redefines a field the core form already has")
+            forms[form.key] = FormDefinition(
+                key=base.key, title=base.title,
+                version=f"{base.version}+{form.version}",
+                sections=[*base.sections, *form.sections],
+            )
+    for form in forms.values():
+        for field in form.all_fields():
+            if field.type in ("select", "radio", "checkboxes") and not field.choices:
+                c.problem("kasane_form_definitions", f"{form.key}.{field.name}.choices",
+                          f"a {field.type} field needs choices")
+            if field.validation and field.validation.pattern:
+                try:
+                    re.compile(field.validation.pattern)
+                except re.error as exc:
+                    c.problem("kasane_form_definitions",
+                              f"{form.key}.{field.name}.validation.pattern",
+                              f"not a regular expression: {exc}")
+    return forms
+
+
+def _merged_dict(c: _Collector, hook: str, answers: list[Any]) -> dict[str, str]:
+    merged: dict[str, str] = {}
+    for answer in reversed([a for a in answers if a is not None]):
+        parsed = c.convert(hook, answer, dict[str, str])
+        merged.update(parsed or {})
+    return merged
+
+
+def build_config(plugin: ModuleType | object | None, tenant: TenantInfo) -> TenantConfig:
+    """Run every hook for one tenant and validate the answers into a TenantConfig.
+
+    Raises:
+        PluginInvalid: with every problem found, each naming plugin, hook and field.
+    """
+    name = plugin_name(plugin) if plugin is not None else "kasane-core"
+    problems: list[str] = []
+    supported = getattr(plugin, "KASANE_HOOKS", None) if plugin is not None else (1, 1)
+    if (
+        not isinstance(supported, tuple)
+        or len(supported) != 2
+        or not supported[0] <= hookspecs.HOOKS_VERSION <= supported[1]
+    ):
+        problems.append(
+            f"{name}: KASANE_HOOKS: declares {supported!r}, the platform speaks hooks version "
+            f"{hookspecs.HOOKS_VERSION} (declare KASANE_HOOKS = (min, max))"
+        )
+    pm = make_manager(plugin)
+    c = _Collector(pm, name, tenant)
+    c.problems.extend(problems)
+
+    def listed(hook: str, typ: type) -> list[Any]:
+        items = c.convert(hook, c.call(hook), list[typ]) or []  # type: ignore[valid-type]
+        _unique_keys(c, hook, items)
+        return items
+
+    counters: list[Counter] = listed("kasane_counters", Counter)
+    areas: list[Area] = listed("kasane_areas", Area)
+    agencies: list[Agency] = listed("kasane_agencies", Agency)
+    meetings: list[MeetingType] = listed("kasane_meeting_types", MeetingType)
+    menus: list[ParticipationMenu] = listed("kasane_participation_menus", ParticipationMenu)
+    forms = _merge_forms(c, c.call("kasane_form_definitions") or [])
+    stage_labels = _merged_dict(c, "kasane_stage_labels", c.call("kasane_stage_labels") or [])
+    terminology = _merged_dict(c, "kasane_terminology", c.call("kasane_terminology") or [])
+    theme = c.call("kasane_theme")
+
+    area_keys, agency_keys = {a.key for a in areas}, {a.key for a in agencies}
+    _check_refs(c, "kasane_counters", counters, "agency", agency_keys)
+    _check_refs(c, "kasane_counters", counters, "area", area_keys)
+    _check_refs(c, "kasane_areas", areas, "parent", area_keys)
+    _check_refs(c, "kasane_participation_menus", menus, "area", area_keys)
+    for i, m in enumerate(meetings):
+        for member in m.members:
+            if member not in agency_keys:
+                c.problem("kasane_meeting_types", f"[{i}](key={m.key!r}).members",
+                          f"{member!r} is not an agency key from kasane_agencies")
+        if m.cadence.frequency == "monthly" and (m.cadence.weekday is None or not m.cadence.nth):
+            c.problem("kasane_meeting_types", f"[{i}](key={m.key!r}).cadence",
+                      "a monthly cadence needs weekday and nth")
+        if m.cadence.time and not re.match(r"^([01]\d|2[0-3]):[0-5]\d$", m.cadence.time):
+            c.problem("kasane_meeting_types", f"[{i}](key={m.key!r}).cadence.time",
+                      f"{m.cadence.time!r} is not HH:MM")
+    for stage in stage_labels:
+        if stage not in STAGES:
+            c.problem("kasane_stage_labels", stage, f"{stage!r} is not a core stage")
+    for term in terminology:
+        if term not in defaults.TERMS:
+            c.problem("kasane_terminology", term, f"{term!r} is not a core term")
+    if not isinstance(theme, str) or theme not in available_themes():
+        c.problem("kasane_theme", "", f"{theme!r} is not an installed theme "
+                  f"({', '.join(sorted(available_themes()))})")
+    if "intake" not in forms:
+        c.problem("kasane_form_definitions", "intake", "the intake form is missing")
+
+    if c.problems:
+        raise PluginInvalid(name, c.problems)
+    return TenantConfig(
+        plugin=name, counters=counters, areas=areas, agencies=agencies,
+        meeting_types=meetings, participation_menus=menus, forms=forms,
+        stage_labels=stage_labels, terminology=terminology, theme=str(theme),
+    )
+
+
+def _check_refs(c: _Collector, hook: str, items: list[Any], attr: str, keys: set[str]) -> None:
+    for i, item in enumerate(items):
+        ref = getattr(item, attr)
+        if ref is not None and ref not in keys:
+            c.problem(hook, f"[{i}](key={item.key!r}).{attr}", f"{ref!r} is not a known key")
+
+
+def config_to_json(config: TenantConfig) -> bytes:
+    """Serialize a validated config (kept as the tenant's last good configuration)."""
+    return msgspec.json.encode(config)
+
+
+def config_from_json(data: bytes | str) -> TenantConfig:
+    return msgspec.json.decode(data, type=TenantConfig)
+
+
+# ---------------------------------------------------------------- per-tenant registry
+
+_managers: dict[str, pluggy.PluginManager] = {}
+_configs: dict[str, TenantConfig] = {}
+
+
+def activate(
+    tenant_key: str,
+    plugin_ref: str,
+    tenant: TenantInfo,
+    last_good: Callable[[], TenantConfig | None] = lambda: None,
+) -> tuple[TenantConfig, list[str]]:
+    """Build (or rebuild) one tenant's manager and config; cache both under ``tenant_key``.
+
+    Returns the config in force and the problems found. When the plugin fails validation
+    the tenant keeps ``last_good()`` (its last good configuration); with none, the core
+    defaults alone.
+    """
+    try:
+        plugin = load_plugin(plugin_ref)
+        config = build_config(plugin, tenant)
+        _managers[tenant_key] = make_manager(plugin)
+        _configs[tenant_key] = config
+        return config, []
+    except (PluginInvalid, PluginNotFound) as exc:
+        problems = exc.problems if isinstance(exc, PluginInvalid) else [
+            f"{plugin_ref}: no installed municipal plugin has this name"]
+        kept = last_good() or build_config(None, tenant)
+        _managers[tenant_key] = make_manager(None)
+        _configs[tenant_key] = kept
+        return kept, problems
+
+
+def hooks_for(tenant_key: str) -> Any:
+    """The hook caller of one tenant's plugin manager (``hooks_for(t).kasane_x(...)``)."""
+    return _managers[tenant_key].hook
+
+
+def config_for(tenant_key: str) -> TenantConfig:
+    """The validated configuration in force for one tenant."""
+    return _configs[tenant_key]
+
+
+def is_active(tenant_key: str) -> bool:
+    """Whether this process has built the tenant's manager yet."""
+    return tenant_key in _configs
+
+
+def forget(tenant_key: str) -> None:
+    _managers.pop(tenant_key, None)
+    _configs.pop(tenant_key, None)

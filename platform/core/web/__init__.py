@@ -1,0 +1,1 @@
+"""Web machinery: per-tenant templating, rendering full pages or htmx fragments."""

@@ -1,0 +1,71 @@
+"""Request dependencies: the tenant-bound DB session and the logged-in actor.
+
+``requires_login`` is the guard-like dependency: a handler that names ``actor`` gets a
+StaffAccount of *this* tenant, or the request is redirected to the login page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+from litestar import Request
+from litestar.exceptions import NotFoundException
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kasane.core.auth.models import StaffAccount
+from kasane.core.auth.services import get_session_account
+from kasane.core.db import Database
+from kasane.core.tenancy import TenantContext
+
+SESSION_COOKIE = "kasane_session"
+
+
+class LoginRequired(Exception):
+    """No valid session on this tenant; the handler redirects to the login page."""
+
+
+class ReadOnlyTenant(Exception):
+    """The tenant is suspended or cancelled: reading is allowed, writing is not."""
+
+
+def requires_tenant(request: Request[Any, Any, Any]) -> TenantContext:
+    tenant: TenantContext | None = request.scope["state"].get("tenant")
+    if tenant is None:
+        raise NotFoundException()
+    return tenant
+
+
+async def provide_session(request: Request[Any, Any, Any]) -> AsyncIterator[AsyncSession]:
+    """One transaction per request, bound to the request's tenant (None on the operator
+    host); committed when the handler succeeds, rolled back when it raises."""
+    db: Database = request.app.state.db
+    tenant: TenantContext | None = request.scope["state"].get("tenant")
+    async with db.session(tenant.id if tenant else None) as session:
+        yield session
+
+
+async def requires_login(
+    request: Request[Any, Any, Any], db_session: AsyncSession
+) -> StaffAccount:
+    requires_tenant(request)
+    token = request.cookies.get(SESSION_COOKIE)
+    settings = request.app.state.settings
+    account = None
+    if token:
+        account = await get_session_account(
+            db_session, token,
+            idle=timedelta(minutes=settings.session_idle_minutes),
+            absolute=timedelta(hours=settings.session_absolute_hours),
+        )
+    if account is None:
+        raise LoginRequired()
+    request.scope["state"]["actor"] = account
+    return account
+
+
+def requires_writable(request: Request[Any, Any, Any]) -> None:
+    tenant = requires_tenant(request)
+    if not tenant.writable:
+        raise ReadOnlyTenant()

@@ -1,0 +1,136 @@
+"""Per-tenant Jinja environments: loader chain theme → plugin → core.
+
+``render(request, "home", ctx)`` returns the full page ``home.html`` for a normal request
+and the fragment ``_home.html`` for htmx (``HX-Request``); the full page includes the same
+fragment, so both always agree. ``core/<name>`` reaches the core original from an override.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+from litestar import Request, Response
+from litestar.enums import MediaType
+from litestar.utils.scope.state import ScopeState
+
+from kasane.core import i18n
+from kasane.core.i18n import N_
+from kasane.core.tenancy import TenantContext
+from kasane.core.themes import theme_dir
+
+CORE_TEMPLATES = Path(__file__).parent / "templates"
+JST = ZoneInfo("Asia/Tokyo")
+WEEKDAYS = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Friday"),
+            N_("Saturday"), N_("Sunday"))
+
+
+def to_jst(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return value.astimezone(JST).strftime("%Y-%m-%d %H:%M")
+
+
+def wareki(value: date | None) -> str:
+    """令和 dates where staff expect them (R1 = 2019-05-01 onward)."""
+    if value is None:
+        return ""
+    if value >= date(2019, 5, 1):
+        year = value.year - 2018
+        return f"令和{'元' if year == 1 else year}年{value.month}月{value.day}日"
+    if value >= date(1989, 1, 8):
+        return f"平成{value.year - 1988}年{value.month}月{value.day}日"
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def cadence_text(cadence: Any) -> str:
+    """A meeting cadence in words, e.g. 毎月第2火曜日 14:00."""
+    _ = i18n.gettext
+    if cadence.frequency == "as_needed":
+        return _("As needed")
+    day = _(WEEKDAYS[cadence.weekday]) if cadence.weekday is not None else ""
+    time = cadence.time or ""
+    if cadence.frequency == "monthly":
+        nth = _("last") if cadence.nth == -1 else str(cadence.nth)
+        return _("Monthly, week %(nth)s %(day)s %(time)s", nth=nth, day=day, time=time).strip()
+    if cadence.frequency == "weekly":
+        return _("Weekly, %(day)s %(time)s", day=day, time=time).strip()
+    return _("Quarterly, %(day)s %(time)s", day=day, time=time).strip()
+
+
+def _environment(loaders: tuple[str, ...]) -> jinja2.Environment:
+    core = jinja2.FileSystemLoader(str(CORE_TEMPLATES))
+    chain: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(p) for p in loaders]
+    chain += [core, jinja2.PrefixLoader({"core": core})]
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(chain),
+        autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        undefined=jinja2.StrictUndefined,
+        enable_async=False,
+    )
+    env.install_gettext_callables(  # type: ignore[attr-defined]  # added by the i18n ext
+        gettext=lambda s, **kw: i18n.gettext(s, **kw),
+        ngettext=lambda s, p, n, **kw: i18n.ngettext(s, p, n, **kw),
+        newstyle=True,
+    )
+    env.filters.update(jst=to_jst, wareki=wareki, cadence=cadence_text)
+    return env
+
+
+@cache
+def environment_for(theme: str, plugin_dir: str | None) -> jinja2.Environment:
+    """Cached per (theme, plugin template dir): tenants sharing both share one env."""
+    loaders = [str(theme_dir(theme) / "templates")]
+    if plugin_dir:
+        loaders.append(plugin_dir)
+    return _environment(tuple(loaders))
+
+
+@cache
+def operator_environment() -> jinja2.Environment:
+    return _environment((str(theme_dir("default") / "templates"),))
+
+
+def is_htmx(request: Request[Any, Any, Any]) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def _csrf_token(request: Request[Any, Any, Any]) -> str:
+    token = ScopeState.from_scope(request.scope).csrf_token
+    return token if isinstance(token, str) else ""
+
+
+def base_context(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    tenant: TenantContext | None = request.scope["state"].get("tenant")
+    return {
+        "request": request,
+        "tenant": tenant,
+        "config": tenant.config if tenant else None,
+        "theme": tenant.theme if tenant else "default",
+        "actor": request.scope["state"].get("actor"),
+        "lang": i18n.current_locale.get(),
+        "csrf_token": _csrf_token(request),
+        "demo": request.app.state.settings.demo,
+        "now": datetime.now(UTC),
+    }
+
+
+def render(
+    request: Request[Any, Any, Any], name: str, context: dict[str, Any] | None = None,
+    status_code: int = 200, *, fragment: bool | None = None,
+) -> Response[str]:
+    """Render ``name.html`` (full page) or ``_name.html`` (htmx fragment) for the tenant."""
+    tenant: TenantContext | None = request.scope["state"].get("tenant")
+    if tenant is None:
+        env = operator_environment()
+    else:
+        env = environment_for(tenant.theme, tenant.hooks.kasane_template_dir(tenant=tenant.info))
+    use_fragment = is_htmx(request) if fragment is None else fragment
+    template = env.get_template(f"_{name}.html" if use_fragment else f"{name}.html")
+    html = template.render({**base_context(request), **(context or {})})
+    return Response(html, media_type=MediaType.HTML, status_code=status_code)

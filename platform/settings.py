@@ -1,0 +1,74 @@
+"""Typed settings read from the environment (``KASANE_*``)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def async_url(url: str) -> str:
+    """Pick the async driver for a plain database URL (``postgresql://`` → asyncpg)."""
+    for plain, driver in (("postgresql://", "postgresql+asyncpg://"),
+                          ("postgres://", "postgresql+asyncpg://"),
+                          ("postgresql+psycopg://", "postgresql+asyncpg://"),
+                          ("sqlite://", "sqlite+aiosqlite://")):
+        if url.startswith(plain):
+            return driver + url[len(plain):]
+    return url
+
+
+def _secret_key(var_dir: Path) -> str:
+    if key := os.environ.get("KASANE_SECRET_KEY"):
+        return key
+    path = var_dir / "secret_key"
+    if not path.exists():
+        var_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable; built once by :func:`load_settings`."""
+
+    database_url: str
+    migration_database_url: str
+    base_domain: str
+    secret_key: str
+    var_dir: Path
+    demo: bool = False
+    session_idle_minutes: int = 30
+    session_absolute_hours: int = 12
+    secure_cookies: bool = False
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith("postgresql")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read ``KASANE_*`` variables; keyword overrides win (tests use them)."""
+    var_dir = Path(str(overrides.pop("var_dir", None) or os.environ.get(
+        "KASANE_VAR_DIR", REPO_ROOT / "var"))).resolve()
+    default_db = f"sqlite:///{var_dir / 'kasane.db'}"
+    db = str(overrides.pop("database_url", None) or os.environ.get(
+        "KASANE_DATABASE_URL", default_db))
+    values: dict[str, object] = {
+        "database_url": async_url(db),
+        "migration_database_url": async_url(str(
+            overrides.pop("migration_database_url", None)
+            or os.environ.get("KASANE_MIGRATION_DATABASE_URL", db))),
+        "base_domain": os.environ.get("KASANE_BASE_DOMAIN", "localhost"),
+        "secret_key": _secret_key(var_dir),
+        "var_dir": var_dir,
+        "demo": os.environ.get("KASANE_DEMO", "") in ("1", "true", "yes"),
+        "secure_cookies": os.environ.get("KASANE_SECURE_COOKIES", "") in ("1", "true"),
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]  # keys checked by the dataclass

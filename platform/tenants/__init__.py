@@ -1,0 +1,1 @@
+"""Tenants: the Tenant model, lifecycle, host → tenant resolution, demo seeding."""

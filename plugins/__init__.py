@@ -1,0 +1,1 @@
+"""Municipal plugins shipped with Kasane (import name kasane_plugins)."""
