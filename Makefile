@@ -8,7 +8,7 @@ CHROMIUM ?= /usr/bin/chromium
 HTMX := platform/core/web/static/vendor/htmx.min.js
 export KASANE_DEMO ?= 1
 
-.PHONY: help setup run test e2e lint bench migrate seed clean
+.PHONY: help setup run test e2e lint bench migrate seed i18n clean
 
 help: ## list the chores
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -62,6 +62,11 @@ lint: setup ## ruff
 
 bench: setup ## benchmarks (not part of make test)
 	$(BIN)/python -m tests.bench
+
+i18n: setup ## extract messages and update the ja/en catalogs (then translate the new ones)
+	mkdir -p var
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location -o var/messages.pot .
+	$(BIN)/pybabel update -i var/messages.pot -d platform/core/i18n/locale --no-fuzzy-matching
 
 clean: ## remove the venv, node_modules and var/
 	rm -rf $(VENV) node_modules var $(HTMX)

@@ -12,9 +12,9 @@ from typing import Any
 
 from litestar import Litestar, Request, Response
 from litestar.config.csrf import CSRFConfig
-from litestar.logging.config import LoggingConfig
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, NotFoundException
+from litestar.logging.config import LoggingConfig
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.types import Receive, Scope, Send
@@ -67,7 +67,7 @@ class KasaneApp(Litestar):
         scope["litestar_app"] = self  # type: ignore[typeddict-unknown-key]  # set by Litestar
         request: Request[Any, Any, Any] = Request(scope, receive, send)
         response = render(request, name, status_code=status, fragment=False)
-        await response.to_asgi_response(app=self, request=request)(scope, receive, send)
+        await response.to_asgi_response(app=None, request=request)(scope, receive, send)
 
 
 def _host(scope: Scope) -> str:

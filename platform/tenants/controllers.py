@@ -6,8 +6,8 @@ from typing import Any
 
 from litestar import Request, Response, get
 from litestar.exceptions import NotFoundException
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from kasane.core.web.deps import DbSession
 from kasane.core.web.templating import render
 from kasane.tenants.services import list_tenants
 
@@ -20,7 +20,7 @@ def _requires_operator_host(request: Request[Any, Any, Any]) -> None:
 
 
 @get(f"{OPERATOR_PREFIX}/", name="operator_home")
-async def operator_home(request: Request[Any, Any, Any], db_session: AsyncSession) -> Response[str]:
+async def operator_home(request: Request[Any, Any, Any], db_session: DbSession) -> Response[str]:
     _requires_operator_host(request)
     settings = request.app.state.settings
     tenants = await list_tenants(db_session) if settings.demo else []
@@ -33,6 +33,6 @@ async def operator_home(request: Request[Any, Any, Any], db_session: AsyncSessio
 
 
 @get("/healthz", name="healthz", media_type="text/plain")
-async def healthz(db_session: AsyncSession) -> str:
+async def healthz(db_session: DbSession) -> str:
     await db_session.connection()
     return "ok"

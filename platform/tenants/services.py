@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from kasane.core.i18n import N_
-
 import re
 import time
 import uuid
@@ -15,6 +13,7 @@ from kasane.core import plugins
 from kasane.core.audit.services import do_audit
 from kasane.core.config_types import TenantInfo
 from kasane.core.db import Database
+from kasane.core.i18n import N_
 from kasane.core.tenancy import TenantContext
 from kasane.core.themes import available_themes
 from kasane.tenants.codes import municipality_code_problem

@@ -7,14 +7,13 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromQuery
 from litestar.response import Redirect
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core.auth.ratelimit import LoginLimiter
 from kasane.core.auth.services import do_login, do_logout
 from kasane.core.i18n import gettext as _
-from kasane.core.web.deps import SESSION_COOKIE, requires_login, requires_tenant
+from kasane.core.web.deps import SESSION_COOKIE, Actor, DbSession, requires_login, requires_tenant
 from kasane.core.web.templating import render
 
 limiter = LoginLimiter()
@@ -31,7 +30,10 @@ class AuthController(Controller):
     path = "/"
 
     @get("/login", name="login")
-    async def login_page(self, request: Request[Any, Any, Any], next: str | None = None) -> Response[str]:  # noqa: A002  (the query parameter is called next)
+    async def login_page(
+        self, request: Request[Any, Any, Any],
+        next: FromQuery[str | None] = None,  # noqa: A002  (the query parameter is called next)
+    ) -> Response[str]:
         requires_tenant(request)
         return render(request, "login", {"next": _safe_next(next), "errors": {},
                                          "username": ""})
@@ -40,7 +42,7 @@ class AuthController(Controller):
     async def login_submit(
         self,
         request: Request[Any, Any, Any],
-        db_session: AsyncSession,
+        db_session: DbSession,
         data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Response[Any]:
         tenant = requires_tenant(request)
@@ -73,10 +75,10 @@ class AuthController(Controller):
                       status_code=422 if "form" not in errors else 401)
 
     @post("/logout", name="logout", dependencies={"actor": Provide(requires_login)})
-    async def logout(self, request: Request[Any, Any, Any], db_session: AsyncSession,
-                     actor: Any) -> Response[Any]:
+    async def logout(self, request: Request[Any, Any, Any], db_session: DbSession,
+                     actor: Actor) -> Response[Any]:
         token = request.cookies.get(SESSION_COOKIE, "")
-        await do_logout(db_session, token, f"account:{actor.id}")
+        await do_logout(db_session, token, actor.ref)
         response: Response[Any] = Redirect("/login")
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response

@@ -9,8 +9,8 @@ from datetime import datetime
 from sqlalchemy import Boolean, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kasane.core.i18n import N_
 from kasane.core.db import Base, TenantScoped, UTCDateTime, tenant_fk, utcnow
+from kasane.core.i18n import N_
 
 ROLES = ("admin", "supervisor", "caseworker")
 ROLE_LABELS = (N_("admin"), N_("supervisor"), N_("caseworker"))  # for the catalogs

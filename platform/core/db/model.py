@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-
 from typing import Any
 
 from sqlalchemy import DateTime, ForeignKey, ForeignKeyConstraint, MetaData, TypeDecorator, Uuid

@@ -25,7 +25,14 @@ def roles_sql() -> list[str]:
     CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
   END IF;
 END $$""",
-        f"ALTER ROLE {APP_ROLE} NOSUPERUSER NOBYPASSRLS",
+        # Only a superuser may change these attributes, so only touch them when wrong
+        # (a managed PostgreSQL's admin is not a superuser).
+        f"""DO $$ BEGIN
+  IF EXISTS (SELECT FROM pg_roles WHERE rolname = '{APP_ROLE}'
+             AND (rolsuper OR rolbypassrls)) THEN
+    ALTER ROLE {APP_ROLE} NOSUPERUSER NOBYPASSRLS;
+  END IF;
+END $$""",
         f"GRANT USAGE, CREATE ON SCHEMA public TO {OWNER_ROLE}",
         f"GRANT USAGE ON SCHEMA public TO {APP_ROLE}",
     ]

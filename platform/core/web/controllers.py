@@ -7,13 +7,12 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get
 from litestar.di import Provide
+from litestar.params import FromPath
 from litestar.response import Redirect
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from kasane.core.auth.models import StaffAccount
 from kasane.core.auth.services import get_account, list_accounts
 from kasane.core.i18n import LOCALES
-from kasane.core.web.deps import requires_login
+from kasane.core.web.deps import Actor, DbSession, requires_login
 from kasane.core.web.templating import render
 
 LANG_COOKIE = "kasane_lang"
@@ -26,23 +25,23 @@ class StaffShellController(Controller):
     dependencies = {"actor": Provide(requires_login)}
 
     @get("/", name="home")
-    async def home(self, request: Request[Any, Any, Any], actor: StaffAccount) -> Response[str]:
+    async def home(self, request: Request[Any, Any, Any], actor: Actor) -> Response[str]:
         return render(request, "home")
 
     @get("/staff", name="staff_list")
-    async def staff_list(self, request: Request[Any, Any, Any], db_session: AsyncSession,
-                         actor: StaffAccount) -> Response[str]:
+    async def staff_list(self, request: Request[Any, Any, Any], db_session: DbSession,
+                         actor: Actor) -> Response[str]:
         return render(request, "staff_list", {"accounts": await list_accounts(db_session)})
 
     @get("/staff/{account_id:uuid}", name="staff_detail")
-    async def staff_detail(self, request: Request[Any, Any, Any], db_session: AsyncSession,
-                           actor: StaffAccount, account_id: uuid.UUID) -> Response[str]:
+    async def staff_detail(self, request: Request[Any, Any, Any], db_session: DbSession,
+                           actor: Actor, account_id: FromPath[uuid.UUID]) -> Response[str]:
         account = await get_account(db_session, account_id)
         return render(request, "staff_detail", {"account": account})
 
 
 @get("/lang/{code:str}", name="set_language")
-async def set_language(request: Request[Any, Any, Any], code: str) -> Response[Any]:
+async def set_language(request: Request[Any, Any, Any], code: FromPath[str]) -> Response[Any]:
     """Switch the UI language (a preference cookie; changes no data)."""
     back = request.headers.get("referer", "/")
     host = request.headers.get("host", "")

@@ -1,7 +1,7 @@
 """Request dependencies: the tenant-bound DB session and the logged-in actor.
 
 ``requires_login`` is the guard-like dependency: a handler that names ``actor`` gets a
-StaffAccount of *this* tenant, or the request is redirected to the login page.
+ActorInfo (a staff member of *this* tenant), or the request is redirected to the login page.
 """
 
 from __future__ import annotations
@@ -11,15 +11,20 @@ from datetime import timedelta
 from typing import Any
 
 from litestar import Request
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kasane.core.auth.models import StaffAccount
+from kasane.core.auth.actor import ActorInfo
 from kasane.core.auth.services import get_session_account
 from kasane.core.db import Database
 from kasane.core.tenancy import TenantContext
 
 SESSION_COOKIE = "kasane_session"
+
+# Handler parameter types: named dependencies, resolved from the app's providers.
+DbSession = NamedDependency[AsyncSession]
+Actor = NamedDependency[ActorInfo]
 
 
 class LoginRequired(Exception):
@@ -47,8 +52,8 @@ async def provide_session(request: Request[Any, Any, Any]) -> AsyncIterator[Asyn
 
 
 async def requires_login(
-    request: Request[Any, Any, Any], db_session: AsyncSession
-) -> StaffAccount:
+    request: Request[Any, Any, Any], db_session: DbSession
+) -> ActorInfo:
     requires_tenant(request)
     token = request.cookies.get(SESSION_COOKIE)
     settings = request.app.state.settings
@@ -61,8 +66,9 @@ async def requires_login(
         )
     if account is None:
         raise LoginRequired()
-    request.scope["state"]["actor"] = account
-    return account
+    actor = ActorInfo.of(account)
+    request.scope["state"]["actor"] = actor
+    return actor
 
 
 def requires_writable(request: Request[Any, Any, Any]) -> None:

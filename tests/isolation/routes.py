@@ -1,0 +1,44 @@
+"""The registry of tenant-scoped routes that take an object id.
+
+Every route whose path has a parameter must be listed here (``test_route_matrix`` fails
+otherwise). A feature adds its routes with a function that returns an id of a real object
+of the given tenant; the matrix then calls the route with the *other* tenant's id and
+expects exactly the 404 of a missing id.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from kasane.core.auth.models import StaffAccount
+from kasane.core.db import Database
+from tests.conftest import Env
+
+
+@dataclass(frozen=True)
+class IdRoute:
+    path: str  # with one {id} placeholder, e.g. "/staff/{id}"
+    make_id: Callable[[Env, str], uuid.UUID]  # (env, tenant slug) → an id in that tenant
+    method: str = "GET"
+
+
+def staff_account_id(env: Env, slug: str) -> uuid.UUID:
+    tenant_id = env.tenant_id(slug)
+
+    async def go(db: Database) -> uuid.UUID:
+        async with db.session(tenant_id) as s:
+            return (await s.execute(select(StaffAccount.id).where(
+                StaffAccount.username == "caseworker"))).scalar_one()
+    return env.run(go)
+
+
+ROUTES: list[IdRoute] = [
+    IdRoute("/staff/{id}", staff_account_id),
+]
+
+# Parameterised routes that are not tenant objects (language switch, static files).
+NOT_OBJECT_ROUTES = {"/lang/{code}", "/schema/{path}"}
