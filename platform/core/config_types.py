@@ -72,6 +72,7 @@ class Agency(msgspec.Struct, forbid_unknown_fields=True):
     name: str
     field: Field_
     kind: Literal["municipal", "contracted", "partner"] = "partner"
+    coordinates: bool = False  # runs 多機関協働 (at most one agency per tenant)
 
 
 class Cadence(msgspec.Struct, forbid_unknown_fields=True):
@@ -177,6 +178,22 @@ class TenantConfig(msgspec.Struct):
 
     def area(self, key: str) -> Area | None:
         return next((a for a in self.areas if a.key == key), None)
+
+    def counter(self, key: str) -> Counter | None:
+        return next((c for c in self.counters if c.key == key), None)
+
+    def meeting_type(self, key: str) -> MeetingType | None:
+        return next((m for m in self.meeting_types if m.key == key), None)
+
+    def coordinating_agency(self) -> Agency:
+        """The agency that runs 多機関協働: the one marked, else the first municipal one."""
+        return (next((a for a in self.agencies if a.coordinates), None)
+                or next((a for a in self.agencies if a.kind == "municipal"), None)
+                or self.agencies[0])
+
+    def agency_name(self, key: str | None) -> str:
+        agency = self.agency(key) if key else None
+        return agency.name if agency else (key or "")
 
 
 class TenantInfo(msgspec.Struct, frozen=True):

@@ -162,7 +162,7 @@ def kasane_areas(tenant: Any) -> list[dict[str, Any]]:
 def kasane_agencies(tenant: Any) -> list[dict[str, Any]]:
     return [
         {"key": "municipality", "name": N_("Municipal welfare section"), "field": "general",
-         "kind": "municipal"},
+         "kind": "municipal", "coordinates": True},
     ]
 
 

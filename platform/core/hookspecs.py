@@ -82,8 +82,9 @@ def kasane_agencies(tenant: Any) -> list[dict[str, Any]] | None:
         tenant: the TenantInfo being configured.
 
     Returns:
-        A list of ``{"key", "name", "field", "kind"?}``; ``kind`` is municipal, contracted
-        (委託) or partner.
+        A list of ``{"key", "name", "field", "kind"?, "coordinates"?}``; ``kind`` is
+        municipal, contracted (委託) or partner; ``coordinates: true`` marks the one agency
+        that runs 多機関協働 (default: the first municipal agency).
 
     Example:
         ``[{"key": "shakyo", "name": "社会福祉協議会", "field": "general",

@@ -243,6 +243,10 @@ def build_config(plugin: ModuleType | object | None, tenant: TenantInfo) -> Tena
         if m.cadence.time and not re.match(r"^([01]\d|2[0-3]):[0-5]\d$", m.cadence.time):
             c.problem("kasane_meeting_types", f"[{i}](key={m.key!r}).cadence.time",
                       f"{m.cadence.time!r} is not HH:MM")
+    if sum(1 for a in agencies if a.coordinates) > 1:
+        c.problem("kasane_agencies", "coordinates", "only one agency may coordinate 多機関協働")
+    if not agencies:
+        c.problem("kasane_agencies", "", "at least one agency is needed")
     for stage in stage_labels:
         if stage not in STAGES:
             c.problem("kasane_stage_labels", stage, f"{stage!r} is not a core stage")

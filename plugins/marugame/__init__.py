@@ -86,7 +86,8 @@ def kasane_areas(tenant: Any) -> list[dict[str, Any]]:
 def kasane_agencies(tenant: Any) -> list[dict[str, Any]]:
     """The agencies that take part in cases and meetings."""
     return [
-        {"key": "kyosei", "name": HOST_SECTION, "field": "general", "kind": "municipal"},
+        {"key": "kyosei", "name": HOST_SECTION, "field": "general", "kind": "municipal",
+         "coordinates": True},
         {"key": "kosodate", "name": "子育て支援課（こども家庭センター）", "field": "children",
          "kind": "municipal"},
         # ASSUMPTION: names and kinds below are ours.

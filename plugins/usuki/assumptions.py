@@ -51,7 +51,8 @@ DISTRICTS: list[dict[str, Any]] = [
 # ASSUMPTION: which agencies take part, their names and whether the city runs them itself
 # (municipal) or contracts them out (contracted). Only 地域力創生課 appears in our sources.
 AGENCIES: list[dict[str, Any]] = [
-    {"key": "chiikiryoku", "name": "地域力創生課", "field": "general", "kind": "municipal"},
+    {"key": "chiikiryoku", "name": "地域力創生課", "field": "general", "kind": "municipal",
+     "coordinates": True},
     {"key": "hoken", "name": "保健健康課", "field": "health", "kind": "municipal"},
     {"key": "kodomo", "name": "こども家庭センター", "field": "children", "kind": "municipal"},
     {"key": "hokatsu", "name": "臼杵市地域包括支援センター", "field": "elderly",
