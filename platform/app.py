@@ -23,6 +23,7 @@ from kasane.core import i18n
 from kasane.core.auth.controllers import AuthController
 from kasane.core.db import Database
 from kasane.core.errors import NotFound
+from kasane.core.protection.crypto import set_master_secret
 from kasane.core.themes import available_themes, theme_dir
 from kasane.core.web.controllers import LANG_COOKIE, StaffShellController, set_language
 from kasane.core.web.deps import LoginRequired, ReadOnlyTenant, provide_session
@@ -62,8 +63,9 @@ class KasaneApp(Litestar):
                 scope["raw_path"] = scope["path"].encode()
         await super().__call__(scope, receive, send)
 
-    async def _page(self, scope: Scope, receive: Receive, send: Send, name: str,
-                    status: int) -> None:
+    async def _page(
+        self, scope: Scope, receive: Receive, send: Send, name: str, status: int
+    ) -> None:
         scope["litestar_app"] = self  # type: ignore[typeddict-unknown-key]  # set by Litestar
         request: Request[Any, Any, Any] = Request(scope, receive, send)
         response = render(request, name, status_code=status, fragment=False)
@@ -98,30 +100,47 @@ def _http_error(request: Request[Any, Any, Any], exc: Exception) -> Response[str
     if status == 404:
         return _not_found(request, exc)
     detail = exc.detail if isinstance(exc, HTTPException) else ""
-    return render(request, "error", {"status": status, "detail": detail},
-                  status_code=status, fragment=False)
+    return render(
+        request, "error", {"status": status, "detail": detail}, status_code=status, fragment=False
+    )
 
 
 def create_app(settings: Settings | None = None) -> KasaneApp:
     """Assemble the application for ``settings`` (from the environment by default)."""
     settings = settings or load_settings()
+    set_master_secret(settings.master_key)
     db = Database(settings.database_url)
-    static = [create_static_files_router(path="/static/core", directories=[CORE_STATIC],
-                                         name="core_static")]
+    static = [
+        create_static_files_router(
+            path="/static/core", directories=[CORE_STATIC], name="core_static"
+        )
+    ]
     static += [
-        create_static_files_router(path=f"/static/themes/{name}",
-                                   directories=[theme_dir(name) / "static"],
-                                   name=f"theme_static_{name}")
+        create_static_files_router(
+            path=f"/static/themes/{name}",
+            directories=[theme_dir(name) / "static"],
+            name=f"theme_static_{name}",
+        )
         for name in sorted(available_themes())
     ]
     app = KasaneApp(
-        route_handlers=[AuthController, StaffShellController, set_language, operator_home,
-                        healthz, *static],
+        route_handlers=[
+            AuthController,
+            StaffShellController,
+            set_language,
+            operator_home,
+            healthz,
+            *static,
+        ],
         dependencies={"db_session": Provide(provide_session)},
-        csrf_config=CSRFConfig(secret=settings.secret_key, cookie_name="kasane_csrf",
-                               header_name="x-csrftoken", cookie_samesite="strict",
-                               cookie_secure=settings.secure_cookies,
-                               exclude=["/static", "/healthz"]),
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_name="kasane_csrf",
+            header_name="x-csrftoken",
+            cookie_samesite="strict",
+            cookie_secure=settings.secure_cookies,
+            exclude=["/static", "/healthz"],
+        ),
         exception_handlers={
             NotFound: _not_found,
             NotFoundException: _not_found,

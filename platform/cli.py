@@ -13,7 +13,9 @@ from kasane.settings import Settings, load_settings
 
 def _db(settings: Settings):  # type: ignore[no-untyped-def]
     from kasane.core.db import Database
+    from kasane.core.protection.crypto import set_master_secret
 
+    set_master_secret(settings.master_key)
     return Database(settings.database_url)
 
 
@@ -23,8 +25,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from kasane.app import create_app
 
     port = args.port or int(os.environ.get("PORT", "8000"))
-    uvicorn.run(create_app(settings), host=args.host, port=port, log_level="info",
-                proxy_headers=False)
+    uvicorn.run(
+        create_app(settings), host=args.host, port=port, log_level="info", proxy_headers=False
+    )
     return 0
 
 
@@ -65,8 +68,10 @@ def cmd_tenants_list(args: argparse.Namespace, settings: Settings) -> int:
     rows = asyncio.run(run())
     print(f"{'slug':<12} {'code':<7} {'status':<10} {'plugin':<10} name")
     for t in rows:
-        print(f"{t.slug:<12} {t.municipality_code:<7} {t.status:<10} {t.plugin:<10} "  # type: ignore[attr-defined]
-              f"{t.name} ({t.prefecture})")  # type: ignore[attr-defined]
+        print(
+            f"{t.slug:<12} {t.municipality_code:<7} {t.status:<10} {t.plugin:<10} "  # type: ignore[attr-defined]
+            f"{t.name} ({t.prefecture})"
+        )  # type: ignore[attr-defined]
     return 0
 
 
@@ -77,9 +82,17 @@ def cmd_tenants_create(args: argparse.Namespace, settings: Settings) -> int:
         db = _db(settings)
         try:
             return await do_create_tenant(
-                db, slug=args.slug, name=args.name, municipality_code=args.code,
-                prefecture=args.prefecture, plugin=args.plugin, population=args.population,
-                status=args.status, theme=args.theme, actor="cli")
+                db,
+                slug=args.slug,
+                name=args.name,
+                municipality_code=args.code,
+                prefecture=args.prefecture,
+                plugin=args.plugin,
+                population=args.population,
+                status=args.status,
+                theme=args.theme,
+                actor="cli",
+            )
         finally:
             await db.dispose()
 
@@ -98,8 +111,10 @@ def cmd_plugins_list(args: argparse.Namespace, settings: Settings) -> int:
 
     for name, ref in sorted(installed_plugins().items()):
         module = load_plugin(name)
-        print(f"{name:<12} {getattr(module, 'NAME', ''):<8} "
-              f"{getattr(module, 'MUNICIPALITY_CODE', ''):<7} {ref}")
+        print(
+            f"{name:<12} {getattr(module, 'NAME', ''):<8} "
+            f"{getattr(module, 'MUNICIPALITY_CODE', ''):<7} {ref}"
+        )
     return 0
 
 
@@ -112,9 +127,11 @@ def cmd_plugins_check(args: argparse.Namespace, settings: Settings) -> int:
     try:
         module = load_plugin(args.name)
     except PluginNotFound:
-        print(f"error: no municipal plugin named {args.name!r} "
-              "(an entry point in kasane.municipalities, or a dotted module path)",
-              file=sys.stderr)
+        print(
+            f"error: no municipal plugin named {args.name!r} "
+            "(an entry point in kasane.municipalities, or a dotted module path)",
+            file=sys.stderr,
+        )
         return 2
     code = getattr(module, "MUNICIPALITY_CODE", "442062")
     try:
@@ -124,11 +141,13 @@ def cmd_plugins_check(args: argparse.Namespace, settings: Settings) -> int:
         for problem in exc.problems:
             print(f"  - {problem}", file=sys.stderr)
         return 1
-    print(f"{args.name}: OK — {len(config.counters)} counters, {len(config.areas)} areas, "
-          f"{len(config.agencies)} agencies, {len(config.meeting_types)} meeting types, "
-          f"{len(config.participation_menus)} participation menus, forms "
-          f"{', '.join(f'{k}@{f.version}' for k, f in config.forms.items())}, "
-          f"theme {config.theme}")
+    print(
+        f"{args.name}: OK — {len(config.counters)} counters, {len(config.areas)} areas, "
+        f"{len(config.agencies)} agencies, {len(config.meeting_types)} meeting types, "
+        f"{len(config.participation_menus)} participation menus, forms "
+        f"{', '.join(f'{k}@{f.version}' for k, f in config.forms.items())}, "
+        f"theme {config.theme}"
+    )
     return 0
 
 
@@ -141,8 +160,11 @@ def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
         failures = 0
         try:
             async with db.session() as s:
-                tenants = ([await get_tenant_by_slug(s, args.tenant)] if args.tenant
-                           else await list_tenants(s))
+                tenants = (
+                    [await get_tenant_by_slug(s, args.tenant)]
+                    if args.tenant
+                    else await list_tenants(s)
+                )
             for t in tenants:
                 if t is None:
                     print(f"error: no tenant {args.tenant!r}", file=sys.stderr)
@@ -175,13 +197,16 @@ def parser() -> argparse.ArgumentParser:
     up.add_argument("revision", nargs="?", default="head")
     up.set_defaults(func=cmd_db_upgrade)
 
-    demo = sub.add_parser("demo", help="demo data").add_subparsers(dest="demo_command",
-                                                                   required=True)
+    demo = sub.add_parser("demo", help="demo data").add_subparsers(
+        dest="demo_command", required=True
+    )
     demo.add_parser("seed", help="seed usuki and marugame (idempotent)").set_defaults(
-        func=cmd_demo_seed)
+        func=cmd_demo_seed
+    )
 
-    tenants = sub.add_parser("tenants", help="tenants").add_subparsers(dest="tenants_command",
-                                                                       required=True)
+    tenants = sub.add_parser("tenants", help="tenants").add_subparsers(
+        dest="tenants_command", required=True
+    )
     tenants.add_parser("list", help="list tenants").set_defaults(func=cmd_tenants_list)
     create = tenants.add_parser("create", help="create a tenant")
     create.add_argument("slug")
@@ -195,15 +220,18 @@ def parser() -> argparse.ArgumentParser:
     create.set_defaults(func=cmd_tenants_create)
 
     plugins = sub.add_parser("plugins", help="municipal plugins").add_subparsers(
-        dest="plugins_command", required=True)
+        dest="plugins_command", required=True
+    )
     plugins.add_parser("list", help="installed municipal plugins").set_defaults(
-        func=cmd_plugins_list)
+        func=cmd_plugins_list
+    )
     check = plugins.add_parser("check", help="validate a plugin; non-zero exit when bad")
     check.add_argument("name", help="entry-point name or dotted module path")
     check.set_defaults(func=cmd_plugins_check)
 
-    audit = sub.add_parser("audit", help="audit log").add_subparsers(dest="audit_command",
-                                                                     required=True)
+    audit = sub.add_parser("audit", help="audit log").add_subparsers(
+        dest="audit_command", required=True
+    )
     verify = audit.add_parser("verify", help="check every tenant's hash chain")
     verify.add_argument("--tenant", help="only this tenant (slug)")
     verify.set_defaults(func=cmd_audit_verify)

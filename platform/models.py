@@ -2,7 +2,14 @@
 
 from kasane.core.audit import models as audit_models  # noqa: F401  (registers tables)
 from kasane.core.auth import models as auth_models  # noqa: F401
+from kasane.core.cases import models as case_models  # noqa: F401
+from kasane.core.consent import models as consent_models  # noqa: F401
 from kasane.core.db import Base
+from kasane.core.intake import models as intake_models  # noqa: F401
+from kasane.core.outreach import models as outreach_models  # noqa: F401
+from kasane.core.people import models as people_models  # noqa: F401
+from kasane.core.protection import models as protection_models  # noqa: F401
+from kasane.core.referrals import models as referral_models  # noqa: F401
 from kasane.tenants import models as tenant_models  # noqa: F401
 
 metadata = Base.metadata

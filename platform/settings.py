@@ -12,19 +12,22 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 def async_url(url: str) -> str:
     """Pick the async driver for a plain database URL (``postgresql://`` → asyncpg)."""
-    for plain, driver in (("postgresql://", "postgresql+asyncpg://"),
-                          ("postgres://", "postgresql+asyncpg://"),
-                          ("postgresql+psycopg://", "postgresql+asyncpg://"),
-                          ("sqlite://", "sqlite+aiosqlite://")):
+    for plain, driver in (
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("postgres://", "postgresql+asyncpg://"),
+        ("postgresql+psycopg://", "postgresql+asyncpg://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
         if url.startswith(plain):
-            return driver + url[len(plain):]
+            return driver + url[len(plain) :]
     return url
 
 
-def _secret_key(var_dir: Path) -> str:
-    if key := os.environ.get("KASANE_SECRET_KEY"):
+def _secret_key(var_dir: Path, name: str = "secret_key") -> str:
+    """From ``KASANE_<NAME>``, else a random value generated once into ``var/<name>``."""
+    if key := os.environ.get(f"KASANE_{name.upper()}"):
         return key
-    path = var_dir / "secret_key"
+    path = var_dir / name
     if not path.exists():
         var_dir.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_urlsafe(48))
@@ -40,6 +43,7 @@ class Settings:
     migration_database_url: str
     base_domain: str
     secret_key: str
+    master_key: str  # wraps the per-tenant data keys; never rotate it with secret_key
     var_dir: Path
     demo: bool = False
     session_idle_minutes: int = 30
@@ -54,18 +58,24 @@ class Settings:
 
 def load_settings(**overrides: object) -> Settings:
     """Read ``KASANE_*`` variables; keyword overrides win (tests use them)."""
-    var_dir = Path(str(overrides.pop("var_dir", None) or os.environ.get(
-        "KASANE_VAR_DIR", REPO_ROOT / "var"))).resolve()
+    var_dir = Path(
+        str(overrides.pop("var_dir", None) or os.environ.get("KASANE_VAR_DIR", REPO_ROOT / "var"))
+    ).resolve()
     default_db = f"sqlite:///{var_dir / 'kasane.db'}"
-    db = str(overrides.pop("database_url", None) or os.environ.get(
-        "KASANE_DATABASE_URL", default_db))
+    db = str(
+        overrides.pop("database_url", None) or os.environ.get("KASANE_DATABASE_URL", default_db)
+    )
     values: dict[str, object] = {
         "database_url": async_url(db),
-        "migration_database_url": async_url(str(
-            overrides.pop("migration_database_url", None)
-            or os.environ.get("KASANE_MIGRATION_DATABASE_URL", db))),
+        "migration_database_url": async_url(
+            str(
+                overrides.pop("migration_database_url", None)
+                or os.environ.get("KASANE_MIGRATION_DATABASE_URL", db)
+            )
+        ),
         "base_domain": os.environ.get("KASANE_BASE_DOMAIN", "localhost"),
         "secret_key": _secret_key(var_dir),
+        "master_key": _secret_key(var_dir, "master_key"),
         "var_dir": var_dir,
         "demo": os.environ.get("KASANE_DEMO", "") in ("1", "true", "yes"),
         "secure_cookies": os.environ.get("KASANE_SECURE_COOKIES", "") in ("1", "true"),

@@ -20,6 +20,7 @@ from litestar.testing import TestClient
 
 from kasane.app import create_app
 from kasane.core.db import Database
+from kasane.core.protection.crypto import set_master_secret
 from kasane.migrations import upgrade
 from kasane.settings import Settings, load_settings
 from kasane.tenants.demo import DEMO_PASSWORD, seed_demo
@@ -28,6 +29,10 @@ REPO = Path(__file__).resolve().parent.parent
 # Python clients cannot resolve *.localhost here and httpx keeps no cookies for dotless
 # hosts, so the in-process tests use their own base domain (the browser tests use localhost).
 TEST_DOMAIN = "kasane.test"
+# One master key for every test environment: the process-wide key cache must agree with
+# whichever app or Env a test uses.
+TEST_MASTER_KEY = "kasane-test-master-key"
+set_master_secret(TEST_MASTER_KEY)
 PG_URL = os.environ.get("KASANE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
@@ -40,12 +45,14 @@ class Env:
 
     def run(self, coro_fn, *args, **kwargs):  # type: ignore[no-untyped-def]
         """Run ``coro_fn(db, *args)`` on a fresh Database (own event loop)."""
+
         async def go():  # type: ignore[no-untyped-def]
             db = Database(self.settings.database_url)
             try:
                 return await coro_fn(db, *args, **kwargs)
             finally:
                 await db.dispose()
+
         return asyncio.run(go())
 
     def tenant_id(self, slug: str) -> uuid.UUID:
@@ -56,13 +63,19 @@ class Env:
                 t = await get_tenant_by_slug(s, slug)
                 assert t is not None
                 return t.id
+
         return self.run(go)
 
 
 def _make_sqlite_env(path: Path) -> Env:
     path.mkdir(parents=True, exist_ok=True)
-    settings = load_settings(database_url=f"sqlite:///{path / 'kasane.db'}", var_dir=path,
-                             demo=True, base_domain=TEST_DOMAIN)
+    settings = load_settings(
+        database_url=f"sqlite:///{path / 'kasane.db'}",
+        var_dir=path,
+        demo=True,
+        base_domain=TEST_DOMAIN,
+        master_key=TEST_MASTER_KEY,
+    )
     upgrade(settings.migration_database_url)
     env = Env(settings, "sqlite")
     env.run(seed_demo)
@@ -75,6 +88,7 @@ def sqlite_env(tmp_path_factory: pytest.TempPathFactory) -> Env:
 
 
 # ------------------------------------------------------------------ PostgreSQL
+
 
 def _pg_reachable() -> str | None:
     try:
@@ -116,8 +130,11 @@ def pg_database(pg_admin_url: str) -> Iterator[tuple[str, str]]:
         yield admin, _with_db(pg_admin_url, name, user="kasane_app")
     finally:
         with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                         "WHERE datname = %s AND pid <> pg_backend_pid()", (name,))
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                (name,),
+            )
             conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
 
 
@@ -127,8 +144,14 @@ def pg_env(pg_database: tuple[str, str], tmp_path_factory: pytest.TempPathFactor
     admin, app = pg_database
     var = tmp_path_factory.mktemp("pg")
     upgrade(admin)
-    settings = load_settings(database_url=app, migration_database_url=admin, var_dir=var,
-                             demo=True, base_domain=TEST_DOMAIN)
+    settings = load_settings(
+        database_url=app,
+        migration_database_url=admin,
+        var_dir=var,
+        demo=True,
+        base_domain=TEST_DOMAIN,
+        master_key=TEST_MASTER_KEY,
+    )
     env = Env(settings, "postgres")
     env.run(seed_demo)
     return env
@@ -141,6 +164,7 @@ def any_env(request: pytest.FixtureRequest) -> Env:
 
 
 # ------------------------------------------------------------------ web clients
+
 
 def tenant_client(env: Env, slug: str | None) -> TestClient:
     """A client whose requests carry the tenant's Host (``usuki.kasane.test``)."""
@@ -158,9 +182,16 @@ def csrf_of(html: str) -> str:
 def login(client: TestClient, username: str, password: str = DEMO_PASSWORD):  # type: ignore[no-untyped-def]
     """Log in through the real form (CSRF included); returns the POST response."""
     page = client.get("/login")
-    return client.post("/login", data={"username": username, "password": password,
-                                       "_csrf_token": csrf_of(page.text), "next": "/"},
-                       follow_redirects=False)
+    return client.post(
+        "/login",
+        data={
+            "username": username,
+            "password": password,
+            "_csrf_token": csrf_of(page.text),
+            "next": "/",
+        },
+        follow_redirects=False,
+    )
 
 
 @pytest.fixture

@@ -187,9 +187,11 @@ class TenantConfig(msgspec.Struct):
 
     def coordinating_agency(self) -> Agency:
         """The agency that runs 多機関協働: the one marked, else the first municipal one."""
-        return (next((a for a in self.agencies if a.coordinates), None)
-                or next((a for a in self.agencies if a.kind == "municipal"), None)
-                or self.agencies[0])
+        return (
+            next((a for a in self.agencies if a.coordinates), None)
+            or next((a for a in self.agencies if a.kind == "municipal"), None)
+            or self.agencies[0]
+        )
 
     def agency_name(self, key: str | None) -> str:
         agency = self.agency(key) if key else None

@@ -81,33 +81,80 @@ NATIONAL_INTAKE_FORM: dict[str, Any] = {
             "key": "reception",
             "title": N_("Reception"),
             "fields": [
-                {"name": "received_on", "label": N_("Date received"), "type": "date",
-                 "required": True, "national": True},
-                {"name": "channel", "label": N_("Channel"), "type": "radio", "required": True,
-                 "choices": _choices(CHANNELS), "national": True},
+                {
+                    "name": "received_on",
+                    "label": N_("Date received"),
+                    "type": "date",
+                    "required": True,
+                    "national": True,
+                },
+                {
+                    "name": "channel",
+                    "label": N_("Channel"),
+                    "type": "radio",
+                    "required": True,
+                    "choices": _choices(CHANNELS),
+                    "national": True,
+                },
             ],
         },
         {
             "key": "person",
             "title": N_("The person"),
             "fields": [
-                {"name": "kana", "label": N_("Furigana"), "type": "text", "required": True,
-                 "validation": {"max_length": 100}},
-                {"name": "name", "label": N_("Name"), "type": "text", "required": True,
-                 "validation": {"max_length": 100}},
-                {"name": "sex", "label": N_("Sex"), "type": "select", "national": True,
-                 "choices": _choices([("female", "Female"), ("male", "Male"),
-                                      ("other", "Other / not stated")])},
-                {"name": "birth_date", "label": N_("Date of birth"), "type": "date",
-                 "national": True},
-                {"name": "address", "label": N_("Address"), "type": "text",
-                 "validation": {"max_length": 200}},
-                {"name": "phone_home", "label": N_("Phone (home)"), "type": "tel",
-                 "validation": {"pattern": r"^[0-9０-９\-‐ー()（） ]{0,20}$",
-                                "message": "Use digits and hyphens only"}},
-                {"name": "phone_mobile", "label": N_("Phone (mobile)"), "type": "tel",
-                 "validation": {"pattern": r"^[0-9０-９\-‐ー()（） ]{0,20}$",
-                                "message": "Use digits and hyphens only"}},
+                {
+                    "name": "kana",
+                    "label": N_("Furigana"),
+                    "type": "text",
+                    "required": True,
+                    "validation": {"max_length": 100},
+                },
+                {
+                    "name": "name",
+                    "label": N_("Name"),
+                    "type": "text",
+                    "required": True,
+                    "validation": {"max_length": 100},
+                },
+                {
+                    "name": "sex",
+                    "label": N_("Sex"),
+                    "type": "select",
+                    "national": True,
+                    "choices": _choices(
+                        [("female", "Female"), ("male", "Male"), ("other", "Other / not stated")]
+                    ),
+                },
+                {
+                    "name": "birth_date",
+                    "label": N_("Date of birth"),
+                    "type": "date",
+                    "national": True,
+                },
+                {
+                    "name": "address",
+                    "label": N_("Address"),
+                    "type": "text",
+                    "validation": {"max_length": 200},
+                },
+                {
+                    "name": "phone_home",
+                    "label": N_("Phone (home)"),
+                    "type": "tel",
+                    "validation": {
+                        "pattern": r"^[0-9０-９\-‐ー()（） ]{0,20}$",
+                        "message": "Use digits and hyphens only",
+                    },
+                },
+                {
+                    "name": "phone_mobile",
+                    "label": N_("Phone (mobile)"),
+                    "type": "tel",
+                    "validation": {
+                        "pattern": r"^[0-9０-９\-‐ー()（） ]{0,20}$",
+                        "message": "Use digits and hyphens only",
+                    },
+                },
                 {"name": "email", "label": N_("E-mail"), "type": "email"},
             ],
         },
@@ -117,24 +164,179 @@ NATIONAL_INTAKE_FORM: dict[str, Any] = {
             "fields": [
                 {"name": "visitor_name", "label": N_("Visitor's name"), "type": "text"},
                 {"name": "visitor_phone", "label": N_("Visitor's phone"), "type": "tel"},
-                {"name": "visitor_relation", "label": N_("Relation to the person"),
-                 "type": "text"},
+                {"name": "visitor_relation", "label": N_("Relation to the person"), "type": "text"},
             ],
         },
         {
             "key": "consultation",
             "title": N_("What the consultation is about"),
             "fields": [
-                {"name": "categories", "label": N_("Consultation topics"), "type": "checkboxes",
-                 "required": True, "choices": _choices(CONSULTATION_CATEGORIES),
-                 "national": True},
-                {"name": "main_category", "label": N_("Main topic"), "type": "select",
-                 "required": True, "choices": _choices(CONSULTATION_CATEGORIES),
-                 "national": True},
-                {"name": "narrative", "label": N_("Details"), "type": "textarea",
-                 "sensitive": True, "validation": {"max_length": 4000}},
-                {"name": "consent_to_share", "label": N_("Consents to sharing with agencies"),
-                 "type": "boolean"},
+                {
+                    "name": "categories",
+                    "label": N_("Consultation topics"),
+                    "type": "checkboxes",
+                    "required": True,
+                    "choices": _choices(CONSULTATION_CATEGORIES),
+                    "national": True,
+                },
+                {
+                    "name": "main_category",
+                    "label": N_("Main topic"),
+                    "type": "select",
+                    "required": True,
+                    "choices": _choices(CONSULTATION_CATEGORIES),
+                    "national": True,
+                },
+                {
+                    "name": "narrative",
+                    "label": N_("Details"),
+                    "type": "textarea",
+                    "sensitive": True,
+                    "validation": {"max_length": 4000},
+                },
+                {
+                    "name": "consent_to_share",
+                    "label": N_("Consents to sharing with agencies"),
+                    "type": "boolean",
+                },
+            ],
+        },
+    ],
+}
+
+
+ISSUES: list[tuple[str, str]] = [
+    ("health", N_("Physical health")),
+    ("mental", N_("Mental health")),
+    ("disability", N_("Disability")),
+    ("dementia", N_("Dementia")),
+    ("income", N_("Income / living costs")),
+    ("debt", N_("Debt")),
+    ("housing", N_("Housing")),
+    ("work", N_("Work")),
+    ("isolation", N_("Social isolation")),
+    ("withdrawal", N_("Social withdrawal")),
+    ("care_burden", N_("Care burden")),
+    ("child_rearing", N_("Child rearing")),
+    ("abuse", N_("Abuse / DV")),
+    ("school", N_("School")),
+    ("daily_life", N_("Daily life skills")),
+]
+UNMET_NEEDS: list[tuple[str, str]] = [
+    ("ibasho", N_("A place to belong")),
+    ("work_trial", N_("Work experience")),
+    ("housing", N_("Housing support")),
+    ("watch", N_("Watching over")),
+    ("transport", N_("Transport")),
+    ("childcare", N_("Childcare")),
+    ("care_service", N_("Care service")),
+    ("other", N_("Other")),
+]
+
+NATIONAL_ASSESSMENT_FORM: dict[str, Any] = {
+    "key": "assessment",
+    "title": N_("Intake and assessment sheet"),
+    "version": "national-2021.1",
+    "sections": [
+        {
+            "key": "person",
+            "title": N_("The person's situation"),
+            "fields": [
+                {
+                    "name": "health",
+                    "label": N_("Health"),
+                    "type": "select",
+                    "national": True,
+                    "choices": _choices(
+                        [
+                            ("good", N_("No problems")),
+                            ("some", N_("Some problems")),
+                            ("serious", N_("Serious problems")),
+                            ("unknown", N_("Unknown")),
+                        ]
+                    ),
+                },
+                {
+                    "name": "employment",
+                    "label": N_("Work"),
+                    "type": "select",
+                    "national": True,
+                    "choices": _choices(
+                        [
+                            ("working", N_("Working")),
+                            ("seeking", N_("Looking for work")),
+                            ("not_working", N_("Not working")),
+                            ("unknown", N_("Unknown")),
+                        ]
+                    ),
+                },
+                {
+                    "name": "income_sources",
+                    "label": N_("Income sources"),
+                    "type": "checkboxes",
+                    "choices": _choices(
+                        [
+                            ("wages", N_("Wages")),
+                            ("pension", N_("Pension")),
+                            ("public_assistance", N_("Public assistance")),
+                            ("family", N_("Family support")),
+                            ("none", N_("None")),
+                        ]
+                    ),
+                },
+                {
+                    "name": "health_detail",
+                    "label": N_("Health, disability and care needs"),
+                    "type": "textarea",
+                    "sensitive": True,
+                    "validation": {"max_length": 4000},
+                },
+            ],
+        },
+        {
+            "key": "household",
+            "title": N_("The household's situation"),
+            "fields": [
+                {
+                    "name": "household_note",
+                    "label": N_("Household and relationships"),
+                    "type": "textarea",
+                    "sensitive": True,
+                    "validation": {"max_length": 4000},
+                },
+            ],
+        },
+        {
+            "key": "issues",
+            "title": N_("Organising the issues"),
+            "fields": [
+                {
+                    "name": "issues",
+                    "label": N_("Issues"),
+                    "type": "checkboxes",
+                    "required": True,
+                    "choices": _choices(ISSUES),
+                    "national": True,
+                },
+                {
+                    "name": "strengths",
+                    "label": N_("Strengths and resources"),
+                    "type": "textarea",
+                    "validation": {"max_length": 2000},
+                },
+                {
+                    "name": "wishes",
+                    "label": N_("The person's wishes"),
+                    "type": "textarea",
+                    "sensitive": True,
+                    "validation": {"max_length": 2000},
+                },
+                {
+                    "name": "unmet_needs",
+                    "label": N_("Needs no existing service meets"),
+                    "type": "checkboxes",
+                    "choices": _choices(UNMET_NEEDS),
+                },
             ],
         },
     ],
@@ -161,8 +363,13 @@ def kasane_areas(tenant: Any) -> list[dict[str, Any]]:
 @hookimpl(trylast=True)
 def kasane_agencies(tenant: Any) -> list[dict[str, Any]]:
     return [
-        {"key": "municipality", "name": N_("Municipal welfare section"), "field": "general",
-         "kind": "municipal", "coordinates": True},
+        {
+            "key": "municipality",
+            "name": N_("Municipal welfare section"),
+            "field": "general",
+            "kind": "municipal",
+            "coordinates": True,
+        },
     ]
 
 
@@ -185,8 +392,15 @@ def kasane_meeting_types(tenant: Any) -> list[dict[str, Any]]:
             "legal_basis_note": "重層的支援体制整備事業実施要綱",
             "host": "municipality",
             "cadence": {"frequency": "monthly", "weekday": 1, "nth": 2, "time": "14:00"},
-            "decisions": ["support_decision", "plan_change", "closure", "suspension",
-                          "continuation", "role_assignment", "resource_development"],
+            "decisions": [
+                "support_decision",
+                "plan_change",
+                "closure",
+                "suspension",
+                "continuation",
+                "role_assignment",
+                "resource_development",
+            ],
         },
     ]
 
@@ -198,7 +412,7 @@ def kasane_participation_menus(tenant: Any) -> list[dict[str, Any]]:
 
 @hookimpl(trylast=True)
 def kasane_form_definitions(tenant: Any) -> list[dict[str, Any]]:
-    return [NATIONAL_INTAKE_FORM]
+    return [NATIONAL_INTAKE_FORM, NATIONAL_ASSESSMENT_FORM]
 
 
 @hookimpl(trylast=True)

@@ -103,7 +103,7 @@ def _path(err: msgspec.ValidationError, items: Any) -> tuple[str, str]:
     if index and isinstance(items, list) and int(index.group(1)) < len(items):
         item = items[int(index.group(1))]
         if isinstance(item, dict) and "key" in item:
-            where = f"{where[: index.end()]}(key={item['key']!r}){where[index.end():]}"
+            where = f"{where[: index.end()]}(key={item['key']!r}){where[index.end() :]}"
     return where, message
 
 
@@ -159,26 +159,34 @@ def _merge_forms(c: _Collector, answers: list[Any]) -> dict[str, FormDefinition]
             for section in form.sections:
                 for field in section.fields:
                     if field.name in taken:
-                        c.problem("kasane_form_definitions",
-                                  f"{form.key}.{section.key}.{field.name}",
-                                  "redefines a field the core form already has")
+                        c.problem(
+                            "kasane_form_definitions",
+                            f"{form.key}.{section.key}.{field.name}",
+                            "redefines a field the core form already has",
+                        )
             forms[form.key] = FormDefinition(
-                key=base.key, title=base.title,
+                key=base.key,
+                title=base.title,
                 version=f"{base.version}+{form.version}",
                 sections=[*base.sections, *form.sections],
             )
     for form in forms.values():
         for field in form.all_fields():
             if field.type in ("select", "radio", "checkboxes") and not field.choices:
-                c.problem("kasane_form_definitions", f"{form.key}.{field.name}.choices",
-                          f"a {field.type} field needs choices")
+                c.problem(
+                    "kasane_form_definitions",
+                    f"{form.key}.{field.name}.choices",
+                    f"a {field.type} field needs choices",
+                )
             if field.validation and field.validation.pattern:
                 try:
                     re.compile(field.validation.pattern)
                 except re.error as exc:
-                    c.problem("kasane_form_definitions",
-                              f"{form.key}.{field.name}.validation.pattern",
-                              f"not a regular expression: {exc}")
+                    c.problem(
+                        "kasane_form_definitions",
+                        f"{form.key}.{field.name}.validation.pattern",
+                        f"not a regular expression: {exc}",
+                    )
     return forms
 
 
@@ -235,14 +243,23 @@ def build_config(plugin: ModuleType | object | None, tenant: TenantInfo) -> Tena
     for i, m in enumerate(meetings):
         for member in m.members:
             if member not in agency_keys:
-                c.problem("kasane_meeting_types", f"[{i}](key={m.key!r}).members",
-                          f"{member!r} is not an agency key from kasane_agencies")
+                c.problem(
+                    "kasane_meeting_types",
+                    f"[{i}](key={m.key!r}).members",
+                    f"{member!r} is not an agency key from kasane_agencies",
+                )
         if m.cadence.frequency == "monthly" and (m.cadence.weekday is None or not m.cadence.nth):
-            c.problem("kasane_meeting_types", f"[{i}](key={m.key!r}).cadence",
-                      "a monthly cadence needs weekday and nth")
+            c.problem(
+                "kasane_meeting_types",
+                f"[{i}](key={m.key!r}).cadence",
+                "a monthly cadence needs weekday and nth",
+            )
         if m.cadence.time and not re.match(r"^([01]\d|2[0-3]):[0-5]\d$", m.cadence.time):
-            c.problem("kasane_meeting_types", f"[{i}](key={m.key!r}).cadence.time",
-                      f"{m.cadence.time!r} is not HH:MM")
+            c.problem(
+                "kasane_meeting_types",
+                f"[{i}](key={m.key!r}).cadence.time",
+                f"{m.cadence.time!r} is not HH:MM",
+            )
     if sum(1 for a in agencies if a.coordinates) > 1:
         c.problem("kasane_agencies", "coordinates", "only one agency may coordinate 多機関協働")
     if not agencies:
@@ -254,17 +271,27 @@ def build_config(plugin: ModuleType | object | None, tenant: TenantInfo) -> Tena
         if term not in defaults.TERMS:
             c.problem("kasane_terminology", term, f"{term!r} is not a core term")
     if not isinstance(theme, str) or theme not in available_themes():
-        c.problem("kasane_theme", "", f"{theme!r} is not an installed theme "
-                  f"({', '.join(sorted(available_themes()))})")
+        c.problem(
+            "kasane_theme",
+            "",
+            f"{theme!r} is not an installed theme ({', '.join(sorted(available_themes()))})",
+        )
     if "intake" not in forms:
         c.problem("kasane_form_definitions", "intake", "the intake form is missing")
 
     if c.problems:
         raise PluginInvalid(name, c.problems)
     return TenantConfig(
-        plugin=name, counters=counters, areas=areas, agencies=agencies,
-        meeting_types=meetings, participation_menus=menus, forms=forms,
-        stage_labels=stage_labels, terminology=terminology, theme=str(theme),
+        plugin=name,
+        counters=counters,
+        areas=areas,
+        agencies=agencies,
+        meeting_types=meetings,
+        participation_menus=menus,
+        forms=forms,
+        stage_labels=stage_labels,
+        terminology=terminology,
+        theme=str(theme),
     )
 
 
@@ -309,8 +336,11 @@ def activate(
         _configs[tenant_key] = config
         return config, []
     except (PluginInvalid, PluginNotFound) as exc:
-        problems = exc.problems if isinstance(exc, PluginInvalid) else [
-            f"{plugin_ref}: no installed municipal plugin has this name"]
+        problems = (
+            exc.problems
+            if isinstance(exc, PluginInvalid)
+            else [f"{plugin_ref}: no installed municipal plugin has this name"]
+        )
         kept = last_good() or build_config(None, tenant)
         _managers[tenant_key] = make_manager(None)
         _configs[tenant_key] = kept

@@ -25,11 +25,15 @@ async def operator_home(request: Request[Any, Any, Any], db_session: DbSession) 
     settings = request.app.state.settings
     tenants = await list_tenants(db_session) if settings.demo else []
     port = request.url.port
-    return render(request, "operator", {
-        "tenants": [t for t in tenants if t.status in ("trial", "active", "past_due")],
-        "base": settings.base_domain + (f":{port}" if port else ""),
-        "scheme": request.url.scheme,
-    })
+    return render(
+        request,
+        "operator",
+        {
+            "tenants": [t for t in tenants if t.status in ("trial", "active", "past_due")],
+            "base": settings.base_domain + (f":{port}" if port else ""),
+            "scheme": request.url.scheme,
+        },
+    )
 
 
 @get("/healthz", name="healthz", media_type="text/plain")

@@ -31,11 +31,14 @@ class TenantInvalid(ValueError):
         self.problems = problems
 
 
-def check_tenant(slug: str, name: str, code: str, prefecture: str, plugin: str,
-                 status: str) -> dict[str, str]:
+def check_tenant(
+    slug: str, name: str, code: str, prefecture: str, plugin: str, status: str
+) -> dict[str, str]:
     problems: dict[str, str] = {}
     if not SLUG.match(slug) or slug in RESERVED_SLUGS:
-        problems["slug"] = N_("Use 2-41 lower-case letters, digits or hyphens, starting with a letter")
+        problems["slug"] = N_(
+            "Use 2-41 lower-case letters, digits or hyphens, starting with a letter"
+        )
     if not name.strip():
         problems["name"] = N_("Enter the municipality's name")
     if problem := municipality_code_problem(code):
@@ -58,9 +61,17 @@ async def get_tenant_by_slug(session: AsyncSession, slug: str) -> Tenant | None:
 
 
 async def do_create_tenant(
-    db: Database, *, slug: str, name: str, municipality_code: str, prefecture: str,
-    plugin: str, population: int | None = None, status: str = "trial",
-    theme: str | None = None, actor: str = "system",
+    db: Database,
+    *,
+    slug: str,
+    name: str,
+    municipality_code: str,
+    prefecture: str,
+    plugin: str,
+    population: int | None = None,
+    status: str = "trial",
+    theme: str | None = None,
+    actor: str = "system",
 ) -> Tenant:
     """Create a tenant and audit it in the new tenant's own chain.
 
@@ -73,14 +84,22 @@ async def do_create_tenant(
     async with db.session() as s:
         if (await s.execute(select(Tenant).where(Tenant.slug == slug))).first():
             problems["slug"] = N_("This slug is already taken")
-        if (await s.execute(select(Tenant).where(
-                Tenant.municipality_code == municipality_code))).first():
+        if (
+            await s.execute(select(Tenant).where(Tenant.municipality_code == municipality_code))
+        ).first():
             problems["municipality_code"] = N_("A tenant with this code already exists")
         if problems:
             raise TenantInvalid(problems)
-        tenant = Tenant(slug=slug, name=name, municipality_code=municipality_code,
-                        prefecture=prefecture, plugin=plugin, population=population,
-                        status=status, theme=theme)
+        tenant = Tenant(
+            slug=slug,
+            name=name,
+            municipality_code=municipality_code,
+            prefecture=prefecture,
+            plugin=plugin,
+            population=population,
+            status=status,
+            theme=theme,
+        )
         s.add(tenant)
     async with db.session(tenant.id) as s:
         await do_audit(s, actor, "tenant.create", f"tenant:{tenant.id}", plugin=plugin)
@@ -88,8 +107,13 @@ async def do_create_tenant(
 
 
 def tenant_info(t: Tenant) -> TenantInfo:
-    return TenantInfo(slug=t.slug, name=t.name, municipality_code=t.municipality_code,
-                      prefecture=t.prefecture, population=t.population)
+    return TenantInfo(
+        slug=t.slug,
+        name=t.name,
+        municipality_code=t.municipality_code,
+        prefecture=t.prefecture,
+        population=t.population,
+    )
 
 
 async def do_activate_plugin(db: Database, tenant: Tenant) -> list[str]:
@@ -97,12 +121,15 @@ async def do_activate_plugin(db: Database, tenant: Tenant) -> list[str]:
 
     The good config is stored on the tenant row so it survives restarts.
     """
-    def last_good() -> plugins.TenantConfig | None:
-        return plugins.config_from_json(tenant.last_good_config) if tenant.last_good_config \
-            else None
 
-    config, problems = plugins.activate(str(tenant.id), tenant.plugin, tenant_info(tenant),
-                                        last_good)
+    def last_good() -> plugins.TenantConfig | None:
+        return (
+            plugins.config_from_json(tenant.last_good_config) if tenant.last_good_config else None
+        )
+
+    config, problems = plugins.activate(
+        str(tenant.id), tenant.plugin, tenant_info(tenant), last_good
+    )
     snapshot = None if problems else plugins.config_to_json(config).decode()
     new_problems = "\n".join(problems) or None
     if (snapshot and snapshot != tenant.last_good_config) or new_problems != tenant.config_problems:
@@ -119,8 +146,14 @@ async def do_activate_plugin(db: Database, tenant: Tenant) -> list[str]:
 
 
 def context_of(t: Tenant) -> TenantContext:
-    return TenantContext(id=t.id, slug=t.slug, name=t.name, status=t.status,
-                         info=tenant_info(t), theme_override=t.theme)
+    return TenantContext(
+        id=t.id,
+        slug=t.slug,
+        name=t.name,
+        status=t.status,
+        info=tenant_info(t),
+        theme_override=t.theme,
+    )
 
 
 class TenantResolver:

@@ -49,25 +49,59 @@ def kasane_counters(tenant: Any) -> list[dict[str, Any]]:
     """丸亀市's consultation counters."""
     return [
         # Sourced: the 推進室 takes any consultation; the counter's name is ours.
-        {"key": "kyosei", "name": "地域共生社会推進室 福祉総合相談", "field": "general",
-         "agency": "kyosei", "place": "丸亀市役所 福祉課"},
+        {
+            "key": "kyosei",
+            "name": "地域共生社会推進室 福祉総合相談",
+            "field": "general",
+            "agency": "kyosei",
+            "place": "丸亀市役所 福祉課",
+        },
         # Sourced: こども家庭センター in 子育て支援課 since 2025-04.
-        {"key": "kodomo", "name": "丸亀市こども家庭センター", "field": "children",
-         "agency": "kosodate", "place": "丸亀市役所 子育て支援課"},
+        {
+            "key": "kodomo",
+            "name": "丸亀市こども家庭センター",
+            "field": "children",
+            "agency": "kosodate",
+            "place": "丸亀市役所 子育て支援課",
+        },
         # ASSUMPTION: one city-wide 地域包括支援センター run by the city.
-        {"key": "hokatsu", "name": "丸亀市地域包括支援センター", "field": "elderly",
-         "agency": "hokatsu"},
+        {
+            "key": "hokatsu",
+            "name": "丸亀市地域包括支援センター",
+            "field": "elderly",
+            "agency": "hokatsu",
+        },
         # ASSUMPTION: the disability core center is contracted out.
-        {"key": "kikan", "name": "丸亀市障がい者基幹相談支援センター", "field": "disability",
-         "agency": "kikan"},
+        {
+            "key": "kikan",
+            "name": "丸亀市障がい者基幹相談支援センター",
+            "field": "disability",
+            "agency": "kikan",
+        },
         # ASSUMPTION: 自立相談支援 is run by the 社会福祉協議会.
-        {"key": "jiritsu", "name": "自立相談支援窓口（丸亀市社会福祉協議会）", "field": "poverty",
-         "agency": "shakyo"},
+        {
+            "key": "jiritsu",
+            "name": "自立相談支援窓口（丸亀市社会福祉協議会）",
+            "field": "poverty",
+            "agency": "shakyo",
+        },
         # Sourced: 飯山市民総合センター exists; ASSUMPTION: it and 綾歌 take consultations.
-        {"key": "ayauta-center", "name": "綾歌市民総合センター 相談窓口", "field": "general",
-         "agency": "kyosei", "area": "ayauta", "place": "綾歌市民総合センター"},
-        {"key": "hanzan-center", "name": "飯山市民総合センター 相談窓口", "field": "general",
-         "agency": "kyosei", "area": "hanzan", "place": "飯山市民総合センター"},
+        {
+            "key": "ayauta-center",
+            "name": "綾歌市民総合センター 相談窓口",
+            "field": "general",
+            "agency": "kyosei",
+            "area": "ayauta",
+            "place": "綾歌市民総合センター",
+        },
+        {
+            "key": "hanzan-center",
+            "name": "飯山市民総合センター 相談窓口",
+            "field": "general",
+            "agency": "kyosei",
+            "area": "hanzan",
+            "place": "飯山市民総合センター",
+        },
     ]
 
 
@@ -86,23 +120,42 @@ def kasane_areas(tenant: Any) -> list[dict[str, Any]]:
 def kasane_agencies(tenant: Any) -> list[dict[str, Any]]:
     """The agencies that take part in cases and meetings."""
     return [
-        {"key": "kyosei", "name": HOST_SECTION, "field": "general", "kind": "municipal",
-         "coordinates": True},
-        {"key": "kosodate", "name": "子育て支援課（こども家庭センター）", "field": "children",
-         "kind": "municipal"},
+        {
+            "key": "kyosei",
+            "name": HOST_SECTION,
+            "field": "general",
+            "kind": "municipal",
+            "coordinates": True,
+        },
+        {
+            "key": "kosodate",
+            "name": "子育て支援課（こども家庭センター）",
+            "field": "children",
+            "kind": "municipal",
+        },
         # ASSUMPTION: names and kinds below are ours.
         {"key": "korei", "name": "高齢者支援課", "field": "elderly", "kind": "municipal"},
         {"key": "kenko", "name": "健康課", "field": "health", "kind": "municipal"},
-        {"key": "gakko", "name": "教育委員会 学校教育課", "field": "children",
-         "kind": "municipal"},
-        {"key": "hokatsu", "name": "丸亀市地域包括支援センター", "field": "elderly",
-         "kind": "municipal"},
-        {"key": "kikan", "name": "丸亀市障がい者基幹相談支援センター", "field": "disability",
-         "kind": "contracted"},
-        {"key": "shakyo", "name": "丸亀市社会福祉協議会", "field": "poverty",
-         "kind": "contracted"},
-        {"key": "minsei", "name": "丸亀市民生委員児童委員協議会", "field": "general",
-         "kind": "partner"},
+        {"key": "gakko", "name": "教育委員会 学校教育課", "field": "children", "kind": "municipal"},
+        {
+            "key": "hokatsu",
+            "name": "丸亀市地域包括支援センター",
+            "field": "elderly",
+            "kind": "municipal",
+        },
+        {
+            "key": "kikan",
+            "name": "丸亀市障がい者基幹相談支援センター",
+            "field": "disability",
+            "kind": "contracted",
+        },
+        {"key": "shakyo", "name": "丸亀市社会福祉協議会", "field": "poverty", "kind": "contracted"},
+        {
+            "key": "minsei",
+            "name": "丸亀市民生委員児童委員協議会",
+            "field": "general",
+            "kind": "partner",
+        },
     ]
 
 
@@ -118,11 +171,20 @@ def kasane_meeting_types(tenant: Any) -> list[dict[str, Any]]:
             "host": HOST_SECTION,
             # ASSUMPTION: monthly, 1st Thursday 13:30.
             "cadence": {"frequency": "monthly", "weekday": 3, "nth": 1, "time": "13:30"},
-            "members": ["kyosei", "kosodate", "korei", "kenko", "gakko", "hokatsu", "kikan",
-                        "shakyo", "minsei"],
+            "members": [
+                "kyosei",
+                "kosodate",
+                "korei",
+                "kenko",
+                "gakko",
+                "hokatsu",
+                "kikan",
+                "shakyo",
+                "minsei",
+            ],
             "decisions": ["information_sharing", "role_assignment"],
             "purpose": "本人の同意がない段階でも、構成員の守秘義務のもとで気になる世帯の情報を"
-                       "共有し、早期の支援と役割分担につなげます。",
+            "共有し、早期の支援と役割分担につなげます。",
         },
         {
             "key": "shien_kento",
@@ -131,13 +193,24 @@ def kasane_meeting_types(tenant: Any) -> list[dict[str, Any]]:
             "legal_basis_note": f"{YOKO}第5条",
             "host": HOST_SECTION,
             # ASSUMPTION: monthly, 3rd Tuesday 14:00, two hours.
-            "cadence": {"frequency": "monthly", "weekday": 1, "nth": 3, "time": "14:00",
-                        "duration_minutes": 120},
+            "cadence": {
+                "frequency": "monthly",
+                "weekday": 1,
+                "nth": 3,
+                "time": "14:00",
+                "duration_minutes": 120,
+            },
             "members": ["kyosei", "kosodate", "korei", "hokatsu", "kikan", "shakyo"],
-            "decisions": ["support_decision", "plan_change", "closure", "suspension",
-                          "continuation", "role_assignment"],
+            "decisions": [
+                "support_decision",
+                "plan_change",
+                "closure",
+                "suspension",
+                "continuation",
+                "role_assignment",
+            ],
             "purpose": "本人の同意を得た事例について、支援プランの決定・見直し、終結・中断を"
-                       "話し合います。",
+            "話し合います。",
         },
         {
             "key": "taisei_kento",
@@ -158,18 +231,41 @@ def kasane_meeting_types(tenant: Any) -> list[dict[str, Any]]:
 def kasane_participation_menus(tenant: Any) -> list[dict[str, Any]]:
     """Participation-support menus (all ASSUMPTION: names, capacity, schedule)."""
     return [
-        {"key": "uchiwa", "name": "うちわ工房での作業体験", "category": "work_trial",
-         "description": "丸亀うちわの部材づくりなど、短時間の作業から始めます。",
-         "capacity": 2, "schedule": "毎週月・水 10:00-12:00", "area": "nishi"},
-        {"key": "machinaka", "name": "まちなかの居場所", "category": "ibasho",
-         "description": "予約なしで立ち寄れる、世代を問わない居場所です。", "capacity": 20,
-         "schedule": "毎週金曜 13:00-16:00", "area": "higashi"},
-        {"key": "gakushu", "name": "子どもの学習支援教室", "category": "learning",
-         "description": "小・中学生の学習と居場所。大学生ボランティアが支えます。",
-         "capacity": 15, "schedule": "毎週火・木 17:00-19:00"},
-        {"key": "shima-mimamori", "name": "島しょ部の見守り・生活支援", "category": "housing_watch",
-         "description": "島で暮らす一人暮らしの方を、定期船の日に合わせて訪問します。",
-         "capacity": 8, "schedule": "毎月第2・第4金曜", "area": "islands"},
+        {
+            "key": "uchiwa",
+            "name": "うちわ工房での作業体験",
+            "category": "work_trial",
+            "description": "丸亀うちわの部材づくりなど、短時間の作業から始めます。",
+            "capacity": 2,
+            "schedule": "毎週月・水 10:00-12:00",
+            "area": "nishi",
+        },
+        {
+            "key": "machinaka",
+            "name": "まちなかの居場所",
+            "category": "ibasho",
+            "description": "予約なしで立ち寄れる、世代を問わない居場所です。",
+            "capacity": 20,
+            "schedule": "毎週金曜 13:00-16:00",
+            "area": "higashi",
+        },
+        {
+            "key": "gakushu",
+            "name": "子どもの学習支援教室",
+            "category": "learning",
+            "description": "小・中学生の学習と居場所。大学生ボランティアが支えます。",
+            "capacity": 15,
+            "schedule": "毎週火・木 17:00-19:00",
+        },
+        {
+            "key": "shima-mimamori",
+            "name": "島しょ部の見守り・生活支援",
+            "category": "housing_watch",
+            "description": "島で暮らす一人暮らしの方を、定期船の日に合わせて訪問します。",
+            "capacity": 8,
+            "schedule": "毎月第2・第4金曜",
+            "area": "islands",
+        },
     ]
 
 
@@ -186,15 +282,24 @@ def kasane_form_definitions(tenant: Any) -> list[dict[str, Any]]:
                     "key": "marugame",
                     "title": "丸亀市の項目",
                     "fields": [
-                        {"name": "school_district", "label": "お住まいの中学校区",
-                         "type": "select",
-                         "choices": [{"value": k, "label": n} for k, n in SCHOOL_DISTRICTS]},
-                        {"name": "island_resident", "label": f"{ISLANDS}にお住まい",
-                         "type": "boolean"},
-                        {"name": "marugoto_referral", "label": "まるごと会議での共有を検討する",
-                         "type": "boolean",
-                         "help": "本人の同意がなくても、社会福祉法106条の6に基づき、"
-                                 "守秘義務のある構成員の間で情報を共有できます。"},
+                        {
+                            "name": "school_district",
+                            "label": "お住まいの中学校区",
+                            "type": "select",
+                            "choices": [{"value": k, "label": n} for k, n in SCHOOL_DISTRICTS],
+                        },
+                        {
+                            "name": "island_resident",
+                            "label": f"{ISLANDS}にお住まい",
+                            "type": "boolean",
+                        },
+                        {
+                            "name": "marugoto_referral",
+                            "label": "まるごと会議での共有を検討する",
+                            "type": "boolean",
+                            "help": "本人の同意がなくても、社会福祉法106条の6に基づき、"
+                            "守秘義務のある構成員の間で情報を共有できます。",
+                        },
                     ],
                 },
             ],

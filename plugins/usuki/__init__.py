@@ -62,10 +62,17 @@ def kasane_meeting_types(tenant: Any) -> list[dict[str, Any]]:
             "host": HOST_SECTION,
             "cadence": dict(assumptions.JUSOTEKI_CADENCE),
             "members": list(assumptions.JUSOTEKI_MEMBERS),
-            "decisions": ["support_decision", "plan_change", "closure", "suspension",
-                          "continuation", "role_assignment", "resource_development"],
+            "decisions": [
+                "support_decision",
+                "plan_change",
+                "closure",
+                "suspension",
+                "continuation",
+                "role_assignment",
+                "resource_development",
+            ],
             "purpose": "本人の同意を得た事例について、プランの適切性、支援の進捗、終結・中断、"
-                       "社会資源の充足状況を協議します。",
+            "社会資源の充足状況を協議します。",
         },
         {
             "key": "shien_kaigi",
@@ -77,7 +84,7 @@ def kasane_meeting_types(tenant: Any) -> list[dict[str, Any]]:
             "members": list(assumptions.SHIEN_KAIGI_MEMBERS),
             "decisions": ["information_sharing", "role_assignment", "system_review"],
             "purpose": "本人の同意がない段階でも、構成員の守秘義務のもとで情報を共有し、"
-                       "早期の支援につなげます。",
+            "早期の支援につなげます。",
         },
     ]
 
@@ -101,18 +108,30 @@ def kasane_form_definitions(tenant: Any) -> list[dict[str, Any]]:
                     "key": "usuki",
                     "title": "臼杵市の項目",
                     "fields": [
-                        {"name": "reception_office", "label": "受付庁舎", "type": "radio",
-                         "choices": [{"value": key, "label": label} for key, label in OFFICES]
-                         + [{"value": "outreach", "label": "訪問・出張相談"}]},
-                        {"name": "home_district", "label": "お住まいの地域振興協議会",
-                         "type": "select",
-                         "choices": [{"value": d["key"], "label": d["name"]}
-                                     for d in assumptions.DISTRICTS],
-                         "help": "わからないときは空欄のままにしてください。"},
-                        {"name": "ishibotoke_net", "label": "うすき石仏ねっと加入（IDカード所持）",
-                         "type": "boolean",
-                         "help": "加入の有無だけを記録します。石仏ねっとの医療・介護情報を"
-                                 "参照するには、別に本人の同意が必要です。"},
+                        {
+                            "name": "reception_office",
+                            "label": "受付庁舎",
+                            "type": "radio",
+                            "choices": [{"value": key, "label": label} for key, label in OFFICES]
+                            + [{"value": "outreach", "label": "訪問・出張相談"}],
+                        },
+                        {
+                            "name": "home_district",
+                            "label": "お住まいの地域振興協議会",
+                            "type": "select",
+                            "choices": [
+                                {"value": d["key"], "label": d["name"]}
+                                for d in assumptions.DISTRICTS
+                            ],
+                            "help": "わからないときは空欄のままにしてください。",
+                        },
+                        {
+                            "name": "ishibotoke_net",
+                            "label": "うすき石仏ねっと加入（IDカード所持）",
+                            "type": "boolean",
+                            "help": "加入の有無だけを記録します。石仏ねっとの医療・介護情報を"
+                            "参照するには、別に本人の同意が必要です。",
+                        },
                     ],
                 },
             ],

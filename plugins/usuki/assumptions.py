@@ -51,37 +51,86 @@ DISTRICTS: list[dict[str, Any]] = [
 # ASSUMPTION: which agencies take part, their names and whether the city runs them itself
 # (municipal) or contracts them out (contracted). Only 地域力創生課 appears in our sources.
 AGENCIES: list[dict[str, Any]] = [
-    {"key": "chiikiryoku", "name": "地域力創生課", "field": "general", "kind": "municipal",
-     "coordinates": True},
+    {
+        "key": "chiikiryoku",
+        "name": "地域力創生課",
+        "field": "general",
+        "kind": "municipal",
+        "coordinates": True,
+    },
     {"key": "hoken", "name": "保健健康課", "field": "health", "kind": "municipal"},
     {"key": "kodomo", "name": "こども家庭センター", "field": "children", "kind": "municipal"},
-    {"key": "hokatsu", "name": "臼杵市地域包括支援センター", "field": "elderly",
-     "kind": "contracted"},
-    {"key": "kikan", "name": "臼杵市基幹相談支援センター", "field": "disability",
-     "kind": "contracted"},
+    {
+        "key": "hokatsu",
+        "name": "臼杵市地域包括支援センター",
+        "field": "elderly",
+        "kind": "contracted",
+    },
+    {
+        "key": "kikan",
+        "name": "臼杵市基幹相談支援センター",
+        "field": "disability",
+        "kind": "contracted",
+    },
     {"key": "shakyo", "name": "臼杵市社会福祉協議会", "field": "poverty", "kind": "contracted"},
-    {"key": "ishibotoke", "name": "うすき石仏ねっと運営協議会", "field": "health",
-     "kind": "partner"},
-    {"key": "minsei", "name": "臼杵市民生委員児童委員協議会", "field": "general",
-     "kind": "partner"},
+    {
+        "key": "ishibotoke",
+        "name": "うすき石仏ねっと運営協議会",
+        "field": "health",
+        "kind": "partner",
+    },
+    {
+        "key": "minsei",
+        "name": "臼杵市民生委員児童委員協議会",
+        "field": "general",
+        "kind": "partner",
+    },
     {"key": "kyogikai", "name": "地域振興協議会", "field": "general", "kind": "partner"},
 ]
 
 # ASSUMPTION: the counters (相談窓口), who staffs them and where. The statutory four plus a
 # general counter at 地域力創生課 (臼杵庁舎) and one at 野津庁舎 for 野津地域.
 COUNTERS: list[dict[str, Any]] = [
-    {"key": "general", "name": "地域力創生課 総合相談窓口", "field": "general",
-     "agency": "chiikiryoku", "place": "臼杵庁舎"},
-    {"key": "nozu-general", "name": "野津庁舎 総合相談窓口", "field": "general",
-     "agency": "chiikiryoku", "area": "nozu", "place": "野津庁舎"},
-    {"key": "hokatsu", "name": "臼杵市地域包括支援センター", "field": "elderly",
-     "agency": "hokatsu"},
-    {"key": "kikan", "name": "臼杵市基幹相談支援センター", "field": "disability",
-     "agency": "kikan"},
-    {"key": "kodomo", "name": "臼杵市こども家庭センター", "field": "children",
-     "agency": "kodomo", "place": "臼杵庁舎"},
-    {"key": "jiritsu", "name": "生活自立相談支援窓口（臼杵市社会福祉協議会）",
-     "field": "poverty", "agency": "shakyo"},
+    {
+        "key": "general",
+        "name": "地域力創生課 総合相談窓口",
+        "field": "general",
+        "agency": "chiikiryoku",
+        "place": "臼杵庁舎",
+    },
+    {
+        "key": "nozu-general",
+        "name": "野津庁舎 総合相談窓口",
+        "field": "general",
+        "agency": "chiikiryoku",
+        "area": "nozu",
+        "place": "野津庁舎",
+    },
+    {
+        "key": "hokatsu",
+        "name": "臼杵市地域包括支援センター",
+        "field": "elderly",
+        "agency": "hokatsu",
+    },
+    {
+        "key": "kikan",
+        "name": "臼杵市基幹相談支援センター",
+        "field": "disability",
+        "agency": "kikan",
+    },
+    {
+        "key": "kodomo",
+        "name": "臼杵市こども家庭センター",
+        "field": "children",
+        "agency": "kodomo",
+        "place": "臼杵庁舎",
+    },
+    {
+        "key": "jiritsu",
+        "name": "生活自立相談支援窓口（臼杵市社会福祉協議会）",
+        "field": "poverty",
+        "agency": "shakyo",
+    },
     {"key": "kenko", "name": "保健健康課 健康相談", "field": "health", "agency": "hoken"},
 ]
 
@@ -90,7 +139,11 @@ JUSOTEKI_YOKO = "臼杵市重層的支援体制整備事業実施要綱"
 
 # ASSUMPTION: the 重層的支援会議 meets monthly, 2nd Tuesday 14:00, for 90 minutes.
 JUSOTEKI_CADENCE: dict[str, Any] = {
-    "frequency": "monthly", "weekday": 1, "nth": 2, "time": "14:00", "duration_minutes": 90,
+    "frequency": "monthly",
+    "weekday": 1,
+    "nth": 2,
+    "time": "14:00",
+    "duration_minutes": 90,
 }
 
 # ASSUMPTION: who sits on the 重層的支援会議.
@@ -99,23 +152,51 @@ JUSOTEKI_MEMBERS: list[str] = ["chiikiryoku", "hoken", "kodomo", "hokatsu", "kik
 # ASSUMPTION: who may be called to a 支援会議 (社会福祉法106条の6); 民生委員 are bound by the
 # same confidentiality when they attend.
 SHIEN_KAIGI_MEMBERS: list[str] = [
-    "chiikiryoku", "hoken", "kodomo", "hokatsu", "kikan", "shakyo", "minsei",
+    "chiikiryoku",
+    "hoken",
+    "kodomo",
+    "hokatsu",
+    "kikan",
+    "shakyo",
+    "minsei",
 ]
 
 # ASSUMPTION: the participation-support menus, their capacity and schedule.
 PARTICIPATION_MENUS: list[dict[str, Any]] = [
-    {"key": "noen", "name": "農園での就労体験", "category": "work_trial",
-     "description": "有機栽培の畑で収穫・袋詰めなどを体験します。", "capacity": 3,
-     "schedule": "毎週火・木 9:00-12:00", "area": "nozu"},
-    {"key": "salon", "name": "ふれあいいきいきサロン", "category": "ibasho",
-     "description": "地域振興協議会ごとのサロン。誰でも立ち寄れる居場所です。", "capacity": 15,
-     "schedule": "毎月第1・第3水曜 10:00-12:00"},
-    {"key": "takeyoi", "name": "うすき竹宵の準備ボランティア", "category": "volunteer",
-     "description": "竹ぼんぼりづくりや会場設営を手伝います。", "capacity": 10,
-     "schedule": "10月-11月 土曜 9:00-12:00", "area": "chuo"},
-    {"key": "sumai", "name": "見守り付き住まい支援", "category": "housing_watch",
-     "description": "空き家を活用した住まいと、週1回の見守り訪問。", "capacity": 4,
-     "schedule": "随時"},
+    {
+        "key": "noen",
+        "name": "農園での就労体験",
+        "category": "work_trial",
+        "description": "有機栽培の畑で収穫・袋詰めなどを体験します。",
+        "capacity": 3,
+        "schedule": "毎週火・木 9:00-12:00",
+        "area": "nozu",
+    },
+    {
+        "key": "salon",
+        "name": "ふれあいいきいきサロン",
+        "category": "ibasho",
+        "description": "地域振興協議会ごとのサロン。誰でも立ち寄れる居場所です。",
+        "capacity": 15,
+        "schedule": "毎月第1・第3水曜 10:00-12:00",
+    },
+    {
+        "key": "takeyoi",
+        "name": "うすき竹宵の準備ボランティア",
+        "category": "volunteer",
+        "description": "竹ぼんぼりづくりや会場設営を手伝います。",
+        "capacity": 10,
+        "schedule": "10月-11月 土曜 9:00-12:00",
+        "area": "chuo",
+    },
+    {
+        "key": "sumai",
+        "name": "見守り付き住まい支援",
+        "category": "housing_watch",
+        "description": "空き家を活用した住まいと、週1回の見守り訪問。",
+        "capacity": 4,
+        "schedule": "随時",
+    },
 ]
 
 # ASSUMPTION: how 臼杵市's staff name the case stages (core stages, relabelled only).

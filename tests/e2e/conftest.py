@@ -31,9 +31,15 @@ from tests.conftest import _make_sqlite_env
 E2E_DIR = Path(__file__).resolve().parent
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 STARTUP_TIMEOUT = 30.0
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
@@ -47,8 +53,10 @@ def _in_e2e(item: pytest.Item) -> bool:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     skip = None
     if not CHROMIUM.exists() and os.environ.get("CI") != "true":
-        skip = pytest.mark.skip(reason=f"browser tests need Debian's chromium at {CHROMIUM} "
-                                       "(apt-get install chromium fonts-noto-cjk, or `make e2e`)")
+        skip = pytest.mark.skip(
+            reason=f"browser tests need Debian's chromium at {CHROMIUM} "
+            "(apt-get install chromium fonts-noto-cjk, or `make e2e`)"
+        )
     e2e: list[pytest.Item] = []
     for item in items:
         if _in_e2e(item):
@@ -80,11 +88,15 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     """pytest-playwright's launch options plus the system chromium (headless by default)."""
     if not CHROMIUM.exists():  # only reached under CI=true: the skip above covers the rest
         pytest.fail(f"CI=true but {CHROMIUM} is missing: `make test` installs it")
-    return {**browser_type_launch_args, "executable_path": str(CHROMIUM),
-            "args": [*browser_type_launch_args.get("args", []), *CHROMIUM_ARGS]}
+    return {
+        **browser_type_launch_args,
+        "executable_path": str(CHROMIUM),
+        "args": [*browser_type_launch_args.get("args", []), *CHROMIUM_ARGS],
+    }
 
 
 # ------------------------------------------------------------------ the live server
+
 
 @dataclass(frozen=True)
 class LiveServer:
@@ -120,22 +132,35 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         env = pool.submit(_make_sqlite_env, var).result()
     port = _free_port()
     log_path = var / "server.log"
-    child_env = {**os.environ, "KASANE_DATABASE_URL": env.settings.database_url,
-                 "KASANE_VAR_DIR": str(var), "KASANE_DEMO": "1"}
+    child_env = {
+        **os.environ,
+        "KASANE_DATABASE_URL": env.settings.database_url,
+        "KASANE_VAR_DIR": str(var),
+        "KASANE_DEMO": "1",
+    }
     child_env.pop("KASANE_MIGRATION_DATABASE_URL", None)
     # A file, not a pipe: nobody drains a pipe while tests run, and a full one blocks uvicorn.
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "kasane.cli", "serve", "--port", str(port)],
-            cwd=REPO, env=child_env, stdout=log, stderr=subprocess.STDOUT)
+            cwd=REPO,
+            env=child_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while not _healthy(port):
             if proc.poll() is not None or time.monotonic() > deadline:
-                why = (f"exited with {proc.returncode}" if proc.returncode is not None
-                       else f"no 200 from /healthz within {STARTUP_TIMEOUT:.0f} s")
-                pytest.fail(f"kasane serve {why}; its output:\n"
-                            f"{log_path.read_text(errors='replace')}", pytrace=False)
+                why = (
+                    f"exited with {proc.returncode}"
+                    if proc.returncode is not None
+                    else f"no 200 from /healthz within {STARTUP_TIMEOUT:.0f} s"
+                )
+                pytest.fail(
+                    f"kasane serve {why}; its output:\n{log_path.read_text(errors='replace')}",
+                    pytrace=False,
+                )
             time.sleep(0.1)
         yield LiveServer(port, proc)
     finally:

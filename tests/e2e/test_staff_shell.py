@@ -103,16 +103,26 @@ def test_usuki_session_is_useless_on_marugame(page: Page, live_server: LiveServe
     open_login(page, live_server, "usuki")
     log_in(page, "caseworker")
     expect(page).to_have_url(live_server.url("usuki") + "/")
-    cookies = [c for c in page.context.cookies(live_server.url("usuki"))
-               if c["name"] == SESSION_COOKIE]
+    cookies = [
+        c for c in page.context.cookies(live_server.url("usuki")) if c["name"] == SESSION_COOKIE
+    ]
     assert len(cookies) == 1, "no session cookie after logging in on usuki"
     # ... whose cookie is host-only: the browser itself never sends it to marugame
-    assert not page.context.cookies(live_server.url("marugame")), \
+    assert not page.context.cookies(live_server.url("marugame")), (
         "usuki's cookies leak to marugame's host"
+    )
 
     # When the same session token is planted on 丸亀市's host
-    page.context.add_cookies([{"name": SESSION_COOKIE, "value": cookies[0]["value"],
-                               "domain": "marugame.localhost", "path": "/"}])
+    page.context.add_cookies(
+        [
+            {
+                "name": SESSION_COOKIE,
+                "value": cookies[0]["value"],
+                "domain": "marugame.localhost",
+                "path": "/",
+            }
+        ]
+    )
     page.goto(live_server.url("marugame") + "/")
     # Then 丸亀市 still asks for a login: usuki's session means nothing there
     expect(page).to_have_url(live_server.url("marugame") + "/login?next=/")
@@ -125,8 +135,9 @@ def test_wrong_password_shows_japanese_error(page: Page, live_server: LiveServer
     # Given 臼杵市's login page
     open_login(page, live_server, "usuki")
     # When a wrong password is submitted
-    with page.expect_response(lambda r: r.request.method == "POST"
-                              and r.url.endswith("/login")) as answer:
+    with page.expect_response(
+        lambda r: r.request.method == "POST" and r.url.endswith("/login")
+    ) as answer:
         log_in(page, "supervisor", "not-the-password")
     # Then the form comes back (401) with the Japanese error, the user name kept
     assert answer.value.status == 401
@@ -204,7 +215,8 @@ def test_operator_landing_and_unknown_host(page: Page, live_server: LiveServer) 
     expect(page.locator("html")).to_have_attribute("lang", "ja")
     for slug, name in [("usuki", "臼杵市"), ("marugame", "丸亀市")]:
         expect(page.get_by_role("link", name=name, exact=True)).to_have_attribute(
-            "href", live_server.url(slug) + "/")
+            "href", live_server.url(slug) + "/"
+        )
     assert_accessible(page)
 
     # When an unknown tenant host is opened

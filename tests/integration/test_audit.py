@@ -18,8 +18,7 @@ def test_logins_and_failures_are_audited_in_the_tenants_own_chain(sqlite_env: En
 
     async def counts(db: Database) -> tuple[int, int]:
         async with db.session(usuki) as s:
-            return (await count_events(s, "auth.login"),
-                    await count_events(s, "auth.login_failed"))
+            return (await count_events(s, "auth.login"), await count_events(s, "auth.login_failed"))
 
     before = sqlite_env.run(counts)
     with tenant_client(sqlite_env, "usuki") as c:
@@ -49,19 +48,31 @@ def test_a_tampered_row_is_caught_and_named(tmp_path) -> None:  # type: ignore[n
 
     async def tamper(db: Database) -> int:
         async with db.session(usuki) as s:
-            victim = (await s.execute(select(AuditEvent).order_by(AuditEvent.seq)
-                                      .offset(2).limit(1))).scalar_one()
+            victim = (
+                await s.execute(select(AuditEvent).order_by(AuditEvent.seq).offset(2).limit(1))
+            ).scalar_one()
             # an attacker with database access rewrites who did it
-            await s.execute(text("UPDATE audit_events SET actor = 'someone-else' "
-                                 "WHERE tenant_id = :t AND seq = :q"),
-                            {"t": usuki.hex, "q": victim.seq})
+            await s.execute(
+                text(
+                    "UPDATE audit_events SET actor = 'someone-else' "
+                    "WHERE tenant_id = :t AND seq = :q"
+                ),
+                {"t": usuki.hex, "q": victim.seq},
+            )
             return victim.seq
 
     seq = env.run(tamper)
-    out = subprocess.run([sys.executable, "-m", "kasane.cli", "audit", "verify"], cwd=REPO,
-                         env={"KASANE_DATABASE_URL": env.settings.database_url,
-                              "KASANE_VAR_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "kasane.cli", "audit", "verify"],
+        cwd=REPO,
+        env={
+            "KASANE_DATABASE_URL": env.settings.database_url,
+            "KASANE_VAR_DIR": str(tmp_path),
+            "PATH": "/usr/bin:/bin",
+        },
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 1
     assert f"usuki: BROKEN at seq {seq}" in out.stdout
     assert "marugame: ok" in out.stdout  # the other tenant's chain is untouched

@@ -15,13 +15,23 @@ from tests.conftest import REPO
 @pytest.fixture(scope="module")
 def kasane(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     var = tmp_path_factory.mktemp("cli")
-    env = {**os.environ, "KASANE_VAR_DIR": str(var),
-           "KASANE_DATABASE_URL": f"sqlite:///{Path(var) / 'cli.db'}"}
+    env = {
+        **os.environ,
+        "KASANE_VAR_DIR": str(var),
+        "KASANE_DATABASE_URL": f"sqlite:///{Path(var) / 'cli.db'}",
+    }
     env.pop("KASANE_SECRET_KEY", None)
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "kasane.cli", *args], cwd=REPO, env=env,
-                              capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "kasane.cli", *args],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
     assert run("db", "upgrade").returncode == 0
     run.var = var  # type: ignore[attr-defined]
     return run
@@ -40,11 +50,33 @@ def test_demo_seed_is_idempotent(kasane) -> None:  # type: ignore[no-untyped-def
 
 
 def test_tenants_create_validates_the_municipality_code(kasane) -> None:  # type: ignore[no-untyped-def]
-    bad = kasane("tenants", "create", "sanuki", "--name", "さぬき市", "--code", "372071",
-                 "--prefecture", "香川県", "--plugin", "marugame")
+    bad = kasane(
+        "tenants",
+        "create",
+        "sanuki",
+        "--name",
+        "さぬき市",
+        "--code",
+        "372071",
+        "--prefecture",
+        "香川県",
+        "--plugin",
+        "marugame",
+    )
     assert bad.returncode == 2 and "municipality_code" in bad.stderr
-    good = kasane("tenants", "create", "sanuki", "--name", "さぬき市", "--code", "372072",
-                  "--prefecture", "香川県", "--plugin", "marugame")
+    good = kasane(
+        "tenants",
+        "create",
+        "sanuki",
+        "--name",
+        "さぬき市",
+        "--code",
+        "372072",
+        "--prefecture",
+        "香川県",
+        "--plugin",
+        "marugame",
+    )
     assert good.returncode == 0, good.stderr
     assert "sanuki" in kasane("tenants", "list").stdout
 

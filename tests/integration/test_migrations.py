@@ -18,9 +18,11 @@ def _diff(url: str) -> list:  # type: ignore[type-arg]
         engine = make_engine(async_url(url))
         async with engine.connect() as conn:
             diff = await conn.run_sync(
-                lambda c: compare_metadata(MigrationContext.configure(c), metadata))
+                lambda c: compare_metadata(MigrationContext.configure(c), metadata)
+            )
         await engine.dispose()
         return diff
+
     return asyncio.run(go())
 
 

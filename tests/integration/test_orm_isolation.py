@@ -39,8 +39,9 @@ def test_another_tenants_id_is_not_found(any_env: Env) -> None:
         async with db.session(marugame) as s:
             theirs = (await s.execute(select(StaffAccount.id).limit(1))).scalar_one()
         async with db.session(usuki) as s:
-            return (await s.execute(
-                select(StaffAccount).where(StaffAccount.id == theirs))).scalar_one_or_none()
+            return (
+                await s.execute(select(StaffAccount).where(StaffAccount.id == theirs))
+            ).scalar_one_or_none()
 
     assert any_env.run(go) is None
 
@@ -50,8 +51,11 @@ def test_a_bulk_update_never_reaches_another_tenant(any_env: Env) -> None:
 
     async def go(db: Database) -> list[str]:
         async with db.session(usuki) as s:
-            await s.execute(update(StaffAccount).where(StaffAccount.username == "admin")
-                            .values(display_name="管理者（デモ）"))
+            await s.execute(
+                update(StaffAccount)
+                .where(StaffAccount.username == "admin")
+                .values(display_name="管理者（デモ）")
+            )
         async with db.session(marugame) as s:
             await s.execute(update(StaffAccount).values(display_name=StaffAccount.display_name))
             return list((await s.execute(select(StaffAccount.display_name))).scalars())
@@ -65,8 +69,15 @@ def test_writing_another_tenants_row_is_refused(any_env: Env) -> None:
 
     async def go(db: Database) -> None:
         async with db.session(usuki) as s:
-            s.add(StaffAccount(tenant_id=marugame, username="intruder", display_name="x",
-                               password_hash=hash_password("x"), role="caseworker"))
+            s.add(
+                StaffAccount(
+                    tenant_id=marugame,
+                    username="intruder",
+                    display_name="x",
+                    password_hash=hash_password("x"),
+                    role="caseworker",
+                )
+            )
 
     with pytest.raises(CrossTenantWrite):
         any_env.run(go)
@@ -77,8 +88,12 @@ def test_new_rows_are_stamped_with_the_session_tenant(any_env: Env) -> None:
 
     async def go(db: Database):  # type: ignore[no-untyped-def]
         async with db.session(marugame) as s:
-            account = StaffAccount(username=f"stamp-{any_env.backend}", display_name="x",
-                                   password_hash=hash_password("x"), role="caseworker")
+            account = StaffAccount(
+                username=f"stamp-{any_env.backend}",
+                display_name="x",
+                password_hash=hash_password("x"),
+                role="caseworker",
+            )
             s.add(account)
             await s.flush()
             return account.tenant_id, account.id.version

@@ -117,8 +117,15 @@ def test_a_suspended_tenant_shows_the_notice(sqlite_env: Env) -> None:
     from kasane.tenants.services import do_create_tenant, do_set_status
 
     async def make(db):  # type: ignore[no-untyped-def]
-        t = await do_create_tenant(db, slug="ayagawa", name="綾川町", municipality_code="373877",
-                                   prefecture="香川県", plugin="marugame", status="active")
+        t = await do_create_tenant(
+            db,
+            slug="ayagawa",
+            name="綾川町",
+            municipality_code="373877",
+            prefecture="香川県",
+            plugin="marugame",
+            status="active",
+        )
         await do_set_status(db, t.id, "suspended", "test")
 
     sqlite_env.run(make)

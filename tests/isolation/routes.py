@@ -31,8 +31,12 @@ def staff_account_id(env: Env, slug: str) -> uuid.UUID:
 
     async def go(db: Database) -> uuid.UUID:
         async with db.session(tenant_id) as s:
-            return (await s.execute(select(StaffAccount.id).where(
-                StaffAccount.username == "caseworker"))).scalar_one()
+            return (
+                await s.execute(
+                    select(StaffAccount.id).where(StaffAccount.username == "caseworker")
+                )
+            ).scalar_one()
+
     return env.run(go)
 
 

@@ -65,8 +65,11 @@ def kasane_form_definitions(tenant: Any) -> list[dict[str, Any]]:
             "title": "相談受付票",
             "version": "broken-1",
             "sections": [
-                {"key": "local", "title": "独自項目",
-                 "fields": [{"name": "name", "label": "氏名（独自）", "type": "text"}]},
+                {
+                    "key": "local",
+                    "title": "独自項目",
+                    "fields": [{"name": "name", "label": "氏名（独自）", "type": "text"}],
+                },
             ],
         }
     ]

@@ -16,15 +16,22 @@ from types import ModuleType
 
 import jinja2
 import pytest
+
 from kasane.core.plugin_kit import TenantConfig, check_plugin, example_tenant
 from kasane.core.plugins import build_config
 from kasane_plugins import marugame, usuki
 from kasane_plugins.usuki import assumptions
 
-USUKI_TENANT = example_tenant(slug="usuki", name="臼杵市", municipality_code="442062",
-                              prefecture="大分県", population=36000)
-MARUGAME_TENANT = example_tenant(slug="marugame", name="丸亀市", municipality_code="372021",
-                                 prefecture="香川県", population=110000)
+USUKI_TENANT = example_tenant(
+    slug="usuki", name="臼杵市", municipality_code="442062", prefecture="大分県", population=36000
+)
+MARUGAME_TENANT = example_tenant(
+    slug="marugame",
+    name="丸亀市",
+    municipality_code="372021",
+    prefecture="香川県",
+    population=110000,
+)
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +62,11 @@ def check_digit_ok(code: str) -> bool:
 # ---------------------------------------------------------------- the shipped plugins pass
 
 
-@pytest.mark.parametrize("plugin, tenant", [(usuki, USUKI_TENANT), (marugame, MARUGAME_TENANT)],
-                         ids=["usuki", "marugame"])
+@pytest.mark.parametrize(
+    "plugin, tenant",
+    [(usuki, USUKI_TENANT), (marugame, MARUGAME_TENANT)],
+    ids=["usuki", "marugame"],
+)
 def test_shipped_plugin_passes_the_platform_check(plugin: ModuleType, tenant) -> None:
     # given a shipped municipal plugin and its own tenant
     # when the plugin kit checks it as the platform will
@@ -66,11 +76,14 @@ def test_shipped_plugin_passes_the_platform_check(plugin: ModuleType, tenant) ->
     assert check_plugin(plugin) == []
 
 
-@pytest.mark.parametrize("plugin, code, prefecture_code", [(usuki, "442062", "44"),
-                                                           (marugame, "372021", "37")],
-                         ids=["usuki", "marugame"])
-def test_plugin_declares_its_municipality(plugin: ModuleType, code: str,
-                                          prefecture_code: str) -> None:
+@pytest.mark.parametrize(
+    "plugin, code, prefecture_code",
+    [(usuki, "442062", "44"), (marugame, "372021", "37")],
+    ids=["usuki", "marugame"],
+)
+def test_plugin_declares_its_municipality(
+    plugin: ModuleType, code: str, prefecture_code: str
+) -> None:
     # given a shipped plugin
     # when we read what it declares about itself
     declared = plugin.MUNICIPALITY_CODE
@@ -94,7 +107,8 @@ def test_usuki_is_configured_as_the_town_is_organised() -> None:
     assert {a.parent for a in districts} == {"usuki", "nozu"}
     # and each statutory field has a counter, with one at 野津庁舎
     assert {"elderly", "disability", "children", "poverty", "general"} <= {
-        c.field for c in config.counters}
+        c.field for c in config.counters
+    }
     assert any(c.place == "野津庁舎" for c in config.counters)
     # and the 支援会議 rests on 106条の6 while the 重層的支援会議 needs consent
     meetings = {m.key: m for m in config.meeting_types}
@@ -126,13 +140,15 @@ def test_the_two_towns_differ_in_counters_meetings_and_menus() -> None:
     # when we compare what each town's staff will see
     # then Marugame runs exactly its three meetings, and Usuki does not run them
     assert sorted(m.name for m in marugame_cfg.meeting_types) == sorted(
-        ["まるごと会議", "支援検討会議", "体制検討会議"])
+        ["まるごと会議", "支援検討会議", "体制検討会議"]
+    )
     assert {m.name for m in usuki_cfg.meeting_types} == {"重層的支援会議", "支援会議"}
     # and counters and menus are each town's own
     assert {c.name for c in usuki_cfg.counters} != {c.name for c in marugame_cfg.counters}
     assert {c.place for c in usuki_cfg.counters} >= {"臼杵庁舎", "野津庁舎"}
     assert not {m.name for m in usuki_cfg.participation_menus} & {
-        m.name for m in marugame_cfg.participation_menus}
+        m.name for m in marugame_cfg.participation_menus
+    }
     assert "learning" in {m.category for m in marugame_cfg.participation_menus}
     # and so are the words and the look
     assert usuki_cfg.stage_labels["reception"] != marugame_cfg.stage_labels["reception"]
@@ -164,7 +180,8 @@ def test_usuki_assumptions_are_declared_and_every_value_is_marked() -> None:
     # when we read its docstring and every constant it defines
     constants = [
         (node.lineno, target.id)
-        for node in tree.body if isinstance(node, ast.Assign | ast.AnnAssign)
+        for node in tree.body
+        if isinstance(node, ast.Assign | ast.AnnAssign)
         for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
         if isinstance(target, ast.Name) and target.id.isupper()
     ]
@@ -186,24 +203,30 @@ def test_usuki_plugin_takes_its_unpublished_values_from_the_assumptions() -> Non
     # then counters, agencies, districts, cadence and menus are exactly those values
     assert [c.key for c in config.counters] == [c["key"] for c in assumptions.COUNTERS]
     assert [a.key for a in config.agencies] == [a["key"] for a in assumptions.AGENCIES]
-    assert [a.name for a in config.areas if a.parent] == [
-        d["name"] for d in assumptions.DISTRICTS]
+    assert [a.name for a in config.areas if a.parent] == [d["name"] for d in assumptions.DISTRICTS]
     jusoteki = next(m for m in config.meeting_types if m.key == "jusoteki")
     assert jusoteki.cadence.nth == assumptions.JUSOTEKI_CADENCE["nth"]
     assert jusoteki.legal_basis_note == assumptions.JUSOTEKI_YOKO
     assert [m.key for m in config.participation_menus] == [
-        m["key"] for m in assumptions.PARTICIPATION_MENUS]
+        m["key"] for m in assumptions.PARTICIPATION_MENUS
+    ]
 
 
 def test_correcting_an_assumption_corrects_the_configuration(monkeypatch) -> None:
     # given the town tells us its 重層的支援会議 really meets on the 3rd Thursday at 10:00
-    monkeypatch.setattr(assumptions, "JUSOTEKI_CADENCE",
-                        {"frequency": "monthly", "weekday": 3, "nth": 3, "time": "10:00"})
+    monkeypatch.setattr(
+        assumptions,
+        "JUSOTEKI_CADENCE",
+        {"frequency": "monthly", "weekday": 3, "nth": 3, "time": "10:00"},
+    )
     # when the configuration is rebuilt
     jusoteki = next(m for m in usuki_config().meeting_types if m.key == "jusoteki")
     # then the meeting follows, with no change to the plugin itself
     assert (jusoteki.cadence.weekday, jusoteki.cadence.nth, jusoteki.cadence.time) == (
-        3, 3, "10:00")
+        3,
+        3,
+        "10:00",
+    )
 
 
 def test_hooks_return_copies_so_the_assumptions_cannot_be_altered_by_callers() -> None:
@@ -233,16 +256,25 @@ def test_home_intro_fragment_renders_as_a_titled_section(plugin: ModuleType) -> 
     assert "style=" not in html and "color" not in html
 
 
-@pytest.mark.parametrize("module", [usuki, assumptions, marugame],
-                         ids=["usuki", "usuki.assumptions", "marugame"])
+@pytest.mark.parametrize(
+    "module", [usuki, assumptions, marugame], ids=["usuki", "usuki.assumptions", "marugame"]
+)
 def test_plugins_import_only_the_plugin_kit_from_kasane(module: ModuleType) -> None:
     # given a plugin module's source
     tree = ast.parse(inspect.getsource(module))
     # when we list what it imports from the platform
-    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
-                and node.module and node.module.startswith("kasane")}
-    imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
-                 for alias in node.names if alias.name.startswith("kasane")}
+    imported = {
+        node.module
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("kasane")
+    }
+    imported |= {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+        if alias.name.startswith("kasane")
+    }
     # then it is the plugin kit or nothing — never models, services or the database
     assert imported <= {"kasane.core.plugin_kit"}
 

@@ -108,9 +108,16 @@ def admin_count(pg: Pg, table: str, tenant_id: uuid.UUID | None = None) -> int:
 
 
 def staff_values(tenant_id: uuid.UUID, username: str) -> dict:
-    return {"tenant_id": tenant_id, "id": uuid7(), "username": username,
-            "display_name": "侵入者", "password_hash": "x", "role": "caseworker",
-            "is_active": True, "created_at": utcnow()}
+    return {
+        "tenant_id": tenant_id,
+        "id": uuid7(),
+        "username": username,
+        "display_name": "侵入者",
+        "password_hash": "x",
+        "role": "caseworker",
+        "is_active": True,
+        "created_at": utcnow(),
+    }
 
 
 INSERT_STAFF = (
@@ -121,6 +128,7 @@ INSERT_STAFF = (
 
 
 # ------------------------------------------------------------------ catalog and roles
+
 
 def test_every_tenant_table_has_forced_rls_and_a_tenant_policy(pg: Pg) -> None:
     # given: the migrated database, read through the app role's view of the catalog
@@ -146,13 +154,19 @@ def test_app_role_is_ordinary_and_owns_nothing(pg: Pg) -> None:
     with connect(pg.app_url) as conn:
         # when: its attributes and the owners of the database's tables are read
         me, superuser, bypass = conn.execute(
-            "SELECT current_user, rolsuper, rolbypassrls FROM pg_roles "
-            "WHERE rolname = current_user").fetchone()
-        owners = dict(conn.execute(
-            "SELECT tablename, tableowner FROM pg_tables WHERE schemaname = 'public'"
-        ).fetchall())
-        owned_by_app = count(conn, "SELECT count(*) FROM pg_class WHERE relowner = "
-                                   "(SELECT oid FROM pg_roles WHERE rolname = %s)", (APP_ROLE,))
+            "SELECT current_user, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"
+        ).fetchone()
+        owners = dict(
+            conn.execute(
+                "SELECT tablename, tableowner FROM pg_tables WHERE schemaname = 'public'"
+            ).fetchall()
+        )
+        owned_by_app = count(
+            conn,
+            "SELECT count(*) FROM pg_class WHERE relowner = "
+            "(SELECT oid FROM pg_roles WHERE rolname = %s)",
+            (APP_ROLE,),
+        )
 
     # then: it is kasane_app, neither superuser nor BYPASSRLS
     assert (me, superuser, bypass) == (APP_ROLE, False, False)
@@ -164,6 +178,7 @@ def test_app_role_is_ordinary_and_owns_nothing(pg: Pg) -> None:
 
 
 # ------------------------------------------------------------------ reads
+
 
 def test_no_tenant_set_sees_no_rows(pg: Pg) -> None:
     # given: the administrator (superuser: RLS does not apply) sees both tenants' rows
@@ -187,18 +202,20 @@ def test_tenant_set_sees_only_its_own_rows(pg: Pg) -> None:
     # given: a marugame account's id, fetched by the administrator
     with connect(pg.admin_url) as conn:
         marugame_account = conn.execute(
-            "SELECT id FROM staff_accounts WHERE tenant_id = %s LIMIT 1",
-            (pg.marugame,)).fetchone()[0]
+            "SELECT id FROM staff_accounts WHERE tenant_id = %s LIMIT 1", (pg.marugame,)
+        ).fetchone()[0]
     expected = admin_count(pg, "staff_accounts", pg.usuki)
 
     with connect(pg.app_url) as conn, as_tenant(conn, pg.usuki):
         # when: the app role reads with app.tenant_id = usuki
         account_tenants = [r[0] for r in conn.execute("SELECT tenant_id FROM staff_accounts")]
         event_tenants = {r[0] for r in conn.execute("SELECT tenant_id FROM audit_events")}
-        by_id = conn.execute("SELECT * FROM staff_accounts WHERE id = %s",
-                             (marugame_account,)).fetchall()
-        by_tenant = count(conn, "SELECT count(*) FROM staff_accounts WHERE tenant_id = %s",
-                          (pg.marugame,))
+        by_id = conn.execute(
+            "SELECT * FROM staff_accounts WHERE id = %s", (marugame_account,)
+        ).fetchall()
+        by_tenant = count(
+            conn, "SELECT count(*) FROM staff_accounts WHERE tenant_id = %s", (pg.marugame,)
+        )
 
     # then: only usuki's rows come back, all of them
     assert set(account_tenants) == {pg.usuki}
@@ -214,49 +231,65 @@ def test_malformed_tenant_setting_fails_closed(pg: Pg) -> None:
     with connect(pg.app_url) as conn:
         # when: a tenant table is read
         # then: the policy's cast fails and the statement errors instead of matching rows
-        with pytest.raises(psycopg.errors.InvalidTextRepresentation), \
-                conn.transaction(force_rollback=True):
+        with (
+            pytest.raises(psycopg.errors.InvalidTextRepresentation),
+            conn.transaction(force_rollback=True),
+        ):
             conn.execute(SET_TENANT, ("usuki' OR true --",))
             conn.execute("SELECT count(*) FROM staff_accounts")
 
 
 # ------------------------------------------------------------------ writes
 
+
 def test_insert_for_another_tenant_is_refused(pg: Pg) -> None:
     # given: a connection working for usuki
     with connect(pg.app_url) as conn:
         # when: it inserts a staff account carrying marugame's tenant_id
         # then: the policy's WITH CHECK refuses the row
-        with pytest.raises(psycopg.errors.InsufficientPrivilege,
-                           match="new row violates row-level security policy"), \
-                as_tenant(conn, pg.usuki):
+        with (
+            pytest.raises(
+                psycopg.errors.InsufficientPrivilege,
+                match="new row violates row-level security policy",
+            ),
+            as_tenant(conn, pg.usuki),
+        ):
             conn.execute(INSERT_STAFF, staff_values(pg.marugame, "rls-intruder"))
 
     # and: marugame has no such account
     with connect(pg.admin_url) as conn:
-        assert count(conn, "SELECT count(*) FROM staff_accounts WHERE username = %s",
-                     ("rls-intruder",)) == 0
+        assert (
+            count(
+                conn, "SELECT count(*) FROM staff_accounts WHERE username = %s", ("rls-intruder",)
+            )
+            == 0
+        )
 
 
 def test_update_and_delete_of_another_tenants_rows_touch_nothing(pg: Pg) -> None:
     # given: marugame's accounts as the administrator sees them
     with connect(pg.admin_url) as conn:
-        before = conn.execute("SELECT id, display_name FROM staff_accounts "
-                              "WHERE tenant_id = %s ORDER BY id", (pg.marugame,)).fetchall()
+        before = conn.execute(
+            "SELECT id, display_name FROM staff_accounts WHERE tenant_id = %s ORDER BY id",
+            (pg.marugame,),
+        ).fetchall()
     assert before
 
     with connect(pg.app_url) as conn, as_tenant(conn, pg.usuki):
         # when: usuki's connection updates and deletes marugame's rows
-        updated = conn.execute("UPDATE staff_accounts SET display_name = 'hijacked' "
-                               "WHERE tenant_id = %s", (pg.marugame,)).rowcount
-        deleted = conn.execute("DELETE FROM staff_accounts WHERE id = %s",
-                               (before[0][0],)).rowcount
+        updated = conn.execute(
+            "UPDATE staff_accounts SET display_name = 'hijacked' WHERE tenant_id = %s",
+            (pg.marugame,),
+        ).rowcount
+        deleted = conn.execute("DELETE FROM staff_accounts WHERE id = %s", (before[0][0],)).rowcount
 
     # then: no row was visible to change
     assert (updated, deleted) == (0, 0)
     with connect(pg.admin_url) as conn:
-        after = conn.execute("SELECT id, display_name FROM staff_accounts "
-                             "WHERE tenant_id = %s ORDER BY id", (pg.marugame,)).fetchall()
+        after = conn.execute(
+            "SELECT id, display_name FROM staff_accounts WHERE tenant_id = %s ORDER BY id",
+            (pg.marugame,),
+        ).fetchall()
     assert after == before
 
 
@@ -264,27 +297,38 @@ def test_moving_a_row_to_another_tenant_is_refused(pg: Pg) -> None:
     # given: a connection working for usuki, which can see (and update) its own rows
     with connect(pg.app_url) as conn:
         with as_tenant(conn, pg.usuki):
-            own = conn.execute("UPDATE staff_accounts SET display_name = display_name "
-                               "WHERE tenant_id = %s", (pg.usuki,)).rowcount
+            own = conn.execute(
+                "UPDATE staff_accounts SET display_name = display_name WHERE tenant_id = %s",
+                (pg.usuki,),
+            ).rowcount
         assert own >= 3
 
         # when: it moves one of usuki's rows to marugame's tenant_id
         # then: the new row fails WITH CHECK
-        with pytest.raises(psycopg.errors.InsufficientPrivilege,
-                           match="new row violates row-level security policy"), \
-                as_tenant(conn, pg.usuki):
-            conn.execute("UPDATE staff_accounts SET tenant_id = %s "
-                          "WHERE username = 'caseworker'", (pg.marugame,))
+        with (
+            pytest.raises(
+                psycopg.errors.InsufficientPrivilege,
+                match="new row violates row-level security policy",
+            ),
+            as_tenant(conn, pg.usuki),
+        ):
+            conn.execute(
+                "UPDATE staff_accounts SET tenant_id = %s WHERE username = 'caseworker'",
+                (pg.marugame,),
+            )
 
     # and: usuki still has its accounts
     assert admin_count(pg, "staff_accounts", pg.usuki) == own
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE audit_events SET actor = 'forged'",
-    "DELETE FROM audit_events",
-    "TRUNCATE audit_events",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_events SET actor = 'forged'",
+        "DELETE FROM audit_events",
+        "TRUNCATE audit_events",
+    ],
+)
 def test_audit_log_is_append_only_for_the_app_role(pg: Pg, statement: str) -> None:
     # given: usuki's connection, which can see usuki's own audit events
     before = admin_count(pg, "audit_events")
@@ -294,15 +338,20 @@ def test_audit_log_is_append_only_for_the_app_role(pg: Pg, statement: str) -> No
 
         # when: it tries to change or remove them
         # then: the privilege is missing altogether (not merely filtered by RLS)
-        with pytest.raises(psycopg.errors.InsufficientPrivilege,
-                           match="permission denied for table audit_events"), \
-                as_tenant(conn, pg.usuki):
+        with (
+            pytest.raises(
+                psycopg.errors.InsufficientPrivilege,
+                match="permission denied for table audit_events",
+            ),
+            as_tenant(conn, pg.usuki),
+        ):
             conn.execute(statement)
 
     assert admin_count(pg, "audit_events") == before
 
 
 # ------------------------------------------------------------------ transaction scope
+
 
 def test_tenant_setting_ends_with_the_transaction(pg: Pg) -> None:
     # given: one app-role connection (one server backend, as behind PgBouncer)
@@ -331,6 +380,7 @@ def test_tenant_setting_ends_with_the_transaction(pg: Pg) -> None:
 
 
 # ------------------------------------------------------------------ the ORM on top
+
 
 def _find(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
     """The first exception of ``kind`` in the chain (DBAPIError → .orig → __cause__ ...)."""
@@ -364,18 +414,19 @@ def test_orm_and_rls_each_refuse_other_tenants(pg: Pg) -> None:
         # when: a usuki session selects staff accounts
         async with db.session(usuki) as s:
             out["usuki"] = list((await s.execute(select(StaffAccount))).scalars())
-            out["setting"] = (await s.execute(
-                text("SELECT current_setting('app.tenant_id', true)"))).scalar_one()
+            out["setting"] = (
+                await s.execute(text("SELECT current_setting('app.tenant_id', true)"))
+            ).scalar_one()
         # and: a session without a tenant does the same
         async with db.session(None) as s:
             out["none"] = list((await s.execute(select(StaffAccount))).scalars())
         # and: the ORM criteria are switched off (platform-job option): RLS alone decides
         async with db.session(None, all_tenants=True) as s:
-            out["rls_only_none"] = (await s.execute(
-                select(func.count()).select_from(StaffAccount))).scalar_one()
+            out["rls_only_none"] = (
+                await s.execute(select(func.count()).select_from(StaffAccount))
+            ).scalar_one()
         async with db.session(usuki, all_tenants=True) as s:
-            out["rls_only_usuki"] = set((await s.execute(
-                select(StaffAccount.tenant_id))).scalars())
+            out["rls_only_usuki"] = set((await s.execute(select(StaffAccount.tenant_id))).scalars())
 
         # when: a usuki session adds an account carrying marugame's tenant_id
         # then: the ORM refuses the flush before any SQL is sent
@@ -389,8 +440,9 @@ def test_orm_and_rls_each_refuse_other_tenants(pg: Pg) -> None:
         # then: PostgreSQL refuses it (RLS is the second wall)
         with pytest.raises(DBAPIError) as refused:
             async with db.session(usuki) as s:
-                await s.execute(insert(StaffAccount.__table__).values(
-                    **staff_values(marugame, "core-intruder")))
+                await s.execute(
+                    insert(StaffAccount.__table__).values(**staff_values(marugame, "core-intruder"))
+                )
                 raise WriteAcceptedError("PostgreSQL accepted a marugame row for usuki")
         out["refused"] = refused.value
 
@@ -401,15 +453,17 @@ def test_orm_and_rls_each_refuse_other_tenants(pg: Pg) -> None:
         async with db.engine.connect() as conn:
             out["same_backend"] = (await conn.scalar(text("SELECT pg_backend_pid()"))) == pid
             out["leftover"] = await conn.scalar(
-                text("SELECT current_setting('app.tenant_id', true)"))
+                text("SELECT current_setting('app.tenant_id', true)")
+            )
             out["leftover_rows"] = await conn.scalar(text("SELECT count(*) FROM staff_accounts"))
 
         # when: the same ORM runs as the administrator, whom RLS does not restrict
         admin = Database(pg.env.settings.migration_database_url)
         try:
             async with admin.session(usuki) as s:
-                out["orm_only_usuki"] = set((await s.execute(
-                    select(StaffAccount.tenant_id))).scalars())
+                out["orm_only_usuki"] = set(
+                    (await s.execute(select(StaffAccount.tenant_id))).scalars()
+                )
             async with admin.session(None) as s:
                 out["orm_only_none"] = list((await s.execute(select(StaffAccount))).scalars())
         finally:
@@ -443,14 +497,17 @@ def test_orm_and_rls_each_refuse_other_tenants(pg: Pg) -> None:
 
 # ------------------------------------------------------------------ migrations
 
+
 def _other_db(url: str, name: str) -> str:
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 def _rls_state(conn: psycopg.Connection) -> dict[str, tuple[bool, bool, int]]:
-    return {name: (enabled, forced, len(policies))
-            for name, enabled, forced, policies, _bound in conn.execute(TENANT_TABLES_SQL)}
+    return {
+        name: (enabled, forced, len(policies))
+        for name, enabled, forced, policies, _bound in conn.execute(TENANT_TABLES_SQL)
+    }
 
 
 def test_migrations_upgrade_downgrade_upgrade(pg_admin_url: str) -> None:
@@ -465,16 +522,22 @@ def test_migrations_upgrade_downgrade_upgrade(pg_admin_url: str) -> None:
         # when: upgrade, downgrade to base, upgrade again
         upgrade(url)
         with connect(url) as conn:
-            first = (_rls_state(conn),
-                     conn.execute("SELECT version_num FROM alembic_version").fetchall())
+            first = (
+                _rls_state(conn),
+                conn.execute("SELECT version_num FROM alembic_version").fetchall(),
+            )
         downgrade(url, "base")
         with connect(url) as conn:
-            left = {r[0] for r in conn.execute(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+            left = {
+                r[0]
+                for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+            }
         upgrade(url)
         with connect(url) as conn:
-            second = (_rls_state(conn),
-                      conn.execute("SELECT version_num FROM alembic_version").fetchall())
+            second = (
+                _rls_state(conn),
+                conn.execute("SELECT version_num FROM alembic_version").fetchall(),
+            )
 
         # then: each upgrade reaches head with every tenant table protected
         assert first == (protected, [(head,)])
@@ -483,6 +546,9 @@ def test_migrations_upgrade_downgrade_upgrade(pg_admin_url: str) -> None:
         assert left <= {"alembic_version"}
     finally:
         with connect(pg_admin_url) as conn:
-            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                         "WHERE datname = %s AND pid <> pg_backend_pid()", (name,))
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                (name,),
+            )
             conn.execute(f'DROP DATABASE IF EXISTS "{name}"')

@@ -9,14 +9,23 @@ import pytest
 from kasane.core import hookspecs
 from tests.conftest import REPO
 
-HOOKS = sorted(n for n, f in vars(hookspecs).items()
-               if n.startswith("kasane_") and inspect.isfunction(f))
+HOOKS = sorted(
+    n for n, f in vars(hookspecs).items() if n.startswith("kasane_") and inspect.isfunction(f)
+)
 
 
 def test_there_are_hooks() -> None:
-    assert {"kasane_counters", "kasane_areas", "kasane_agencies", "kasane_meeting_types",
-            "kasane_participation_menus", "kasane_form_definitions", "kasane_stage_labels",
-            "kasane_terminology", "kasane_theme"} <= set(HOOKS)
+    assert {
+        "kasane_counters",
+        "kasane_areas",
+        "kasane_agencies",
+        "kasane_meeting_types",
+        "kasane_participation_menus",
+        "kasane_form_definitions",
+        "kasane_stage_labels",
+        "kasane_terminology",
+        "kasane_theme",
+    } <= set(HOOKS)
 
 
 @pytest.mark.parametrize("name", HOOKS)
@@ -29,5 +38,6 @@ def test_hook_docstring_has_every_part(name: str) -> None:
 @pytest.mark.parametrize("name", HOOKS)
 def test_hook_is_listed_in_readme_and_plugin_guide(name: str) -> None:
     assert f"`{name}`" in (REPO / "README.md").read_text(), f"README lacks {name}"
-    assert f"`{name}`" in (REPO / "docs" / "plugin-guide.md").read_text(), \
+    assert f"`{name}`" in (REPO / "docs" / "plugin-guide.md").read_text(), (
         f"docs/plugin-guide.md lacks {name}"
+    )

@@ -15,8 +15,11 @@ OPTIONS = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
 def _msgids() -> set[str]:
     found = set()
     for _file, _line, message, _comments, _ctx in extract_from_dir(
-            str(REPO / "platform"), METHODS, options_map=OPTIONS,
-            keywords={"_": None, "gettext": None, "N_": None, "ngettext": (1, 2)}):
+        str(REPO / "platform"),
+        METHODS,
+        options_map=OPTIONS,
+        keywords={"_": None, "gettext": None, "N_": None, "ngettext": (1, 2)},
+    ):
         found.add(message if isinstance(message, str) else message[0])
     return found
 

@@ -13,7 +13,10 @@ def test_stdlib_platform_is_not_shadowed_from_the_repo_root() -> None:
     # when Python imports `platform`
     out = subprocess.run(
         [sys.executable, "-c", "import platform; print(platform.system())"],
-        cwd=REPO, capture_output=True, text=True, check=True,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     # then it is the standard library, which knows the operating system
     assert out.stdout.strip() in {"Linux", "Darwin", "Windows"}
@@ -22,8 +25,14 @@ def test_stdlib_platform_is_not_shadowed_from_the_repo_root() -> None:
 
 def test_kasane_is_importable_from_anywhere(tmp_path) -> None:  # type: ignore[no-untyped-def]
     out = subprocess.run(
-        [sys.executable, "-c", "import kasane.app, kasane_plugins.usuki, kasane_themes; "
-         "print(kasane.app.__file__)"],
-        cwd=tmp_path, capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-c",
+            "import kasane.app, kasane_plugins.usuki, kasane_themes; print(kasane.app.__file__)",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert out.stdout.strip().endswith("platform/app.py")

@@ -14,10 +14,16 @@ def test_real_codes_are_valid(code: str) -> None:
     assert municipality_code_problem(code) is None
 
 
-@pytest.mark.parametrize(("code", "why"), [
-    ("442063", "check digit"), ("44206", "6 digits"), ("4420６2", "6 digits"),
-    ("abcdef", "6 digits"), ("", "6 digits"),
-])
+@pytest.mark.parametrize(
+    ("code", "why"),
+    [
+        ("442063", "check digit"),
+        ("44206", "6 digits"),
+        ("4420６2", "6 digits"),
+        ("abcdef", "6 digits"),
+        ("", "6 digits"),
+    ],
+)
 def test_bad_codes_say_what_is_wrong(code: str, why: str) -> None:
     problem = municipality_code_problem(code)
     assert problem is not None and why in problem

@@ -81,8 +81,9 @@ def test_a_broken_plugin_keeps_the_tenants_last_good_configuration(monkeypatch) 
     # when an update of the plugin breaks it
     broken = _plugin("usuki", kasane_counters=lambda tenant: "not a list")
     monkeypatch.setattr(plugins, "load_plugin", lambda ref: broken)
-    kept, problems = plugins.activate("t-upgrade", "usuki", example_tenant(),
-                                      last_good=lambda: good)
+    kept, problems = plugins.activate(
+        "t-upgrade", "usuki", example_tenant(), last_good=lambda: good
+    )
     # then the problems are reported and the tenant still has its old counters
     assert problems and "kasane_counters" in problems[0]
     assert kept == good

@@ -22,23 +22,41 @@ from kasane.core.db import utcnow
 GENESIS = "0" * 64
 
 
-def _canonical(tenant_id: uuid.UUID, seq: int, at: datetime, actor: str, action: str,
-               target: str, detail: str, prev_hash: str) -> bytes:
+def _canonical(
+    tenant_id: uuid.UUID,
+    seq: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    target: str,
+    detail: str,
+    prev_hash: str,
+) -> bytes:
     return json.dumps(
-        [str(tenant_id), seq, at.isoformat(timespec="microseconds"), actor, action, target,
-         detail, prev_hash],
-        ensure_ascii=False, separators=(",", ":"),
+        [
+            str(tenant_id),
+            seq,
+            at.isoformat(timespec="microseconds"),
+            actor,
+            action,
+            target,
+            detail,
+            prev_hash,
+        ],
+        ensure_ascii=False,
+        separators=(",", ":"),
     ).encode()
 
 
 def event_hash(e: AuditEvent) -> str:
-    return hashlib.sha256(_canonical(
-        e.tenant_id, e.seq, e.at, e.actor, e.action, e.target, e.detail, e.prev_hash
-    )).hexdigest()
+    return hashlib.sha256(
+        _canonical(e.tenant_id, e.seq, e.at, e.actor, e.action, e.target, e.detail, e.prev_hash)
+    ).hexdigest()
 
 
-async def do_audit(session: AsyncSession, actor: str, action: str, target: str = "",
-                   **detail: Any) -> AuditEvent:
+async def do_audit(
+    session: AsyncSession, actor: str, action: str, target: str = "", **detail: Any
+) -> AuditEvent:
     """Append one event to the session's tenant chain (flushed with the caller's work).
 
     Args:
@@ -51,11 +69,14 @@ async def do_audit(session: AsyncSession, actor: str, action: str, target: str =
     if tenant_id is None:
         raise RuntimeError("audit needs a tenant-bound session")
     if session.bind.dialect.name == "postgresql":  # type: ignore[union-attr]
-        await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
-                              {"k": f"audit:{tenant_id}"})
-    last = (await session.execute(
-        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
-    )).first()
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"audit:{tenant_id}"}
+        )
+    last = (
+        await session.execute(
+            select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+        )
+    ).first()
     # Events added earlier in this same unflushed session come after `last`.
     pending = sorted((o for o in session.new if isinstance(o, AuditEvent)), key=lambda o: o.seq)
     if pending:
@@ -65,9 +86,14 @@ async def do_audit(session: AsyncSession, actor: str, action: str, target: str =
     else:
         seq, prev = 1, GENESIS
     event = AuditEvent(
-        tenant_id=tenant_id, seq=seq, at=utcnow(), actor=actor, action=action,
-        target=target, detail=json.dumps(detail, ensure_ascii=False, sort_keys=True,
-                                         default=str), prev_hash=prev,
+        tenant_id=tenant_id,
+        seq=seq,
+        at=utcnow(),
+        actor=actor,
+        action=action,
+        target=target,
+        detail=json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str),
+        prev_hash=prev,
     )
     event.hash = event_hash(event)
     session.add(event)

@@ -24,6 +24,11 @@ class ActorInfo:
 
     @classmethod
     def of(cls, account: StaffAccount) -> ActorInfo:
-        return cls(id=account.id, tenant_id=account.tenant_id, username=account.username,
-                   display_name=account.display_name, role=account.role,
-                   agency_key=account.agency_key)
+        return cls(
+            id=account.id,
+            tenant_id=account.tenant_id,
+            username=account.username,
+            display_name=account.display_name,
+            role=account.role,
+            agency_key=account.agency_key,
+        )

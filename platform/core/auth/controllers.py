@@ -31,12 +31,12 @@ class AuthController(Controller):
 
     @get("/login", name="login")
     async def login_page(
-        self, request: Request[Any, Any, Any],
+        self,
+        request: Request[Any, Any, Any],
         next: FromQuery[str | None] = None,  # noqa: A002  (the query parameter is called next)
     ) -> Response[str]:
         requires_tenant(request)
-        return render(request, "login", {"next": _safe_next(next), "errors": {},
-                                         "username": ""})
+        return render(request, "login", {"next": _safe_next(next), "errors": {}, "username": ""})
 
     @post("/login", name="login_submit", status_code=200)
     async def login_submit(
@@ -66,17 +66,27 @@ class AuthController(Controller):
                 response: Response[Any] = Redirect(_safe_next(data.get("next")))
                 settings = request.app.state.settings
                 # Host-only cookie (no Domain): the browser never sends it to another tenant.
-                response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax",
-                                    secure=settings.secure_cookies, path="/",
-                                    max_age=settings.session_absolute_hours * 3600)
+                response.set_cookie(
+                    SESSION_COOKIE,
+                    token,
+                    httponly=True,
+                    samesite="lax",
+                    secure=settings.secure_cookies,
+                    path="/",
+                    max_age=settings.session_absolute_hours * 3600,
+                )
                 return response
-        return render(request, "login", {"next": _safe_next(data.get("next")),
-                                         "errors": errors, "username": username},
-                      status_code=422 if "form" not in errors else 401)
+        return render(
+            request,
+            "login",
+            {"next": _safe_next(data.get("next")), "errors": errors, "username": username},
+            status_code=422 if "form" not in errors else 401,
+        )
 
     @post("/logout", name="logout", dependencies={"actor": Provide(requires_login)})
-    async def logout(self, request: Request[Any, Any, Any], db_session: DbSession,
-                     actor: Actor) -> Response[Any]:
+    async def logout(
+        self, request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
+    ) -> Response[Any]:
         token = request.cookies.get(SESSION_COOKIE, "")
         await do_logout(db_session, token, actor.ref)
         response: Response[Any] = Redirect("/login")

@@ -23,56 +23,74 @@ def _token_hash(token: str) -> str:
 
 async def get_account(session: AsyncSession, account_id: uuid.UUID) -> StaffAccount:
     """Fetch an account of the session's tenant, or raise NotFound (other tenants too)."""
-    account = (await session.execute(
-        select(StaffAccount).where(StaffAccount.id == account_id)
-    )).scalar_one_or_none()
+    account = (
+        await session.execute(select(StaffAccount).where(StaffAccount.id == account_id))
+    ).scalar_one_or_none()
     if account is None:
         raise NotFound("staff_account")
     return account
 
 
 async def list_accounts(session: AsyncSession) -> list[StaffAccount]:
-    return list((await session.execute(
-        select(StaffAccount).order_by(StaffAccount.username)
-    )).scalars())
+    return list(
+        (await session.execute(select(StaffAccount).order_by(StaffAccount.username))).scalars()
+    )
 
 
 async def do_create_account(
-    session: AsyncSession, *, username: str, display_name: str, password: str,
-    role: str = "caseworker", agency_key: str | None = None, actor: str = "system",
+    session: AsyncSession,
+    *,
+    username: str,
+    display_name: str,
+    password: str,
+    role: str = "caseworker",
+    agency_key: str | None = None,
+    actor: str = "system",
 ) -> StaffAccount:
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
-    account = StaffAccount(username=username, display_name=display_name,
-                           password_hash=hash_password(password), role=role,
-                           agency_key=agency_key)
+    account = StaffAccount(
+        username=username,
+        display_name=display_name,
+        password_hash=hash_password(password),
+        role=role,
+        agency_key=agency_key,
+    )
     session.add(account)
     await session.flush()
     await do_audit(session, actor, "staff.create", f"staff_account:{account.id}", role=role)
     return account
 
 
-async def do_login(session: AsyncSession, username: str, password: str) -> tuple[StaffAccount, str] | None:
+async def do_login(
+    session: AsyncSession, username: str, password: str
+) -> tuple[StaffAccount, str] | None:
     """Check the password; on success open a session and return (account, cookie token).
 
     Failed attempts are audited without the password; the caller rate-limits.
     """
-    account = (await session.execute(
-        select(StaffAccount).where(StaffAccount.username == username,
-                                   StaffAccount.is_active.is_(True))
-    )).scalar_one_or_none()
+    account = (
+        await session.execute(
+            select(StaffAccount).where(
+                StaffAccount.username == username, StaffAccount.is_active.is_(True)
+            )
+        )
+    ).scalar_one_or_none()
     if not check_password(account.password_hash if account else None, password):
-        await do_audit(session, "anonymous", "auth.login_failed", "",
-                       known_user=account is not None)
+        await do_audit(
+            session, "anonymous", "auth.login_failed", "", known_user=account is not None
+        )
         return None
     assert account is not None  # check_password is False for a missing account
     token = secrets.token_urlsafe(32)
     now = utcnow()
-    session.add(StaffSession(token_hash=_token_hash(token), account_id=account.id,
-                             created_at=now, last_seen_at=now))
+    session.add(
+        StaffSession(
+            token_hash=_token_hash(token), account_id=account.id, created_at=now, last_seen_at=now
+        )
+    )
     account.last_login_at = now
-    await do_audit(session, f"account:{account.id}", "auth.login",
-                   f"staff_account:{account.id}")
+    await do_audit(session, f"account:{account.id}", "auth.login", f"staff_account:{account.id}")
     return account, token
 
 
@@ -81,9 +99,11 @@ async def get_session_account(
 ) -> StaffAccount | None:
     """The account behind a cookie token on this tenant, or None (expired, unknown, other
     tenant). Touches ``last_seen_at`` at most once a minute."""
-    row = (await session.execute(
-        select(StaffSession).where(StaffSession.token_hash == _token_hash(token))
-    )).scalar_one_or_none()
+    row = (
+        await session.execute(
+            select(StaffSession).where(StaffSession.token_hash == _token_hash(token))
+        )
+    ).scalar_one_or_none()
     if row is None:
         return None
     now = utcnow()

@@ -57,7 +57,9 @@ class TenantScoped:
     @declared_attr
     def tenant_id(cls) -> Mapped[uuid.UUID]:  # noqa: N805  (declared_attr takes the class)
         return mapped_column(
-            Uuid, ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True,
+            Uuid,
+            ForeignKey("tenants.id", ondelete="CASCADE"),
+            primary_key=True,
             sort_order=-10,
         )
 
@@ -66,7 +68,9 @@ class TenantScoped:
         return mapped_column(Uuid, primary_key=True, default=uuid7, sort_order=-9)
 
 
-def tenant_fk(columns: str | list[str], table: str, ondelete: str | None = None) -> ForeignKeyConstraint:
+def tenant_fk(
+    columns: str | list[str], table: str, ondelete: str | None = None
+) -> ForeignKeyConstraint:
     """A foreign key to another tenant table that includes ``tenant_id`` (Citus-ready)."""
     cols = [columns] if isinstance(columns, str) else columns
     return ForeignKeyConstraint(

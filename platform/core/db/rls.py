@@ -40,8 +40,9 @@ END $$""",
 
 def enable_rls_sql(table: str) -> list[str]:
     """ENABLE + FORCE RLS with the tenant policy, and the app role's grants."""
-    privileges = "SELECT, INSERT" if table in APPEND_ONLY_TABLES else \
-        "SELECT, INSERT, UPDATE, DELETE"
+    privileges = (
+        "SELECT, INSERT" if table in APPEND_ONLY_TABLES else "SELECT, INSERT, UPDATE, DELETE"
+    )
     return [
         f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
         f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY",

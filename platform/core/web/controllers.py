@@ -29,13 +29,19 @@ class StaffShellController(Controller):
         return render(request, "home")
 
     @get("/staff", name="staff_list")
-    async def staff_list(self, request: Request[Any, Any, Any], db_session: DbSession,
-                         actor: Actor) -> Response[str]:
+    async def staff_list(
+        self, request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
+    ) -> Response[str]:
         return render(request, "staff_list", {"accounts": await list_accounts(db_session)})
 
     @get("/staff/{account_id:uuid}", name="staff_detail")
-    async def staff_detail(self, request: Request[Any, Any, Any], db_session: DbSession,
-                           actor: Actor, account_id: FromPath[uuid.UUID]) -> Response[str]:
+    async def staff_detail(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        actor: Actor,
+        account_id: FromPath[uuid.UUID],
+    ) -> Response[str]:
         account = await get_account(db_session, account_id)
         return render(request, "staff_detail", {"account": account})
 

@@ -51,16 +51,15 @@ async def provide_session(request: Request[Any, Any, Any]) -> AsyncIterator[Asyn
         yield session
 
 
-async def requires_login(
-    request: Request[Any, Any, Any], db_session: DbSession
-) -> ActorInfo:
+async def requires_login(request: Request[Any, Any, Any], db_session: DbSession) -> ActorInfo:
     requires_tenant(request)
     token = request.cookies.get(SESSION_COOKIE)
     settings = request.app.state.settings
     account = None
     if token:
         account = await get_session_account(
-            db_session, token,
+            db_session,
+            token,
             idle=timedelta(minutes=settings.session_idle_minutes),
             absolute=timedelta(hours=settings.session_absolute_hours),
         )

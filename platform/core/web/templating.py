@@ -25,8 +25,15 @@ from kasane.core.themes import theme_dir
 
 CORE_TEMPLATES = Path(__file__).parent / "templates"
 JST = ZoneInfo("Asia/Tokyo")
-WEEKDAYS = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Friday"),
-            N_("Saturday"), N_("Sunday"))
+WEEKDAYS = (
+    N_("Monday"),
+    N_("Tuesday"),
+    N_("Wednesday"),
+    N_("Thursday"),
+    N_("Friday"),
+    N_("Saturday"),
+    N_("Sunday"),
+)
 
 
 def to_jst(value: datetime | None) -> str:
@@ -121,8 +128,12 @@ def base_context(request: Request[Any, Any, Any]) -> dict[str, Any]:
 
 
 def render(
-    request: Request[Any, Any, Any], name: str, context: dict[str, Any] | None = None,
-    status_code: int = 200, *, fragment: bool | None = None,
+    request: Request[Any, Any, Any],
+    name: str,
+    context: dict[str, Any] | None = None,
+    status_code: int = 200,
+    *,
+    fragment: bool | None = None,
 ) -> Response[str]:
     """Render ``name.html`` (full page) or ``_name.html`` (htmx fragment) for the tenant."""
     tenant: TenantContext | None = request.scope["state"].get("tenant")

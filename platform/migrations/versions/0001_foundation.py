@@ -18,9 +18,12 @@ depends_on = None
 
 def _tenant_cols(table: str) -> list[sa.Column]:
     return [
-        sa.Column("tenant_id", sa.Uuid(), sa.ForeignKey(
-            "tenants.id", ondelete="CASCADE", name=f"fk_{table}_tenant_id_tenants"),
-            nullable=False),
+        sa.Column(
+            "tenant_id",
+            sa.Uuid(),
+            sa.ForeignKey("tenants.id", ondelete="CASCADE", name=f"fk_{table}_tenant_id_tenants"),
+            nullable=False,
+        ),
         sa.Column("id", sa.Uuid(), nullable=False),
     ]
 
@@ -42,7 +45,8 @@ def upgrade() -> None:
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.CheckConstraint(
             "status IN ('trial','active','past_due','suspended','cancelled')",
-            name="ck_tenants_status"),
+            name="ck_tenants_status",
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_tenants"),
         sa.UniqueConstraint("slug", name="uq_tenants_slug"),
         sa.UniqueConstraint("municipality_code", name="uq_tenants_municipality_code"),
@@ -73,12 +77,15 @@ def upgrade() -> None:
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("last_seen_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("tenant_id", "id", name="pk_staff_sessions"),
-        sa.UniqueConstraint("tenant_id", "token_hash",
-                            name="uq_staff_sessions_tenant_id_token_hash"),
+        sa.UniqueConstraint(
+            "tenant_id", "token_hash", name="uq_staff_sessions_tenant_id_token_hash"
+        ),
         sa.ForeignKeyConstraint(
-            ["tenant_id", "account_id"], ["staff_accounts.tenant_id", "staff_accounts.id"],
+            ["tenant_id", "account_id"],
+            ["staff_accounts.tenant_id", "staff_accounts.id"],
             ondelete="CASCADE",
-            name="fk_staff_sessions_tenant_id_account_id_staff_accounts"),
+            name="fk_staff_sessions_tenant_id_account_id_staff_accounts",
+        ),
     )
     protect_tenant_table("staff_sessions")
 

@@ -1,0 +1,1 @@
+"""Cases centred on the household: stages, agencies, assessment, plan, notes, monitoring."""

@@ -1,0 +1,284 @@
+"""What staff record on a case: assessment, plan, progress notes, monitoring, evaluation.
+
+Assessments and plans are versioned (a new save is a new version; old ones stay readable).
+Narratives are sealed with the tenant key before they reach the database.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kasane.core.audit.services import do_audit
+from kasane.core.auth.actor import ActorInfo
+from kasane.core.cases.models import (
+    Assessment,
+    Case,
+    Evaluation,
+    Monitoring,
+    PlanRow,
+    ProgressNote,
+    SupportPlan,
+)
+from kasane.core.cases.services import CaseRuleError, do_move
+from kasane.core.config_types import FormDefinition
+from kasane.core.db import uuid7
+from kasane.core.forms.validation import Submission, split_sensitive
+from kasane.core.i18n import N_
+from kasane.core.protection.sealing import seal, seal_json
+
+NOTE_KINDS = {
+    "interview": N_("Interview"),
+    "visit": N_("Home visit"),
+    "accompany": N_("Accompanying"),
+    "phone": N_("Telephone"),
+    "meeting": N_("Meeting"),
+    "other": N_("Other"),
+}
+EVALUATION_OUTCOMES = {"met": N_("Goals met"), "partly": N_("Partly met"), "not_met": N_("Not met")}
+
+
+async def _next_version(session: AsyncSession, model: type, case_id: uuid.UUID) -> int:
+    current = (
+        await session.execute(
+            select(func.max(model.version)).where(model.case_id == case_id)  # type: ignore[attr-defined]
+        )
+    ).scalar()  # type: ignore[attr-defined]
+    return int(current or 0) + 1
+
+
+async def do_record_assessment(
+    session: AsyncSession,
+    actor: ActorInfo,
+    case: Case,
+    form: FormDefinition,
+    submission: Submission,
+) -> Assessment:
+    """Save a new assessment version from a validated submission of the tenant's form."""
+    plain, sensitive = split_sensitive(form, submission.values)
+    row_id = uuid7()
+    assessment = Assessment(
+        id=row_id,
+        case_id=case.id,
+        version=await _next_version(session, Assessment, case.id),
+        form_version=form.version,
+        data=plain,
+        sealed=await seal_json(session, "assessments", row_id, sensitive),
+        unmet_needs=list(plain.get("unmet_needs") or []),
+        created_by=actor.id,
+    )
+    session.add(assessment)
+    await do_audit(
+        session,
+        actor.ref,
+        "assessment.record",
+        f"case:{case.id}",
+        version=assessment.version,
+        form_version=form.version,
+    )
+    return assessment
+
+
+@dataclass(frozen=True)
+class PlanRowInput:
+    issue: str
+    goal: str
+    action: str
+    agency_key: str
+    period: str = ""
+
+
+async def do_save_plan(
+    session: AsyncSession,
+    actor: ActorInfo,
+    case: Case,
+    *,
+    wishes: str,
+    rows: list[PlanRowInput],
+    next_monitoring_on: date | None,
+    agreed_on: date | None,
+    agreement_method: str = "",
+) -> SupportPlan:
+    """Save a new plan version (本人の意向 + rows). Only while the plan may change."""
+    if case.stage not in ("plan_draft", "decision", "support", "monitoring"):
+        raise CaseRuleError(
+            N_(
+                "A plan can be written once the assessment is done and the "
+                "case is at the draft-plan stage."
+            )
+        )
+    if not rows:
+        raise CaseRuleError(N_("A plan needs at least one row of issue, goal and support."))
+    row_id = uuid7()
+    plan = SupportPlan(
+        id=row_id,
+        case_id=case.id,
+        version=await _next_version(session, SupportPlan, case.id),
+        wishes_sealed=await seal(session, "support_plans", row_id, "wishes", wishes),
+        next_monitoring_on=next_monitoring_on,
+        agreed_on=agreed_on,
+        agreement_method=agreement_method,
+        created_by=actor.id,
+    )
+    session.add(plan)
+    for i, r in enumerate(rows):
+        session.add(
+            PlanRow(
+                plan_id=row_id,
+                position=i,
+                issue=r.issue,
+                goal=r.goal,
+                action=r.action,
+                agency_key=r.agency_key,
+                period=r.period,
+            )
+        )
+    if next_monitoring_on:
+        case.next_monitoring_on = next_monitoring_on
+    await do_audit(
+        session,
+        actor.ref,
+        "plan.save",
+        f"case:{case.id}",
+        version=plan.version,
+        rows=len(rows),
+        agreed=agreed_on is not None,
+    )
+    return plan
+
+
+async def do_record_agreement(
+    session: AsyncSession,
+    actor: ActorInfo,
+    case: Case,
+    plan: SupportPlan,
+    agreed_on: date,
+    method: str,
+) -> None:
+    plan.agreed_on, plan.agreement_method = agreed_on, method
+    await do_audit(session, actor.ref, "plan.agreement", f"case:{case.id}", version=plan.version)
+
+
+async def do_add_note(
+    session: AsyncSession, actor: ActorInfo, case: Case, *, kind: str, occurred_on: date, body: str
+) -> ProgressNote:
+    if kind not in NOTE_KINDS:
+        raise CaseRuleError(N_("Choose the kind of contact."))
+    row_id = uuid7()
+    note = ProgressNote(
+        id=row_id,
+        case_id=case.id,
+        kind=kind,
+        occurred_on=occurred_on,
+        body_sealed=await seal(session, "progress_notes", row_id, "body", body),
+        agency_key=actor.agency_key,
+        created_by=actor.id,
+    )
+    session.add(note)
+    await do_audit(session, actor.ref, "note.add", f"case:{case.id}", kind=kind)
+    return note
+
+
+async def do_record_monitoring(
+    session: AsyncSession,
+    actor: ActorInfo,
+    case: Case,
+    *,
+    done_on: date,
+    summary: str,
+    plan_review_needed: bool,
+    next_on: date | None,
+) -> Monitoring:
+    """Record a monitoring; the case moves 支援実施 → モニタリング and gets its next date."""
+    if case.stage not in ("support", "monitoring"):
+        raise CaseRuleError(N_("Monitoring is recorded while support is under way."))
+    plan_version = (
+        await session.execute(
+            select(func.max(SupportPlan.version)).where(SupportPlan.case_id == case.id)
+        )
+    ).scalar()
+    row_id = uuid7()
+    record = Monitoring(
+        id=row_id,
+        case_id=case.id,
+        plan_version=plan_version,
+        done_on=done_on,
+        summary_sealed=await seal(session, "monitorings", row_id, "summary", summary),
+        plan_review_needed=plan_review_needed,
+        next_on=next_on,
+        created_by=actor.id,
+    )
+    session.add(record)
+    if case.stage == "support":
+        await do_move(session, actor, case, "monitoring", today=done_on)
+    case.next_monitoring_on = next_on
+    await do_audit(
+        session, actor.ref, "monitoring.record", f"case:{case.id}", review=plan_review_needed
+    )
+    return record
+
+
+async def do_record_evaluation(
+    session: AsyncSession,
+    actor: ActorInfo,
+    case: Case,
+    *,
+    evaluated_on: date,
+    outcome: str,
+    summary: str,
+) -> Evaluation:
+    if case.stage != "evaluation":
+        raise CaseRuleError(N_("Move the case to evaluation before recording it."))
+    if outcome not in EVALUATION_OUTCOMES:
+        raise CaseRuleError(N_("Choose how far the goals were met."))
+    row_id = uuid7()
+    evaluation = Evaluation(
+        id=row_id,
+        case_id=case.id,
+        evaluated_on=evaluated_on,
+        outcome=outcome,
+        summary_sealed=await seal(session, "evaluations", row_id, "summary", summary),
+        created_by=actor.id,
+    )
+    session.add(evaluation)
+    case.next_monitoring_on = None
+    await do_audit(session, actor.ref, "evaluation.record", f"case:{case.id}", outcome=outcome)
+    return evaluation
+
+
+async def latest_plan(
+    session: AsyncSession, case_id: uuid.UUID
+) -> tuple[SupportPlan | None, list[PlanRow]]:
+    plan = (
+        await session.execute(
+            select(SupportPlan)
+            .where(SupportPlan.case_id == case_id)
+            .order_by(SupportPlan.version.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if plan is None:
+        return None, []
+    rows = list(
+        (
+            await session.execute(
+                select(PlanRow).where(PlanRow.plan_id == plan.id).order_by(PlanRow.position)
+            )
+        ).scalars()
+    )
+    return plan, rows
+
+
+async def latest_assessment(session: AsyncSession, case_id: uuid.UUID) -> Assessment | None:
+    return (
+        await session.execute(
+            select(Assessment)
+            .where(Assessment.case_id == case_id)
+            .order_by(Assessment.version.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()

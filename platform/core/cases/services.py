@@ -1,0 +1,366 @@
+"""Opening cases, need-to-know access, stage moves, decisions and agencies.
+
+Verb prefixes: ``get_*`` fetch or NotFound, ``access_*`` fetch and authorize (need-to-know:
+the actor's agency takes part in the case, else the same NotFound), ``check_*`` validate,
+``do_*`` mutate with audit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from sqlalchemy import Select, exists, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kasane.core.audit.services import do_audit
+from kasane.core.auth.actor import ActorInfo
+from kasane.core.cases.models import (
+    Assessment,
+    Case,
+    CaseAgency,
+    CaseDecision,
+    CollaborationPeriod,
+    Evaluation,
+    StageEvent,
+    SupportPlan,
+)
+from kasane.core.cases.stages import CaseFacts, refusal
+from kasane.core.config_types import TenantConfig
+from kasane.core.consent.services import do_disclose
+from kasane.core.errors import NotFound
+from kasane.core.i18n import N_
+from kasane.core.people.models import Household, Person
+
+
+class CaseRuleError(ValueError):
+    """A business rule refused the change; ``args[0]`` is a msgid staff will read."""
+
+
+def visible_case_ids(actor: ActorInfo) -> Select[tuple[uuid.UUID]]:
+    """Ids of the cases the actor's agency takes part in now (need-to-know)."""
+    return select(CaseAgency.case_id).where(
+        CaseAgency.agency_key == (actor.agency_key or ""), CaseAgency.ended_on.is_(None)
+    )
+
+
+async def access_case(session: AsyncSession, actor: ActorInfo, case_id: uuid.UUID) -> Case:
+    """The case if the actor may see it; otherwise NotFound, exactly as for a missing id."""
+    case = (
+        await session.execute(
+            select(Case).where(Case.id == case_id, Case.id.in_(visible_case_ids(actor)))
+        )
+    ).scalar_one_or_none()
+    if case is None:
+        raise NotFound("case")
+    return case
+
+
+async def active_agencies(session: AsyncSession, case_id: uuid.UUID) -> list[CaseAgency]:
+    return list(
+        (
+            await session.execute(
+                select(CaseAgency)
+                .where(CaseAgency.case_id == case_id, CaseAgency.ended_on.is_(None))
+                .order_by(CaseAgency.role, CaseAgency.started_on)
+            )
+        ).scalars()
+    )
+
+
+async def _event(
+    session: AsyncSession, actor: ActorInfo, case: Case, to: str, note: str = ""
+) -> None:
+    session.add(
+        StageEvent(
+            case_id=case.id,
+            from_stage=case.stage if case.stage != to else None,
+            to_stage=to,
+            by=actor.id,
+            note=note[:300],
+        )
+    )
+
+
+async def do_open_case(
+    session: AsyncSession,
+    actor: ActorInfo,
+    config: TenantConfig,
+    *,
+    person: Person,
+    household: Household,
+    counter_key: str,
+    today: date,
+    collaboration: bool = False,
+) -> Case:
+    """Open a case at a counter; its agency leads. Optionally start 多機関協働 at once."""
+    counter = config.counter(counter_key)
+    if counter is None:
+        raise CaseRuleError(N_("Choose one of this municipality's counters."))
+    lead = counter.agency or config.coordinating_agency().key
+    number = (await session.execute(select(func.coalesce(func.max(Case.case_no), 0)))).scalar_one()
+    case = Case(
+        case_no=number + 1,
+        household_id=household.id,
+        person_id=person.id,
+        stage="intake",
+        lead_agency_key=lead,
+        counter_key=counter_key,
+        area_key=household.area_key or person.area_key or counter.area,
+        opened_on=today,
+    )
+    session.add(case)
+    await session.flush()
+    session.add(CaseAgency(case_id=case.id, agency_key=lead, role="lead", started_on=today))
+    session.add(StageEvent(case_id=case.id, from_stage=None, to_stage="intake", by=actor.id))
+    await do_audit(session, actor.ref, "case.open", f"case:{case.id}", counter=counter_key)
+    if collaboration:
+        await do_start_collaboration(session, actor, config, case, today)
+    return case
+
+
+async def case_facts(session: AsyncSession, case: Case) -> CaseFacts:
+    plan = (
+        await session.execute(
+            select(SupportPlan)
+            .where(SupportPlan.case_id == case.id)
+            .order_by(SupportPlan.version.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    has_assessment = (
+        await session.execute(select(exists().where(Assessment.case_id == case.id)))
+    ).scalar_one()
+    decided = False
+    if plan is not None:
+        decided = (
+            await session.execute(
+                select(
+                    exists().where(
+                        CaseDecision.case_id == case.id,
+                        CaseDecision.kind == "support_decision",
+                        CaseDecision.at >= plan.created_at,
+                    )
+                )
+            )
+        ).scalar_one()
+    entered_evaluation = (
+        await session.execute(
+            select(func.max(StageEvent.at)).where(
+                StageEvent.case_id == case.id, StageEvent.to_stage == "evaluation"
+            )
+        )
+    ).scalar()
+    has_evaluation = (
+        entered_evaluation is not None
+        and (
+            await session.execute(
+                select(
+                    exists().where(
+                        Evaluation.case_id == case.id, Evaluation.created_at >= entered_evaluation
+                    )
+                )
+            )
+        ).scalar_one()
+    )
+    return CaseFacts(
+        stage=case.stage,
+        resume_stage=case.resume_stage,
+        has_assessment=bool(has_assessment),
+        has_plan=plan is not None,
+        plan_agreed=bool(plan and plan.agreed_on),
+        decision_since_plan=bool(decided),
+        has_evaluation=bool(has_evaluation),
+    )
+
+
+async def do_move(
+    session: AsyncSession, actor: ActorInfo, case: Case, to: str, *, today: date, note: str = ""
+) -> None:
+    """Move the case to ``to`` or raise CaseRuleError with the reason."""
+    facts = await case_facts(session, case)
+    if reason := refusal(facts, to):
+        raise CaseRuleError(reason)
+    if to == "suspended" and not note.strip():
+        raise CaseRuleError(N_("Say why support is suspended."))
+    await _event(session, actor, case, to, note)
+    old = case.stage
+    if to == "suspended":
+        case.resume_stage = old
+    elif old == "suspended":
+        case.resume_stage = None
+    case.stage = to
+    case.closed_on = today if to == "closed" else None
+    if to == "closed":  # closure ends every agency's part and any 多機関協働
+        for part in await active_agencies(session, case.id):
+            part.ended_on = today
+        await _end_collaboration_period(session, case, today, "closed")
+    await do_audit(session, actor.ref, "case.move", f"case:{case.id}", from_=old, to=to)
+
+
+DECISION_MOVES = {"support_decision": "decision", "closure": "closed", "suspension": "suspended"}
+
+
+async def do_record_decision(
+    session: AsyncSession,
+    actor: ActorInfo,
+    config: TenantConfig,
+    case: Case,
+    *,
+    kind: str,
+    source: str,
+    decided_on: date,
+    meeting_type_key: str | None = None,
+    meeting_id: uuid.UUID | None = None,
+    note: str = "",
+    apply: bool = True,
+) -> CaseDecision:
+    """Record a decision (at a meeting, or an exception with its reason); by default apply
+    it through the state machine (支援決定 → decision stage, 終結, 中断)."""
+    if source == "meeting":
+        meeting = config.meeting_type(meeting_type_key or "")
+        if meeting is None:
+            raise CaseRuleError(N_("Choose the meeting that took the decision."))
+        if kind not in meeting.decisions:
+            raise CaseRuleError(N_("This meeting may not take that decision."))
+    elif source == "exception":
+        if not note.strip():
+            raise CaseRuleError(N_("An exception needs its reason recorded."))
+    else:
+        raise CaseRuleError(N_("Say whether a meeting decided or an exception applies."))
+    decision = CaseDecision(
+        case_id=case.id,
+        kind=kind,
+        source=source,
+        meeting_type_key=meeting_type_key if source == "meeting" else None,
+        meeting_id=meeting_id,
+        decided_on=decided_on,
+        note=note,
+        recorded_by=actor.id,
+    )
+    session.add(decision)
+    await session.flush()
+    await do_audit(
+        session,
+        actor.ref,
+        "case.decision",
+        f"case:{case.id}",
+        kind=kind,
+        source=source,
+        meeting_type=meeting_type_key,
+    )
+    target = DECISION_MOVES.get(kind)
+    if apply and target and case.stage != target:
+        await do_move(session, actor, case, target, today=decided_on, note=note or kind)
+    return decision
+
+
+async def do_start_collaboration(
+    session: AsyncSession, actor: ActorInfo, config: TenantConfig, case: Case, today: date
+) -> None:
+    if case.collaboration:
+        raise CaseRuleError(N_("Multi-agency collaboration is already under way."))
+    case.collaboration = True
+    session.add(CollaborationPeriod(case_id=case.id, started_on=today))
+    coordinator = config.coordinating_agency().key
+    if coordinator not in {a.agency_key for a in await active_agencies(session, case.id)}:
+        session.add(
+            CaseAgency(
+                case_id=case.id, agency_key=coordinator, role="participant", started_on=today
+            )
+        )
+    await do_audit(session, actor.ref, "case.collaboration_start", f"case:{case.id}")
+
+
+async def _end_collaboration_period(
+    session: AsyncSession, case: Case, today: date, reason: str
+) -> None:
+    period = (
+        await session.execute(
+            select(CollaborationPeriod).where(
+                CollaborationPeriod.case_id == case.id, CollaborationPeriod.ended_on.is_(None)
+            )
+        )
+    ).scalar_one_or_none()
+    if period is not None:
+        period.ended_on, period.end_reason = today, reason[:200]
+    case.collaboration = False
+
+
+async def do_end_collaboration(
+    session: AsyncSession,
+    actor: ActorInfo,
+    config: TenantConfig,
+    case: Case,
+    today: date,
+    reason: str,
+) -> None:
+    """多機関協働 steps back while the case goes on under its lead agency."""
+    if not case.collaboration:
+        raise CaseRuleError(N_("Multi-agency collaboration is not under way."))
+    await _end_collaboration_period(session, case, today, reason)
+    coordinator = config.coordinating_agency().key
+    if case.lead_agency_key != coordinator:
+        for part in await active_agencies(session, case.id):
+            if part.agency_key == coordinator:
+                part.ended_on = today
+    await do_audit(session, actor.ref, "case.collaboration_end", f"case:{case.id}")
+
+
+async def do_add_agency(
+    session: AsyncSession,
+    actor: ActorInfo,
+    config: TenantConfig,
+    case: Case,
+    agency_key: str,
+    today: date,
+    *,
+    basis: str | None = None,
+    basis_note: str = "",
+) -> CaseAgency:
+    """Bring an agency into the case: a disclosure, so it needs consent or a named law."""
+    if config.agency(agency_key) is None:
+        raise CaseRuleError(N_("Choose one of this municipality's agencies."))
+    if agency_key in {a.agency_key for a in await active_agencies(session, case.id)}:
+        raise CaseRuleError(N_("That agency already takes part in this case."))
+    from kasane.core.consent.services import SharingRefused
+
+    try:
+        await do_disclose(
+            session,
+            actor,
+            case.person_id,
+            case_id=case.id,
+            today=today,
+            agency=agency_key,
+            basis=basis,
+            basis_note=basis_note,
+        )
+    except SharingRefused as exc:
+        raise CaseRuleError(str(exc)) from exc
+    part = CaseAgency(case_id=case.id, agency_key=agency_key, role="participant", started_on=today)
+    session.add(part)
+    await do_audit(session, actor.ref, "case.agency_add", f"case:{case.id}", agency=agency_key)
+    return part
+
+
+async def do_end_agency(
+    session: AsyncSession, actor: ActorInfo, case: Case, agency_key: str, today: date
+) -> None:
+    if agency_key == case.lead_agency_key:
+        raise CaseRuleError(N_("The lead agency cannot leave; hand the lead over first."))
+    for part in await active_agencies(session, case.id):
+        if part.agency_key == agency_key:
+            part.ended_on = today
+    await do_audit(session, actor.ref, "case.agency_end", f"case:{case.id}", agency=agency_key)
+
+
+async def do_set_lead(session: AsyncSession, actor: ActorInfo, case: Case, agency_key: str) -> None:
+    """Hand the lead (主担当) to a taking-part agency — e.g. back to the counter."""
+    parts = {a.agency_key: a for a in await active_agencies(session, case.id)}
+    if agency_key not in parts:
+        raise CaseRuleError(N_("Only an agency that takes part can become the lead."))
+    for part in parts.values():
+        part.role = "lead" if part.agency_key == agency_key else "participant"
+    old, case.lead_agency_key = case.lead_agency_key, agency_key
+    await do_audit(session, actor.ref, "case.lead", f"case:{case.id}", old=old, new=agency_key)

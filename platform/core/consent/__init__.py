@@ -1,0 +1,1 @@
+"""Consent ledger and disclosure records (legal basis of every sharing)."""

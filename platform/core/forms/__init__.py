@@ -1,0 +1,1 @@
+"""Forms from plugin definitions: parse and validate submissions, messages naming the field."""

@@ -1,0 +1,168 @@
+"""Take a consultation at any counter and act on its outcome.
+
+``do_intake`` is one transaction: the person (new, or an existing one staff linked after
+the duplicate check), their household, the consultation record (with the form version it
+was written with), and what the outcome asks for — nothing, a referral, or a case (with
+多機関協働 when chosen).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kasane.core.audit.services import do_audit
+from kasane.core.auth.actor import ActorInfo
+from kasane.core.cases.models import Case
+from kasane.core.cases.services import CaseRuleError, do_open_case
+from kasane.core.config_types import TenantConfig
+from kasane.core.db import uuid7
+from kasane.core.forms.validation import Submission, split_sensitive
+from kasane.core.i18n import N_
+from kasane.core.intake.models import OUTCOMES, Consultation
+from kasane.core.people.models import Person
+from kasane.core.people.services import (
+    do_create_household,
+    do_create_person,
+    get_person,
+    household_of,
+)
+from kasane.core.protection.sealing import seal_json
+from kasane.core.referrals.services import do_send_referral
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    consultation: Consultation
+    person: Person
+    case: Case | None
+
+
+def check_outcome(outcome: str, referred_to: str | None, config: TenantConfig) -> dict[str, str]:
+    problems: dict[str, str] = {}
+    if outcome not in OUTCOMES:
+        problems["outcome"] = N_("Choose what happens next")
+    elif outcome == "referral" and (not referred_to or config.agency(referred_to) is None):
+        problems["referred_to"] = N_("Choose the agency the person is referred to")
+    return problems
+
+
+async def do_intake(
+    session: AsyncSession,
+    actor: ActorInfo,
+    config: TenantConfig,
+    *,
+    counter_key: str,
+    submission: Submission,
+    outcome: str,
+    referred_to: str | None = None,
+    person_id: uuid.UUID | None = None,
+    today: date,
+) -> IntakeResult:
+    """Record a consultation. ``submission`` is the validated intake form.
+
+    Raises:
+        CaseRuleError: unknown counter, or an outcome the tenant cannot act on.
+    """
+    counter = config.counter(counter_key)
+    if counter is None:
+        raise CaseRuleError(N_("Choose one of this municipality's counters."))
+    form = config.forms["intake"]
+    v = submission.values
+    if person_id is not None:  # staff linked the consultation to a known person
+        person = await get_person(session, person_id)
+        await do_audit(session, actor.ref, "person.link", f"person:{person.id}")
+    else:
+        person = await do_create_person(
+            session,
+            actor,
+            name=v.get("name") or "",
+            kana=v.get("kana") or "",
+            sex=v.get("sex"),
+            birth_date=v.get("birth_date"),
+            address=v.get("address") or "",
+            phone_home=v.get("phone_home") or "",
+            phone_mobile=v.get("phone_mobile") or "",
+            email=v.get("email") or "",
+            area_key=counter.area,
+        )
+    household = await household_of(session, person.id) or await do_create_household(
+        session, actor, person, area_key=counter.area
+    )
+    plain, sensitive = split_sensitive(form, v)
+    identity = (
+        "name",
+        "kana",
+        "sex",
+        "birth_date",
+        "address",
+        "phone_home",
+        "phone_mobile",
+        "email",
+    )
+    row_id = uuid7()
+    consultation = Consultation(
+        id=row_id,
+        counter_key=counter_key,
+        received_on=v.get("received_on") or today,
+        received_by=actor.id,
+        channel=v.get("channel") or "",
+        person_id=person.id,
+        visitor_name=v.get("visitor_name") or "",
+        visitor_phone=v.get("visitor_phone") or "",
+        visitor_relation=v.get("visitor_relation") or "",
+        categories=list(v.get("categories") or []),
+        main_category=v.get("main_category") or "",
+        form_version=form.version,
+        data={k: val for k, val in plain.items() if k not in identity},
+        sealed=await seal_json(session, "consultations", row_id, sensitive),
+        outcome=outcome,
+        referred_to=referred_to if outcome == "referral" else None,
+    )
+    session.add(consultation)
+    case = None
+    if outcome in ("continued", "multi_agency"):
+        existing = (
+            await session.execute(
+                select(Case)
+                .where(Case.household_id == household.id, Case.stage.not_in(("closed",)))
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+        case = existing or await do_open_case(
+            session,
+            actor,
+            config,
+            person=person,
+            household=household,
+            counter_key=counter_key,
+            today=today,
+            collaboration=outcome == "multi_agency",
+        )
+        consultation.case_id = case.id
+    elif outcome == "referral" and referred_to:
+        await do_send_referral(
+            session,
+            actor,
+            person_id=person.id,
+            case_id=None,
+            consultation_id=row_id,
+            from_agency=counter.agency or config.coordinating_agency().key,
+            to_agency=referred_to,
+            reason="",
+            today=today,
+        )
+    await do_audit(
+        session,
+        actor.ref,
+        "consultation.record",
+        f"consultation:{row_id}",
+        counter=counter_key,
+        outcome=outcome,
+        form_version=form.version,
+    )
+    return IntakeResult(consultation, person, case)

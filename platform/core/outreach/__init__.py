@@ -1,0 +1,1 @@
+"""Outreach (アウトリーチ): records that may start before anyone is named or consented."""

@@ -1,0 +1,1 @@
+"""People and households: records, household patterns, duplicate matching."""

@@ -1,0 +1,1 @@
+"""Referrals (つなぎ) with a closed loop and the receiving agency's inbox."""
