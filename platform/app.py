@@ -21,6 +21,11 @@ from litestar.types import Receive, Scope, Send
 
 from kasane.core import i18n
 from kasane.core.auth.controllers import AuthController
+from kasane.core.cases.controllers import ROUTES as CASE_ROUTES
+from kasane.core.intake.controllers import ROUTES as INTAKE_ROUTES
+from kasane.core.outreach.controllers import ROUTES as OUTREACH_ROUTES
+from kasane.core.people.controllers import ROUTES as PEOPLE_ROUTES
+from kasane.core.referrals.controllers import ROUTES as REFERRAL_ROUTES
 from kasane.core.db import Database
 from kasane.core.errors import NotFound
 from kasane.core.protection.crypto import set_master_secret

@@ -1,13 +1,21 @@
-"""Demo tenants and accounts for ``make run`` (idempotent: safe to run every start)."""
+"""Demo tenants and accounts for ``make run`` (idempotent: safe to run every start).
+
+Each demo account belongs to an agency, so need-to-know is visible in the demo: the
+caseworker works at the 地域包括支援センター and sees its cases, the supervisor and admin at
+the agency that runs 多機関協働, and ``kodomo`` at the children's centre sees only cases that
+centre takes part in.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
+from kasane.core import plugins
 from kasane.core.auth.models import StaffAccount
 from kasane.core.auth.services import do_create_account
+from kasane.core.config_types import TenantConfig
 from kasane.core.db import Database
-from kasane.tenants.services import do_create_tenant, get_tenant_by_slug
+from kasane.tenants.services import do_create_tenant, get_tenant_by_slug, tenant_info
 
 DEMO_PASSWORD = "kasane-demo"
 DEMO_TENANTS = [
@@ -28,15 +36,25 @@ DEMO_TENANTS = [
         "plugin": "marugame",
     },
 ]
-DEMO_ACCOUNTS = [
-    ("admin", "管理者（デモ）", "admin"),
-    ("supervisor", "スーパーバイザー（デモ）", "supervisor"),
-    ("caseworker", "相談支援員（デモ）", "caseworker"),
-]
+
+
+def demo_accounts(config: TenantConfig) -> list[tuple[str, str, str, str]]:
+    """(username, display name, role, agency key) for one demo tenant."""
+    coordinator = config.coordinating_agency().key
+    elderly = next(
+        (c.agency for c in config.counters if c.field == "elderly" and c.agency), coordinator
+    )
+    children = next((a.key for a in config.agencies if a.field == "children"), coordinator)
+    return [
+        ("admin", "管理者（デモ）", "admin", coordinator),
+        ("supervisor", "スーパーバイザー（デモ）", "supervisor", coordinator),
+        ("caseworker", "相談支援員（デモ）", "caseworker", elderly),
+        ("kodomo", "こども担当（デモ）", "caseworker", children),
+    ]
 
 
 async def seed_demo(db: Database) -> list[str]:
-    """Create the demo tenants and their three accounts when missing; report what exists."""
+    """Create the demo tenants and their accounts when missing; report what was created."""
     lines: list[str] = []
     for spec in DEMO_TENANTS:
         async with db.session() as s:
@@ -44,9 +62,10 @@ async def seed_demo(db: Database) -> list[str]:
         if tenant is None:
             tenant = await do_create_tenant(db, status="active", actor="demo-seed", **spec)  # type: ignore[arg-type]
             lines.append(f"created tenant {tenant.slug}")
+        config = plugins.build_config(plugins.load_plugin(tenant.plugin), tenant_info(tenant))
         async with db.session(tenant.id) as s:
             existing = set((await s.execute(select(StaffAccount.username))).scalars())
-            for username, display, role in DEMO_ACCOUNTS:
+            for username, display, role, agency in demo_accounts(config):
                 if username not in existing:
                     await do_create_account(
                         s,
@@ -54,6 +73,7 @@ async def seed_demo(db: Database) -> list[str]:
                         display_name=display,
                         password=DEMO_PASSWORD,
                         role=role,
+                        agency_key=agency,
                         actor="demo-seed",
                     )
                     lines.append(f"created {tenant.slug}/{username}")

@@ -44,5 +44,20 @@ ROUTES: list[IdRoute] = [
     IdRoute("/staff/{id}", staff_account_id),
 ]
 
+
+def all_routes() -> list[IdRoute]:
+    """These routes plus each feature's ``routes_<area>.py`` module (one file per area, so
+    features add routes without touching each other)."""
+    import importlib
+    import pkgutil
+
+    import tests.isolation as package
+
+    found = list(ROUTES)
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.name.startswith("routes_"):
+            found += importlib.import_module(f"tests.isolation.{info.name}").ROUTES
+    return found
+
 # Parameterised routes that are not tenant objects (language switch, static files).
 NOT_OBJECT_ROUTES = {"/lang/{code}", "/schema/{path}"}

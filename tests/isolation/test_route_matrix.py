@@ -10,7 +10,9 @@ import pytest
 from kasane.app import create_app
 from kasane.core.db import uuid7
 from tests.conftest import Env, login, tenant_client
-from tests.isolation.routes import NOT_OBJECT_ROUTES, ROUTES, IdRoute
+from tests.isolation.routes import NOT_OBJECT_ROUTES, IdRoute, all_routes
+
+ROUTES = all_routes()
 
 
 def _template(path: str) -> str:

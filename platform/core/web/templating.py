@@ -135,13 +135,18 @@ def render(
     *,
     fragment: bool | None = None,
 ) -> Response[str]:
-    """Render ``name.html`` (full page) or ``_name.html`` (htmx fragment) for the tenant."""
+    """Render ``name.html`` (full page) or ``_name.html`` (htmx fragment) for the tenant.
+
+    ``name`` may have a folder: ``cases/list`` → ``cases/list.html`` / ``cases/_list.html``.
+    """
     tenant: TenantContext | None = request.scope["state"].get("tenant")
     if tenant is None:
         env = operator_environment()
     else:
         env = environment_for(tenant.theme, tenant.hooks.kasane_template_dir(tenant=tenant.info))
     use_fragment = is_htmx(request) if fragment is None else fragment
-    template = env.get_template(f"_{name}.html" if use_fragment else f"{name}.html")
+    folder, _, base = name.rpartition("/")
+    fragment_name = f"{folder}/_{base}" if folder else f"_{base}"
+    template = env.get_template(f"{fragment_name if use_fragment else name}.html")
     html = template.render({**base_context(request), **(context or {})})
     return Response(html, media_type=MediaType.HTML, status_code=status_code)
