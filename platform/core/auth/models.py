@@ -28,6 +28,7 @@ class StaffAccount(TenantScoped, Base):
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    calendar_token_hash: Mapped[str | None] = mapped_column(String(64))  # iCalendar feed
 
 
 class StaffSession(TenantScoped, Base):

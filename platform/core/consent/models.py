@@ -72,6 +72,7 @@ class Disclosure(TenantScoped, Base):
     case_id: Mapped[uuid.UUID | None] = mapped_column()
     to_agency_key: Mapped[str | None] = mapped_column(String(64))
     to_meeting_type: Mapped[str | None] = mapped_column(String(64))
+    meeting_id: Mapped[uuid.UUID | None] = mapped_column()
     basis: Mapped[str] = mapped_column(String(20), nullable=False)
     basis_note: Mapped[str] = mapped_column(String(200), nullable=False, default="")
     consent_id: Mapped[uuid.UUID | None] = mapped_column()
