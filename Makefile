@@ -8,7 +8,7 @@ CHROMIUM ?= /usr/bin/chromium
 HTMX := platform/core/web/static/vendor/htmx.min.js
 export KASANE_DEMO ?= 1
 
-.PHONY: help setup run test e2e lint bench migrate seed i18n clean
+.PHONY: help setup system run test e2e lint bench migrate seed i18n clean
 
 help: ## list the chores
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -37,7 +37,7 @@ migrate: setup ## migrate the database (KASANE_DATABASE_URL, default var/kasane.
 seed: migrate ## seed the demo tenants (idempotent)
 	$(BIN)/kasane demo seed
 
-run: seed ## set up, migrate, seed and serve on 127.0.0.1:$(PORT)
+run: seed $(SYSTEM_STAMP) ## set up, migrate, seed and serve on 127.0.0.1:$(PORT)
 	@echo ""
 	@echo "  Kasane is starting on port $(PORT):"
 	@echo "    operator:  http://localhost:$(PORT)/"
@@ -47,14 +47,20 @@ run: seed ## set up, migrate, seed and serve on 127.0.0.1:$(PORT)
 	@echo ""
 	$(BIN)/kasane serve --port $(PORT)
 
-$(CHROMIUM):
-	@echo "installing Debian's chromium for the browser tests"
-	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+# Debian packages: chromium (browser tests), Noto CJK fonts and Pango (PDF papers).
+DEBS := chromium fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0
+SYSTEM_STAMP := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 
-test: setup $(CHROMIUM) ## the whole suite (PostgreSQL suite too when reachable)
+$(CHROMIUM) $(SYSTEM_STAMP):
+	@echo "installing Debian packages: $(DEBS)"
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBS) >/dev/null
+
+system: $(CHROMIUM) $(SYSTEM_STAMP) ## Debian packages (chromium, Japanese fonts, Pango)
+
+test: setup system ## the whole suite (PostgreSQL suite too when reachable)
 	$(BIN)/pytest -q
 
-e2e: setup $(CHROMIUM) ## browser tests only
+e2e: setup system ## browser tests only
 	$(BIN)/pytest -q -m e2e
 
 lint: setup ## ruff

@@ -23,6 +23,8 @@ from kasane.core import i18n
 from kasane.core.auth.controllers import AuthController
 from kasane.core.cases.controllers import ROUTES as CASE_ROUTES
 from kasane.core.intake.controllers import ROUTES as INTAKE_ROUTES
+from kasane.core.meetings.controllers import ROUTES as MEETING_ROUTES
+from kasane.core.meetings.papers_controllers import ROUTES as PAPER_ROUTES
 from kasane.core.outreach.controllers import ROUTES as OUTREACH_ROUTES
 from kasane.core.people.controllers import ROUTES as PEOPLE_ROUTES
 from kasane.core.referrals.controllers import ROUTES as REFERRAL_ROUTES
@@ -135,6 +137,11 @@ def create_app(settings: Settings | None = None) -> KasaneApp:
             set_language,
             operator_home,
             healthz,
+            *CASE_ROUTES,
+            *INTAKE_ROUTES,
+            *OUTREACH_ROUTES,
+            *PEOPLE_ROUTES,
+            *REFERRAL_ROUTES,
             *static,
         ],
         dependencies={"db_session": Provide(provide_session)},
