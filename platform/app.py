@@ -28,6 +28,7 @@ from kasane.core.meetings.papers_controllers import ROUTES as PAPER_ROUTES
 from kasane.core.outreach.controllers import ROUTES as OUTREACH_ROUTES
 from kasane.core.people.controllers import ROUTES as PEOPLE_ROUTES
 from kasane.core.referrals.controllers import ROUTES as REFERRAL_ROUTES
+from kasane.core.registry.controllers import ROUTES as REGISTRY_ROUTES
 from kasane.core.db import Database
 from kasane.core.errors import NotFound
 from kasane.core.protection.crypto import set_master_secret
@@ -37,6 +38,7 @@ from kasane.core.web.deps import LoginRequired, ReadOnlyTenant, provide_session
 from kasane.core.web.templating import render
 from kasane.settings import Settings, load_settings
 from kasane.tenants.controllers import OPERATOR_PREFIX, healthz, operator_home
+from kasane.tenants.onboarding_controllers import ROUTES as ONBOARDING_ROUTES
 from kasane.tenants.services import TenantResolver
 
 CORE_STATIC = Path(__file__).parent / "core" / "web" / "static"

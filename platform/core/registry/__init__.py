@@ -1,0 +1,1 @@
+"""The shared resource registry (社会資源), modelled on Open Referral HSDS 3.0."""

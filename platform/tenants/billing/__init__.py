@@ -1,0 +1,1 @@
+"""Billing behind a small interface: Stripe in production, a local implementation in tests."""
