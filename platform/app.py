@@ -144,6 +144,10 @@ def create_app(settings: Settings | None = None) -> KasaneApp:
             *OUTREACH_ROUTES,
             *PEOPLE_ROUTES,
             *REFERRAL_ROUTES,
+            *MEETING_ROUTES,
+            *PAPER_ROUTES,
+            *REGISTRY_ROUTES,
+            *ONBOARDING_ROUTES,  # signup, billing, the Stripe webhook (CSRF-exempt by its opt)
             *static,
         ],
         dependencies={"db_session": Provide(provide_session)},

@@ -183,6 +183,30 @@ def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(run())
 
 
+def cmd_billing_sweep(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import UTC, datetime
+
+    from kasane.tenants.billing.services import do_billing_sweep
+
+    now = None
+    if args.as_of:
+        now = datetime.fromisoformat(args.as_of)
+        now = now if now.tzinfo else now.replace(tzinfo=UTC)
+
+    async def run() -> list[str]:
+        db = _db(settings)
+        try:
+            return await do_billing_sweep(db, settings, now)
+        finally:
+            await db.dispose()
+
+    lines = asyncio.run(run())
+    for line in lines:
+        print(line)
+    print(f"billing sweep: {len(lines)} change(s)")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kasane", description="Kasane (かさね) platform")
     sub = p.add_subparsers(dest="command", required=True)
@@ -194,7 +218,7 @@ def parser() -> argparse.ArgumentParser:
 
     db = sub.add_parser("db", help="database").add_subparsers(dest="db_command", required=True)
     up = db.add_parser("upgrade", help="run migrations (KASANE_MIGRATION_DATABASE_URL)")
-    up.add_argument("revision", nargs="?", default="heads")
+    up.add_argument("revision", nargs="?", default="head")
     up.set_defaults(func=cmd_db_upgrade)
 
     demo = sub.add_parser("demo", help="demo data").add_subparsers(
@@ -235,6 +259,17 @@ def parser() -> argparse.ArgumentParser:
     verify = audit.add_parser("verify", help="check every tenant's hash chain")
     verify.add_argument("--tenant", help="only this tenant (slug)")
     verify.set_defaults(func=cmd_audit_verify)
+
+    billing = sub.add_parser("billing", help="billing lifecycle").add_subparsers(
+        dest="billing_command", required=True
+    )
+    sweep = billing.add_parser(
+        "sweep",
+        help="suspend tenants past due beyond the grace period; mark cancelled tenants "
+        "past their retention for deletion (idempotent; run daily)",
+    )
+    sweep.add_argument("--as-of", help="pretend it is this ISO date/time (UTC), e.g. 2026-01-31")
+    sweep.set_defaults(func=cmd_billing_sweep)
     return p
 
 

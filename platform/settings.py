@@ -35,6 +35,30 @@ def _secret_key(var_dir: Path, name: str = "secret_key") -> str:
     return path.read_text().strip()
 
 
+def _billing_settings(var_dir: Path) -> dict[str, object]:
+    """``KASANE_BILLING``, ``KASANE_STRIPE_*``, grace and retention periods."""
+    env = os.environ.get
+    billing = env("KASANE_BILLING", "local")
+    if billing not in ("local", "stripe"):
+        raise ValueError(f"KASANE_BILLING must be 'local' or 'stripe', not {billing!r}")
+    values: dict[str, object] = {
+        "billing": billing,
+        "stripe_secret_key": env("KASANE_STRIPE_SECRET_KEY", ""),
+        "stripe_api_base": env("KASANE_STRIPE_API_BASE", "").rstrip("/"),
+        "billing_grace_days": int(env("KASANE_BILLING_GRACE_DAYS", "7")),
+        "retention_days": int(env("KASANE_RETENTION_DAYS", "90")),
+    }
+    # The local implementation signs its webhooks too, so it needs a secret even in a demo.
+    secret = env("KASANE_STRIPE_WEBHOOK_SECRET", "")
+    values["stripe_webhook_secret"] = secret or (
+        "" if billing == "stripe" else "whsec_" + _secret_key(var_dir, "stripe_webhook_secret")
+    )
+    for tier in ("small", "medium", "large"):
+        if price := env(f"KASANE_STRIPE_PRICE_{tier.upper()}"):
+            values[f"stripe_price_{tier}"] = price
+    return values
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable; built once by :func:`load_settings`."""
@@ -49,6 +73,18 @@ class Settings:
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12
     secure_cookies: bool = False
+    # Billing (kasane.tenants.billing): "local" (Checkout and Portal served by Kasane itself,
+    # customers and subscriptions in localstripe when stripe_api_base is set, else in memory)
+    # or "stripe" (the real Stripe; needs stripe_secret_key and stripe_webhook_secret).
+    billing: str = "local"
+    stripe_secret_key: str = ""
+    stripe_webhook_secret: str = ""
+    stripe_api_base: str = ""  # "" = Stripe's own; tests point it at localstripe
+    stripe_price_small: str = "price_kasane_small"
+    stripe_price_medium: str = "price_kasane_medium"
+    stripe_price_large: str = "price_kasane_large"
+    billing_grace_days: int = 7  # past_due for this long → suspended (read-only)
+    retention_days: int = 90  # cancelled for this long → marked for deletion
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -79,6 +115,7 @@ def load_settings(**overrides: object) -> Settings:
         "var_dir": var_dir,
         "demo": os.environ.get("KASANE_DEMO", "") in ("1", "true", "yes"),
         "secure_cookies": os.environ.get("KASANE_SECURE_COOKIES", "") in ("1", "true"),
+        **_billing_settings(var_dir),
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]  # keys checked by the dataclass

@@ -15,6 +15,9 @@ from kasane.core.auth.models import StaffAccount
 from kasane.core.auth.services import do_create_account
 from kasane.core.config_types import TenantConfig
 from kasane.core.db import Database
+from kasane.tenants.demo_caseload import seed_caseload
+from kasane.tenants.demo_meetings import seed_meetings
+from kasane.tenants.demo_registry import seed_registry
 from kasane.tenants.services import do_create_tenant, get_tenant_by_slug, tenant_info
 
 DEMO_PASSWORD = "kasane-demo"
@@ -77,5 +80,9 @@ async def seed_demo(db: Database) -> list[str]:
                         actor="demo-seed",
                     )
                     lines.append(f"created {tenant.slug}/{username}")
+            accounts = {a.username: a for a in (await s.execute(select(StaffAccount))).scalars()}
+        lines += await seed_caseload(db, tenant, config, accounts)
+        lines += await seed_meetings(db, tenant, config, accounts)
+        lines += await seed_registry(db, tenant, config)
     lines.append("demo data ready")
     return lines

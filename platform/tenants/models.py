@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Integer, String, Text, Uuid
+from sqlalchemy import BigInteger, CheckConstraint, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kasane.core.db import Base, UTCDateTime, utcnow, uuid7
+from kasane.core.db import Base, TenantScoped, UTCDateTime, utcnow, uuid7
 
 STATUSES = ("trial", "active", "past_due", "suspended", "cancelled")
 
@@ -33,3 +33,33 @@ class Tenant(Base):
     last_good_config: Mapped[str | None] = mapped_column(Text)
     config_problems: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    # Billing (kasane.tenants.billing). Stripe ids are not personal data; nothing else about
+    # the tenant is sent to Stripe but its id and slug.
+    plan: Mapped[str | None] = mapped_column(String(20))
+    stripe_customer_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    stripe_subscription_id: Mapped[str | None] = mapped_column(String(255))
+    status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # ``created`` (Unix seconds) of the newest billing event applied: an older event that
+    # arrives later never changes the status (webhooks are order-independent).
+    billing_event_at: Mapped[int | None] = mapped_column(BigInteger)
+    past_due_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    delete_after: Mapped[datetime | None] = mapped_column(UTCDateTime())  # set on cancellation
+    deletion_marked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # by the sweep
+
+
+class AdminInvitation(TenantScoped, Base):
+    """The first administrator's contact, given at signup, and their invitation.
+
+    Personal data (name, e-mail) lives here, in the tenant's own table, never on the
+    platform ``tenants`` row and never at Stripe. Only a hash of the invitation token is kept.
+    """
+
+    __tablename__ = "tenant_admin_invitations"
+    __table_args__ = (UniqueConstraint("tenant_id", "token_hash"),)
+
+    name: Mapped[str] = mapped_column(String(120), nullable=False)
+    email: Mapped[str] = mapped_column(String(254), nullable=False)
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

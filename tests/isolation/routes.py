@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
@@ -23,7 +23,20 @@ from tests.conftest import Env
 class IdRoute:
     path: str  # with one {id} placeholder, e.g. "/staff/{id}"
     make_id: Callable[[Env, str], uuid.UUID]  # (env, tenant slug) → an id in that tenant
-    method: str = "GET"
+    method: str = "GET"  # a POST is sent with ``form`` and the page's CSRF token
+    # Fixed values for any other placeholder, e.g. {"version": "1"} for
+    # "/cases/{id}/plan/{version}": the object id is what the matrix varies.
+    params: dict[str, str] = field(default_factory=dict)
+    # The body of a POST: valid for the tenant's own object, so that it answers 200 there
+    # (after its redirect) while the other tenant's id gets the plain 404 and changes nothing.
+    form: dict[str, str] = field(default_factory=dict)
+    username: str = "caseworker"  # who the matrix logs in as (some routes are for supervisors)
+    # What the tenant's own object answers: 200, unless no valid form can be fixed in advance
+    # (e.g. it names a second object) and the route is checked up to its validation (422).
+    ok_status: int = 200
+
+    def url(self, object_id: uuid.UUID) -> str:
+        return self.path.format(id=object_id, **self.params)
 
 
 def staff_account_id(env: Env, slug: str) -> uuid.UUID:
@@ -59,5 +72,6 @@ def all_routes() -> list[IdRoute]:
             found += importlib.import_module(f"tests.isolation.{info.name}").ROUTES
     return found
 
-# Parameterised routes that are not tenant objects (language switch, static files).
-NOT_OBJECT_ROUTES = {"/lang/{code}", "/schema/{path}"}
+# Parameterised routes that are not tenant objects (language switch, static files; the
+# calendar feed /calendar/{token}.ics takes a token — test_calendar_feed tries it cross-tenant).
+NOT_OBJECT_ROUTES = {"/lang/{code}", "/schema/{path}", "/calendar/{feed_file}"}

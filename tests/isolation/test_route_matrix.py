@@ -9,7 +9,7 @@ import pytest
 
 from kasane.app import create_app
 from kasane.core.db import uuid7
-from tests.conftest import Env, login, tenant_client
+from tests.conftest import Env, csrf_of, login, tenant_client
 from tests.isolation.routes import NOT_OBJECT_ROUTES, IdRoute, all_routes
 
 ROUTES = all_routes()
@@ -34,20 +34,24 @@ def test_every_parameterised_route_is_in_the_matrix(sqlite_env: Env) -> None:
 
 @pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r.method} {r.path}")
 def test_other_tenants_id_is_a_plain_404(any_env: Env, route: IdRoute) -> None:
-    # given a usuki caseworker, one usuki object and one marugame object
+    # given a usuki caseworker (or the route's user), one usuki and one marugame object
     own = route.make_id(any_env, "usuki")
     theirs = route.make_id(any_env, "marugame")
     missing: uuid.UUID = uuid7()
     with tenant_client(any_env, "usuki") as client:
-        assert login(client, "caseworker").status_code == 302
+        assert login(client, route.username).status_code == 302
+        token = csrf_of(client.get("/").text)
 
         def call(object_id: uuid.UUID):  # type: ignore[no-untyped-def]
-            return client.request(route.method, route.path.format(id=object_id))
+            if route.method == "GET":
+                return client.get(route.url(object_id))
+            body = {**route.form, "_csrf_token": token}
+            return client.request(route.method, route.url(object_id), data=body)
 
         # when each id is requested
         mine, foreign, absent = call(own), call(theirs), call(missing)
     # then the route works for the tenant's own object …
-    assert mine.status_code == 200
+    assert mine.status_code == route.ok_status
     # … and the other tenant's object is indistinguishable from a missing one
     assert foreign.status_code == absent.status_code == 404
     assert foreign.text == absent.text

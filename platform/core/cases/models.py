@@ -17,7 +17,7 @@ class Case(TenantScoped, Base):
         UniqueConstraint("tenant_id", "case_no"),
         tenant_fk("household_id", "households"),
         tenant_fk("person_id", "people"),
-        Index("ix_cases_tenant_stage", "tenant_id", "stage"),
+        Index("ix_cases_tenant_stage", "tenant_id", "stage", "updated_at"),
         Index("ix_cases_tenant_next_monitoring", "tenant_id", "next_monitoring_on"),
         Index("ix_cases_tenant_updated", "tenant_id", "updated_at"),
     )
@@ -89,7 +89,10 @@ class CaseDecision(TenantScoped, Base):
     """A decision about a case: taken at a meeting, or an explicitly recorded exception."""
 
     __tablename__ = "case_decisions"
-    __table_args__ = (tenant_fk("case_id", "cases", ondelete="CASCADE"),)
+    __table_args__ = (
+        tenant_fk("case_id", "cases", ondelete="CASCADE"),
+        Index("ix_case_decisions_tenant_case", "tenant_id", "case_id"),
+    )
 
     case_id: Mapped[uuid.UUID] = mapped_column(nullable=False)
     kind: Mapped[str] = mapped_column(String(30), nullable=False)  # support_decision, closure …
@@ -174,7 +177,10 @@ class ProgressNote(TenantScoped, Base):
 
 class Monitoring(TenantScoped, Base):
     __tablename__ = "monitorings"
-    __table_args__ = (tenant_fk("case_id", "cases", ondelete="CASCADE"),)
+    __table_args__ = (
+        tenant_fk("case_id", "cases", ondelete="CASCADE"),
+        Index("ix_monitorings_tenant_case", "tenant_id", "case_id"),
+    )
 
     case_id: Mapped[uuid.UUID] = mapped_column(nullable=False)
     plan_version: Mapped[int | None] = mapped_column(Integer)
@@ -190,7 +196,10 @@ class Evaluation(TenantScoped, Base):
     """評価 before closure: were the issues organised, is the outlook set."""
 
     __tablename__ = "evaluations"
-    __table_args__ = (tenant_fk("case_id", "cases", ondelete="CASCADE"),)
+    __table_args__ = (
+        tenant_fk("case_id", "cases", ondelete="CASCADE"),
+        Index("ix_evaluations_tenant_case", "tenant_id", "case_id"),
+    )
 
     case_id: Mapped[uuid.UUID] = mapped_column(nullable=False)
     evaluated_on: Mapped[date] = mapped_column(Date, nullable=False)

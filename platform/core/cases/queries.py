@@ -67,8 +67,9 @@ async def list_cases(
         conditions.append(Case.area_key == filters.area)
     if filters.lead:
         conditions.append(Case.lead_agency_key == filters.lead)
-    if filters.monitoring_due:
+    if filters.monitoring_due:  # as in my_tasks: only where support is under way
         conditions.append(Case.next_monitoring_on <= today)
+        conditions.append(Case.stage.in_(("support", "monitoring")))
     total = (
         await session.execute(select(func.count()).select_from(Case).where(*conditions))
     ).scalar_one()

@@ -104,7 +104,9 @@ async def do_save_plan(
     agreement_method: str = "",
 ) -> SupportPlan:
     """Save a new plan version (本人の意向 + rows). Only while the plan may change."""
-    if case.stage not in ("plan_draft", "decision", "support", "monitoring"):
+    # Only at 支援プラン案: a plan changed later would go on without a decision or agreement
+    # (a review goes back to plan_draft first, from decision or monitoring).
+    if case.stage != "plan_draft":
         raise CaseRuleError(
             N_(
                 "A plan can be written once the assessment is done and the "
@@ -125,6 +127,9 @@ async def do_save_plan(
         created_by=actor.id,
     )
     session.add(plan)
+    # No relationship() links rows to their plan, so the unit of work would not order the
+    # INSERTs: write the plan first or its rows' foreign key fails.
+    await session.flush()
     for i, r in enumerate(rows):
         session.add(
             PlanRow(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, String, Text
+from sqlalchemy import JSON, Date, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kasane.core.db import Base, TenantScoped, UTCDateTime, tenant_fk, utcnow
@@ -66,7 +66,10 @@ class Disclosure(TenantScoped, Base):
     """One sharing of a person's case: with whom, and on what legal basis."""
 
     __tablename__ = "disclosures"
-    __table_args__ = (tenant_fk("person_id", "people"),)
+    __table_args__ = (
+        tenant_fk("person_id", "people"),
+        Index("ix_disclosures_tenant_case", "tenant_id", "case_id"),
+    )
 
     person_id: Mapped[uuid.UUID] = mapped_column(nullable=False)
     case_id: Mapped[uuid.UUID | None] = mapped_column()

@@ -1,7 +1,276 @@
-"""Staff pages for intake (htmx fragments and full pages)."""
+"""Intake at any counter: choose the counter, fill in the town's intake form, check for
+people already known, and act on the outcome (nothing, a referral, or a case)."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import date, datetime
 from typing import Any
 
-ROUTES: list[Any] = []  # route handlers and controllers this package serves
+from litestar import Controller, Request, Response, get, post
+from litestar.di import Provide
+from litestar.params import FromQuery
+from litestar.response import Redirect
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kasane.core.auth.actor import ActorInfo
+from kasane.core.cases.services import CaseRuleError
+from kasane.core.config_types import Choice, Counter, FormDefinition, FormField, TenantConfig
+from kasane.core.errors import NotFound
+from kasane.core.forms.form_raw import form_data
+from kasane.core.forms.validation import check_form
+from kasane.core.i18n import N_
+from kasane.core.i18n import gettext as _
+from kasane.core.intake.models import OUTCOMES, Consultation
+from kasane.core.intake.services import check_outcome, do_intake
+from kasane.core.people.matching import PersonKeys
+from kasane.core.people.services import Candidate, find_duplicates, get_person
+from kasane.core.referrals.services import ReferralRuleError
+from kasane.core.tenancy import TenantContext
+from kasane.core.web.deps import Actor, DbSession, requires_login, requires_writable
+from kasane.core.web.templating import JST, render
+
+RECENT_LIMIT = 20
+
+
+def today_jst() -> date:
+    """The date in Japan, which is what staff mean by "today"."""
+    return datetime.now(JST).date()
+
+
+def outcome_fields(config: TenantConfig) -> list[FormField]:
+    """The outcome block under the intake form: what happens next, and to whom."""
+    return [
+        FormField(
+            name="outcome",
+            label=N_("What happens next"),
+            type="radio",
+            required=True,
+            choices=[Choice(value=k, label=v) for k, v in OUTCOMES.items()],
+        ),
+        FormField(
+            name="referred_to",
+            label=N_("Referred to"),
+            type="select",
+            choices=[Choice(value=a.key, label=a.name) for a in config.agencies],
+            help=N_("The agency the person is referred to (for a referral)."),
+        ),
+    ]
+
+
+def anchor_of(f: FormField) -> str:
+    """The id an error-summary link jumps to: the input, or a group's first choice."""
+    return f"{f.name}-1" if f.type in ("radio", "checkboxes") else f.name
+
+
+def error_summary(fields: list[FormField], errors: dict[str, str]) -> list[tuple[str, str]]:
+    """(anchor, message) in the order the fields appear on the page."""
+    return [(anchor_of(f), errors[f.name]) for f in fields if f.name in errors]
+
+
+def _config(request: Request[Any, Any, Any]) -> TenantConfig:
+    tenant: TenantContext = request.scope["state"]["tenant"]
+    return tenant.config
+
+
+def _counter(config: TenantConfig, key: str | None) -> Counter:
+    counter = config.counter(key or "")
+    if counter is None:
+        raise NotFound("counter")
+    return counter
+
+
+def _agency_of(config: TenantConfig, counter: Counter) -> str:
+    return counter.agency or config.coordinating_agency().key
+
+
+def _person_keys(multi: Any) -> PersonKeys:
+    try:
+        birth = date.fromisoformat((multi.get("birth_date") or "").strip())
+    except ValueError:
+        birth = None
+    return PersonKeys(
+        name=(multi.get("name") or "").strip(),
+        kana=(multi.get("kana") or "").strip(),
+        birth_date=birth,
+        phones=tuple(
+            (multi.get(k) or "").strip() for k in ("phone_home", "phone_mobile") if multi.get(k)
+        ),
+    )
+
+
+async def _candidates(
+    session: AsyncSession, actor: ActorInfo, multi: Any
+) -> tuple[list[Candidate], bool]:
+    """Possible duplicates of what was typed, and whether there was anything to search."""
+    keys = _person_keys(multi)
+    if not (keys.name or keys.kana or keys.birth_date or keys.phones):
+        return [], False
+    return await find_duplicates(session, actor, keys), True
+
+
+def _form_page(
+    request: Request[Any, Any, Any],
+    config: TenantConfig,
+    counter: Counter,
+    *,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    candidates: list[Candidate],
+    chosen: str = "",
+    searched: bool = False,
+    status_code: int = 200,
+) -> Response[str]:
+    form: FormDefinition = config.forms["intake"]
+    extra = outcome_fields(config)
+    return render(
+        request,
+        "intake/new",
+        {
+            "form": form,
+            "counter": counter,
+            "values": values,
+            "errors": errors,
+            "outcome_fields": extra,
+            "summary": error_summary([*form.all_fields(), *extra], errors),
+            "candidates": candidates,
+            "chosen": chosen,
+            "searched": searched,
+        },
+        status_code=status_code,
+    )
+
+
+class IntakeController(Controller):
+    """Intake pages. Every one needs a login on this tenant."""
+
+    path = "/intake"
+    dependencies = {"actor": Provide(requires_login)}
+
+    @get("/", name="intake_index")
+    async def index(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        actor: Actor,
+        done: FromQuery[int | None] = None,
+    ) -> Response[str]:
+        """The counters to take a consultation at, and my agency's recent consultations."""
+        config = _config(request)
+        mine = [c.key for c in config.counters if _agency_of(config, c) == actor.agency_key]
+        recent = list(
+            (
+                await db_session.execute(
+                    select(Consultation)
+                    .where(Consultation.counter_key.in_(mine))
+                    .order_by(Consultation.received_on.desc(), Consultation.created_at.desc())
+                    .limit(RECENT_LIMIT)
+                )
+            ).scalars()
+        )
+        return render(
+            request,
+            "intake/index",
+            {"my_counters": mine, "recent": recent, "outcomes": OUTCOMES, "done": bool(done)},
+        )
+
+    @get("/new", name="intake_new")
+    async def new(
+        self,
+        request: Request[Any, Any, Any],
+        actor: Actor,
+        counter: FromQuery[str | None] = None,
+    ) -> Response[Any]:
+        """The tenant's intake form for one counter; the date defaults to today (JST)."""
+        if not counter:
+            return Redirect("/intake", status_code=303)
+        config = _config(request)
+        return _form_page(
+            request,
+            config,
+            _counter(config, counter),
+            values={"received_on": today_jst().isoformat()},
+            errors={},
+            candidates=[],
+        )
+
+    @post("/", name="intake_submit", status_code=200)
+    async def submit(
+        self, request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
+    ) -> Response[Any]:
+        """Validate and record; a refused submit comes back (422) with everything typed."""
+        requires_writable(request)
+        config = _config(request)
+        multi = await request.form()
+        counter = _counter(config, multi.get("counter"))
+        form = config.forms["intake"]
+        sub = check_form(form, form_data(form, multi))
+        outcome = (multi.get("outcome") or "").strip()
+        referred_to = (multi.get("referred_to") or "").strip() or None
+        errors = dict(sub.errors)
+        errors.update({k: _(v) for k, v in check_outcome(outcome, referred_to, config).items()})
+        chosen = (multi.get("person_id") or "").strip()
+        person_id: uuid.UUID | None = None
+        if chosen:
+            try:
+                linked = await get_person(db_session, uuid.UUID(chosen))
+            except ValueError:
+                raise NotFound("person") from None
+            person_id = linked.merged_into_id or linked.id
+        if not errors:
+            try:
+                result = await do_intake(
+                    db_session,
+                    actor,
+                    config,
+                    counter_key=counter.key,
+                    submission=sub,
+                    outcome=outcome,
+                    referred_to=referred_to,
+                    person_id=person_id,
+                    today=today_jst(),
+                )
+            except (CaseRuleError, ReferralRuleError) as exc:
+                # Nothing of the refused intake may be committed with the page that says so.
+                await db_session.rollback()
+                field = "referred_to" if isinstance(exc, ReferralRuleError) else "outcome"
+                errors[field] = _(str(exc))
+            else:
+                if result.case is not None:
+                    return Redirect(f"/cases/{result.case.id}", status_code=303)
+                return Redirect("/intake?done=1", status_code=303)
+        values = {**sub.raw, "outcome": outcome, "referred_to": referred_to}
+        candidates, searched = await _candidates(db_session, actor, multi)
+        return _form_page(
+            request,
+            config,
+            counter,
+            values=values,
+            errors=errors,
+            candidates=candidates,
+            chosen=chosen,
+            searched=searched,
+            status_code=422,
+        )
+
+    @post("/duplicates", name="intake_duplicates", status_code=200)
+    async def duplicates(
+        self, request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
+    ) -> Response[str]:
+        """htmx: people already known who may be the one being typed in."""
+        multi = await request.form()
+        candidates, searched = await _candidates(db_session, actor, multi)
+        return render(
+            request,
+            "intake/duplicates",
+            {
+                "candidates": candidates,
+                "chosen": (multi.get("person_id") or "").strip(),
+                "searched": searched,
+            },
+            fragment=True,
+        )
+
+
+ROUTES: list[Any] = [IntakeController]  # route handlers and controllers this package serves

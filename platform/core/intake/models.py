@@ -24,6 +24,7 @@ class Consultation(TenantScoped, Base):
     __table_args__ = (
         tenant_fk("person_id", "people"),
         Index("ix_consultations_tenant_received", "tenant_id", "received_on"),
+        Index("ix_consultations_tenant_case", "tenant_id", "case_id"),
     )
 
     counter_key: Mapped[str] = mapped_column(String(64), nullable=False)

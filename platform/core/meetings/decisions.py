@@ -49,6 +49,8 @@ async def do_meeting_decision(
                             area_key=gap_area or (case.area_key if case else None),
                             source="meeting", source_id=meeting.id, on=today,
                             description=note)
+    elif case is None and kind in ("information_sharing", "system_review"):
+        pass  # e.g. an unnamed outreach record: what was shared is the discussion note
     elif case is None:
         raise MeetingRuleError(N_("This decision needs a case on the agenda."))
     elif kind == "role_assignment":

@@ -144,9 +144,10 @@ async def do_add_case_to_agenda(session: AsyncSession, actor: ActorInfo, meeting
             "This case has no valid consent covering this meeting, so it cannot be put on a "
             "consent-based meeting's agenda. Discuss it at a support meeting (Art. 106-6) or "
             "record the person's consent first."))
-    await do_disclose(session, actor, case.person_id, case_id=case.id, today=today,
-                      meeting_type=mt.key, meeting_id=meeting.id, basis=_basis(mt),
-                      basis_note=mt.legal_basis_note if mt.legal_basis != "consent" else "")
+    disclosure = await do_disclose(
+        session, actor, case.person_id, case_id=case.id, today=today, meeting_type=mt.key,
+        basis=_basis(mt), basis_note=mt.legal_basis_note if mt.legal_basis != "consent" else "")
+    disclosure.meeting_id = meeting.id  # which meeting's members it was shown to
     count = len((await session.execute(select(AgendaItem.id).where(
         AgendaItem.meeting_id == meeting.id))).all())
     item = AgendaItem(meeting_id=meeting.id, position=count, kind=kind, case_id=case.id,
@@ -164,6 +165,11 @@ async def do_add_outreach_to_agenda(session: AsyncSession, actor: ActorInfo, mee
     if mt.legal_basis == "consent":
         raise MeetingRuleError(N_("An outreach record without consent can only be discussed at "
                                   "a support meeting (Art. 106-6)."))
+    if meeting.status == "cancelled":
+        raise MeetingRuleError(N_("This meeting is cancelled."))
+    if (await session.execute(select(AgendaItem.id).where(
+            AgendaItem.meeting_id == meeting.id, AgendaItem.outreach_id == record.id))).first():
+        raise MeetingRuleError(N_("This outreach record is already on the agenda."))
     count = len((await session.execute(select(AgendaItem.id).where(
         AgendaItem.meeting_id == meeting.id))).all())
     item = AgendaItem(meeting_id=meeting.id, position=count, kind="outreach",
@@ -183,7 +189,8 @@ async def agenda_of(session: AsyncSession, meeting: Meeting) -> list[AgendaItem]
 async def do_record_discussion(session: AsyncSession, actor: ActorInfo, item: AgendaItem,
                                text: str, status: str = "discussed") -> None:
     item.discussion_sealed = await seal(session, "agenda_items", item.id, "discussion", text)
-    item.status = status
+    if item.status != "decided":  # a note added after the decision does not undo it
+        item.status = status
     await do_audit(session, actor.ref, "agenda.discuss", f"agenda_item:{item.id}")
 
 
@@ -206,6 +213,9 @@ async def do_record_attendance(session: AsyncSession, actor: ActorInfo, meeting:
 
 async def do_record_minutes(session: AsyncSession, actor: ActorInfo, meeting: Meeting,
                             text: str) -> None:
+    if meeting.status == "cancelled":
+        raise MeetingRuleError(N_("This meeting is cancelled."))
     meeting.minutes_sealed = await seal(session, "meetings", meeting.id, "minutes", text)
-    meeting.status = "held"
+    if meeting.starts_at <= datetime.now(UTC):  # minutes drafted ahead do not hold it
+        meeting.status = "held"
     await do_audit(session, actor.ref, "meeting.minutes", f"meeting:{meeting.id}")

@@ -1,7 +1,434 @@
-"""Staff pages for outreach (htmx fragments and full pages)."""
+"""Staff pages for outreach (アウトリーチ): records, contacts, and linking a person later.
+
+An outreach record starts before anyone is named (its title must not name anyone) and is
+followed by one agency; others get the 404 of a missing id. Contacts are logged as they
+happen; once the person is identified the record is linked to an existing person (a
+duplicate-style search, never a browse of everyone) or to a new one, and consent is then
+recorded on the person's page.
+
+Searching for a person sends names and birth dates, so it is a POST (no personal data in
+URLs). Each sub-path that takes a POST also answers GET (the whole page, or the panel for
+htmx), so the isolation matrix can send it another tenant's id.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any
 
-ROUTES: list[Any] = []  # route handlers and controllers this package serves
+from litestar import Controller, Request, Response, get, post
+from litestar.di import Provide
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath
+from litestar.response import Redirect
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kasane.core.audit.services import do_audit
+from kasane.core.auth.actor import ActorInfo
+from kasane.core.config_types import Choice, FormField, TenantConfig, Validation
+from kasane.core.forms.validation import field_problem
+from kasane.core.i18n import N_
+from kasane.core.i18n import gettext as _
+from kasane.core.outreach.models import CONTACT_KINDS, OutreachRecord
+from kasane.core.outreach.services import (
+    OutreachRuleError,
+    access_outreach,
+    contacts_of,
+    do_link_person,
+    do_log_contact,
+    do_start_outreach,
+    list_outreach,
+)
+from kasane.core.people.matching import PersonKeys
+from kasane.core.people.services import Candidate, do_create_person, find_duplicates, get_person
+from kasane.core.protection.sealing import unseal
+from kasane.core.web.deps import (
+    Actor,
+    DbSession,
+    requires_login,
+    requires_tenant,
+    requires_writable,
+)
+from kasane.core.web.templating import JST, is_htmx, render
+
+FormBody = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+# Who noticed the person (stored as the key; shown in the reader's language).
+NOTICED_BY = {
+    "minsei": N_("Welfare commissioner (minsei-iin)"),
+    "neighbour": N_("Neighbour"),
+    "family": N_("Family or relative"),
+    "community": N_("Community association or volunteer"),
+    "business": N_("Business (deliveries, utilities, shops)"),
+    "agency": N_("Another agency or counter"),
+    "school": N_("School"),
+    "staff": N_("Our own staff"),
+    "other": N_("Other"),
+}
+
+TITLE = FormField(
+    name="title",
+    label=N_("Title"),
+    type="text",
+    required=True,
+    validation=Validation(max_length=120),
+    help=N_("No personal names: describe the situation, e.g. an older man living alone."),
+)
+DESCRIPTION = FormField(
+    name="description",
+    label=N_("What was noticed"),
+    type="textarea",
+    validation=Validation(max_length=4000),
+    help=N_("Stored encrypted."),
+)
+PLACE = FormField(
+    name="place",
+    label=N_("Place"),
+    type="text",
+    validation=Validation(max_length=200),
+    help=N_("Enough to find the place again: a district or a landmark."),
+)
+NOTICED = FormField(
+    name="noticed_by",
+    label=N_("Who noticed"),
+    type="select",
+    choices=[Choice(k, v) for k, v in NOTICED_BY.items()],
+)
+CONTACT_FIELDS = [
+    FormField(
+        name="kind",
+        label=N_("Kind of contact"),
+        type="select",
+        required=True,
+        choices=[Choice(k, v) for k, v in CONTACT_KINDS.items()],
+    ),
+    FormField(name="occurred_on", label=N_("Date"), type="date", required=True),
+    FormField(
+        name="note",
+        label=N_("Note"),
+        type="textarea",
+        validation=Validation(max_length=4000),
+        help=N_("Stored encrypted."),
+    ),
+]
+PERSON_FIELDS = [
+    FormField(name="name", label=N_("Name"), type="text", validation=Validation(max_length=100)),
+    FormField(
+        name="kana", label=N_("Furigana"), type="text", validation=Validation(max_length=100)
+    ),
+    FormField(name="birth_date", label=N_("Date of birth"), type="date"),
+]
+NEW_PERSON_FIELDS = [
+    FormField(
+        name="name",
+        label=N_("Name"),
+        type="text",
+        required=True,
+        validation=Validation(max_length=100),
+    ),
+    *PERSON_FIELDS[1:],
+]
+SEARCH, NEW = "search_", "new_"  # prefixes of the two person forms' field names
+
+
+def jst_today() -> date:
+    return datetime.now(JST).date()
+
+
+def _record_fields(config: TenantConfig) -> list[FormField]:
+    area = FormField(
+        name="area_key",
+        label=N_("Area"),
+        type="select",
+        choices=[Choice(a.key, a.name) for a in config.areas],
+    )
+    return [TITLE, DESCRIPTION, PLACE, NOTICED, area]
+
+
+def _check(
+    fields: list[FormField], data: dict[str, str], prefix: str = ""
+) -> tuple[dict[str, str], dict[str, Any], dict[str, str]]:
+    """(what was typed, parsed values, problems) for ``fields``; keys carry ``prefix``."""
+    typed = {prefix + f.name: data.get(prefix + f.name) or "" for f in fields}
+    parsed: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for f in fields:
+        parsed[f.name], problem = field_problem(f, typed[prefix + f.name])
+        if problem:
+            errors[prefix + f.name] = problem
+    return typed, parsed, errors
+
+
+async def _context(
+    session: AsyncSession, actor: ActorInfo, record: OutreachRecord, **extra: Any
+) -> dict[str, Any]:
+    """Everything the record page and its panels show (an audited read)."""
+    description = await unseal(
+        session, "outreach_records", record.id, "description", record.description_sealed
+    )
+    contacts = await contacts_of(session, record)
+    notes = {
+        c.id: await unseal(session, "outreach_contacts", c.id, "note", c.note_sealed)
+        for c in contacts
+    }
+    person = await get_person(session, record.person_id) if record.person_id else None
+    linked = {"person": str(record.person_id)} if record.person_id else {}
+    await do_audit(session, actor.ref, "outreach.read", f"outreach:{record.id}", **linked)
+    return {
+        "record": record,
+        "description": description,
+        "contacts": contacts,
+        "notes": notes,
+        "person": person,
+        "kinds": CONTACT_KINDS,
+        "noticed_by": NOTICED_BY,
+        "contact_fields": CONTACT_FIELDS,
+        "person_fields": PERSON_FIELDS,
+        "new_person_fields": NEW_PERSON_FIELDS,
+        "search_prefix": SEARCH,
+        "new_prefix": NEW,
+        "candidates": None,  # None: no search yet; []: searched, nobody found
+        "confirm_new": False,
+        "errors": {},
+        "notice": "",
+        **extra,
+        "values": {"occurred_on": jst_today().isoformat(), **extra.get("values", {})},
+    }
+
+
+def _panel_response(
+    request: Request[Any, Any, Any], name: str, ctx: dict[str, Any], failed: bool
+) -> Response[str]:
+    # htmx swaps only 2xx answers, so a panel with its messages comes back as 200.
+    status = 422 if failed and not is_htmx(request) else 200
+    return render(request, f"outreach/{name}", ctx, status_code=status)
+
+
+async def _search(
+    request: Request[Any, Any, Any],
+    db_session: AsyncSession,
+    actor: ActorInfo,
+    record: OutreachRecord,
+    data: dict[str, str],
+) -> Response[str]:
+    typed, parsed, errors = _check(PERSON_FIELDS, data, SEARCH)
+    if not errors and not any(parsed.values()):
+        errors["form"] = _("Enter a name, a reading or a date of birth to search.")
+    candidates: list[Candidate] | None = None
+    if not errors:
+        keys = PersonKeys(
+            name=parsed["name"] or "",
+            kana=parsed["kana"] or "",
+            birth_date=parsed["birth_date"],
+        )
+        candidates = await find_duplicates(db_session, actor, keys)
+    ctx = await _context(
+        db_session,
+        actor,
+        record,
+        values=typed,
+        errors=errors,
+        candidates=candidates,
+    )
+    return _panel_response(request, "link", ctx, failed=bool(errors))
+
+
+async def _offer(
+    request: Request[Any, Any, Any],
+    db_session: AsyncSession,
+    actor: ActorInfo,
+    record: OutreachRecord,
+    typed: dict[str, str],
+    found: list[Candidate],
+) -> Response[str]:
+    ctx = await _context(
+        db_session,
+        actor,
+        record,
+        values=typed,
+        candidates=found,
+        confirm_new=True,
+    )
+    return render(request, "outreach/link", ctx)
+
+
+class OutreachController(Controller):
+    """Outreach records of the actor's agency."""
+
+    path = "/outreach"
+    dependencies = {"actor": Provide(requires_login)}
+
+    @get("/", name="outreach_list")
+    async def list_page(
+        self, request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
+    ) -> Response[str]:
+        records = await list_outreach(db_session, actor)
+        return render(request, "outreach/list", {"records": records})
+
+    @get("/new", name="outreach_new")
+    async def new_page(self, request: Request[Any, Any, Any], actor: Actor) -> Response[str]:
+        fields = _record_fields(requires_tenant(request).config)
+        return render(request, "outreach/new", {"fields": fields, "values": {}, "errors": {}})
+
+    @post("/", name="outreach_start", status_code=200)
+    async def start(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        actor: Actor,
+        data: FormBody,
+    ) -> Response[Any]:
+        requires_writable(request)
+        fields = _record_fields(requires_tenant(request).config)
+        typed, parsed, errors = _check(fields, data)
+        if errors:
+            ctx = {"fields": fields, "values": typed, "errors": errors}
+            return render(request, "outreach/new", ctx, status_code=422)
+        record = await do_start_outreach(
+            db_session,
+            actor,
+            title=parsed["title"],
+            description=parsed["description"] or "",
+            place=parsed["place"] or "",
+            noticed_by=parsed["noticed_by"] or "",
+            area_key=parsed["area_key"],
+            today=jst_today(),
+        )
+        return Redirect(f"/outreach/{record.id}", status_code=303)
+
+    @get("/{outreach_id:uuid}", name="outreach_detail")
+    async def detail(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        actor: Actor,
+        outreach_id: FromPath[uuid.UUID],
+    ) -> Response[str]:
+        record = await access_outreach(db_session, actor, outreach_id)
+        return render(request, "outreach/detail", await _context(db_session, actor, record))
+
+    @get("/{outreach_id:uuid}/contacts", name="outreach_contacts")
+    async def contacts_panel(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        actor: Actor,
+        outreach_id: FromPath[uuid.UUID],
+    ) -> Response[str]:
+        """The contacts panel for htmx; the whole record page otherwise."""
+        record = await access_outreach(db_session, actor, outreach_id)
+        return render(request, "outreach/contacts", await _context(db_session, actor, record))
+
+    @post("/{outreach_id:uuid}/contacts", name="outreach_log_contact", status_code=200)
+    async def log_contact(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        actor: Actor,
+        outreach_id: FromPath[uuid.UUID],
+        data: FormBody,
+    ) -> Response[Any]:
+        requires_writable(request)
+        record = await access_outreach(db_session, actor, outreach_id)
+        typed, parsed, errors = _check(CONTACT_FIELDS, data)
+        if not errors and parsed["occurred_on"] > jst_today():
+            errors["occurred_on"] = _(
+                "%(label)s: a contact cannot be in the future", label=_("Date")
+            )
+        if not errors:
+            try:
+                await do_log_contact(
+                    db_session,
+                    actor,
+                    record,
+                    kind=parsed["kind"],
+                    occurred_on=parsed["occurred_on"],
+                    note=parsed["note"] or "",
+                )
+            except OutreachRuleError as exc:
+                errors["kind"] = _(str(exc))
+        if not errors:
+            if not is_htmx(request):
+                return Redirect(f"/outreach/{record.id}", status_code=303)
+            ctx = await _context(db_session, actor, record, notice=_("Contact logged."))
+            return render(request, "outreach/contacts", ctx)
+        ctx = await _context(db_session, actor, record, values=typed, errors=errors)
+        return _panel_response(request, "contacts", ctx, failed=True)
+
+    @get("/{outreach_id:uuid}/link", name="outreach_link_panel")
+    async def link_panel(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        actor: Actor,
+        outreach_id: FromPath[uuid.UUID],
+    ) -> Response[str]:
+        """The link-a-person panel for htmx; the whole record page otherwise."""
+        record = await access_outreach(db_session, actor, outreach_id)
+        return render(request, "outreach/link", await _context(db_session, actor, record))
+
+    @post("/{outreach_id:uuid}/link", name="outreach_link", status_code=200)
+    async def link(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        actor: Actor,
+        outreach_id: FromPath[uuid.UUID],
+        data: FormBody,
+    ) -> Response[Any]:
+        """``action``: ``search`` (candidates), ``link`` (``person_id``) or ``create``."""
+        requires_writable(request)
+        record = await access_outreach(db_session, actor, outreach_id)
+        action = data.get("action") or ""
+        today = jst_today()
+        if action == "search":
+            return await _search(request, db_session, actor, record, data)
+        errors: dict[str, str] = {}
+        typed: dict[str, str] = {}
+        if action == "link":
+            try:
+                person_id = uuid.UUID(data.get("person_id") or "")
+            except ValueError:
+                person_id = None
+            if person_id is None:
+                errors["form"] = _("Choose the person to link.")
+            else:
+                person = await get_person(db_session, person_id)  # another tenant's: 404
+                try:
+                    await do_link_person(db_session, actor, record, person.id, today)
+                except OutreachRuleError as exc:
+                    errors["form"] = _(str(exc))
+        elif action == "create":
+            typed, parsed, errors = _check(NEW_PERSON_FIELDS, data, NEW)
+            if not errors and record.person_id is not None:
+                errors["form"] = _("This outreach record is already linked to a person.")
+            if not errors and data.get("confirm") != "yes":
+                keys = PersonKeys(
+                    name=parsed["name"], kana=parsed["kana"] or "", birth_date=parsed["birth_date"]
+                )
+                found = await find_duplicates(db_session, actor, keys)
+                if found:  # maybe already known: let staff pick one or confirm a new person
+                    return await _offer(request, db_session, actor, record, typed, found)
+            if not errors:
+                person = await do_create_person(
+                    db_session,
+                    actor,
+                    name=parsed["name"],
+                    kana=parsed["kana"] or "",
+                    birth_date=parsed["birth_date"],
+                    area_key=record.area_key,
+                )
+                await do_link_person(db_session, actor, record, person.id, today)
+        else:
+            errors["form"] = _("Choose what to do.")
+        if not errors:
+            if not is_htmx(request):
+                return Redirect(f"/outreach/{record.id}", status_code=303)
+            ctx = await _context(db_session, actor, record, notice=_("The person is linked."))
+            return render(request, "outreach/link", ctx)
+        ctx = await _context(db_session, actor, record, values=typed, errors=errors)
+        return _panel_response(request, "link", ctx, failed=True)
+
+
+ROUTES: list[Any] = [OutreachController]  # route handlers and controllers this package serves

@@ -74,7 +74,7 @@ async def list_outreach(session: AsyncSession, actor: ActorInfo) -> list[Outreac
             await session.execute(
                 select(OutreachRecord)
                 .where(OutreachRecord.agency_key == (actor.agency_key or ""))
-                .order_by(OutreachRecord.started_on.desc())
+                .order_by(OutreachRecord.started_on.desc(), OutreachRecord.created_at.desc())
             )
         ).scalars()
     )
@@ -111,7 +111,8 @@ async def contacts_of(session: AsyncSession, record: OutreachRecord) -> list[Out
             await session.execute(
                 select(OutreachContact)
                 .where(OutreachContact.outreach_id == record.id)
-                .order_by(OutreachContact.occurred_on.desc())
+                # same-day contacts: the one logged last comes first
+                .order_by(OutreachContact.occurred_on.desc(), OutreachContact.created_at.desc())
             )
         ).scalars()
     )

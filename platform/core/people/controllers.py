@@ -1,7 +1,407 @@
-"""Staff pages for people (htmx fragments and full pages)."""
+"""The person page (identity, household and its patterns, consent ledger, duplicates) and
+the per-person export for 開示請求. Need-to-know: :func:`access_person`."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
-ROUTES: list[Any] = []  # route handlers and controllers this package serves
+from litestar import Controller, Request, Response, get, post
+from litestar.di import Provide
+from litestar.enums import MediaType
+from litestar.params import FromPath
+from litestar.response import Redirect
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kasane.core.audit.services import do_audit
+from kasane.core.auth.actor import ActorInfo
+from kasane.core.cases.models import Case
+from kasane.core.cases.services import visible_case_ids
+from kasane.core.config_types import (
+    FormDefinition,
+    TenantConfig,
+)
+from kasane.core.consent.models import BASES, CONSENT_METHODS, PURPOSES, Consent
+from kasane.core.consent.services import consents_of, do_record_consent, do_withdraw_consent
+from kasane.core.errors import NotFound
+from kasane.core.forms.form_raw import form_data
+from kasane.core.forms.validation import check_form, check_text
+from kasane.core.i18n import N_
+from kasane.core.i18n import gettext as _
+from kasane.core.intake.controllers import error_summary, today_jst
+from kasane.core.intake.models import OUTCOMES
+from kasane.core.people.access import access_person, is_record_keeper
+from kasane.core.people.export import person_record
+from kasane.core.people.matching import PersonKeys
+from kasane.core.people.models import RELATIONS, SEXES, Person
+from kasane.core.people.patterns import PATTERN_LABELS, age_on
+from kasane.core.people.schemas import (
+    CONSENT_PREFIX,
+    MEMBER_FORM,
+    MEMBER_PREFIX,
+    PrefixedForm,
+    consent_form,
+)
+from kasane.core.people.services import (
+    do_add_member,
+    do_create_household,
+    do_create_person,
+    do_merge_people,
+    find_duplicates,
+    get_person,
+    household_of,
+    household_view,
+)
+from kasane.core.referrals.models import STATUSES
+from kasane.core.tenancy import TenantContext
+from kasane.core.web.deps import Actor, DbSession, requires_login, requires_writable
+from kasane.core.web.templating import render
+
+
+def _prefixed_summary(
+    form: FormDefinition, errors: dict[str, str], prefix: str
+) -> list[tuple[str, str]]:
+    return [(prefix + anchor, msg) for anchor, msg in error_summary(form.all_fields(), errors)]
+
+
+# ------------------------------------------------------------------ the person page
+
+
+def _config(request: Request[Any, Any, Any]) -> TenantConfig:
+    tenant: TenantContext = request.scope["state"]["tenant"]
+    return tenant.config
+
+
+async def _page(
+    request: Request[Any, Any, Any],
+    session: AsyncSession,
+    actor: ActorInfo,
+    person: Person,
+    *,
+    status_code: int = 200,
+    **state: Any,
+) -> Response[str]:
+    """Render the person page; ``state`` carries a refused form's values and errors."""
+    config, today = _config(request), today_jst()
+    household = await household_of(session, person.id)
+    members, patterns = (
+        await household_view(session, household.id, today) if household else ([], [])
+    )
+    duplicates = []
+    if is_record_keeper(actor):
+        keys = PersonKeys(
+            name=person.name,
+            kana=person.kana,
+            birth_date=person.birth_date,
+            phones=(person.phone_home, person.phone_mobile),
+        )
+        duplicates = await find_duplicates(session, actor, keys, exclude=person.id)
+    cases = list(
+        (
+            await session.execute(
+                select(Case)
+                .where(Case.person_id == person.id, Case.id.in_(visible_case_ids(actor)))
+                .order_by(Case.opened_on.desc())
+            )
+        ).scalars()
+    )
+    cform = consent_form(config)
+    errors: dict[str, Any] = {
+        "consent": state.get("consent_errors", {}),
+        "member": state.get("member_errors", {}),
+    }
+    await do_audit(session, actor.ref, "person.read", f"person:{person.id}")
+    return render(
+        request,
+        "people/detail",
+        {
+            "person": person,
+            "age": age_on(person.birth_date, today),
+            "sexes": SEXES,
+            "household": household,
+            "members": members,
+            "patterns": patterns,
+            "pattern_labels": PATTERN_LABELS,
+            "relations": RELATIONS,
+            "consents": await consents_of(session, person.id),
+            "purposes": PURPOSES,
+            "methods": CONSENT_METHODS,
+            "cases": cases,
+            "duplicates": duplicates,
+            "record_keeper": is_record_keeper(actor),
+            "consent_form": cform,
+            "consent_values": state.get("consent_values", {"obtained_on": today.isoformat()}),
+            "consent_errors": errors["consent"],
+            "consent_summary": _prefixed_summary(cform, errors["consent"], CONSENT_PREFIX),
+            "member_form": MEMBER_FORM,
+            "member_values": state.get("member_values", {}),
+            "member_errors": errors["member"],
+            "member_summary": _prefixed_summary(MEMBER_FORM, errors["member"], MEMBER_PREFIX),
+            "withdraw_errors": state.get("withdraw_errors", {}),
+            "withdraw_values": state.get("withdraw_values", {}),
+            "merge_error": state.get("merge_error", ""),
+            "today": today,
+        },
+        status_code=status_code,
+    )
+
+
+async def _person_to_change(
+    request: Request[Any, Any, Any], session: AsyncSession, actor: ActorInfo, person_id: uuid.UUID
+) -> Person:
+    requires_writable(request)
+    person = await access_person(session, actor, person_id)
+    if person.merged_into_id is not None:  # changes go to the survivor, never the old row
+        raise NotFound("person")
+    return person
+
+
+def _back(person_id: uuid.UUID, anchor: str) -> Response[Any]:
+    return Redirect(f"/people/{person_id}#{anchor}", status_code=303)
+
+
+class PeopleController(Controller):
+    """Person pages. Every one needs a login and need-to-know for the person."""
+
+    path = "/people"
+    dependencies = {"actor": Provide(requires_login)}
+
+    @get("/{person_id:uuid}", name="person_detail")
+    async def detail(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        actor: Actor,
+        person_id: FromPath[uuid.UUID],
+    ) -> Response[Any]:
+        """Identity, household with patterns, consents, cases and possible duplicates."""
+        person = await access_person(db_session, actor, person_id)
+        if person.merged_into_id is not None:
+            return Redirect(f"/people/{person.merged_into_id}", status_code=303)
+        return await _page(request, db_session, actor, person)
+
+    @post("/{person_id:uuid}/consents", name="person_consent_record", status_code=200)
+    async def record_consent(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        actor: Actor,
+        person_id: FromPath[uuid.UUID],
+    ) -> Response[Any]:
+        """Add an entry to the consent ledger."""
+        person = await _person_to_change(request, db_session, actor, person_id)
+        form = consent_form(_config(request))
+        multi = await request.form()
+        sub = check_form(form, form_data(form, PrefixedForm(multi, CONSENT_PREFIX)))
+        v = sub.values
+        if not sub.errors and v.get("expires_on") and v["expires_on"] < v["obtained_on"]:
+            sub.errors["expires_on"] = _(
+                "%(label)s: must be on or after the date obtained", label=_("Expires on")
+            )
+        if sub.errors:
+            return await _page(
+                request,
+                db_session,
+                actor,
+                person,
+                status_code=422,
+                consent_values=sub.raw,
+                consent_errors=sub.errors,
+            )
+        agencies = list(v["agencies"])
+        await do_record_consent(
+            db_session,
+            actor,
+            person.id,
+            agencies=["*"] if "*" in agencies else agencies,
+            meeting_types=list(v.get("meeting_types") or []),
+            purposes=list(v["purposes"]),
+            obtained_on=v["obtained_on"],
+            method=v["method"],
+            expires_on=v.get("expires_on"),
+        )
+        return _back(person.id, "consents")
+
+    @post("/consents/{consent_id:uuid}/withdraw", name="consent_withdraw", status_code=200)
+    async def withdraw_consent(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        actor: Actor,
+        consent_id: FromPath[uuid.UUID],
+    ) -> Response[Any]:
+        """Withdraw a consent: future sharing on it stops; the entry stays in the ledger.
+
+        The consent is addressed by its own id (one object, one id); need-to-know is that
+        of its person."""
+        consent = await db_session.get(Consent, (db_session.info["tenant_id"], consent_id))
+        if consent is None:
+            raise NotFound("consent")
+        person = await _person_to_change(request, db_session, actor, consent.person_id)
+        note = ((await request.form()).get("note") or "").strip()
+        problem = check_text(N_("Reason or note"), note, max_length=1000)
+        if consent.withdrawn_on is not None:
+            problem = _("This consent has already been withdrawn.")
+        if problem:
+            return await _page(
+                request,
+                db_session,
+                actor,
+                person,
+                status_code=422,
+                withdraw_errors={str(consent.id): problem},
+                withdraw_values={str(consent.id): note},
+            )
+        await do_withdraw_consent(db_session, actor, consent.id, today_jst(), note)
+        return _back(person.id, "consents")
+
+    @post("/{person_id:uuid}/merge", name="person_merge", status_code=200)
+    async def merge(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        actor: Actor,
+        person_id: FromPath[uuid.UUID],
+    ) -> Response[Any]:
+        """Merge a duplicate into this person (supervisors and administrators only)."""
+        if not is_record_keeper(actor):
+            raise NotFound("person")
+        person = await _person_to_change(request, db_session, actor, person_id)
+        raw = ((await request.form()).get("duplicate_id") or "").strip()
+        duplicate = None
+        try:
+            duplicate = await get_person(db_session, uuid.UUID(raw))
+        except (ValueError, NotFound):
+            pass
+        if duplicate is None or duplicate.id == person.id or duplicate.merged_into_id:
+            return await _page(
+                request,
+                db_session,
+                actor,
+                person,
+                status_code=422,
+                merge_error=_("Choose a person listed as a possible duplicate."),
+            )
+        await do_merge_people(db_session, actor, person, duplicate)
+        return _back(person.id, "duplicates")
+
+    @post("/{person_id:uuid}/household/members", name="person_member_add", status_code=200)
+    async def add_member(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        actor: Actor,
+        person_id: FromPath[uuid.UUID],
+    ) -> Response[Any]:
+        """Add someone to this person's household (a new person record), with 続柄."""
+        person = await _person_to_change(request, db_session, actor, person_id)
+        multi = await request.form()
+        sub = check_form(MEMBER_FORM, form_data(MEMBER_FORM, PrefixedForm(multi, MEMBER_PREFIX)))
+        if sub.errors:
+            return await _page(
+                request,
+                db_session,
+                actor,
+                person,
+                status_code=422,
+                member_values=sub.raw,
+                member_errors=sub.errors,
+            )
+        v = sub.values
+        household = await household_of(db_session, person.id) or await do_create_household(
+            db_session, actor, person
+        )
+        member = await do_create_person(
+            db_session,
+            actor,
+            name=v["name"],
+            kana=v.get("kana") or "",
+            birth_date=v.get("birth_date"),
+            address=household.address,
+            area_key=household.area_key,
+        )
+        await do_add_member(
+            db_session,
+            actor,
+            household,
+            member,
+            v["relation"],
+            is_carer=v["is_carer"],
+            needs_care=v["needs_care"],
+            withdrawn=v["withdrawn"],
+        )
+        return _back(person.id, "household")
+
+    @get("/{person_id:uuid}/export.json", name="person_export_json")
+    async def export_json(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        actor: Actor,
+        person_id: FromPath[uuid.UUID],
+    ) -> Response[Any]:
+        """開示請求: everything recorded about the person, narratives opened, as JSON."""
+        record = await _export(request, db_session, actor, person_id, "json")
+        return Response(
+            record,
+            media_type=MediaType.JSON,
+            headers={
+                "content-disposition": f'attachment; filename="person-{person_id}.json"',
+                "cache-control": "no-store",
+            },
+        )
+
+    @get("/{person_id:uuid}/export", name="person_export")
+    async def export_page(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        actor: Actor,
+        person_id: FromPath[uuid.UUID],
+    ) -> Response[str]:
+        """The same record as a printable A4 page."""
+        record = await _export(request, db_session, actor, person_id, "page")
+        config = _config(request)
+        fields = [f for form in config.forms.values() for f in form.all_fields()]
+        labels = {f.name: f.label for f in fields}
+        choices = {f.name: {c.value: c.label for c in f.choices} for f in fields if f.choices}
+        return render(
+            request,
+            "people/export",
+            {
+                "record": record,
+                "labels": labels,
+                "choices": choices,
+                "outcomes": OUTCOMES,
+                "relations": RELATIONS,
+                "purposes": PURPOSES,
+                "methods": CONSENT_METHODS,
+                "bases": BASES,
+                "statuses": STATUSES,
+                "sexes": SEXES,
+            },
+        )
+
+
+# ------------------------------------------------------------------ export (開示請求)
+
+
+async def _export(
+    request: Request[Any, Any, Any],
+    session: AsyncSession,
+    actor: ActorInfo,
+    person_id: uuid.UUID,
+    form: str,
+) -> dict[str, Any]:
+    if not is_record_keeper(actor):  # the municipal section answers 開示請求, no one else
+        raise NotFound("person")
+    person = await access_person(session, actor, person_id)
+    record = await person_record(session, person)
+    tenant: TenantContext = request.scope["state"]["tenant"]
+    record["municipality"] = tenant.name
+    await do_audit(session, actor.ref, "person.export", f"person:{person.id}", form=form)
+    return record
+
+
+ROUTES: list[Any] = [PeopleController]  # route handlers and controllers this package serves

@@ -44,10 +44,10 @@ async def get_person(session: AsyncSession, person_id: uuid.UUID) -> Person:
 
 
 def _refresh_keys(person: Person) -> None:
-    person.name_norm, person.kana_norm = search_keys(person.name, person.kana)
-    person.phone_norm = " ".join(
-        p for p in (normalize_phone(person.phone_home), normalize_phone(person.phone_mobile)) if p
-    )
+    # A new Person has None (not the column default "") for every field it was not given.
+    person.name_norm, person.kana_norm = search_keys(person.name or "", person.kana or "")
+    phones = (person.phone_home or "", person.phone_mobile or "")
+    person.phone_norm = " ".join(p for p in map(normalize_phone, phones) if p)
 
 
 async def do_create_person(session: AsyncSession, actor: ActorInfo, **fields: object) -> Person:

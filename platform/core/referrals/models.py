@@ -26,6 +26,8 @@ class Referral(TenantScoped, Base):
     __table_args__ = (
         tenant_fk("person_id", "people"),
         Index("ix_referrals_tenant_to", "tenant_id", "to_agency_key", "status"),
+        Index("ix_referrals_tenant_case", "tenant_id", "case_id"),
+        Index("ix_referrals_tenant_person", "tenant_id", "person_id"),
     )
 
     person_id: Mapped[uuid.UUID] = mapped_column(nullable=False)

@@ -1,0 +1,421 @@
+"""The case page's read model and its small forms (move, decision, agencies, notes, …).
+
+Each form on the page is a :class:`FormDefinition` built for the tenant (its agencies, its
+meetings), so the shared field macro renders it and ``check_form`` validates it: the same
+labels, ``(required)`` marks, マイナンバー refusal and messages as every other form.
+Field names carry the form's prefix (``note-body``) so that ids stay unique on the page.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from litestar import Request
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kasane.core.audit.services import do_audit
+from kasane.core.auth.actor import ActorInfo
+from kasane.core.cases.models import Assessment, Case, SupportPlan
+from kasane.core.cases.queries import TimelineItem, timeline
+from kasane.core.cases.records import EVALUATION_OUTCOMES, NOTE_KINDS, latest_plan
+from kasane.core.cases.services import access_case, active_agencies, case_facts
+from kasane.core.cases.stages import targets
+from kasane.core.config_types import (
+    Choice,
+    FormDefinition,
+    FormField,
+    FormSection,
+    TenantConfig,
+    Validation,
+)
+from kasane.core.consent.models import CONSENT_METHODS
+from kasane.core.forms.validation import Submission, check_form
+from kasane.core.i18n import N_
+from kasane.core.i18n import gettext as _
+from kasane.core.people.models import RELATIONS, Person
+from kasane.core.people.patterns import PATTERN_LABELS
+from kasane.core.people.services import get_person, household_view
+from kasane.core.referrals.models import STATUSES as REFERRAL_STATUSES
+from kasane.core.tenancy import TenantContext
+from kasane.core.web.templating import JST
+
+DECISION_LABELS: dict[str, str] = {
+    "support_decision": N_("Support decision"),
+    "plan_change": N_("Plan change"),
+    "closure": N_("Closure"),
+    "suspension": N_("Suspension"),
+    "continuation": N_("Continuation"),
+    "role_assignment": N_("Role assignment"),
+    "resource_development": N_("Resource development"),
+    "information_sharing": N_("Information sharing"),
+    "system_review": N_("Review of the support system"),
+}
+# The decisions staff record on the case page; the others belong to meetings.
+CASE_DECISIONS = ("support_decision", "closure", "suspension", "continuation")
+SOURCES = {"meeting": N_("Decided at a meeting"), "exception": N_("Recorded exception")}
+BASES = {"consent": N_("The person's consent"), "other_law": N_("Another law allows it")}
+
+
+def today_jst() -> date:
+    """The date in Japan, which is what staff mean by "today"."""
+    return datetime.now(JST).date()
+
+
+def tenant_config(request: Request[Any, Any, Any]) -> TenantConfig:
+    """The request's tenant configuration (its plugin's agencies, forms, labels …)."""
+    tenant: TenantContext = request.scope["state"]["tenant"]
+    return tenant.config
+
+
+async def page_case(
+    session: AsyncSession, actor: ActorInfo, case_id: uuid.UUID
+) -> tuple[Case, Person]:
+    """The case (need-to-know) and its person, for a page that shows them: audits the read."""
+    case = await access_case(session, actor, case_id)
+    await do_audit(session, actor.ref, "case.read", f"case:{case.id}")
+    return case, await get_person(session, case.person_id)
+
+
+def tr(message: str | None) -> str:
+    """Translate a msgid or a plugin's own words; never ``gettext("")`` (the PO header)."""
+    return _(message) if message else ""
+
+
+def _choices(items: Mapping[str, str]) -> list[Choice]:
+    return [Choice(value=k, label=v) for k, v in items.items()]
+
+
+def _form(key: str, fields: list[FormField]) -> FormDefinition:
+    return FormDefinition(
+        key=key,
+        title=key,
+        version="page",
+        sections=[FormSection(key=key, title=key, fields=fields)],
+    )
+
+
+def _date(name: str, label: str, required: bool = True) -> FormField:
+    return FormField(name=name, label=label, type="date", required=required)
+
+
+def _text(name: str, label: str, required: bool = False, max_length: int = 4000) -> FormField:
+    return FormField(
+        name=name,
+        label=label,
+        type="textarea",
+        required=required,
+        validation=Validation(max_length=max_length),
+    )
+
+
+def meetings_for(config: TenantConfig, kind: str | None) -> list[Choice]:
+    """The tenant's meeting types that may take ``kind`` (None: every meeting type)."""
+    return [
+        Choice(value=m.key, label=m.name)
+        for m in config.meeting_types
+        if kind is None or kind in m.decisions
+    ]
+
+
+def page_forms(
+    config: TenantConfig,
+    taking_part: list[str],
+    decision_kind: str | None = None,
+    lead: str | None = None,
+) -> dict[str, FormDefinition]:
+    """Every form of the case page, for this tenant and the agencies taking part now.
+
+    The meeting list shows the meetings that may take ``decision_kind`` and the lead list
+    leaves out the current ``lead``; parsing a post passes None for both (every meeting,
+    every agency taking part), so that a mismatch gets the rule's own message.
+    """
+    agencies = [Choice(value=a.key, label=a.name) for a in config.agencies]
+    others = [c for c in agencies if c.value not in taking_part]
+    parts = [c for c in agencies if c.value in taking_part and c.value != lead]
+    return {
+        "move": _form("move", [_text("note", N_("Reason or note"), max_length=300)]),
+        "decision": _form(
+            "decision",
+            [
+                FormField(
+                    name="kind",
+                    label=N_("Decision"),
+                    type="select",
+                    required=True,
+                    choices=[Choice(value=k, label=DECISION_LABELS[k]) for k in CASE_DECISIONS],
+                ),
+                FormField(
+                    name="source",
+                    label=N_("Decided by"),
+                    type="radio",
+                    required=True,
+                    choices=_choices(SOURCES),
+                ),
+                FormField(
+                    name="meeting",
+                    label=N_("Meeting"),
+                    type="select",
+                    choices=meetings_for(config, decision_kind),
+                    help=N_("Only meetings that may take this decision are listed."),
+                ),
+                _date("decided_on", N_("Decided on")),
+                FormField(
+                    name="note",
+                    label=N_("Note, or the reason for the exception"),
+                    type="textarea",
+                    validation=Validation(max_length=2000),
+                    help=N_("An exception needs its reason."),
+                ),
+            ],
+        ),
+        "agency": _form(
+            "agency",
+            [
+                FormField(
+                    name="agency", label=N_("Agency"), type="select", required=True, choices=others
+                ),
+                FormField(
+                    name="basis",
+                    label=N_("Basis for sharing"),
+                    type="radio",
+                    required=True,
+                    choices=_choices(BASES),
+                ),
+                FormField(
+                    name="law",
+                    label=N_("Name of the law"),
+                    type="text",
+                    validation=Validation(max_length=200),
+                    help=N_("Only when another law allows sharing without consent."),
+                ),
+            ],
+        ),
+        "lead": _form(
+            "lead",
+            [
+                FormField(
+                    name="agency",
+                    label=N_("New lead agency"),
+                    type="select",
+                    required=True,
+                    choices=parts,
+                )
+            ],
+        ),
+        "collab": _form("collab", [_text("reason", N_("Reason"), max_length=200)]),
+        "note": _form(
+            "note",
+            [
+                FormField(
+                    name="kind",
+                    label=N_("Kind of contact"),
+                    type="select",
+                    required=True,
+                    choices=_choices(NOTE_KINDS),
+                ),
+                _date("occurred_on", N_("Date")),
+                _text("body", N_("Progress note"), required=True),
+            ],
+        ),
+        "monitoring": _form(
+            "monitoring",
+            [
+                _date("done_on", N_("Monitoring date")),
+                _text("summary", N_("Summary"), required=True),
+                FormField(
+                    name="plan_review_needed", label=N_("The plan needs review"), type="boolean"
+                ),
+                _date("next_on", N_("Next monitoring"), required=False),
+            ],
+        ),
+        "evaluation": _form(
+            "evaluation",
+            [
+                _date("evaluated_on", N_("Evaluated on")),
+                FormField(
+                    name="outcome",
+                    label=N_("Outcome"),
+                    type="select",
+                    required=True,
+                    choices=_choices(EVALUATION_OUTCOMES),
+                ),
+                _text("summary", N_("Summary"), required=True),
+            ],
+        ),
+        "agreement": _form(
+            "agreement",
+            [
+                _date("agreed_on", N_("Agreed on")),
+                FormField(
+                    name="method",
+                    label=N_("How the person agreed"),
+                    type="select",
+                    required=True,
+                    choices=_choices(CONSENT_METHODS),
+                ),
+            ],
+        ),
+    }
+
+
+def parse(form: FormDefinition, data: Any) -> Submission:
+    """Validate a posted page form (``data`` holds prefixed names, e.g. ``note-body``)."""
+    prefix = f"{form.key}-"
+    return check_form(form, {f.name: data.get(prefix + f.name) for f in form.all_fields()})
+
+
+@dataclass
+class FormState:
+    """What one page form shows: the typed values, errors by field, and a form-level alert."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    alert: str = ""
+
+
+# Kinds recorded with a date only (the timeline sorts them at 09:00 JST of that day).
+DATED_KINDS = frozenset({"consultation", "note", "monitoring", "evaluation"})
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: Any
+    kind: str
+    title: str
+    body: str
+    details: list[str]
+
+    @property
+    def dated(self) -> bool:
+        """Show the day only: the time is not part of what was recorded."""
+        return self.kind in DATED_KINDS
+
+
+def timeline_view(config: TenantConfig, items: list[TimelineItem]) -> list[TimelineEntry]:
+    """Timeline items in the reader's words (stage labels, agency and meeting names)."""
+    out = []
+    stage = config.stage_labels
+    for i in items:
+        details: list[str] = []
+        if i.kind == "stage":
+            before = i.extra.get("from")
+            title = _("Stage: %(stage)s", stage=tr(stage.get(i.title, i.title)))
+            if before:
+                details.append(_("from %(stage)s", stage=tr(stage.get(before, before))))
+        elif i.kind == "consultation":
+            counter = config.counter(i.title)
+            name = tr(counter.name) if counter else i.title
+            title = _("Consultation at %(counter)s", counter=name)
+        elif i.kind == "assessment":
+            title = _("Assessment, version %(n)s", n=i.title)
+            details.append(_("Form version %(v)s", v=i.extra.get("form_version", "")))
+        elif i.kind == "plan":
+            title = _("Support plan, version %(n)s", n=i.title)
+            if i.extra.get("agreed_on"):
+                details.append(_("Agreed on %(d)s", d=i.extra["agreed_on"].isoformat()))
+        elif i.kind == "note":
+            title = tr(NOTE_KINDS.get(i.title, i.title))
+            if i.extra.get("agency"):
+                details.append(tr(config.agency_name(i.extra["agency"])))
+        elif i.kind == "monitoring":
+            title = _("Monitoring")
+            if i.extra.get("review"):
+                details.append(_("The plan needs review"))
+            if i.extra.get("next_on"):
+                details.append(_("Next monitoring: %(d)s", d=i.extra["next_on"].isoformat()))
+        elif i.kind == "decision":
+            title = tr(DECISION_LABELS.get(i.title, i.title))
+            meeting = config.meeting_type(i.extra.get("meeting_type") or "")
+            if meeting is not None:
+                details.append(tr(meeting.name))
+            elif i.extra.get("source") == "exception":
+                details.append(_("Recorded exception"))
+        elif i.kind == "evaluation":
+            outcome = tr(EVALUATION_OUTCOMES.get(i.title, i.title))
+            title = _("Evaluation: %(outcome)s", outcome=outcome)
+        elif i.kind == "referral":
+            title = _("Referral to %(agency)s", agency=tr(config.agency_name(i.title)))
+            status = i.extra.get("status") or ""
+            if status:
+                details.append(tr(REFERRAL_STATUSES.get(status, status)))
+        else:
+            title = i.title
+        out.append(TimelineEntry(i.at, i.kind, title, i.body, details))
+    return out
+
+
+async def versions(
+    session: AsyncSession, model: type[Assessment] | type[SupportPlan], case_id: uuid.UUID
+) -> list[Any]:
+    """(version, created_at) of a case's assessments or plans, newest first."""
+    return list(
+        (
+            await session.execute(
+                select(model.version, model.created_at)
+                .where(model.case_id == case_id)
+                .order_by(model.version.desc())
+            )
+        ).all()
+    )
+
+
+async def case_context(
+    session: AsyncSession,
+    actor: ActorInfo,
+    config: TenantConfig,
+    case: Case,
+    today: date,
+    *,
+    states: dict[str, FormState] | None = None,
+    decision_kind: str | None = None,
+) -> dict[str, Any]:
+    """Everything the case page shows; audits the read (the page shows a person's record)."""
+    person = await get_person(session, case.person_id)
+    members, patterns = await household_view(session, case.household_id, today)
+    parts = await active_agencies(session, case.id)
+    facts = await case_facts(session, case)
+    plan, rows = await latest_plan(session, case.id)
+    if decision_kind not in CASE_DECISIONS:
+        decision_kind = "closure" if case.stage == "evaluation" else "support_decision"
+    forms = page_forms(config, [p.agency_key for p in parts], decision_kind, case.lead_agency_key)
+    states = dict(states or {})
+    eligible = meetings_for(config, decision_kind)
+    defaults = {
+        "decision": {
+            "kind": decision_kind,
+            "source": "meeting",
+            "meeting": eligible[0].value if len(eligible) == 1 else None,
+            "decided_on": today,
+        },
+        "agency": {"basis": "consent"},
+        "note": {"occurred_on": today},
+        "monitoring": {"done_on": today},
+        "evaluation": {"evaluated_on": today},
+        "agreement": {"agreed_on": today},
+    }
+    for key in forms:
+        states.setdefault(key, FormState(values=dict(defaults.get(key, {}))))
+    await do_audit(session, actor.ref, "case.read", f"case:{case.id}")
+    return {
+        "case": case,
+        "person": person,
+        "members": members,
+        "patterns": [PATTERN_LABELS.get(p, p) for p in patterns],
+        "relations": RELATIONS,
+        "parts": parts,
+        "moves": targets(facts),
+        "facts": facts,
+        "plan": plan,
+        "plan_rows": rows,
+        "assessments": await versions(session, Assessment, case.id),
+        "plans": await versions(session, SupportPlan, case.id),
+        "timeline": timeline_view(config, await timeline(session, case)),
+        "forms": forms,
+        "states": states,
+        "today": today,
+    }

@@ -1,0 +1,71 @@
+"""Who may see a person's record: need-to-know, answered like a missing id otherwise.
+
+A staff member sees a person when their agency takes part now (an active ``CaseAgency``)
+in a case of that person — a case opened for them, or for a household they belong to — or
+when their agency sent or received a referral for them. The municipal roles that answer
+開示請求 and merge duplicates (``admin``, ``supervisor``) see every person of the tenant.
+Anyone else gets :class:`NotFound`, exactly as for an id that does not exist.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kasane.core.auth.actor import ActorInfo
+from kasane.core.cases.models import Case, CaseAgency
+from kasane.core.errors import NotFound
+from kasane.core.people.models import HouseholdMember, Person
+from kasane.core.people.services import get_person
+from kasane.core.referrals.models import Referral
+
+# Roles of the municipal section that answers disclosure requests and keeps people tidy.
+RECORD_KEEPER_ROLES = frozenset({"admin", "supervisor"})
+
+
+def is_record_keeper(actor: ActorInfo) -> bool:
+    """True for the roles that may see every person, export records and merge people."""
+    return actor.role in RECORD_KEEPER_ROLES
+
+
+async def may_see_person(session: AsyncSession, actor: ActorInfo, person_id: uuid.UUID) -> bool:
+    """Need-to-know for ``person_id`` (already resolved past any merge)."""
+    if is_record_keeper(actor):
+        return True
+    agency = actor.agency_key or ""
+    households = select(HouseholdMember.household_id).where(HouseholdMember.person_id == person_id)
+    in_case = (
+        select(Case.id)
+        .join(
+            CaseAgency,
+            (CaseAgency.case_id == Case.id) & (CaseAgency.tenant_id == Case.tenant_id),
+        )
+        .where(
+            CaseAgency.agency_key == agency,
+            CaseAgency.ended_on.is_(None),
+            or_(Case.person_id == person_id, Case.household_id.in_(households)),
+        )
+    )
+    referred = select(Referral.id).where(
+        Referral.person_id == person_id,
+        or_(Referral.to_agency_key == agency, Referral.from_agency_key == agency),
+    )
+    found = (await session.execute(select(in_case.exists() | referred.exists()))).scalar_one()
+    return bool(found)
+
+
+async def access_person(session: AsyncSession, actor: ActorInfo, person_id: uuid.UUID) -> Person:
+    """The person if ``actor`` may see them; otherwise NotFound, as for a missing id.
+
+    A merged duplicate is judged by its survivor, where its records now are; the caller
+    decides whether to show the duplicate or send the user on to the survivor.
+
+    Raises:
+        NotFound: no such person in this tenant, or not the actor's to see.
+    """
+    person = await get_person(session, person_id)
+    if not await may_see_person(session, actor, person.merged_into_id or person.id):
+        raise NotFound("person")
+    return person

@@ -1,0 +1,190 @@
+"""Billing test fixtures: localstripe as a subprocess, a Stripe API front for the two
+endpoints localstripe lacks, and webhooks signed exactly as Stripe signs them.
+
+``localstripe`` is skipped with a reason when it cannot start, and fails under ``CI=true``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl
+
+import pytest
+
+WEBHOOK_SECRET = "whsec_kasane_test_" + "0" * 16
+SECRET_KEY = "sk_test_kasane"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_for(url: str, deadline: float) -> str | None:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {SECRET_KEY}"})
+    problem = "did not answer"
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(request, timeout=1) as response:
+                if response.status == 200:
+                    return None
+        except (urllib.error.URLError, OSError) as exc:
+            problem = str(exc)
+        time.sleep(0.1)
+    return problem
+
+
+@pytest.fixture(scope="session", name="localstripe")
+def localstripe_server() -> Iterator[str]:
+    """The base URL of a fresh localstripe (``python -m localstripe --from-scratch``)."""
+    port = free_port()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "localstripe", "--port", str(port), "--from-scratch"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    except OSError as exc:
+        problem: str | None = str(exc)
+        process = None
+    else:
+        problem = _wait_for(f"http://127.0.0.1:{port}/v1/customers", time.monotonic() + 20)
+    if problem:
+        if process is not None:
+            process.kill()
+            process.wait()
+        reason = f"localstripe could not start on port {port}: {problem}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        assert process is not None
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@dataclass
+class StripeFront:
+    """Serves Stripe's Checkout and Customer Portal session endpoints (which localstripe
+    lacks) the way Stripe answers them, records every request, and passes the rest on to
+    localstripe."""
+
+    url: str
+    requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+
+
+@pytest.fixture(scope="session", name="stripe_front")
+def stripe_front_server(localstripe: str) -> Iterator[StripeFront]:
+    front = StripeFront(url="")
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *_args: Any) -> None:  # keep test output quiet
+            pass
+
+        def _answer(self, status: int, body: bytes) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _handle(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            form = dict(parse_qsl(body.decode(), keep_blank_values=True))
+            front.requests.append((self.command, self.path, form))
+            if self.command == "POST" and self.path == "/v1/checkout/sessions":
+                sid = "cs_test_" + secrets.token_hex(8)
+                answer = {
+                    "id": sid,
+                    "object": "checkout.session",
+                    "mode": form.get("mode"),
+                    "customer": form.get("customer"),
+                    "url": f"https://checkout.stripe.com/c/pay/{sid}",
+                }
+                self._answer(200, json.dumps(answer).encode())
+                return
+            if self.command == "POST" and self.path == "/v1/billing_portal/sessions":
+                sid = "bps_" + secrets.token_hex(8)
+                answer = {
+                    "id": sid,
+                    "object": "billing_portal.session",
+                    "customer": form.get("customer"),
+                    "return_url": form.get("return_url"),
+                    "url": f"https://billing.stripe.com/p/session/{sid}",
+                }
+                self._answer(200, json.dumps(answer).encode())
+                return
+            forward = urllib.request.Request(
+                localstripe + self.path,
+                data=body if self.command != "GET" else None,
+                method=self.command,
+                headers={
+                    k: v
+                    for k, v in self.headers.items()
+                    if k.lower() in ("authorization", "content-type")
+                },
+            )
+            try:
+                with urllib.request.urlopen(forward, timeout=10) as response:
+                    self._answer(response.status, response.read())
+            except urllib.error.HTTPError as exc:
+                self._answer(exc.code, exc.read())
+
+        do_GET = do_POST = do_DELETE = _handle  # noqa: N815  (http.server's method names)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    front.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield front
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def stripe_get(base: str, path: str) -> dict[str, Any]:
+    """GET from localstripe as the secret key holder (what is stored there)."""
+    request = urllib.request.Request(base + path, headers={"Authorization": f"Bearer {SECRET_KEY}"})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return json.loads(response.read())  # type: ignore[no-any-return]
+
+
+def sign(payload: bytes, secret: str = WEBHOOK_SECRET, timestamp: int | None = None) -> str:
+    """The ``Stripe-Signature`` header: ``t=…,v1=HMAC_SHA256(secret, f"{t}.{payload}")``."""
+    t = int(time.time()) if timestamp is None else timestamp
+    mac = hmac.new(secret.encode(), f"{t}.".encode() + payload, hashlib.sha256).hexdigest()
+    return f"t={t},v1={mac}"
+
+
+def event(type_: str, obj: dict[str, Any], created: int | None = None) -> bytes:
+    """A Stripe event body carrying ``obj``."""
+    return json.dumps(
+        {
+            "id": "evt_" + secrets.token_hex(12),
+            "object": "event",
+            "type": type_,
+            "created": int(time.time()) if created is None else created,
+            "livemode": False,
+            "data": {"object": obj},
+        }
+    ).encode()

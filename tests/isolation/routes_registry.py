@@ -1,0 +1,77 @@
+"""Registry routes for the isolation matrix: each ``make_id`` creates a fresh object in the
+given tenant (a service, a contact's pending change, a confirmation link), so the POSTs the
+matrix sends change nothing another test relies on."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from kasane.core.db import Database
+from kasane.core.registry.freshness import do_submit_change, make_link_token
+from kasane.core.registry.services import ServiceInput, do_create_service, get_service
+from tests.conftest import Env
+from tests.isolation.routes import IdRoute
+
+
+def registry_service_id(env: Env, slug: str) -> uuid.UUID:
+    tenant_id = env.tenant_id(slug)
+
+    async def go(db: Database) -> uuid.UUID:
+        async with db.session(tenant_id) as s:
+            service = await do_create_service(
+                s,
+                "system",
+                ServiceInput(
+                    name="マトリクス確認用サービス", organization_name="マトリクス確認用団体"
+                ),
+            )
+            return service.id
+
+    return env.run(go)
+
+
+def pending_change_id(env: Env, slug: str) -> uuid.UUID:
+    service_id = registry_service_id(env, slug)
+    tenant_id = env.tenant_id(slug)
+
+    async def go(db: Database) -> uuid.UUID:
+        async with db.session(tenant_id) as s:
+            service = await get_service(s, service_id)
+            change = await do_submit_change(s, service, {"name": "訂正後の名前"}, "")
+            return change.id
+
+    return env.run(go)
+
+
+def confirm_token(env: Env, slug: str) -> Any:
+    """Not a UUID: the link's signed token (the matrix only formats it into the path)."""
+    service_id = registry_service_id(env, slug)
+    return make_link_token(env.settings.secret_key, env.tenant_id(slug), service_id)
+
+
+SERVICE_FORM = {
+    "name": "マトリクス確認用サービス",
+    "status": "active",
+    "organization_id": "new",
+    "organization_name": "マトリクス確認用団体",
+}
+
+ROUTES = [
+    IdRoute("/registry/services/{id}", registry_service_id),
+    IdRoute("/registry/services/{id}/edit", registry_service_id),
+    IdRoute("/registry/services/{id}", registry_service_id, method="POST", form=SERVICE_FORM),
+    IdRoute(
+        "/registry/services/{id}/shares",
+        registry_service_id,
+        method="POST",
+        form={"action": "remove", "tenant_id": str(uuid.UUID(int=1))},
+    ),
+    IdRoute("/registry/services/{id}/confirm-link", registry_service_id, method="POST"),
+    IdRoute(
+        "/registry/changes/{id}", pending_change_id, method="POST", form={"decision": "reject"}
+    ),
+    IdRoute("/registry/confirm/{id}", confirm_token),
+    IdRoute("/registry/confirm/{id}", confirm_token, method="POST", form={"action": "confirm"}),
+    IdRoute("/api/hsds/services/{id}", registry_service_id),
+]
