@@ -2,7 +2,8 @@
 
 Host routing happens *before* Litestar's router (``KasaneApp.__call__``): the Host picks
 the tenant (or the operator site, mounted under ``/_operator``), an unknown host gets the
-404 page and a suspended tenant the notice page, without reaching any route.
+404 page; a suspended tenant is read-only (a write gets the notice page) and a cancelled
+one shows the notice page — both still let staff sign in and reach billing.
 """
 
 from __future__ import annotations
@@ -22,16 +23,16 @@ from litestar.types import Receive, Scope, Send
 from kasane.core import i18n
 from kasane.core.auth.controllers import AuthController
 from kasane.core.cases.controllers import ROUTES as CASE_ROUTES
+from kasane.core.db import Database
+from kasane.core.errors import NotFound
 from kasane.core.intake.controllers import ROUTES as INTAKE_ROUTES
 from kasane.core.meetings.controllers import ROUTES as MEETING_ROUTES
 from kasane.core.meetings.papers_controllers import ROUTES as PAPER_ROUTES
 from kasane.core.outreach.controllers import ROUTES as OUTREACH_ROUTES
 from kasane.core.people.controllers import ROUTES as PEOPLE_ROUTES
+from kasane.core.protection.crypto import set_master_secret
 from kasane.core.referrals.controllers import ROUTES as REFERRAL_ROUTES
 from kasane.core.registry.controllers import ROUTES as REGISTRY_ROUTES
-from kasane.core.db import Database
-from kasane.core.errors import NotFound
-from kasane.core.protection.crypto import set_master_secret
 from kasane.core.themes import available_themes, theme_dir
 from kasane.core.web.controllers import LANG_COOKIE, StaffShellController, set_language
 from kasane.core.web.deps import LoginRequired, ReadOnlyTenant, provide_session
@@ -64,8 +65,8 @@ class KasaneApp(Litestar):
             if slug == "" or (slug and tenant is None):
                 await self._page(scope, receive, send, "not_found", 404)
                 return
-            if tenant is not None and tenant.status in ("suspended", "cancelled"):
-                await self._page(scope, receive, send, "suspended", 403)
+            if tenant is not None and (refusal := _closed_tenant_refusal(tenant.status, scope)):
+                await self._page(scope, receive, send, "suspended", refusal)
                 return
             if tenant is None:  # the operator host
                 scope["path"] = OPERATOR_PREFIX + path
@@ -79,6 +80,21 @@ class KasaneApp(Litestar):
         request: Request[Any, Any, Any] = Request(scope, receive, send)
         response = render(request, name, status_code=status, fragment=False)
         await response.to_asgi_response(app=None, request=request)(scope, receive, send)
+
+
+# What a suspended (read-only) or cancelled tenant still serves: signing in and out, paying,
+# and the language switch. A suspended tenant also serves every read.
+ALWAYS_OPEN = ("/login", "/logout", "/billing", "/lang/")
+READS = ("GET", "HEAD")
+
+
+def _closed_tenant_refusal(status: str, scope: Scope) -> int | None:
+    """The status of the notice page for a request a suspended or cancelled tenant refuses."""
+    if status not in ("suspended", "cancelled") or scope["path"].startswith(ALWAYS_OPEN):
+        return None
+    if status == "suspended":
+        return None if scope["method"] in READS else 423  # read-only, data kept
+    return 403
 
 
 def _host(scope: Scope) -> str:

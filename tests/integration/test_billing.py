@@ -386,11 +386,14 @@ def test_past_due_is_suspended_after_the_grace_period_while_usuki_is_unaffected(
     assert not mentions("late-payer", env.run(lambda db: do_billing_sweep(db, env.settings, soon)))
     assert tenant_row(env, "late-payer").status == "past_due"
     lines = env.run(lambda db: do_billing_sweep(db, env.settings, later))
-    # then the tenant is suspended: its host shows the notice page, its data is kept
+    # then the tenant is suspended: its host is read-only (a write gets the notice page),
+    # its data is kept
     assert mentions("late-payer", lines)
     assert tenant_row(env, "late-payer").status == "suspended"
     with tenant_client(env, "late-payer") as host, tenant_client(env, "usuki") as usuki:
-        assert host.get("/login").status_code == 403
+        page = host.get("/login")
+        assert page.status_code == 200 and 'class="readonly-banner"' in page.text
+        assert host.post("/intake", data={"_csrf_token": csrf_of(page.text)}).status_code == 423
         assert usuki.get("/login").status_code == 200
         assert login(usuki, "admin").status_code == 302
     again = env.run(lambda db: do_billing_sweep(db, env.settings, later))

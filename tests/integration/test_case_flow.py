@@ -174,14 +174,14 @@ def test_a_multi_agency_case_walks_from_intake_to_closure(any_env: Env) -> None:
             )
             await do_move(s, actor, case, "closed", today=d)
 
-            # then the case is closed, final, and every agency's part has ended
+            # then the case is closed and final; only the lead agency keeps the record
             assert case.stage == "closed" and case.closed_on == d
             assert not case.collaboration and case.next_monitoring_on is None
-            assert await active_agencies(s, case.id) == []
+            assert [a.agency_key for a in await active_agencies(s, case.id)] == [
+                case.lead_agency_key
+            ]
             with refused(NOT_A_MOVE):
                 await do_move(s, actor, case, "support", today=d)
-            with pytest.raises(NotFound):  # need-to-know: nobody takes part any more
-                await access_case(s, actor, case.id)
             case_id = case.id
 
         # the other tenant never sees it, whoever asks

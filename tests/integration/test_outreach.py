@@ -343,11 +343,6 @@ def test_people_created_here_are_people_of_the_tenant(sqlite_env: Env) -> None:
     assert person.area_key == "chuo" and person.kana == "ふつう"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kasane.core.people.access.may_see_person does not count an outreach record "
-    "of the agency linked to the person, so the consent link answers 404",
-)
 def test_the_consent_link_opens_the_person_page_for_the_outreach_agency(
     sqlite_env: Env,
 ) -> None:

@@ -21,7 +21,7 @@ from kasane.core.cases.models import (
     StageEvent,
     SupportPlan,
 )
-from kasane.core.cases.services import visible_case_ids
+from kasane.core.cases.services import visible_to
 from kasane.core.intake.models import Consultation
 from kasane.core.people.models import Person
 from kasane.core.protection.sealing import unseal
@@ -58,7 +58,7 @@ async def list_cases(
     session: AsyncSession, actor: ActorInfo, filters: CaseFilters, today: date
 ) -> tuple[list[CaseRow], int]:
     """One page of the cases the actor may see, newest activity first, and the total."""
-    conditions = [Case.id.in_(visible_case_ids(actor))]
+    conditions = [visible_to(actor)]
     if filters.stage:
         conditions.append(Case.stage == filters.stage)
     if filters.counter:
@@ -217,7 +217,7 @@ async def my_tasks(session: AsyncSession, actor: ActorInfo, today: date) -> Task
             )
             .join(Person, (Person.id == Case.person_id) & (Person.tenant_id == Case.tenant_id))
             .where(
-                Case.id.in_(visible_case_ids(actor)),
+                visible_to(actor),
                 Case.next_monitoring_on <= soon,
                 Case.stage.in_(("support", "monitoring")),
             )

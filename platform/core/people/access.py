@@ -2,7 +2,8 @@
 
 A staff member sees a person when their agency takes part now (an active ``CaseAgency``)
 in a case of that person — a case opened for them, or for a household they belong to — or
-when their agency sent or received a referral for them. The municipal roles that answer
+when their agency sent or received a referral for them, or follows an outreach record
+linked to them. The municipal roles that answer
 開示請求 and merge duplicates (``admin``, ``supervisor``) see every person of the tenant.
 Anyone else gets :class:`NotFound`, exactly as for an id that does not exist.
 """
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kasane.core.auth.actor import ActorInfo
 from kasane.core.cases.models import Case, CaseAgency
 from kasane.core.errors import NotFound
+from kasane.core.outreach.models import OutreachRecord
 from kasane.core.people.models import HouseholdMember, Person
 from kasane.core.people.services import get_person
 from kasane.core.referrals.models import Referral
@@ -52,7 +54,12 @@ async def may_see_person(session: AsyncSession, actor: ActorInfo, person_id: uui
         Referral.person_id == person_id,
         or_(Referral.to_agency_key == agency, Referral.from_agency_key == agency),
     )
-    found = (await session.execute(select(in_case.exists() | referred.exists()))).scalar_one()
+    followed = select(OutreachRecord.id).where(
+        OutreachRecord.person_id == person_id, OutreachRecord.agency_key == agency
+    )
+    found = (
+        await session.execute(select(in_case.exists() | referred.exists() | followed.exists()))
+    ).scalar_one()
     return bool(found)
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kasane.core.audit.services import do_audit
 from kasane.core.auth.actor import ActorInfo
 from kasane.core.cases.models import Case
-from kasane.core.cases.services import visible_case_ids
+from kasane.core.cases.services import visible_to
 from kasane.core.config_types import (
     FormDefinition,
     TenantConfig,
@@ -101,7 +101,7 @@ async def _page(
         (
             await session.execute(
                 select(Case)
-                .where(Case.person_id == person.id, Case.id.in_(visible_case_ids(actor)))
+                .where(Case.person_id == person.id, visible_to(actor))
                 .order_by(Case.opened_on.desc())
             )
         ).scalars()

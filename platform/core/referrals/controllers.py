@@ -31,7 +31,7 @@ from kasane.core.cases.services import (
     CaseRuleError,
     active_agencies,
     do_add_agency,
-    visible_case_ids,
+    visible_to,
 )
 from kasane.core.config_types import Choice, FormField, TenantConfig, Validation
 from kasane.core.errors import NotFound
@@ -121,7 +121,7 @@ async def referable_cases(
             await session.execute(
                 select(Case)
                 .where(
-                    Case.id.in_(visible_case_ids(actor)),
+                    visible_to(actor),
                     or_(Case.person_id == person_id, Case.household_id.in_(in_household)),
                 )
                 .order_by(Case.case_no)
@@ -188,7 +188,7 @@ async def _detail_context(
             await session.execute(select(Case).where(Case.id == referral.case_id))
         ).scalar_one_or_none()
         visible = select(Case.id).where(
-            Case.id == referral.case_id, Case.id.in_(visible_case_ids(actor))
+            Case.id == referral.case_id, visible_to(actor)
         )
         case_visible = (await session.execute(visible)).first() is not None
     try:
