@@ -26,7 +26,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page
 
-from tests.conftest import _make_sqlite_env
+from tests.conftest import TEST_MASTER_KEY, Env, _make_sqlite_env
 
 E2E_DIR = Path(__file__).resolve().parent
 REPO = Path(__file__).resolve().parents[2]
@@ -137,6 +137,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         "KASANE_DATABASE_URL": env.settings.database_url,
         "KASANE_VAR_DIR": str(var),
         "KASANE_DEMO": "1",
+        # The key the test process seals and opens data with (tests.conftest sets it for the
+        # whole process): without it the server makes its own and every sealed page fails.
+        "KASANE_MASTER_KEY": TEST_MASTER_KEY,
     }
     child_env.pop("KASANE_MIGRATION_DATABASE_URL", None)
     # A file, not a pipe: nobody drains a pipe while tests run, and a full one blocks uvicorn.
