@@ -24,8 +24,9 @@ from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
+from kasane.tenants.demo import DEMO_PASSWORD
 from tests.conftest import TEST_MASTER_KEY, Env, _make_sqlite_env
 
 E2E_DIR = Path(__file__).resolve().parent
@@ -102,6 +103,7 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 class LiveServer:
     port: int
     process: subprocess.Popen[bytes]
+    env: Env  # the server's database: tests may prepare data in it (see ``run_in_db``)
 
     def url(self, slug: str | None) -> str:
         """``http://usuki.localhost:<port>``; ``None`` gives the operator host."""
@@ -165,7 +167,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
                     pytrace=False,
                 )
             time.sleep(0.1)
-        yield LiveServer(port, proc)
+        yield LiveServer(port, proc, env)
     finally:
         proc.terminate()
         try:
@@ -173,6 +175,38 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+
+
+def run_in_db(live_server: LiveServer, coro_fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """``coro_fn(db, *args, **kwargs)`` on the live server's own database, from the test.
+
+    In a thread of its own: Playwright's sync API runs an event loop on this thread, so
+    asyncio.run() (which ``Env.run`` uses) would refuse to start here. The server reads the
+    same SQLite file, so what this commits is what the next page shows.
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(live_server.env.run, coro_fn, *args, **kwargs).result()
+
+
+def log_in_as(
+    page: Page, live_server: LiveServer, slug: str, username: str, password: str = DEMO_PASSWORD
+) -> None:
+    """Log in through the tenant's login form (found by ids, not by its wording)."""
+    page.goto(live_server.url(slug) + "/login")
+    page.locator("#username").fill(username)
+    page.locator("#password").fill(password)
+    page.locator("#login form button[type=submit]").click()
+    expect(page).to_have_url(live_server.url(slug) + "/")
+
+
+def expect_not_found_like_missing(page: Page, url: str, missing_url: str) -> None:
+    """``url`` answers exactly as a missing id does: status 404 and the same page."""
+    missing = page.goto(missing_url)
+    assert missing is not None and missing.status == 404, f"{missing_url} is not a 404"
+    heading = page.locator("main h1").inner_text()
+    answer = page.goto(url)
+    assert answer is not None and answer.status == 404, f"{url} answered {answer and answer.status}"
+    expect(page.locator("main h1")).to_have_text(heading)
 
 
 # ------------------------------------------------------------------ accessibility
