@@ -33,6 +33,7 @@ from tests.e2e.conftest import (
 pytestmark = pytest.mark.e2e
 
 JST = ZoneInfo("Asia/Tokyo")
+CASE_HOUSEHOLD = 'section[aria-labelledby="household-h"]'  # on the case page
 CASE_PATH = re.compile(r"/cases/[0-9a-f-]{36}$")
 # The stage names of the source deck (issue 3); a town's plugin may relabel any of them.
 DECK_STAGES = {
@@ -155,7 +156,9 @@ def assess(page: Page, case_path: str, issues: list[str]) -> None:
     for issue in issues:
         page.locator(f'input[name="issues"][value="{issue}"]').check()
     page.locator("#health").select_option("some")
-    page.locator("#household_note").fill("母と息子の二人暮らし。息子は十年ほど外出していない（架空）。")
+    page.locator("#household_note").fill(
+        "母と息子の二人暮らし。息子は十年ほど外出していない（架空）。"
+    )
     page.locator("#wishes").fill("住み慣れた家で、息子と一緒に暮らし続けたい（架空）。")
     page.locator("#assessment-form button[type=submit].primary").click()
     expect(page).to_have_url(re.compile(re.escape(case_path) + "/assessment/1$"))
@@ -252,7 +255,7 @@ def test_usuki_8050_household_from_intake_to_closure(
     expect_stage(page, labels["intake"])
     expect(page.locator(".case-header h1")).to_contain_text(parent)
     expect(page.locator(".case-header")).to_contain_text("臼杵市地域包括支援センター")
-    expect(page.locator("#household-h + table, #household table")).to_contain_text("82")
+    expect(page.locator(f"{CASE_HOUSEHOLD} table")).to_contain_text("82")
     checked(page)
 
     # When her 52-year-old withdrawn son is added to the household on her person page
@@ -261,8 +264,8 @@ def test_usuki_8050_household_from_intake_to_closure(
     # Then the case shows the household with the 8050 pattern
     page.locator(f'#identity a[href="{case_path}"]').click()
     expect_stage(page, labels["intake"])
-    expect(page.locator("#household .badge.pattern")).to_contain_text(["8050"])
-    expect(page.locator("#household table")).to_contain_text(son)
+    expect(page.locator(f"{CASE_HOUSEHOLD} .badge.pattern")).to_contain_text(["8050"])
+    expect(page.locator(f"{CASE_HOUSEHOLD} table")).to_contain_text(son)
 
     # When the case moves to アセスメント and the national sheet is recorded
     move(page, "assessment", labels["assessment"])

@@ -208,9 +208,9 @@ def test_the_caseworker_walks_a_case_through_the_forms(
     )
     assert r.status_code == 200
     r = post(caseworker, f"{url}/move", to="closed")
-    # then the case is closed: every agency's part ended, so it leaves the caseworker's view
-    assert r.status_code == 200 and str(r.url).endswith("/cases")
-    assert caseworker.get(url).status_code == 404
+    # then the case is closed: the lead agency keeps the record, read-only — no more moves
+    assert r.status_code == 200 and str(r.url).endswith(url)
+    assert STAGE_LABELS["closed"] in r.text and 'name="to"' not in r.text
 
     usuki = sqlite_env.tenant_id("usuki")
 
