@@ -270,7 +270,7 @@ def test_usuki_8050_household_from_intake_to_closure(
     # When the case moves to アセスメント and the national sheet is recorded
     move(page, "assessment", labels["assessment"])
     assess(page, case_path, ["care_burden", "withdrawal", "isolation"])
-    expect(page.locator("#records")).to_contain_text("1")
+    expect(page.locator(f'#records a[href="{case_path}/assessment/1"]')).to_have_count(1)
 
     # And the case moves to the plan stage (臼杵市: 支援プラン案) and the plan is written
     move(page, "plan_draft", labels["plan_draft"])
