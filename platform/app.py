@@ -22,13 +22,16 @@ from litestar.types import Receive, Scope, Send
 
 from kasane.core import i18n
 from kasane.core.auth.controllers import AuthController
+from kasane.core.auth.sso_controllers import ROUTES as SSO_ROUTES
 from kasane.core.cases.controllers import ROUTES as CASE_ROUTES
+from kasane.core.community.controllers import ROUTES as COMMUNITY_ROUTES
 from kasane.core.db import Database
 from kasane.core.errors import NotFound
 from kasane.core.intake.controllers import ROUTES as INTAKE_ROUTES
 from kasane.core.meetings.controllers import ROUTES as MEETING_ROUTES
 from kasane.core.meetings.papers_controllers import ROUTES as PAPER_ROUTES
 from kasane.core.outreach.controllers import ROUTES as OUTREACH_ROUTES
+from kasane.core.participation.controllers import ROUTES as PARTICIPATION_ROUTES
 from kasane.core.people.controllers import ROUTES as PEOPLE_ROUTES
 from kasane.core.protection.crypto import set_master_secret
 from kasane.core.referrals.controllers import ROUTES as REFERRAL_ROUTES
@@ -163,6 +166,9 @@ def create_app(settings: Settings | None = None) -> KasaneApp:
             *MEETING_ROUTES,
             *PAPER_ROUTES,
             *REGISTRY_ROUTES,
+            *PARTICIPATION_ROUTES,
+            *COMMUNITY_ROUTES,
+            *SSO_ROUTES,
             *ONBOARDING_ROUTES,  # signup, billing, the Stripe webhook (CSRF-exempt by its opt)
             *static,
         ],

@@ -1,0 +1,1 @@
+"""Community building (地域づくり): places, activities and their indicators."""

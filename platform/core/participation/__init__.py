@@ -1,0 +1,1 @@
+"""Participation support (参加支援): menus, matching, retention contacts."""
