@@ -14,6 +14,7 @@ from kasane.core.auth.actor import ActorInfo
 from kasane.core.cases.models import (
     Assessment,
     Case,
+    CaseAgency,
     CaseDecision,
     Evaluation,
     Monitoring,
@@ -58,7 +59,7 @@ async def list_cases(
     session: AsyncSession, actor: ActorInfo, filters: CaseFilters, today: date
 ) -> tuple[list[CaseRow], int]:
     """One page of the cases the actor may see, newest activity first, and the total."""
-    conditions = [visible_to(actor)]
+    conditions: list[Any] = []
     if filters.stage:
         conditions.append(Case.stage == filters.stage)
     if filters.counter:
@@ -70,9 +71,21 @@ async def list_cases(
     if filters.monitoring_due:  # as in my_tasks: only where support is under way
         conditions.append(Case.next_monitoring_on <= today)
         conditions.append(Case.stage.in_(("support", "monitoring")))
+    # The total is counted from the agency's own participations (an index range), joined to
+    # the cases it takes part in — not by testing need-to-know on every case of the tenant.
     total = (
-        await session.execute(select(func.count()).select_from(Case).where(*conditions))
+        await session.execute(
+            select(func.count(func.distinct(CaseAgency.case_id)))
+            .select_from(CaseAgency)
+            .join(Case, (Case.id == CaseAgency.case_id) & (Case.tenant_id == CaseAgency.tenant_id))
+            .where(
+                CaseAgency.agency_key == (actor.agency_key or ""),
+                CaseAgency.ended_on.is_(None),
+                *conditions,
+            )
+        )
     ).scalar_one()
+    conditions.append(visible_to(actor))
     page = max(1, filters.page)
     rows = (
         await session.execute(
