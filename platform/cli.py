@@ -218,7 +218,7 @@ def parser() -> argparse.ArgumentParser:
 
     db = sub.add_parser("db", help="database").add_subparsers(dest="db_command", required=True)
     up = db.add_parser("upgrade", help="run migrations (KASANE_MIGRATION_DATABASE_URL)")
-    up.add_argument("revision", nargs="?", default="heads")
+    up.add_argument("revision", nargs="?", default="head")
     up.set_defaults(func=cmd_db_upgrade)
 
     demo = sub.add_parser("demo", help="demo data").add_subparsers(

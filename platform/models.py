@@ -3,12 +3,14 @@
 from kasane.core.audit import models as audit_models  # noqa: F401  (registers tables)
 from kasane.core.auth import models as auth_models  # noqa: F401
 from kasane.core.cases import models as case_models  # noqa: F401
+from kasane.core.community import models as community_models  # noqa: F401
 from kasane.core.consent import models as consent_models  # noqa: F401
 from kasane.core.db import Base
 from kasane.core.gaps import models as gap_models  # noqa: F401
 from kasane.core.intake import models as intake_models  # noqa: F401
 from kasane.core.meetings import models as meeting_models  # noqa: F401
 from kasane.core.outreach import models as outreach_models  # noqa: F401
+from kasane.core.participation import models as participation_models  # noqa: F401
 from kasane.core.people import models as people_models  # noqa: F401
 from kasane.core.protection import models as protection_models  # noqa: F401
 from kasane.core.referrals import models as referral_models  # noqa: F401

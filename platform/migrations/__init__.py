@@ -21,7 +21,7 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def upgrade(url: str, revision: str = "heads") -> None:
+def upgrade(url: str, revision: str = "head") -> None:
     """Migrate the database at ``url`` (an admin/owner URL on PostgreSQL)."""
     command.upgrade(alembic_config(url), revision)
 

@@ -9,9 +9,23 @@ from litestar.di import Provide
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromQuery
 from litestar.response import Redirect
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from kasane.core.audit.services import do_audit
 from kasane.core.auth.ratelimit import LoginLimiter
-from kasane.core.auth.services import do_login, do_logout
+from kasane.core.auth.services import (
+    check_login_password,
+    do_logout,
+    do_open_session,
+    get_account,
+)
+from kasane.core.auth.sso import get_sso
+from kasane.core.auth.totp import (
+    check_totp,
+    finish_second_step,
+    pending_second_step,
+    start_second_step,
+)
 from kasane.core.i18n import gettext as _
 from kasane.core.web.deps import SESSION_COOKIE, Actor, DbSession, requires_login, requires_tenant
 from kasane.core.web.templating import render
@@ -26,6 +40,30 @@ def _safe_next(target: str | None) -> str:
     return "/"
 
 
+safe_next = _safe_next
+
+
+def set_session_cookie(
+    request: Request[Any, Any, Any], response: Response[Any], token: str
+) -> None:
+    settings = request.app.state.settings
+    # Host-only cookie (no Domain): the browser never sends it to another tenant.
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        path="/",
+        max_age=settings.session_absolute_hours * 3600,
+    )
+
+
+async def _sso_enabled(db_session: AsyncSession) -> bool:
+    row = await get_sso(db_session)
+    return bool(row and row.enabled)
+
+
 class AuthController(Controller):
     path = "/"
 
@@ -33,10 +71,20 @@ class AuthController(Controller):
     async def login_page(
         self,
         request: Request[Any, Any, Any],
+        db_session: DbSession,
         next: FromQuery[str | None] = None,  # noqa: A002  (the query parameter is called next)
     ) -> Response[str]:
         requires_tenant(request)
-        return render(request, "login", {"next": _safe_next(next), "errors": {}, "username": ""})
+        return render(
+            request,
+            "login",
+            {
+                "next": _safe_next(next),
+                "errors": {},
+                "username": "",
+                "sso_enabled": await _sso_enabled(db_session),
+            },
+        )
 
     @post("/login", name="login_submit", status_code=200)
     async def login_submit(
@@ -56,32 +104,68 @@ class AuthController(Controller):
         if not errors and limiter.blocked(tenant.slug, username):
             errors["form"] = _("Too many failed attempts. Wait 15 minutes and try again.")
         if not errors:
-            result = await do_login(db_session, username, password)
-            if result is None:
+            account = await check_login_password(db_session, username, password)
+            if account is None:
                 limiter.failed(tenant.slug, username)
                 errors["form"] = _("The user name or password is not correct")
+            elif account.totp_secret_sealed:
+                # Second step: the code from the authenticator app.
+                step = start_second_step(account, _safe_next(data.get("next")))
+                return render(request, "auth/totp_login", {"step": step, "errors": {}})
             else:
                 limiter.succeeded(tenant.slug, username)
-                _account, token = result
+                token = await do_open_session(db_session, account, method="password")
                 response: Response[Any] = Redirect(_safe_next(data.get("next")))
-                settings = request.app.state.settings
-                # Host-only cookie (no Domain): the browser never sends it to another tenant.
-                response.set_cookie(
-                    SESSION_COOKIE,
-                    token,
-                    httponly=True,
-                    samesite="lax",
-                    secure=settings.secure_cookies,
-                    path="/",
-                    max_age=settings.session_absolute_hours * 3600,
-                )
+                set_session_cookie(request, response, token)
                 return response
         return render(
             request,
             "login",
-            {"next": _safe_next(data.get("next")), "errors": errors, "username": username},
+            {
+                "next": _safe_next(data.get("next")),
+                "errors": errors,
+                "username": username,
+                "sso_enabled": await _sso_enabled(db_session),
+            },
             status_code=422 if "form" not in errors else 401,
         )
+
+    @post("/login/totp", name="login_totp", status_code=200)
+    async def login_totp(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Response[Any]:
+        tenant = requires_tenant(request)
+        step = data.get("step") or ""
+        pending = pending_second_step(step, tenant.id)
+        if pending is None:
+            return Redirect("/login")
+        errors: dict[str, str] = {}
+        if limiter.blocked(tenant.slug, pending.username):
+            finish_second_step(step)
+            errors["form"] = _("Too many failed attempts. Wait 15 minutes and try again.")
+            return render(
+                request,
+                "login",
+                {"next": pending.next, "errors": errors, "username": pending.username},
+                status_code=401,
+            )
+        account = await get_account(db_session, pending.account_id)
+        if not account.is_active or not await check_totp(db_session, account, data.get("code", "")):
+            limiter.failed(tenant.slug, pending.username)
+            await do_audit(db_session, "anonymous", "auth.login_failed", "", second_factor=True)
+            errors["code"] = _("The code is not correct")
+            return render(
+                request, "auth/totp_login", {"step": step, "errors": errors}, status_code=401
+            )
+        finish_second_step(step)
+        limiter.succeeded(tenant.slug, pending.username)
+        token = await do_open_session(db_session, account, method="password+totp")
+        response: Response[Any] = Redirect(pending.next)
+        set_session_cookie(request, response, token)
+        return response
 
     @post("/logout", name="logout", dependencies={"actor": Provide(requires_login)})
     async def logout(

@@ -67,8 +67,19 @@ async def do_login(
 ) -> tuple[StaffAccount, str] | None:
     """Check the password; on success open a session and return (account, cookie token).
 
-    Failed attempts are audited without the password; the caller rate-limits.
+    Failed attempts are audited without the password; the caller rate-limits. (Accounts
+    with TOTP take the two-step path in the login controller instead.)
     """
+    account = await check_login_password(session, username, password)
+    if account is None:
+        return None
+    return account, await do_open_session(session, account, method="password")
+
+
+async def check_login_password(
+    session: AsyncSession, username: str, password: str
+) -> StaffAccount | None:
+    """The first step of a local login: the active account when the password is right."""
     account = (
         await session.execute(
             select(StaffAccount).where(
@@ -81,7 +92,13 @@ async def do_login(
             session, "anonymous", "auth.login_failed", "", known_user=account is not None
         )
         return None
-    assert account is not None  # check_password is False for a missing account
+    return account
+
+
+async def do_open_session(
+    session: AsyncSession, account: StaffAccount, *, method: str = "password"
+) -> str:
+    """Open a staff session (local and SSO login alike); returns the cookie token."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
     session.add(
@@ -90,8 +107,14 @@ async def do_login(
         )
     )
     account.last_login_at = now
-    await do_audit(session, f"account:{account.id}", "auth.login", f"staff_account:{account.id}")
-    return account, token
+    await do_audit(
+        session,
+        f"account:{account.id}",
+        "auth.login",
+        f"staff_account:{account.id}",
+        method=method,
+    )
+    return token
 
 
 async def get_session_account(

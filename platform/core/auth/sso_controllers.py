@@ -2,6 +2,110 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-ROUTES: list[Any] = []  # route handlers this module serves
+from litestar import Request, Response, get
+from litestar.params import FromQuery
+from litestar.response import Redirect
+
+from kasane.core.auth.admin_controllers import ROUTES as ADMIN_ROUTES
+from kasane.core.auth.controllers import safe_next, set_session_cookie
+from kasane.core.auth.services import do_open_session
+from kasane.core.auth.sso import (
+    MSG_FAILED,
+    MSG_NOT_CONFIGURED,
+    SSOError,
+    begin_login,
+    do_resolve_account,
+    finish_login,
+    get_sso,
+    take_pending,
+)
+from kasane.core.i18n import gettext as _
+from kasane.core.web.deps import DbSession, requires_tenant
+from kasane.core.web.templating import render
+
+log = logging.getLogger(__name__)
+
+STATE_COOKIE = "kasane_sso_state"
+
+
+def _redirect_uri(request: Request[Any, Any, Any]) -> str:
+    base = request.base_url
+    return f"{base.scheme}://{base.netloc}/sso/callback"
+
+
+def _refuse(request: Request[Any, Any, Any], message: str, next_path: str = "/") -> Response[str]:
+    response = render(
+        request,
+        "login",
+        {"next": next_path, "errors": {"form": _(message)}, "username": "", "sso_enabled": True},
+        status_code=401,
+    )
+    response.delete_cookie(STATE_COOKIE, path="/sso")
+    return response
+
+
+@get("/sso/login", name="sso_login")
+async def sso_login(
+    request: Request[Any, Any, Any],
+    db_session: DbSession,
+    next: FromQuery[str | None] = None,  # noqa: A002  (the query parameter is called next)
+) -> Response[Any]:
+    tenant = requires_tenant(request)
+    row = await get_sso(db_session)
+    if row is None or not row.enabled:
+        return _refuse(request, MSG_NOT_CONFIGURED, safe_next(next))
+    try:
+        url, state = await begin_login(
+            row, tenant_id=tenant.id, redirect_uri=_redirect_uri(request), next_path=safe_next(next)
+        )
+    except SSOError as exc:
+        log.warning("sso login for %s: %s", tenant.slug, exc)
+        return _refuse(request, exc.message, safe_next(next))
+    response: Response[Any] = Redirect(url)
+    # Host-only and short-lived: binds the callback to the browser that started the login.
+    response.set_cookie(
+        STATE_COOKIE,
+        state,
+        httponly=True,
+        samesite="lax",
+        secure=request.app.state.settings.secure_cookies,
+        path="/sso",
+        max_age=600,
+    )
+    return response
+
+
+@get("/sso/callback", name="sso_callback")
+async def sso_callback(
+    request: Request[Any, Any, Any],
+    db_session: DbSession,
+) -> Response[Any]:
+    tenant = requires_tenant(request)
+    state = request.query_params.get("state")  # "state" is a reserved handler parameter
+    code = request.query_params.get("code")
+    row = await get_sso(db_session)
+    if row is None or not row.enabled:
+        return _refuse(request, MSG_NOT_CONFIGURED)
+    try:
+        if not state or not code or request.cookies.get(STATE_COOKIE) != state:
+            raise SSOError(MSG_FAILED, "missing code or state, or state cookie mismatch")
+        pending = take_pending(state, tenant.id)
+        claims = await finish_login(
+            db_session, row, pending, code=code, redirect_uri=_redirect_uri(request)
+        )
+        account = await do_resolve_account(db_session, row, claims)
+    except SSOError as exc:
+        log.warning("sso callback for %s: %s", tenant.slug, exc)
+        return _refuse(request, exc.message)
+    token = await do_open_session(db_session, account, method="oidc")
+    response: Response[Any] = Redirect(pending.next)
+    set_session_cookie(request, response, token)
+    response.delete_cookie(STATE_COOKIE, path="/sso")
+    return response
+
+
+# route handlers this module serves (with the admin and invitation pages)
+ROUTES: list[Any] = [sso_login, sso_callback, *ADMIN_ROUTES]

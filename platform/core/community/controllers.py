@@ -1,7 +1,170 @@
-"""Staff pages for community."""
+"""Staff pages for community building and the gap list.
+
+``/community``: the activity log, forms to add a place and record an activity, and the
+indicators per area and month (拠点数, 参加者数, 参加機関数). ``/gaps``: 社会資源の充足状況,
+the unmet needs by category and area. Both need a login; a refused entry re-renders the
+page with the message, status 422.
+"""
 
 from __future__ import annotations
 
+import uuid
+from datetime import date
 from typing import Any
 
-ROUTES: list[Any] = []  # route handlers and controllers this package serves
+from litestar import Controller, Request, Response, get, post
+from litestar.di import Provide
+from litestar.response import Redirect
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kasane.core.cases.case_page import tenant_config, today_jst
+from kasane.core.cases.services import CaseRuleError
+from kasane.core.community.models import AGE_BANDS
+from kasane.core.community.services import (
+    PLACE_KIND_LABELS,
+    do_add_place,
+    do_record_activity,
+    gap_overview,
+    indicators,
+    list_places,
+    recent_activities,
+)
+from kasane.core.defaults import UNMET_NEEDS
+from kasane.core.errors import NotFound
+from kasane.core.i18n import N_
+from kasane.core.i18n import gettext as _
+from kasane.core.participation.services import CATEGORY_LABELS
+from kasane.core.web.deps import Actor, DbSession, requires_login, requires_writable
+from kasane.core.web.templating import render
+
+BAD_DATE = N_("Enter a valid date.")
+BAD_NUMBER = N_("Participant numbers must be whole numbers.")
+GAP_LABELS: dict[str, str] = {**CATEGORY_LABELS, **dict(UNMET_NEEDS)}
+SOURCE_LABELS: dict[str, str] = {
+    "meeting": N_("Meeting decisions"),
+    "match": N_("Failed matches"),
+    "assessment": N_("Assessments of open cases"),
+}
+
+
+async def _community_page(
+    request: Request[Any, Any, Any],
+    session: AsyncSession,
+    *,
+    alert: str = "",
+    status_code: int = 200,
+) -> Response[str]:
+    places = await list_places(session)
+    return render(
+        request,
+        "community/community",
+        {
+            "places": places,
+            "place_names": {p.id: p.name for p in places},
+            "activities": await recent_activities(session),
+            "indicators": await indicators(session),
+            "kinds": PLACE_KIND_LABELS,
+            "today": today_jst(),
+            "alert": alert,
+        },
+        status_code=status_code,
+        fragment=False,
+    )
+
+
+def _int(value: Any) -> int:
+    text = str(value or "0").strip() or "0"
+    if not text.isdigit():
+        raise CaseRuleError(BAD_NUMBER)
+    return int(text)
+
+
+class CommunityController(Controller):
+    """地域づくり pages and the gap list. All need a login."""
+
+    path = "/"
+    dependencies = {"actor": Provide(requires_login)}
+
+    @get("/community", name="community")
+    async def community(
+        self, request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
+    ) -> Response[str]:
+        """Activity log, entry forms and indicators per area and month."""
+        return await _community_page(request, db_session)
+
+    async def _refused(
+        self, request: Request[Any, Any, Any], session: AsyncSession, exc: CaseRuleError
+    ) -> Response[str]:
+        await session.rollback()
+        return await _community_page(request, session, alert=_(str(exc)), status_code=422)
+
+    @post("/community/places", name="community_place_add", status_code=200)
+    async def add_place(
+        self, request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
+    ) -> Response[Any]:
+        """Add a place (拠点)."""
+        requires_writable(request)
+        data = await request.form()
+        area = str(data.get("area_key") or "")
+        try:
+            if area and tenant_config(request).area(area) is None:
+                raise CaseRuleError(N_("Choose an area of this town."))
+            await do_add_place(
+                db_session,
+                actor,
+                name=str(data.get("name") or ""),
+                kind=str(data.get("kind") or ""),
+                area_key=area or None,
+            )
+        except CaseRuleError as exc:
+            return await self._refused(request, db_session, exc)
+        return Redirect("/community", status_code=303)
+
+    @post("/community/activities", name="community_activity_add", status_code=200)
+    async def add_activity(
+        self, request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
+    ) -> Response[Any]:
+        """Record an activity: date, participants by age band, agencies taking part."""
+        requires_writable(request)
+        data = await request.form()
+        known = {a.key for a in tenant_config(request).agencies}
+        try:
+            try:
+                place_id = uuid.UUID(str(data.get("place_id") or ""))
+                held_on = date.fromisoformat(str(data.get("held_on") or ""))
+            except ValueError:
+                raise CaseRuleError(
+                    BAD_DATE if data.get("place_id") else N_("Choose the place.")
+                ) from None
+            await do_record_activity(
+                db_session,
+                actor,
+                place_id=place_id,
+                held_on=held_on,
+                counts={band: _int(data.get(band)) for band in AGE_BANDS},
+                agencies=[a for a in data.getall("agencies", []) if a in known],
+            )
+        except NotFound:
+            return await self._refused(request, db_session, CaseRuleError(N_("Choose the place.")))
+        except CaseRuleError as exc:
+            return await self._refused(request, db_session, exc)
+        return Redirect("/community#activities", status_code=303)
+
+    @get("/gaps", name="gaps")
+    async def gaps(
+        self, request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
+    ) -> Response[str]:
+        """社会資源の充足状況: unmet needs by category and area."""
+        return render(
+            request,
+            "gaps/gaps",
+            {
+                "lines": await gap_overview(db_session),
+                "labels": GAP_LABELS,
+                "sources": SOURCE_LABELS,
+            },
+            fragment=False,
+        )
+
+
+ROUTES: list[Any] = [CommunityController]

@@ -1,0 +1,329 @@
+"""Admin pages for staff SSO and invitations, and the invitee's page (``/invitation``)."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from litestar import Request, Response, get, post
+from litestar.di import Provide
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import PermissionDeniedException
+from litestar.params import Body
+from litestar.response import Redirect
+from sqlalchemy import select
+
+from kasane.core.audit.services import do_audit
+from kasane.core.auth.actor import ActorInfo
+from kasane.core.auth.controllers import set_session_cookie
+from kasane.core.auth.invitations import do_invite_staff, do_mark_accepted, find_open_invitation
+from kasane.core.auth.models import ROLES, StaffAccount, StaffInvitation
+from kasane.core.auth.passwords import hash_password
+from kasane.core.auth.services import do_open_session
+from kasane.core.auth.sso import do_configure_sso, forget_provider_metadata, get_sso
+from kasane.core.auth.totp import code_matches, do_enrol_totp, new_secret, provisioning_uri
+from kasane.core.db import utcnow
+from kasane.core.i18n import gettext as _
+from kasane.core.web.deps import Actor, DbSession, requires_login, requires_tenant
+from kasane.core.web.templating import render
+
+Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD = 12
+
+
+def _admin(actor: ActorInfo) -> None:
+    if actor.role != "admin":
+        raise PermissionDeniedException()
+
+
+# ------------------------------------------------------------------ /admin/sso
+
+
+def _callback(request: Request[Any, Any, Any]) -> str:
+    return f"{request.base_url.scheme}://{request.base_url.netloc}/sso/callback"
+
+
+@get("/admin/sso", name="admin_sso", dependencies={"actor": Provide(requires_login)})
+async def admin_sso(
+    request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
+) -> Response[str]:
+    _admin(actor)
+    row = await get_sso(db_session)
+    values = {
+        "issuer": row.issuer if row else "",
+        "client_id": row.client_id if row else "",
+        "allowed_email_domain": (row.allowed_email_domain or "") if row else "",
+        "enabled": row.enabled if row else True,
+    }
+    return render(
+        request,
+        "admin/sso",
+        {
+            "values": values,
+            "errors": {},
+            "has_secret": bool(row),
+            "saved": False,
+            "callback_url": _callback(request),
+        },
+        fragment=False,
+    )
+
+
+@post(
+    "/admin/sso",
+    name="admin_sso_save",
+    status_code=200,
+    dependencies={"actor": Provide(requires_login)},
+)
+async def admin_sso_save(
+    request: Request[Any, Any, Any], db_session: DbSession, actor: Actor, data: Form
+) -> Response[str]:
+    _admin(actor)
+    row = await get_sso(db_session)
+    values = {
+        "issuer": (data.get("issuer") or "").strip().rstrip("/"),
+        "client_id": (data.get("client_id") or "").strip(),
+        "allowed_email_domain": (data.get("allowed_email_domain") or "").strip(),
+        "enabled": data.get("enabled") == "on",
+    }
+    secret = data.get("client_secret") or ""
+    errors: dict[str, str] = {}
+    if not re.match(r"^https?://[^\s/]+", values["issuer"]):
+        errors["issuer"] = _("Enter the issuer URL of your identity provider")
+    if not values["client_id"]:
+        errors["client_id"] = _("Enter the client ID")
+    if not secret and row is None:
+        errors["client_secret"] = _("Enter the client secret")
+    if errors:
+        return render(
+            request,
+            "admin/sso",
+            {
+                "values": values,
+                "errors": errors,
+                "has_secret": bool(row),
+                "saved": False,
+                "callback_url": _callback(request),
+            },
+            status_code=422,
+            fragment=False,
+        )
+    if row is not None and row.issuer != values["issuer"]:
+        forget_provider_metadata(row.issuer)
+    await do_configure_sso(
+        db_session,
+        issuer=str(values["issuer"]),
+        client_id=str(values["client_id"]),
+        client_secret=secret or None,
+        allowed_email_domain=str(values["allowed_email_domain"]) or None,
+        enabled=bool(values["enabled"]),
+        actor=actor.ref,
+    )
+    return render(
+        request,
+        "admin/sso",
+        {
+            "values": values,
+            "errors": {},
+            "has_secret": True,
+            "saved": True,
+            "callback_url": _callback(request),
+        },
+        fragment=False,
+    )
+
+
+# ------------------------------------------------------------------ /admin/invitations
+
+
+async def _invitation_page(
+    request: Request[Any, Any, Any], db_session: DbSession, extra: dict[str, Any], status: int = 200
+) -> Response[str]:
+    pending = list(
+        (
+            await db_session.execute(
+                select(StaffInvitation)
+                .where(StaffInvitation.accepted_at.is_(None))
+                .order_by(StaffInvitation.created_at.desc())
+            )
+        ).scalars()
+    )
+    context = {
+        "pending": pending,
+        "roles": ROLES,
+        "errors": {},
+        "values": {},
+        "link": None,
+        "sent": False,
+    }
+    context.update(extra)
+    return render(request, "admin/invitations", context, status_code=status, fragment=False)
+
+
+@get(
+    "/admin/invitations", name="admin_invitations", dependencies={"actor": Provide(requires_login)}
+)
+async def admin_invitations(
+    request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
+) -> Response[str]:
+    _admin(actor)
+    return await _invitation_page(request, db_session, {})
+
+
+@post(
+    "/admin/invitations",
+    name="admin_invite",
+    status_code=200,
+    dependencies={"actor": Provide(requires_login)},
+)
+async def admin_invite(
+    request: Request[Any, Any, Any], db_session: DbSession, actor: Actor, data: Form
+) -> Response[str]:
+    _admin(actor)
+    values = {
+        "email": (data.get("email") or "").strip(),
+        "role": data.get("role") or "caseworker",
+        "agency_key": (data.get("agency_key") or "").strip(),
+    }
+    errors: dict[str, str] = {}
+    if not EMAIL.match(values["email"]):
+        errors["email"] = _("Enter an e-mail address")
+    if values["role"] not in ROLES:
+        errors["role"] = _("Choose a role")
+    if errors:
+        return await _invitation_page(
+            request, db_session, {"errors": errors, "values": values}, status=422
+        )
+    _inv, token = await do_invite_staff(
+        db_session,
+        email=values["email"],
+        role=values["role"],
+        agency_key=values["agency_key"] or None,
+        actor=actor.ref,
+    )
+    base = request.base_url
+    link = f"{base.scheme}://{base.netloc}/invitation?token={token}"
+    settings = request.app.state.settings
+    return await _invitation_page(
+        request, db_session, {"link": link if settings.demo else None, "sent": True}
+    )
+
+
+# ------------------------------------------------------------------ /invitation
+
+
+@get("/invitation", name="invitation")
+async def invitation_page(request: Request[Any, Any, Any], db_session: DbSession) -> Response[Any]:
+    """With SSO the invitee signs in at the IdP (matched by verified e-mail); without, they
+    choose a user name and password and enrol TOTP."""
+    tenant = requires_tenant(request)
+    token = request.query_params.get("token") or ""
+    invitation = await find_open_invitation(db_session, token) if token else None
+    if invitation is None:
+        return render(request, "auth/invitation_invalid", {}, status_code=404, fragment=False)
+    sso = await get_sso(db_session)
+    if sso is not None and sso.enabled:
+        return Redirect("/sso/login")
+    secret = new_secret()
+    probe = StaffAccount(username=invitation.email.split("@", 1)[0])
+    return render(
+        request,
+        "auth/invitation",
+        {
+            "token": token,
+            "invitation": invitation,
+            "secret": secret,
+            "otpauth": provisioning_uri(secret, probe, tenant.name),
+            "values": {"username": probe.username, "display_name": invitation.name},
+            "errors": {},
+        },
+        fragment=False,
+    )
+
+
+@post("/invitation", name="invitation_accept", status_code=200)
+async def invitation_accept(
+    request: Request[Any, Any, Any], db_session: DbSession, data: Form
+) -> Response[Any]:
+    tenant = requires_tenant(request)
+    token = data.get("token") or ""
+    invitation = await find_open_invitation(db_session, token) if token else None
+    if invitation is None:
+        return render(request, "auth/invitation_invalid", {}, status_code=404, fragment=False)
+    values = {
+        "username": (data.get("username") or "").strip(),
+        "display_name": (data.get("display_name") or "").strip(),
+    }
+    secret = data.get("secret") or ""
+    password = data.get("password") or ""
+    errors: dict[str, str] = {}
+    if not re.fullmatch(r"[A-Za-z0-9._-]{3,80}", values["username"]):
+        errors["username"] = _("Use 3 to 80 letters, digits, dots, hyphens or underscores")
+    elif (
+        await db_session.execute(
+            select(StaffAccount.id).where(StaffAccount.username == values["username"])
+        )
+    ).first():
+        errors["username"] = _("This user name is taken")
+    if not values["display_name"]:
+        errors["display_name"] = _("Enter your name")
+    if len(password) < MIN_PASSWORD:
+        errors["password"] = _("Use at least 12 characters")
+    if not re.fullmatch(r"[A-Z2-7]{16,64}", secret) or not code_matches(
+        secret, data.get("code") or ""
+    ):
+        errors["code"] = _("The code is not correct")
+    if errors:
+        probe = StaffAccount(username=values["username"] or "staff")
+        if not re.fullmatch(r"[A-Z2-7]{16,64}", secret):
+            secret = new_secret()
+        return render(
+            request,
+            "auth/invitation",
+            {
+                "token": token,
+                "invitation": invitation,
+                "secret": secret,
+                "otpauth": provisioning_uri(secret, probe, tenant.name),
+                "values": values,
+                "errors": errors,
+            },
+            status_code=422,
+            fragment=False,
+        )
+    account = StaffAccount(
+        username=values["username"],
+        display_name=values["display_name"][:120],
+        password_hash=hash_password(password),
+        role=invitation.role,
+        agency_key=invitation.agency_key,
+        email=invitation.email,
+        created_at=utcnow(),
+    )
+    db_session.add(account)
+    await db_session.flush()
+    await do_audit(
+        db_session,
+        "system",
+        "staff.create",
+        f"staff_account:{account.id}",
+        role=account.role,
+        via="invitation",
+    )
+    await do_enrol_totp(db_session, account, secret)
+    await do_mark_accepted(db_session, invitation)
+    session_token = await do_open_session(db_session, account, method="invitation")
+    response: Response[Any] = Redirect("/")
+    set_session_cookie(request, response, session_token)
+    return response
+
+
+ROUTES: list[Any] = [
+    admin_sso,
+    admin_sso_save,
+    admin_invitations,
+    admin_invite,
+    invitation_page,
+    invitation_accept,
+]

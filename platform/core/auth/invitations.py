@@ -1,0 +1,157 @@
+"""Staff invitations: an admin invites by e-mail with a role and agency; the invitee joins
+through the tenant's SSO (matched by verified e-mail) or, without SSO, sets a local password
+and enrols TOTP. Only the SHA-256 of the token is stored; invitations expire after 14 days."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import Table, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kasane.core.audit.services import do_audit
+from kasane.core.auth.models import ROLES, StaffInvitation
+from kasane.core.db import Base, utcnow
+
+INVITATION_DAYS = 14
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def do_invite_staff(
+    session: AsyncSession,
+    *,
+    email: str,
+    role: str = "caseworker",
+    agency_key: str | None = None,
+    actor: str = "system",
+) -> tuple[StaffInvitation, str]:
+    """Create an invitation; returns it and the token (shown once / e-mailed)."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}")
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    invitation = StaffInvitation(
+        email=email.strip().lower(),
+        role=role,
+        agency_key=agency_key or None,
+        token_hash=token_hash(token),
+        created_at=now,
+        expires_at=now + timedelta(days=INVITATION_DAYS),
+    )
+    session.add(invitation)
+    await session.flush()
+    # the audit names the invitation, never the person
+    await do_audit(session, actor, "staff.invite", f"staff_invitation:{invitation.id}", role=role)
+    return invitation, token
+
+
+async def get_open_invitation(session: AsyncSession, token: str) -> StaffInvitation | None:
+    """The pending, unexpired invitation of this tenant for ``token``, or None."""
+    return (
+        await session.execute(
+            select(StaffInvitation).where(
+                StaffInvitation.token_hash == token_hash(token),
+                StaffInvitation.accepted_at.is_(None),
+                StaffInvitation.expires_at > utcnow(),
+            )
+        )
+    ).scalar_one_or_none()
+
+
+@dataclass(frozen=True)
+class OpenInvitation:
+    """A pending invitation: a staff invitation, or the first admin's from signup."""
+
+    kind: str  # "staff" | "admin"
+    id: uuid.UUID
+    email: str
+    role: str
+    agency_key: str | None
+    name: str
+
+
+def _admin_invitations() -> Table:
+    # The signup's table (kasane.tenants), reached through the metadata so core does not
+    # import the tenants package; filtered to the session's tenant explicitly.
+    return Base.metadata.tables["tenant_admin_invitations"]
+
+
+async def find_open_invitation(session: AsyncSession, token: str) -> OpenInvitation | None:
+    staff = await get_open_invitation(session, token)
+    if staff is not None:
+        return OpenInvitation("staff", staff.id, staff.email, staff.role, staff.agency_key, "")
+    t = _admin_invitations()
+    row = (
+        await session.execute(
+            select(t.c.id, t.c.email, t.c.name).where(
+                t.c.tenant_id == session.info["tenant_id"],
+                t.c.token_hash == token_hash(token),
+                t.c.accepted_at.is_(None),
+                t.c.expires_at > utcnow(),
+            )
+        )
+    ).first()
+    if row is None:
+        return None
+    return OpenInvitation("admin", row.id, row.email.strip().lower(), "admin", None, row.name)
+
+
+async def find_invitation_by_email(session: AsyncSession, email: str) -> OpenInvitation | None:
+    """The newest pending invitation for ``email`` (staff first, then the signup admin's)."""
+    email = email.strip().lower()
+    now = utcnow()
+    staff = (
+        (
+            await session.execute(
+                select(StaffInvitation)
+                .where(
+                    StaffInvitation.email == email,
+                    StaffInvitation.accepted_at.is_(None),
+                    StaffInvitation.expires_at > now,
+                )
+                .order_by(StaffInvitation.created_at.desc())
+            )
+        )
+        .scalars()
+        .first()
+    )
+    if staff is not None:
+        return OpenInvitation("staff", staff.id, staff.email, staff.role, staff.agency_key, "")
+    t = _admin_invitations()
+    row = (
+        await session.execute(
+            select(t.c.id, t.c.email, t.c.name).where(
+                t.c.tenant_id == session.info["tenant_id"],
+                func.lower(t.c.email) == email,
+                t.c.accepted_at.is_(None),
+                t.c.expires_at > now,
+            )
+        )
+    ).first()
+    if row is None:
+        return None
+    return OpenInvitation("admin", row.id, email, "admin", None, row.name)
+
+
+async def do_mark_accepted(session: AsyncSession, invitation: OpenInvitation) -> None:
+    now = utcnow()
+    if invitation.kind == "staff":
+        await session.execute(
+            update(StaffInvitation)
+            .where(StaffInvitation.id == invitation.id)
+            .values(accepted_at=now)
+        )
+    else:
+        t = _admin_invitations()
+        await session.execute(
+            update(t)
+            .where(t.c.tenant_id == session.info["tenant_id"], t.c.id == invitation.id)
+            .values(accepted_at=now)
+        )
