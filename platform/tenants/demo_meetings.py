@@ -27,7 +27,6 @@ import time as clock
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,6 +37,7 @@ from kasane.core.cases.models import Case, CaseAgency
 from kasane.core.config_types import MeetingType, TenantConfig
 from kasane.core.consent.services import do_record_consent, valid_consent
 from kasane.core.db import Database
+from kasane.core.japan_time import JST
 from kasane.core.meetings.calendar import next_business_day
 from kasane.core.meetings.decisions import do_meeting_decision
 from kasane.core.meetings.models import AgendaItem, Meeting
@@ -57,7 +57,6 @@ from kasane.core.outreach.models import OutreachRecord
 from kasane.core.outreach.services import do_start_outreach
 from kasane.tenants.models import Tenant
 
-JST = ZoneInfo("Asia/Tokyo")
 MONTHS_BACK, MONTHS_AHEAD = 4, 3
 
 KIND_BY_STAGE = {

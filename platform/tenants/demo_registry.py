@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -25,9 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kasane.core.audit.services import do_audit
 from kasane.core.config_types import Area, TenantConfig
 from kasane.core.db import Database
+from kasane.core.japan_time import today_jst
 from kasane.core.registry.models import Organization, Service, Taxonomy, TaxonomyTerm
 from kasane.core.registry.services import ServiceInput, do_create_service
-from kasane.core.web.templating import JST
 
 ACTOR = "demo-seed"
 TAXONOMY_NAME = "かさね 社会資源分類（デモ）"
@@ -334,7 +334,7 @@ async def _taxonomy(session: AsyncSession) -> dict[str, Any]:
 async def seed_registry(db: Database, tenant: Any, config: TenantConfig) -> list[str]:
     """Seed the demo registry of ``tenant`` (a Tenant row) when entries are missing."""
     rng = random.Random(f"registry:{tenant.slug}")
-    today = datetime.now(JST).date()
+    today = today_jst()
     top = [a for a in config.areas if not a.parent]
     entries = _town_entries(tenant.name) + _area_entries(config.areas)
     lines: list[str] = []

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import random
 from collections.abc import Mapping
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,6 +34,7 @@ from kasane.core.consent.models import Consent, Disclosure
 from kasane.core.forms.validation import check_form
 from kasane.core.intake.models import Consultation
 from kasane.core.intake.services import do_intake
+from kasane.core.japan_time import JST
 from kasane.core.meetings.calendar import occurrences
 from kasane.core.outreach.models import OutreachContact, OutreachRecord
 from kasane.core.people.models import Household, Person
@@ -42,7 +43,6 @@ from kasane.core.referrals.models import Referral
 from kasane.tenants.demo_stories import FAMILY_NAMES, GIVEN_NAMES, NOTES, Story
 from kasane.tenants.models import Tenant
 
-JST = timezone(timedelta(hours=9))
 STAMPED = (
     Person,
     Household,

@@ -15,12 +15,13 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
+from kasane.core.japan_time import today_jst
 from kasane_plugins import marugame
 from kasane_plugins.usuki import assumptions as usuki_assumptions
 from tests.e2e.conftest import (
@@ -49,10 +50,6 @@ DECK_STAGES = {
 }
 USUKI_STAGES = {**DECK_STAGES, **usuki_assumptions.STAGE_LABELS}
 MARUGAME_STAGES = {**DECK_STAGES, **marugame.kasane_stage_labels(tenant=None)}
-
-
-def today_jst() -> date:
-    return datetime.now(JST).date()
 
 
 def born_years_ago(age: int) -> date:

@@ -25,6 +25,7 @@ from kasane.core.config_types import TenantConfig
 from kasane.core.db import Database, uuid7
 from kasane.core.forms.validation import Submission
 from kasane.core.intake.services import do_intake
+from kasane.core.japan_time import JST
 from kasane.core.meetings.decisions import do_meeting_decision
 from kasane.core.meetings.papers import ART106_6_NOTICE, DECISION_KINDS
 from kasane.core.meetings.services import (
@@ -35,7 +36,7 @@ from kasane.core.meetings.services import (
     do_record_discussion,
     do_record_minutes,
 )
-from kasane.core.web.templating import JST, wareki
+from kasane.core.web.templating import wareki
 from kasane.tenants.demo import DEMO_PASSWORD
 from kasane.tenants.services import get_tenant_by_slug, tenant_info
 from tests.conftest import Env, login, tenant_client

@@ -25,13 +25,13 @@ from kasane.core import plugins
 from kasane.core.audit.services import count_events
 from kasane.core.auth.services import do_create_account
 from kasane.core.db import Database, utcnow
+from kasane.core.japan_time import JST
 from kasane.core.registry.freshness import BadLink, ExpiredLink, make_link_token, read_link_token
 from kasane.core.registry.graph import KINDS
 from kasane.core.registry.hsds_import import import_dataset
 from kasane.core.registry.models import PendingChange, ResourceShare, Service
 from kasane.core.registry.schedules import describe, is_open, occurs_on
 from kasane.core.registry.services import ServiceInput, do_create_service, get_service
-from kasane.core.web.templating import JST
 from kasane.tenants.demo import DEMO_PASSWORD
 from kasane.tenants.demo_registry import seed_registry
 from kasane.tenants.services import do_create_tenant, get_tenant_by_slug, tenant_info

@@ -72,6 +72,7 @@ def all_routes() -> list[IdRoute]:
             found += importlib.import_module(f"tests.isolation.{info.name}").ROUTES
     return found
 
+
 # Parameterised routes that are not tenant objects (language switch, static files; the
 # calendar feed /calendar/{token}.ics takes a token — test_calendar_feed tries it cross-tenant).
 NOT_OBJECT_ROUTES = {"/lang/{code}", "/schema/{path}", "/calendar/{feed_file}"}

@@ -23,7 +23,7 @@ from kasane.core.config_types import TenantConfig
 from kasane.core.db import Database
 from kasane.core.forms.validation import check_form
 from kasane.core.intake.services import do_intake
-from kasane.core.web.templating import JST
+from kasane.core.japan_time import JST
 from kasane.tenants.services import get_tenant_by_slug, tenant_info
 from tests.conftest import Env
 from tests.isolation.routes import IdRoute

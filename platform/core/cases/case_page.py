@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from litestar import Request
@@ -42,7 +42,6 @@ from kasane.core.people.patterns import PATTERN_LABELS
 from kasane.core.people.services import get_person, household_view
 from kasane.core.referrals.models import STATUSES as REFERRAL_STATUSES
 from kasane.core.tenancy import TenantContext
-from kasane.core.web.templating import JST
 
 DECISION_LABELS: dict[str, str] = {
     "support_decision": N_("Support decision"),
@@ -59,11 +58,6 @@ DECISION_LABELS: dict[str, str] = {
 CASE_DECISIONS = ("support_decision", "closure", "suspension", "continuation")
 SOURCES = {"meeting": N_("Decided at a meeting"), "exception": N_("Recorded exception")}
 BASES = {"consent": N_("The person's consent"), "other_law": N_("Another law allows it")}
-
-
-def today_jst() -> date:
-    """The date in Japan, which is what staff mean by "today"."""
-    return datetime.now(JST).date()
 
 
 def tenant_config(request: Request[Any, Any, Any]) -> TenantConfig:

@@ -28,7 +28,6 @@ from kasane.core.cases.case_page import (
     page_forms,
     parse,
     tenant_config,
-    today_jst,
 )
 from kasane.core.cases.list_pages import CaseListController, my_tasks_page
 from kasane.core.cases.models import Case
@@ -56,6 +55,7 @@ from kasane.core.errors import NotFound
 from kasane.core.forms.validation import Submission
 from kasane.core.i18n import N_
 from kasane.core.i18n import gettext as _
+from kasane.core.japan_time import today_jst
 from kasane.core.web.deps import Actor, DbSession, requires_login, requires_writable
 from kasane.core.web.templating import is_htmx, render
 

@@ -11,8 +11,9 @@ from litestar.params import FromQuery
 
 from kasane.core.audit.services import do_audit
 from kasane.core.cases import queries
-from kasane.core.cases.case_page import tenant_config, today_jst
+from kasane.core.cases.case_page import tenant_config
 from kasane.core.config_types import STAGES
+from kasane.core.japan_time import today_jst
 from kasane.core.web.deps import Actor, DbSession, requires_login
 from kasane.core.web.templating import is_htmx, render
 

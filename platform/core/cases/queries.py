@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -24,6 +24,7 @@ from kasane.core.cases.models import (
 )
 from kasane.core.cases.services import visible_to
 from kasane.core.intake.models import Consultation
+from kasane.core.japan_time import JST
 from kasane.core.people.models import Person
 from kasane.core.protection.sealing import unseal
 from kasane.core.referrals.models import Referral
@@ -118,9 +119,6 @@ class TimelineItem:
     title: str
     body: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-JST = timezone(timedelta(hours=9))
 
 
 def _at(day: date) -> datetime:

@@ -54,9 +54,7 @@ def visible_to(actor: ActorInfo) -> ColumnElement[bool]:
 async def access_case(session: AsyncSession, actor: ActorInfo, case_id: uuid.UUID) -> Case:
     """The case if the actor may see it; otherwise NotFound, exactly as for a missing id."""
     case = (
-        await session.execute(
-            select(Case).where(Case.id == case_id, visible_to(actor))
-        )
+        await session.execute(select(Case).where(Case.id == case_id, visible_to(actor)))
     ).scalar_one_or_none()
     if case is None:
         raise NotFound("case")

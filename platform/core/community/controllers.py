@@ -17,7 +17,7 @@ from litestar.di import Provide
 from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kasane.core.cases.case_page import tenant_config, today_jst
+from kasane.core.cases.case_page import tenant_config
 from kasane.core.cases.services import CaseRuleError
 from kasane.core.community.models import AGE_BANDS
 from kasane.core.community.services import (
@@ -33,6 +33,7 @@ from kasane.core.defaults import UNMET_NEEDS
 from kasane.core.errors import NotFound
 from kasane.core.i18n import N_
 from kasane.core.i18n import gettext as _
+from kasane.core.japan_time import today_jst
 from kasane.core.participation.services import CATEGORY_LABELS
 from kasane.core.web.deps import Actor, DbSession, requires_login, requires_writable
 from kasane.core.web.templating import render

@@ -4,7 +4,7 @@ people already known, and act on the outcome (nothing, a referral, or a case).""
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -24,19 +24,15 @@ from kasane.core.i18n import N_
 from kasane.core.i18n import gettext as _
 from kasane.core.intake.models import OUTCOMES, Consultation
 from kasane.core.intake.services import check_outcome, do_intake
+from kasane.core.japan_time import today_jst
 from kasane.core.people.matching import PersonKeys
 from kasane.core.people.services import Candidate, find_duplicates, get_person
 from kasane.core.referrals.services import ReferralRuleError
 from kasane.core.tenancy import TenantContext
 from kasane.core.web.deps import Actor, DbSession, requires_login, requires_writable
-from kasane.core.web.templating import JST, render
+from kasane.core.web.templating import render
 
 RECENT_LIMIT = 20
-
-
-def today_jst() -> date:
-    """The date in Japan, which is what staff mean by "today"."""
-    return datetime.now(JST).date()
 
 
 def outcome_fields(config: TenantConfig) -> list[FormField]:

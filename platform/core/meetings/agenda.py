@@ -29,14 +29,22 @@ class Proposal:
     title: str
 
 
-async def propose_agenda(session: AsyncSession, meeting: Meeting, mt: MeetingType,
-                         day: date) -> list[Proposal]:
+async def propose_agenda(
+    session: AsyncSession, meeting: Meeting, mt: MeetingType, day: date
+) -> list[Proposal]:
     """What the cases' state suggests for this meeting, minus what is already on it."""
-    taken = set((await session.execute(select(AgendaItem.case_id).where(
-        AgendaItem.meeting_id == meeting.id))).scalars())
-    members_take_part = exists().where(CaseAgency.case_id == Case.id,
-                                       CaseAgency.ended_on.is_(None),
-                                       CaseAgency.agency_key.in_(mt.members))
+    taken = set(
+        (
+            await session.execute(
+                select(AgendaItem.case_id).where(AgendaItem.meeting_id == meeting.id)
+            )
+        ).scalars()
+    )
+    members_take_part = exists().where(
+        CaseAgency.case_id == Case.id,
+        CaseAgency.ended_on.is_(None),
+        CaseAgency.agency_key.in_(mt.members),
+    )
     open_cases = select(Case).where(members_take_part, Case.stage.not_in(("closed",)))
     proposals: list[Proposal] = []
 
@@ -48,33 +56,52 @@ async def propose_agenda(session: AsyncSession, meeting: Meeting, mt: MeetingTyp
     decides = set(mt.decisions)
     if "support_decision" in decides:
         has_plan = exists().where(SupportPlan.case_id == Case.id)
-        for case in (await session.execute(open_cases.where(Case.stage == "plan_draft",
-                                                            has_plan))).scalars():
+        for case in (
+            await session.execute(open_cases.where(Case.stage == "plan_draft", has_plan))
+        ).scalars():
             add("support_decision", case)
     if decides & {"plan_change", "continuation", "support_decision"}:
-        for case in (await session.execute(open_cases.where(
-                Case.stage.in_(("support", "monitoring")),
-                Case.next_monitoring_on <= day))).scalars():
+        for case in (
+            await session.execute(
+                open_cases.where(
+                    Case.stage.in_(("support", "monitoring")), Case.next_monitoring_on <= day
+                )
+            )
+        ).scalars():
             add("monitoring", case)
     if "closure" in decides:
-        for case in (await session.execute(open_cases.where(Case.stage == "evaluation"))
-                     ).scalars():
+        for case in (await session.execute(open_cases.where(Case.stage == "evaluation"))).scalars():
             add("evaluation", case)
-    recent = exists().where(CollaborationPeriod.case_id == Case.id,
-                            CollaborationPeriod.ended_on.is_(None),
-                            CollaborationPeriod.started_on >= day - timedelta(days=60))
-    for case in (await session.execute(open_cases.where(
-            recent, Case.stage.in_(("intake", "assessment"))))).scalars():
+    recent = exists().where(
+        CollaborationPeriod.case_id == Case.id,
+        CollaborationPeriod.ended_on.is_(None),
+        CollaborationPeriod.started_on >= day - timedelta(days=60),
+    )
+    for case in (
+        await session.execute(open_cases.where(recent, Case.stage.in_(("intake", "assessment"))))
+    ).scalars():
         add("new_collaboration", case)
     if mt.legal_basis != "consent":
-        for case in (await session.execute(open_cases.where(
-                Case.stage.in_(("reception", "intake"))))).scalars():
+        for case in (
+            await session.execute(open_cases.where(Case.stage.in_(("reception", "intake"))))
+        ).scalars():
             add("early_detection", case)
-        on_agenda = set((await session.execute(select(AgendaItem.outreach_id).where(
-            AgendaItem.meeting_id == meeting.id))).scalars())
-        for record in (await session.execute(select(OutreachRecord).where(
-                OutreachRecord.person_id.is_(None), OutreachRecord.closed_on.is_(None),
-                OutreachRecord.agency_key.in_(mt.members)))).scalars():
+        on_agenda = set(
+            (
+                await session.execute(
+                    select(AgendaItem.outreach_id).where(AgendaItem.meeting_id == meeting.id)
+                )
+            ).scalars()
+        )
+        for record in (
+            await session.execute(
+                select(OutreachRecord).where(
+                    OutreachRecord.person_id.is_(None),
+                    OutreachRecord.closed_on.is_(None),
+                    OutreachRecord.agency_key.in_(mt.members),
+                )
+            )
+        ).scalars():
             if record.id not in on_agenda:
                 proposals.append(Proposal("outreach", None, record.id, record.title))
     return proposals

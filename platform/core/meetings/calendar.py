@@ -31,8 +31,11 @@ def next_business_day(day: date) -> date:
 
 def nth_weekday(year: int, month: int, weekday: int, nth: int) -> date | None:
     """The nth (1-4, or -1 = last) given weekday of a month; None if it does not exist."""
-    days = [d for d in range(1, _calendar.monthrange(year, month)[1] + 1)
-            if date(year, month, d).weekday() == weekday]
+    days = [
+        d
+        for d in range(1, _calendar.monthrange(year, month)[1] + 1)
+        if date(year, month, d).weekday() == weekday
+    ]
     if nth == -1:
         return date(year, month, days[-1])
     return date(year, month, days[nth - 1]) if nth <= len(days) else None

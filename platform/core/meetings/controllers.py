@@ -26,12 +26,12 @@ from kasane.core.config_types import TenantConfig
 from kasane.core.errors import NotFound
 from kasane.core.i18n import N_
 from kasane.core.i18n import gettext as _
+from kasane.core.japan_time import JST, today_jst
 from kasane.core.meetings import meeting_forms as forms
 from kasane.core.meetings import meeting_page as page
 from kasane.core.meetings.decisions import do_meeting_decision
 from kasane.core.meetings.models import MEETING_STATUSES, AgendaItem, Meeting
 from kasane.core.meetings.services import (
-    JST,
     MeetingRuleError,
     access_meeting,
     at_jst,
@@ -55,11 +55,6 @@ LIST_FIELDS = ("attend-present",)  # checkbox groups: what was typed is a list
 NO_SUCH_CASE = N_(
     "There is no open case with that number that this meeting's agencies take part in."
 )
-
-
-def today_jst() -> date:
-    """The date in Japan, which is what staff mean by "today"."""
-    return datetime.now(JST).date()
 
 
 def _config(request: Request[Any, Any, Any]) -> TenantConfig:

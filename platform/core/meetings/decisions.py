@@ -25,10 +25,20 @@ from kasane.core.meetings.services import MeetingRuleError
 
 
 async def do_meeting_decision(
-    session: AsyncSession, actor: ActorInfo, config: TenantConfig, meeting: Meeting,
-    mt: MeetingType, item: AgendaItem, *, kind: str, today: date, note: str = "",
-    lead_agency: str | None = None, add_agency: str | None = None,
-    gap_category: str | None = None, gap_area: str | None = None,
+    session: AsyncSession,
+    actor: ActorInfo,
+    config: TenantConfig,
+    meeting: Meeting,
+    mt: MeetingType,
+    item: AgendaItem,
+    *,
+    kind: str,
+    today: date,
+    note: str = "",
+    lead_agency: str | None = None,
+    add_agency: str | None = None,
+    gap_category: str | None = None,
+    gap_area: str | None = None,
 ) -> None:
     """Apply one decision on an agenda item.
 
@@ -40,15 +50,22 @@ async def do_meeting_decision(
         raise MeetingRuleError(N_("This meeting may not take that decision."))
     if meeting.status == "cancelled":
         raise MeetingRuleError(N_("This meeting is cancelled."))
-    case = await session.get(Case, (session.info["tenant_id"], item.case_id)) \
-        if item.case_id else None
+    case = (
+        await session.get(Case, (session.info["tenant_id"], item.case_id)) if item.case_id else None
+    )
     if kind == "resource_development":
         if not gap_category:
             raise MeetingRuleError(N_("Name the kind of resource that is missing."))
-        await do_record_gap(session, actor, category=gap_category,
-                            area_key=gap_area or (case.area_key if case else None),
-                            source="meeting", source_id=meeting.id, on=today,
-                            description=note)
+        await do_record_gap(
+            session,
+            actor,
+            category=gap_category,
+            area_key=gap_area or (case.area_key if case else None),
+            source="meeting",
+            source_id=meeting.id,
+            on=today,
+            description=note,
+        )
     elif case is None and kind in ("information_sharing", "system_review"):
         pass  # e.g. an unnamed outreach record: what was shared is the discussion note
     elif case is None:
@@ -59,30 +76,69 @@ async def do_meeting_decision(
         basis = None if mt.legal_basis == "consent" else mt.legal_basis
         for agency in filter(None, (add_agency, lead_agency)):
             if agency not in {a.agency_key for a in await active_agencies(session, case.id)}:
-                await do_add_agency(session, actor, config, case, agency, today,
-                                    basis=basis, basis_note=mt.legal_basis_note)
+                await do_add_agency(
+                    session,
+                    actor,
+                    config,
+                    case,
+                    agency,
+                    today,
+                    basis=basis,
+                    basis_note=mt.legal_basis_note,
+                )
         if lead_agency:
             await do_set_lead(session, actor, case, lead_agency)
-        await do_record_decision(session, actor, config, case, kind=kind, source="meeting",
-                                 meeting_type_key=mt.key, meeting_id=meeting.id,
-                                 decided_on=today, note=note, apply=False)
+        await do_record_decision(
+            session,
+            actor,
+            config,
+            case,
+            kind=kind,
+            source="meeting",
+            meeting_type_key=mt.key,
+            meeting_id=meeting.id,
+            decided_on=today,
+            note=note,
+            apply=False,
+        )
     else:
-        await do_record_decision(session, actor, config, case, kind=kind, source="meeting",
-                                 meeting_type_key=mt.key, meeting_id=meeting.id,
-                                 decided_on=today, note=note)
+        await do_record_decision(
+            session,
+            actor,
+            config,
+            case,
+            kind=kind,
+            source="meeting",
+            meeting_type_key=mt.key,
+            meeting_id=meeting.id,
+            decided_on=today,
+            note=note,
+        )
         if kind == "support_decision" and case.stage == "decision":
             try:  # 支援決定 → 支援実施 once the person has agreed to the plan
                 await do_move(session, actor, case, "support", today=today)
             except CaseRuleError:
                 pass  # no agreement yet: the case waits at 支援決定
         elif kind == "continuation" and case.stage == "suspended":
-            await do_move(session, actor, case, case.resume_stage or "intake", today=today,
-                          note=note or "再開")
+            await do_move(
+                session,
+                actor,
+                case,
+                case.resume_stage or "intake",
+                today=today,
+                note=note or "再開",
+            )
         elif kind == "plan_change" and case.stage in ("support", "monitoring"):
             await do_move(session, actor, case, "plan_draft", today=today, note=note)
     item.status = "decided"
-    await do_audit(session, actor.ref, "meeting.decision", f"meeting:{meeting.id}",
-                   kind=kind, item=str(item.id))
+    await do_audit(
+        session,
+        actor.ref,
+        "meeting.decision",
+        f"meeting:{meeting.id}",
+        kind=kind,
+        item=str(item.id),
+    )
 
 
 __all__ = ["CaseRuleError", "do_meeting_decision"]

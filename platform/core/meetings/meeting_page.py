@@ -18,6 +18,7 @@ from kasane.core.config_types import MeetingType, TenantConfig
 from kasane.core.consent.services import valid_consent
 from kasane.core.defaults import UNMET_NEEDS
 from kasane.core.gaps.models import ResourceGap
+from kasane.core.japan_time import JST
 from kasane.core.meetings.agenda import Proposal, propose_agenda
 from kasane.core.meetings.meeting_forms import (
     BASIS_BADGES,
@@ -35,7 +36,7 @@ from kasane.core.meetings.models import (
     Attendance,
     Meeting,
 )
-from kasane.core.meetings.services import JST, agenda_of
+from kasane.core.meetings.services import agenda_of
 from kasane.core.outreach.models import OutreachRecord
 from kasane.core.protection.sealing import unseal
 from kasane.core.web.templating import WEEKDAYS

@@ -20,8 +20,7 @@ AGENDA_KINDS = {
     "outreach": N_("Outreach"),
     "other": N_("Other"),
 }
-MEETING_STATUSES = {"scheduled": N_("Scheduled"), "held": N_("Held"),
-                    "cancelled": N_("Cancelled")}
+MEETING_STATUSES = {"scheduled": N_("Scheduled"), "held": N_("Held"), "cancelled": N_("Cancelled")}
 
 
 class Meeting(TenantScoped, Base):
@@ -48,8 +47,10 @@ class AgendaItem(TenantScoped, Base):
     under which it is shown there."""
 
     __tablename__ = "agenda_items"
-    __table_args__ = (tenant_fk("meeting_id", "meetings", ondelete="CASCADE"),
-                      Index("ix_agenda_items_tenant_meeting", "tenant_id", "meeting_id"))
+    __table_args__ = (
+        tenant_fk("meeting_id", "meetings", ondelete="CASCADE"),
+        Index("ix_agenda_items_tenant_meeting", "tenant_id", "meeting_id"),
+    )
 
     meeting_id: Mapped[uuid.UUID] = mapped_column(nullable=False)
     position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
@@ -65,8 +66,10 @@ class AgendaItem(TenantScoped, Base):
 
 class Attendance(TenantScoped, Base):
     __tablename__ = "attendances"
-    __table_args__ = (tenant_fk("meeting_id", "meetings", ondelete="CASCADE"),
-                      UniqueConstraint("tenant_id", "meeting_id", "agency_key"))
+    __table_args__ = (
+        tenant_fk("meeting_id", "meetings", ondelete="CASCADE"),
+        UniqueConstraint("tenant_id", "meeting_id", "agency_key"),
+    )
 
     meeting_id: Mapped[uuid.UUID] = mapped_column(nullable=False)
     agency_key: Mapped[str] = mapped_column(String(64), nullable=False)

@@ -17,7 +17,6 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import anyio.to_thread
 from icalendar import Calendar, Event
@@ -33,11 +32,10 @@ from kasane.core.consent.models import BASES
 from kasane.core.errors import NotFound
 from kasane.core.i18n import N_
 from kasane.core.i18n import gettext as _
+from kasane.core.japan_time import JST
 from kasane.core.meetings.models import AGENDA_KINDS, MEETING_STATUSES, Attendance, Meeting
 from kasane.core.meetings.services import agenda_of, do_generate_meetings, list_meetings
 from kasane.core.protection.sealing import unseal
-
-JST = ZoneInfo("Asia/Tokyo")
 
 DECISION_KINDS: dict[str, str] = {
     "support_decision": N_("Support decision"),

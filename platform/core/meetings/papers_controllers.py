@@ -10,17 +10,16 @@ session, so a token only ever works on the host of the tenant that issued it.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath
+from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core.auth.actor import ActorInfo
 from kasane.core.errors import NotFound
+from kasane.core.japan_time import today_jst
 from kasane.core.meetings.papers import (
     Papers,
     calendar_feed,
@@ -35,13 +34,13 @@ from kasane.core.meetings.services import access_meeting
 from kasane.core.web.deps import (
     Actor,
     DbSession,
+    FormBody,
     requires_login,
     requires_tenant,
     requires_writable,
 )
-from kasane.core.web.templating import JST, render
+from kasane.core.web.templating import render
 
-FormBody = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 PRIVATE = {"Cache-Control": "no-store"}  # papers and feed URLs stay out of every cache
 
 
@@ -158,7 +157,7 @@ async def calendar_ics(
         account,
         tenant_slug=tenant.slug,
         municipality=tenant.name,
-        today=datetime.now(JST).date(),
+        today=today_jst(),
     )
     return Response(
         body,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,12 +20,11 @@ from kasane.core.config_types import MeetingType, TenantConfig
 from kasane.core.consent.services import do_disclose, valid_consent
 from kasane.core.errors import NotFound
 from kasane.core.i18n import N_
+from kasane.core.japan_time import JST
 from kasane.core.meetings.calendar import occurrences
 from kasane.core.meetings.models import AgendaItem, Attendance, Meeting
 from kasane.core.outreach.models import OutreachRecord
 from kasane.core.protection.sealing import seal
-
-JST = ZoneInfo("Asia/Tokyo")
 
 
 class MeetingRuleError(ValueError):
@@ -43,22 +41,35 @@ def at_jst(day: date, hhmm: str | None) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=JST).astimezone(UTC)
 
 
-async def do_generate_meetings(session: AsyncSession, config: TenantConfig, start: date,
-                               end: date) -> int:
+async def do_generate_meetings(
+    session: AsyncSession, config: TenantConfig, start: date, end: date
+) -> int:
     """Create the regular meetings of every cadence between two dates (idempotent: an
     occurrence already created — even if moved or cancelled since — is not recreated)."""
-    existing = {(m, k) for m, k in (await session.execute(
-        select(Meeting.meeting_type_key, Meeting.occurrence_key)
-        .where(Meeting.occurrence_key.is_not(None)))).all()}
+    existing = {
+        (m, k)
+        for m, k in (
+            await session.execute(
+                select(Meeting.meeting_type_key, Meeting.occurrence_key).where(
+                    Meeting.occurrence_key.is_not(None)
+                )
+            )
+        ).all()
+    }
     created = 0
     for mt in config.meeting_types:
         for nominal, actual in occurrences(mt.cadence, start, end):
             if (mt.key, nominal.isoformat()) in existing:
                 continue
             starts = at_jst(actual, mt.cadence.time)
-            session.add(Meeting(meeting_type_key=mt.key, occurrence_key=nominal.isoformat(),
-                                starts_at=starts,
-                                ends_at=starts + timedelta(minutes=mt.cadence.duration_minutes)))
+            session.add(
+                Meeting(
+                    meeting_type_key=mt.key,
+                    occurrence_key=nominal.isoformat(),
+                    starts_at=starts,
+                    ends_at=starts + timedelta(minutes=mt.cadence.duration_minutes),
+                )
+            )
             created += 1
     if created:
         await session.flush()
@@ -66,25 +77,35 @@ async def do_generate_meetings(session: AsyncSession, config: TenantConfig, star
     return created
 
 
-async def do_create_meeting(session: AsyncSession, actor: ActorInfo, config: TenantConfig, *,
-                            meeting_type_key: str, starts_at: datetime, place: str = ""
-                            ) -> Meeting:
+async def do_create_meeting(
+    session: AsyncSession,
+    actor: ActorInfo,
+    config: TenantConfig,
+    *,
+    meeting_type_key: str,
+    starts_at: datetime,
+    place: str = "",
+) -> Meeting:
     """An ad hoc meeting (e.g. a 支援会議 called as needed)."""
     mt = config.meeting_type(meeting_type_key)
     if mt is None or mt not in member_types(config, actor):
         raise MeetingRuleError(N_("Choose a meeting your agency takes part in."))
-    meeting = Meeting(meeting_type_key=mt.key, starts_at=starts_at, place=place,
-                      ends_at=starts_at + timedelta(minutes=mt.cadence.duration_minutes),
-                      created_by=actor.id)
+    meeting = Meeting(
+        meeting_type_key=mt.key,
+        starts_at=starts_at,
+        place=place,
+        ends_at=starts_at + timedelta(minutes=mt.cadence.duration_minutes),
+        created_by=actor.id,
+    )
     session.add(meeting)
     await session.flush()
-    await do_audit(session, actor.ref, "meeting.create", f"meeting:{meeting.id}",
-                   type=mt.key)
+    await do_audit(session, actor.ref, "meeting.create", f"meeting:{meeting.id}", type=mt.key)
     return meeting
 
 
-async def access_meeting(session: AsyncSession, actor: ActorInfo, config: TenantConfig,
-                         meeting_id: uuid.UUID) -> tuple[Meeting, MeetingType]:
+async def access_meeting(
+    session: AsyncSession, actor: ActorInfo, config: TenantConfig, meeting_id: uuid.UUID
+) -> tuple[Meeting, MeetingType]:
     meeting = await session.get(Meeting, (session.info["tenant_id"], meeting_id))
     mt = config.meeting_type(meeting.meeting_type_key) if meeting else None
     if meeting is None or mt is None or actor.agency_key not in mt.members:
@@ -92,16 +113,32 @@ async def access_meeting(session: AsyncSession, actor: ActorInfo, config: Tenant
     return meeting, mt
 
 
-async def list_meetings(session: AsyncSession, actor: ActorInfo, config: TenantConfig, *,
-                        start: datetime, end: datetime) -> list[Meeting]:
+async def list_meetings(
+    session: AsyncSession, actor: ActorInfo, config: TenantConfig, *, start: datetime, end: datetime
+) -> list[Meeting]:
     keys = [m.key for m in member_types(config, actor)]
-    return list((await session.execute(
-        select(Meeting).where(Meeting.meeting_type_key.in_(keys), Meeting.starts_at >= start,
-                              Meeting.starts_at < end).order_by(Meeting.starts_at))).scalars())
+    return list(
+        (
+            await session.execute(
+                select(Meeting)
+                .where(
+                    Meeting.meeting_type_key.in_(keys),
+                    Meeting.starts_at >= start,
+                    Meeting.starts_at < end,
+                )
+                .order_by(Meeting.starts_at)
+            )
+        ).scalars()
+    )
 
 
-async def do_reschedule(session: AsyncSession, actor: ActorInfo, meeting: Meeting,
-                        starts_at: datetime, place: str | None = None) -> None:
+async def do_reschedule(
+    session: AsyncSession,
+    actor: ActorInfo,
+    meeting: Meeting,
+    starts_at: datetime,
+    place: str | None = None,
+) -> None:
     if meeting.status != "scheduled":
         raise MeetingRuleError(N_("Only a scheduled meeting can be moved."))
     length = meeting.ends_at - meeting.starts_at
@@ -109,12 +146,17 @@ async def do_reschedule(session: AsyncSession, actor: ActorInfo, meeting: Meetin
     meeting.starts_at, meeting.ends_at = starts_at, starts_at + length
     if place is not None:
         meeting.place = place
-    await do_audit(session, actor.ref, "meeting.reschedule", f"meeting:{meeting.id}",
-                   old=old.isoformat(), new=starts_at.isoformat())
+    await do_audit(
+        session,
+        actor.ref,
+        "meeting.reschedule",
+        f"meeting:{meeting.id}",
+        old=old.isoformat(),
+        new=starts_at.isoformat(),
+    )
 
 
-async def do_cancel(session: AsyncSession, actor: ActorInfo, meeting: Meeting,
-                    reason: str) -> None:
+async def do_cancel(session: AsyncSession, actor: ActorInfo, meeting: Meeting, reason: str) -> None:
     if meeting.status != "scheduled":
         raise MeetingRuleError(N_("Only a scheduled meeting can be cancelled."))
     if not reason.strip():
@@ -127,92 +169,189 @@ def _basis(mt: MeetingType) -> str:
     return {"consent": "consent", "art106_6": "art106_6"}.get(mt.legal_basis, "other_law")
 
 
-async def do_add_case_to_agenda(session: AsyncSession, actor: ActorInfo, meeting: Meeting,
-                                mt: MeetingType, case: Case, kind: str, *, today: date,
-                                proposed: bool = False) -> AgendaItem:
+async def do_add_case_to_agenda(
+    session: AsyncSession,
+    actor: ActorInfo,
+    meeting: Meeting,
+    mt: MeetingType,
+    case: Case,
+    kind: str,
+    *,
+    today: date,
+    proposed: bool = False,
+) -> AgendaItem:
     """Put a case on the agenda — a disclosure to the meeting's members, recorded with its
     legal basis. A consent-based meeting refuses a case without valid consent."""
     if meeting.status == "cancelled":
         raise MeetingRuleError(N_("This meeting is cancelled."))
-    on_agenda = (await session.execute(select(AgendaItem.id).where(
-        AgendaItem.meeting_id == meeting.id, AgendaItem.case_id == case.id))).first()
+    on_agenda = (
+        await session.execute(
+            select(AgendaItem.id).where(
+                AgendaItem.meeting_id == meeting.id, AgendaItem.case_id == case.id
+            )
+        )
+    ).first()
     if on_agenda:
         raise MeetingRuleError(N_("This case is already on the agenda."))
-    if mt.legal_basis == "consent" and await valid_consent(
-            session, case.person_id, today, meeting_type=mt.key) is None:
-        raise MeetingRuleError(N_(
-            "This case has no valid consent covering this meeting, so it cannot be put on a "
-            "consent-based meeting's agenda. Discuss it at a support meeting (Art. 106-6) or "
-            "record the person's consent first."))
+    if (
+        mt.legal_basis == "consent"
+        and await valid_consent(session, case.person_id, today, meeting_type=mt.key) is None
+    ):
+        raise MeetingRuleError(
+            N_(
+                "This case has no valid consent covering this meeting, so it cannot be put on a "
+                "consent-based meeting's agenda. Discuss it at a support meeting (Art. 106-6) or "
+                "record the person's consent first."
+            )
+        )
     disclosure = await do_disclose(
-        session, actor, case.person_id, case_id=case.id, today=today, meeting_type=mt.key,
-        basis=_basis(mt), basis_note=mt.legal_basis_note if mt.legal_basis != "consent" else "")
+        session,
+        actor,
+        case.person_id,
+        case_id=case.id,
+        today=today,
+        meeting_type=mt.key,
+        basis=_basis(mt),
+        basis_note=mt.legal_basis_note if mt.legal_basis != "consent" else "",
+    )
     disclosure.meeting_id = meeting.id  # which meeting's members it was shown to
-    count = len((await session.execute(select(AgendaItem.id).where(
-        AgendaItem.meeting_id == meeting.id))).all())
-    item = AgendaItem(meeting_id=meeting.id, position=count, kind=kind, case_id=case.id,
-                      title=f"No.{case.case_no}", basis=_basis(mt), proposed=proposed)
+    count = len(
+        (
+            await session.execute(select(AgendaItem.id).where(AgendaItem.meeting_id == meeting.id))
+        ).all()
+    )
+    item = AgendaItem(
+        meeting_id=meeting.id,
+        position=count,
+        kind=kind,
+        case_id=case.id,
+        title=f"No.{case.case_no}",
+        basis=_basis(mt),
+        proposed=proposed,
+    )
     session.add(item)
     await session.flush()
-    await do_audit(session, actor.ref, "agenda.add", f"meeting:{meeting.id}",
-                   case=str(case.id), kind=kind, basis=item.basis)
+    await do_audit(
+        session,
+        actor.ref,
+        "agenda.add",
+        f"meeting:{meeting.id}",
+        case=str(case.id),
+        kind=kind,
+        basis=item.basis,
+    )
     return item
 
 
-async def do_add_outreach_to_agenda(session: AsyncSession, actor: ActorInfo, meeting: Meeting,
-                                    mt: MeetingType, record: OutreachRecord) -> AgendaItem:
+async def do_add_outreach_to_agenda(
+    session: AsyncSession,
+    actor: ActorInfo,
+    meeting: Meeting,
+    mt: MeetingType,
+    record: OutreachRecord,
+) -> AgendaItem:
     """Unnamed outreach records may only go to a meeting that needs no consent."""
     if mt.legal_basis == "consent":
-        raise MeetingRuleError(N_("An outreach record without consent can only be discussed at "
-                                  "a support meeting (Art. 106-6)."))
+        raise MeetingRuleError(
+            N_(
+                "An outreach record without consent can only be discussed at "
+                "a support meeting (Art. 106-6)."
+            )
+        )
     if meeting.status == "cancelled":
         raise MeetingRuleError(N_("This meeting is cancelled."))
-    if (await session.execute(select(AgendaItem.id).where(
-            AgendaItem.meeting_id == meeting.id, AgendaItem.outreach_id == record.id))).first():
+    if (
+        await session.execute(
+            select(AgendaItem.id).where(
+                AgendaItem.meeting_id == meeting.id, AgendaItem.outreach_id == record.id
+            )
+        )
+    ).first():
         raise MeetingRuleError(N_("This outreach record is already on the agenda."))
-    count = len((await session.execute(select(AgendaItem.id).where(
-        AgendaItem.meeting_id == meeting.id))).all())
-    item = AgendaItem(meeting_id=meeting.id, position=count, kind="outreach",
-                      outreach_id=record.id, title=record.title, basis=_basis(mt))
+    count = len(
+        (
+            await session.execute(select(AgendaItem.id).where(AgendaItem.meeting_id == meeting.id))
+        ).all()
+    )
+    item = AgendaItem(
+        meeting_id=meeting.id,
+        position=count,
+        kind="outreach",
+        outreach_id=record.id,
+        title=record.title,
+        basis=_basis(mt),
+    )
     session.add(item)
     await session.flush()
-    await do_audit(session, actor.ref, "agenda.add", f"meeting:{meeting.id}",
-                   outreach=str(record.id), basis=item.basis)
+    await do_audit(
+        session,
+        actor.ref,
+        "agenda.add",
+        f"meeting:{meeting.id}",
+        outreach=str(record.id),
+        basis=item.basis,
+    )
     return item
 
 
 async def agenda_of(session: AsyncSession, meeting: Meeting) -> list[AgendaItem]:
-    return list((await session.execute(select(AgendaItem).where(
-        AgendaItem.meeting_id == meeting.id).order_by(AgendaItem.position))).scalars())
+    return list(
+        (
+            await session.execute(
+                select(AgendaItem)
+                .where(AgendaItem.meeting_id == meeting.id)
+                .order_by(AgendaItem.position)
+            )
+        ).scalars()
+    )
 
 
-async def do_record_discussion(session: AsyncSession, actor: ActorInfo, item: AgendaItem,
-                               text: str, status: str = "discussed") -> None:
+async def do_record_discussion(
+    session: AsyncSession, actor: ActorInfo, item: AgendaItem, text: str, status: str = "discussed"
+) -> None:
     item.discussion_sealed = await seal(session, "agenda_items", item.id, "discussion", text)
     if item.status != "decided":  # a note added after the decision does not undo it
         item.status = status
     await do_audit(session, actor.ref, "agenda.discuss", f"agenda_item:{item.id}")
 
 
-async def do_record_attendance(session: AsyncSession, actor: ActorInfo, meeting: Meeting,
-                               mt: MeetingType, present: dict[str, bool]) -> None:
-    rows = {a.agency_key: a for a in (await session.execute(select(Attendance).where(
-        Attendance.meeting_id == meeting.id))).scalars()}
+async def do_record_attendance(
+    session: AsyncSession,
+    actor: ActorInfo,
+    meeting: Meeting,
+    mt: MeetingType,
+    present: dict[str, bool],
+) -> None:
+    rows = {
+        a.agency_key: a
+        for a in (
+            await session.execute(select(Attendance).where(Attendance.meeting_id == meeting.id))
+        ).scalars()
+    }
     for agency in mt.members:
         row = rows.get(agency)
         if row is None:
-            session.add(Attendance(meeting_id=meeting.id, agency_key=agency,
-                                   present=present.get(agency, False)))
+            session.add(
+                Attendance(
+                    meeting_id=meeting.id, agency_key=agency, present=present.get(agency, False)
+                )
+            )
         else:
             row.present = present.get(agency, False)
     if meeting.status == "scheduled" and meeting.starts_at <= datetime.now(UTC):
         meeting.status = "held"
-    await do_audit(session, actor.ref, "meeting.attendance", f"meeting:{meeting.id}",
-                   present=sorted(k for k, v in present.items() if v))
+    await do_audit(
+        session,
+        actor.ref,
+        "meeting.attendance",
+        f"meeting:{meeting.id}",
+        present=sorted(k for k, v in present.items() if v),
+    )
 
 
-async def do_record_minutes(session: AsyncSession, actor: ActorInfo, meeting: Meeting,
-                            text: str) -> None:
+async def do_record_minutes(
+    session: AsyncSession, actor: ActorInfo, meeting: Meeting, text: str
+) -> None:
     if meeting.status == "cancelled":
         raise MeetingRuleError(N_("This meeting is cancelled."))
     meeting.minutes_sealed = await seal(session, "meetings", meeting.id, "minutes", text)

@@ -14,13 +14,11 @@ htmx), so the isolation matrix can send it another tenant's id.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath
+from litestar.params import FromPath
 from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,6 +28,7 @@ from kasane.core.config_types import Choice, FormField, TenantConfig, Validation
 from kasane.core.forms.validation import field_problem
 from kasane.core.i18n import N_
 from kasane.core.i18n import gettext as _
+from kasane.core.japan_time import today_jst
 from kasane.core.outreach.models import CONTACT_KINDS, OutreachRecord
 from kasane.core.outreach.services import (
     OutreachRuleError,
@@ -46,13 +45,12 @@ from kasane.core.protection.sealing import unseal
 from kasane.core.web.deps import (
     Actor,
     DbSession,
+    FormBody,
     requires_login,
     requires_tenant,
     requires_writable,
 )
-from kasane.core.web.templating import JST, is_htmx, render
-
-FormBody = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+from kasane.core.web.templating import is_htmx, render
 
 # Who noticed the person (stored as the key; shown in the reader's language).
 NOTICED_BY = {
@@ -132,10 +130,6 @@ NEW_PERSON_FIELDS = [
 SEARCH, NEW = "search_", "new_"  # prefixes of the two person forms' field names
 
 
-def jst_today() -> date:
-    return datetime.now(JST).date()
-
-
 def _record_fields(config: TenantConfig) -> list[FormField]:
     area = FormField(
         name="area_key",
@@ -193,7 +187,7 @@ async def _context(
         "errors": {},
         "notice": "",
         **extra,
-        "values": {"occurred_on": jst_today().isoformat(), **extra.get("values", {})},
+        "values": {"occurred_on": today_jst().isoformat(), **extra.get("values", {})},
     }
 
 
@@ -293,7 +287,7 @@ class OutreachController(Controller):
             place=parsed["place"] or "",
             noticed_by=parsed["noticed_by"] or "",
             area_key=parsed["area_key"],
-            today=jst_today(),
+            today=today_jst(),
         )
         return Redirect(f"/outreach/{record.id}", status_code=303)
 
@@ -332,7 +326,7 @@ class OutreachController(Controller):
         requires_writable(request)
         record = await access_outreach(db_session, actor, outreach_id)
         typed, parsed, errors = _check(CONTACT_FIELDS, data)
-        if not errors and parsed["occurred_on"] > jst_today():
+        if not errors and parsed["occurred_on"] > today_jst():
             errors["occurred_on"] = _(
                 "%(label)s: a contact cannot be in the future", label=_("Date")
             )
@@ -381,7 +375,7 @@ class OutreachController(Controller):
         requires_writable(request)
         record = await access_outreach(db_session, actor, outreach_id)
         action = data.get("action") or ""
-        today = jst_today()
+        today = today_jst()
         if action == "search":
             return await _search(request, db_session, actor, record, data)
         errors: dict[str, str] = {}

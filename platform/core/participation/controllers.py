@@ -21,12 +21,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core.auth.actor import ActorInfo
-from kasane.core.cases.case_page import tenant_config, today_jst
+from kasane.core.cases.case_page import tenant_config
 from kasane.core.cases.models import Case
 from kasane.core.cases.services import CaseRuleError, access_case
 from kasane.core.errors import NotFound
 from kasane.core.i18n import N_
 from kasane.core.i18n import gettext as _
+from kasane.core.japan_time import today_jst
 from kasane.core.participation.models import ParticipationMatch
 from kasane.core.participation.services import (
     CATEGORY_LABELS,

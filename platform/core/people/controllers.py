@@ -29,8 +29,9 @@ from kasane.core.forms.form_raw import form_data
 from kasane.core.forms.validation import check_form, check_text
 from kasane.core.i18n import N_
 from kasane.core.i18n import gettext as _
-from kasane.core.intake.controllers import error_summary, today_jst
+from kasane.core.intake.controllers import error_summary
 from kasane.core.intake.models import OUTCOMES
+from kasane.core.japan_time import today_jst
 from kasane.core.people.access import access_person, is_record_keeper
 from kasane.core.people.export import person_record
 from kasane.core.people.matching import PersonKeys

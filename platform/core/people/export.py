@@ -29,11 +29,11 @@ from kasane.core.cases.models import (
 from kasane.core.consent.models import Disclosure
 from kasane.core.consent.services import consents_of
 from kasane.core.intake.models import Consultation
+from kasane.core.japan_time import JST
 from kasane.core.outreach.models import OutreachRecord
 from kasane.core.people.models import Household, HouseholdMember, Person
 from kasane.core.protection.sealing import unseal, unseal_json
 from kasane.core.referrals.models import Referral
-from kasane.core.web.templating import JST
 
 EXPORT_FORMAT = "kasane-person-export/1"
 

@@ -154,17 +154,28 @@ async def _key_row(session: AsyncSession, tenant_id: uuid.UUID) -> TenantKey | N
     ).scalar_one_or_none()
 
 
+_SESSION_CIPHER = "kasane_cipher"
+
+
 async def cipher_for(session: AsyncSession) -> FieldCipher:
     """The cipher of the session's tenant, creating the tenant's key on first use.
 
     A new key row is added and flushed in the caller's session, so it commits (or rolls
-    back) with the caller's work. Reads the key row every time — that is how a key destroyed
-    by another process is noticed — but unwraps it only once per process.
+    back) with the caller's work. Reads the key row once per session — that is how a key
+    destroyed by another process is noticed on its next request — and unwraps it only once
+    per process; a page that opens many sealed fields asks the database once.
 
     Raises:
         SealedDataError: the tenant's key was destroyed, or cannot be unwrapped.
         RuntimeError: no master secret set, or the session has no tenant.
     """
+    cached: FieldCipher | None = session.info.get(_SESSION_CIPHER)
+    if cached is None:
+        cached = session.info[_SESSION_CIPHER] = await _load_cipher(session)
+    return cached
+
+
+async def _load_cipher(session: AsyncSession) -> FieldCipher:
     tenant_id = _session_tenant(session)
     _master()  # fail before touching the database when start-up forgot the secret
     row = await _key_row(session, tenant_id)
@@ -196,6 +207,7 @@ async def do_destroy_tenant_key(session: AsyncSession) -> None:
     they expire.
     """
     tenant_id = _session_tenant(session)
+    session.info.pop(_SESSION_CIPHER, None)
     row = await _key_row(session, tenant_id)
     if row is None:
         row = TenantKey(tenant_id=tenant_id, wrapped_key="")

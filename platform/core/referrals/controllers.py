@@ -13,13 +13,12 @@ the isolation matrix can send it another tenant's id.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
-from typing import Annotated, Any
+from datetime import date
+from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,6 +37,7 @@ from kasane.core.errors import NotFound
 from kasane.core.forms.validation import field_problem
 from kasane.core.i18n import N_
 from kasane.core.i18n import gettext as _
+from kasane.core.japan_time import today_jst
 from kasane.core.people.models import HouseholdMember, Person
 from kasane.core.people.services import get_person
 from kasane.core.protection.sealing import unseal
@@ -54,13 +54,12 @@ from kasane.core.referrals.services import (
 from kasane.core.web.deps import (
     Actor,
     DbSession,
+    FormBody,
     requires_login,
     requires_tenant,
     requires_writable,
 )
-from kasane.core.web.templating import JST, is_htmx, render
-
-FormBody = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+from kasane.core.web.templating import is_htmx, render
 
 DECLINE_REASON = FormField(
     name="reason",
@@ -86,11 +85,6 @@ SEND_REASON = FormField(
     validation=Validation(max_length=2000),
     help=N_("What the receiving agency needs to know. It is stored encrypted."),
 )
-
-
-def jst_today() -> date:
-    """Today in Japan: due dates are calendar days where the staff work."""
-    return datetime.now(JST).date()
 
 
 def is_overdue(referral: Referral, today: date) -> bool:
@@ -187,16 +181,14 @@ async def _detail_context(
         case = (
             await session.execute(select(Case).where(Case.id == referral.case_id))
         ).scalar_one_or_none()
-        visible = select(Case.id).where(
-            Case.id == referral.case_id, visible_to(actor)
-        )
+        visible = select(Case.id).where(Case.id == referral.case_id, visible_to(actor))
         case_visible = (await session.execute(visible)).first() is not None
     try:
         await referable_cases(session, actor, referral.person_id)
         may_refer = True
     except NotFound:
         may_refer = False
-    today = jst_today()
+    today = today_jst()
     return {
         "referral": referral,
         "person": person,
@@ -256,7 +248,7 @@ class ReferralController(Controller):
         if incoming or outgoing:  # the lists name people: an audited read
             shown = [str(r.id) for r in incoming + outgoing]
             await do_audit(db_session, actor.ref, "referral.list", "", shown=shown)
-        today = jst_today()
+        today = today_jst()
         return render(
             request,
             "referrals/inbox",
@@ -318,7 +310,7 @@ class ReferralController(Controller):
                     from_agency=actor.agency_key or "",
                     to_agency=parsed["to_agency"],
                     reason=parsed["reason"],
-                    today=jst_today(),
+                    today=today_jst(),
                 )
             except ReferralRuleError as exc:
                 errors["to_agency"] = _(str(exc))
@@ -382,11 +374,11 @@ class ReferralController(Controller):
                     step=step,
                     reason=values["reason"].strip(),
                     outcome=values["outcome"].strip(),
-                    today=jst_today(),
+                    today=today_jst(),
                 )
                 if step == "accepted":
                     config = requires_tenant(request).config
-                    await _accept_into_case(db_session, actor, config, referral, jst_today())
+                    await _accept_into_case(db_session, actor, config, referral, today_jst())
             except (ReferralRuleError, CaseRuleError) as exc:
                 # Undo the step (the accept when the case refused the agency): the referral
                 # stays as it was; then show why.

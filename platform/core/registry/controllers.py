@@ -11,7 +11,7 @@ route looks the service up in this tenant only, so a shared (or foreign) id is a
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kasane.core.auth.actor import ActorInfo
 from kasane.core.errors import NotFound
 from kasane.core.i18n import gettext as _
+from kasane.core.japan_time import JST, today_jst
 from kasane.core.registry.api import API_ROUTES
 from kasane.core.registry.confirm_controllers import ConfirmController
 from kasane.core.registry.forms import (
@@ -76,11 +77,7 @@ from kasane.core.web.deps import (
     requires_tenant,
     requires_writable,
 )
-from kasane.core.web.templating import JST, is_htmx, render
-
-
-def jst_today() -> date:
-    return datetime.now(JST).date()
+from kasane.core.web.templating import is_htmx, render
 
 
 def _tenant(request: Request[Any, Any, Any]) -> TenantContext:
@@ -124,7 +121,7 @@ def _new_values(tenant: TenantContext) -> dict[str, Any]:
         "status": "active",
         "state_province": tenant.info.prefecture,
         "city": tenant.name,
-        "reviewed_on": jst_today().isoformat(),
+        "reviewed_on": today_jst().isoformat(),
         "organization_id": NEW_ORG,
         "term_ids": [],
         "days": [],
@@ -142,7 +139,7 @@ async def service_page_context(
 ) -> dict[str, Any]:
     """Everything the resource page shows."""
     tenant = _tenant(request)
-    today = jst_today()
+    today = today_jst()
     own = shared_by is None
     changes = await pending_changes(session, service.id) if own else []
     current = await proposable(session, service) if own and changes else {}
@@ -230,7 +227,7 @@ class RegistryController(Controller):
         self, request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
     ) -> Response[str]:
         """Services not reviewed in the last 12 months (or never)."""
-        services = await review_due(db_session, jst_today())
+        services = await review_due(db_session, today_jst())
         return render(request, "registry/review_due", {"services": services})
 
     @get("/services/new", name="registry_new")
@@ -410,7 +407,7 @@ class RegistryController(Controller):
                 actor.ref,
                 change,
                 approve=decision == "approve",
-                today=jst_today(),
+                today=today_jst(),
                 note=(form.get("note") or "").strip(),
             )
         service = await get_service(db_session, change.service_id)

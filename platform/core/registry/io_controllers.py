@@ -12,6 +12,7 @@ from litestar.di import Provide
 
 from kasane.core.audit.services import do_audit
 from kasane.core.i18n import gettext as _
+from kasane.core.japan_time import JST
 from kasane.core.registry.graph import load_graph
 from kasane.core.registry.hsds import export_dataset
 from kasane.core.registry.hsds_import import ImportReport, Problem, import_dataset
@@ -22,7 +23,7 @@ from kasane.core.web.deps import (
     requires_tenant,
     requires_writable,
 )
-from kasane.core.web.templating import JST, render
+from kasane.core.web.templating import render
 
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 

@@ -14,12 +14,11 @@ import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from kasane.core import i18n
 from kasane.core.i18n import N_, gettext
+from kasane.core.japan_time import JST
 
-JST = ZoneInfo("Asia/Tokyo")
 CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 DAY_NAMES = (
     N_("Monday"),

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request
 from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
+from litestar.params import Body
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core.auth.actor import ActorInfo
@@ -24,6 +26,8 @@ SESSION_COOKIE = "kasane_session"
 
 # Handler parameter types: named dependencies, resolved from the app's providers.
 DbSession = NamedDependency[AsyncSession]
+# An url-encoded form body as a plain dict (the staff forms post single values).
+FormBody = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 Actor = NamedDependency[ActorInfo]
 
 

@@ -11,7 +11,6 @@ from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import jinja2
 from litestar import Request, Response
@@ -20,11 +19,11 @@ from litestar.utils.scope.state import ScopeState
 
 from kasane.core import i18n
 from kasane.core.i18n import N_
+from kasane.core.japan_time import JST
 from kasane.core.tenancy import TenantContext
 from kasane.core.themes import theme_dir
 
 CORE_TEMPLATES = Path(__file__).parent / "templates"
-JST = ZoneInfo("Asia/Tokyo")
 WEEKDAYS = (
     N_("Monday"),
     N_("Tuesday"),

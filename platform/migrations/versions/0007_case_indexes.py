@@ -11,8 +11,14 @@ down_revision = "0006"
 branch_labels = None
 depends_on = None
 
-BY_CASE = ("consultations", "case_decisions", "monitorings", "evaluations", "referrals",
-           "disclosures")
+BY_CASE = (
+    "consultations",
+    "case_decisions",
+    "monitorings",
+    "evaluations",
+    "referrals",
+    "disclosures",
+)
 
 
 def upgrade() -> None:
