@@ -7,17 +7,35 @@ jobs) and reaches the tenant's plugin only through ``hooks_for`` / ``config_for`
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
-from kasane.core.config_types import TenantConfig, TenantInfo
+import msgspec
+
+from kasane.core.config_types import Agency, TenantConfig, TenantInfo
 from kasane.core.plugins import config_for, hooks_for
 
 WRITABLE_STATUSES = frozenset({"trial", "active", "past_due"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
+class TenantLocal:
+    """What the tenant's admin set in the app on top of the plugin: agencies added by the
+    municipality, terminology overrides and the look (colours, logo text).
+
+    Loaded with the tenant by the resolver (``kasane.core.tenant_local``), so it is as fresh
+    as the tenant's status (a few seconds) and costs no query per request.
+    """
+
+    agencies: tuple[Agency, ...] = ()
+    terminology: Mapping[str, str] = field(default_factory=dict)
+    look: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, eq=False)
 class TenantContext:
     id: uuid.UUID
     slug: str
@@ -25,6 +43,7 @@ class TenantContext:
     status: str
     info: TenantInfo
     theme_override: str | None = None
+    local: TenantLocal = field(default_factory=TenantLocal)
 
     @property
     def key(self) -> str:
@@ -32,8 +51,23 @@ class TenantContext:
         return str(self.id)
 
     @property
-    def config(self) -> TenantConfig:
+    def plugin_config(self) -> TenantConfig:
+        """The plugin's configuration alone, without the admin's additions."""
         return config_for(self.key)
+
+    @cached_property
+    def config(self) -> TenantConfig:
+        """The plugin's configuration with the admin's agencies and terminology on top."""
+        base = config_for(self.key)
+        local = self.local
+        if not (local.agencies or local.terminology):
+            return base
+        known = {a.key for a in base.agencies}
+        return msgspec.structs.replace(
+            base,
+            agencies=[*base.agencies, *(a for a in local.agencies if a.key not in known)],
+            terminology={**base.terminology, **local.terminology},
+        )
 
     @property
     def hooks(self) -> Any:

@@ -14,7 +14,8 @@ from kasane.core.audit.services import do_audit
 from kasane.core.config_types import TenantInfo
 from kasane.core.db import Database
 from kasane.core.i18n import N_
-from kasane.core.tenancy import TenantContext
+from kasane.core.tenancy import TenantContext, TenantLocal
+from kasane.core.tenant_local import load_tenant_local
 from kasane.core.themes import available_themes
 from kasane.tenants.codes import municipality_code_problem
 from kasane.tenants.models import STATUSES, Tenant
@@ -145,7 +146,7 @@ async def do_activate_plugin(db: Database, tenant: Tenant) -> list[str]:
     return problems
 
 
-def context_of(t: Tenant) -> TenantContext:
+def context_of(t: Tenant, local: TenantLocal | None = None) -> TenantContext:
     return TenantContext(
         id=t.id,
         slug=t.slug,
@@ -153,6 +154,7 @@ def context_of(t: Tenant) -> TenantContext:
         status=t.status,
         info=tenant_info(t),
         theme_override=t.theme,
+        local=local or TenantLocal(),
     )
 
 
@@ -186,7 +188,7 @@ class TenantResolver:
         if tenant is not None:
             if not plugins.is_active(str(tenant.id)):  # first sight in this process
                 await do_activate_plugin(self.db, tenant)
-            ctx = context_of(tenant)
+            ctx = context_of(tenant, await load_tenant_local(self.db, tenant.id))
         self._cache[slug] = (now, ctx)
         return ctx
 

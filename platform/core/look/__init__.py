@@ -1,0 +1,1 @@
+"""Tenant look and words: theme, colours, logo text and terminology set by the tenant admin."""

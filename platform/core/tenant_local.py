@@ -1,0 +1,19 @@
+"""Load what a tenant's admin set in the app (agencies, terminology, look) in one session."""
+
+from __future__ import annotations
+
+import uuid
+
+from kasane.core.db import Database
+from kasane.core.tenancy import TenantLocal
+
+
+async def load_tenant_local(db: Database, tenant_id: uuid.UUID) -> TenantLocal:
+    # Imported here: both areas import the tenancy module themselves.
+    from kasane.core.auth.agencies import local_agencies
+    from kasane.core.look.services import look_and_terms
+
+    async with db.session(tenant_id) as s:
+        agencies = await local_agencies(s)
+        look, terminology = await look_and_terms(s)
+    return TenantLocal(agencies=tuple(agencies), terminology=terminology, look=look)
