@@ -8,6 +8,7 @@ and asserts on those only.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
@@ -533,3 +534,37 @@ def test_the_cases_state_proposes_the_agenda(any_env: Env) -> None:
     assert ("early_detection", early) in out["shien"]
     assert ("outreach", record) in out["shien"]
     assert not {early, record} & {key for _kind, key in out["jusoteki"]}
+
+
+@pytest.mark.postgres
+def test_two_first_visits_of_a_month_do_not_collide(pg_env: Env) -> None:
+    # Given two requests that both look before either has created 2032's meetings
+    start, end = date(2032, 4, 1), date(2032, 4, 30)
+
+    async def _generate_in_own_session(
+        db: Database, tenant_id: uuid.UUID, config: TenantConfig
+    ) -> int:
+        async with db.session(tenant_id) as s:
+            return await do_generate_meetings(s, config, start, end)
+
+    async def race(db: Database) -> tuple[int, int, int]:
+        tenant_id, config = await tenant_setup(db, "usuki")
+        async with db.session(tenant_id) as first:
+            made_first = await do_generate_meetings(first, config, start, end)  # not committed
+            second_run = asyncio.create_task(_generate_in_own_session(db, tenant_id, config))
+            await asyncio.sleep(0.5)  # the second now waits on the first's unique key
+        made_second = await second_run  # the first committed: the second's insert lost
+        async with db.session(tenant_id) as s:
+            count = (
+                await s.execute(
+                    select(func.count())
+                    .select_from(Meeting)
+                    .where(Meeting.occurrence_key.between(start.isoformat(), end.isoformat()))
+                )
+            ).scalar_one()
+        return made_first, made_second, count
+
+    made_first, made_second, count = pg_env.run(race)
+    # Then the second request gets no error, and each occurrence exists once
+    assert made_first > 0 and made_second == 0
+    assert count == made_first

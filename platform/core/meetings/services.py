@@ -11,6 +11,7 @@ import uuid
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core.audit.services import do_audit
@@ -56,25 +57,29 @@ async def do_generate_meetings(
             )
         ).all()
     }
-    created = 0
-    for mt in config.meeting_types:
-        for nominal, actual in occurrences(mt.cadence, start, end):
-            if (mt.key, nominal.isoformat()) in existing:
-                continue
-            starts = at_jst(actual, mt.cadence.time)
-            session.add(
-                Meeting(
-                    meeting_type_key=mt.key,
-                    occurrence_key=nominal.isoformat(),
-                    starts_at=starts,
-                    ends_at=starts + timedelta(minutes=mt.cadence.duration_minutes),
-                )
-            )
-            created += 1
-    if created:
-        await session.flush()
-        await do_audit(session, "system", "meeting.generate", "", count=created)
-    return created
+    new = [
+        Meeting(
+            meeting_type_key=mt.key,
+            occurrence_key=nominal.isoformat(),
+            starts_at=(starts := at_jst(actual, mt.cadence.time)),
+            ends_at=starts + timedelta(minutes=mt.cadence.duration_minutes),
+        )
+        for mt in config.meeting_types
+        for nominal, actual in occurrences(mt.cadence, start, end)
+        if (mt.key, nominal.isoformat()) not in existing
+    ]
+    if not new:
+        return 0
+    try:
+        # A savepoint: two first visits of the same month race to create the same
+        # occurrences; the loser's insert fails on the unique key and the winner's rows stand.
+        async with session.begin_nested():
+            session.add_all(new)
+            await session.flush()
+    except IntegrityError:
+        return 0
+    await do_audit(session, "system", "meeting.generate", "", count=len(new))
+    return len(new)
 
 
 async def do_create_meeting(
