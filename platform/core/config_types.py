@@ -97,6 +97,9 @@ class MeetingType(msgspec.Struct, forbid_unknown_fields=True):
     members: list[Key] = []  # agency keys
     decisions: list[Decision] = []
     purpose: str = ""
+    # False for a meeting about the support system itself (体制検討会議): no individual case or
+    # outreach record is proposed for, or may be put on, its agenda.
+    discusses_cases: bool = True
 
     @property
     def consent_required(self) -> bool:

@@ -106,7 +106,7 @@ def kasane_meeting_types(tenant: Any) -> list[dict[str, Any]] | None:
 
     Returns:
         A list of ``{"key", "name", "legal_basis", "legal_basis_note", "host", "cadence",
-        "members"?, "decisions"?, "purpose"?}``. ``legal_basis`` is ``art106_6`` (支援会議,
+        "members"?, "decisions"?, "purpose"?, "discusses_cases"?}``. ``legal_basis`` is ``art106_6`` (支援会議,
         社会福祉法106条の6: no consent needed, members bound to confidentiality),
         ``consent`` (重層的支援会議 under the municipal 要綱: only consented cases) or
         ``other_law`` (name the law in ``legal_basis_note``). ``cadence`` is
@@ -114,7 +114,9 @@ def kasane_meeting_types(tenant: Any) -> list[dict[str, Any]] | None:
         "nth"?: 1-4 or -1, "time"?: "HH:MM", "duration_minutes"?}``. ``members`` are agency
         keys; ``decisions`` lists what the meeting may decide (support_decision,
         plan_change, closure, suspension, continuation, role_assignment,
-        resource_development, information_sharing, system_review).
+        resource_development, information_sharing, system_review). ``discusses_cases``
+        (default true) is false for a meeting about the support system itself
+        (体制検討会議): no case or outreach record goes on its agenda.
 
     Example:
         ``[{"key": "jusoteki", "name": "重層的支援会議", "legal_basis": "consent",

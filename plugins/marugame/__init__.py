@@ -222,6 +222,7 @@ def kasane_meeting_types(tenant: Any) -> list[dict[str, Any]]:
             "cadence": {"frequency": "quarterly", "time": "10:00"},
             "members": ["kyosei", "kosodate", "korei", "kenko", "gakko", "shakyo"],
             "decisions": ["system_review", "resource_development"],
+            "discusses_cases": False,
             "purpose": "個別の事例は扱わず、支援体制と社会資源の不足・開発を検討します。",
         },
     ]

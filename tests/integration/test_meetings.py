@@ -568,3 +568,27 @@ def test_two_first_visits_of_a_month_do_not_collide(pg_env: Env) -> None:
     # Then the second request gets no error, and each occurrence exists once
     assert made_first > 0 and made_second == 0
     assert count == made_first
+
+
+def test_a_system_review_meeting_takes_no_case(any_env: Env) -> None:
+    # Given 丸亀市's 体制検討会議, which reviews the support system and no individual case
+    day = today()
+
+    async def step(s: AsyncSession, actor: ActorInfo, config: TenantConfig) -> tuple:  # type: ignore[type-arg]
+        mt = config.meeting_type("taisei_kento")
+        assert mt is not None and not mt.discusses_cases
+        meeting = await do_create_meeting(
+            s, actor, config, meeting_type_key=mt.key, starts_at=at_jst(day, "10:00")
+        )
+        case = (await s.execute(select(Case).limit(1))).scalar_one()
+        proposals = await propose_agenda(s, meeting, mt, day)
+        try:
+            await do_add_case_to_agenda(s, actor, meeting, mt, case, "monitoring", today=day)
+        except MeetingRuleError as refused:
+            return proposals, str(refused)
+        return proposals, None
+
+    proposals, refusal = in_tenant(any_env, "marugame", step)
+    # Then nothing is proposed for its agenda and a case put on it is refused
+    assert proposals == []
+    assert refusal is not None and "takes no individual cases" in refusal

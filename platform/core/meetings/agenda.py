@@ -33,6 +33,8 @@ async def propose_agenda(
     session: AsyncSession, meeting: Meeting, mt: MeetingType, day: date
 ) -> list[Proposal]:
     """What the cases' state suggests for this meeting, minus what is already on it."""
+    if not mt.discusses_cases:
+        return []
     taken = set(
         (
             await session.execute(

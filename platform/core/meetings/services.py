@@ -174,6 +174,11 @@ def _basis(mt: MeetingType) -> str:
     return {"consent": "consent", "art106_6": "art106_6"}.get(mt.legal_basis, "other_law")
 
 
+NO_CASES = N_(
+    "This meeting reviews the support system and takes no individual cases or outreach records."
+)
+
+
 async def do_add_case_to_agenda(
     session: AsyncSession,
     actor: ActorInfo,
@@ -189,6 +194,8 @@ async def do_add_case_to_agenda(
     legal basis. A consent-based meeting refuses a case without valid consent."""
     if meeting.status == "cancelled":
         raise MeetingRuleError(N_("This meeting is cancelled."))
+    if not mt.discusses_cases:
+        raise MeetingRuleError(NO_CASES)
     on_agenda = (
         await session.execute(
             select(AgendaItem.id).where(
@@ -256,6 +263,8 @@ async def do_add_outreach_to_agenda(
     record: OutreachRecord,
 ) -> AgendaItem:
     """Unnamed outreach records may only go to a meeting that needs no consent."""
+    if not mt.discusses_cases:
+        raise MeetingRuleError(NO_CASES)
     if mt.legal_basis == "consent":
         raise MeetingRuleError(
             N_(
