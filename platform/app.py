@@ -28,6 +28,7 @@ from kasane.core.community.controllers import ROUTES as COMMUNITY_ROUTES
 from kasane.core.db import Database
 from kasane.core.errors import NotFound
 from kasane.core.intake.controllers import ROUTES as INTAKE_ROUTES
+from kasane.core.look.controllers import ROUTES as LOOK_ROUTES
 from kasane.core.meetings.controllers import ROUTES as MEETING_ROUTES
 from kasane.core.meetings.papers_controllers import ROUTES as PAPER_ROUTES
 from kasane.core.outreach.controllers import ROUTES as OUTREACH_ROUTES
@@ -43,6 +44,7 @@ from kasane.core.web.templating import render
 from kasane.settings import Settings, load_settings
 from kasane.tenants.controllers import OPERATOR_PREFIX, healthz, operator_home
 from kasane.tenants.onboarding_controllers import ROUTES as ONBOARDING_ROUTES
+from kasane.tenants.portability.controllers import ROUTES as PORTABILITY_ROUTES
 from kasane.tenants.services import TenantResolver
 
 CORE_STATIC = Path(__file__).parent / "core" / "web" / "static"
@@ -86,8 +88,17 @@ class KasaneApp(Litestar):
 
 
 # What a suspended (read-only) or cancelled tenant still serves: signing in and out, paying,
-# and the language switch. A suspended tenant also serves every read.
-ALWAYS_OPEN = ("/login", "/logout", "/billing", "/lang/")
+# the language switch, and the admin's full export ("export offered" after cancellation).
+# A suspended tenant also serves every read.
+ALWAYS_OPEN = (
+    "/login",
+    "/logout",
+    "/billing",
+    "/lang/",
+    "/admin/export",
+    "/look.css",
+    "/session/agency",  # like the language: which agency one reads as, no data changes
+)
 READS = ("GET", "HEAD")
 
 
@@ -169,7 +180,9 @@ def create_app(settings: Settings | None = None) -> KasaneApp:
             *PARTICIPATION_ROUTES,
             *COMMUNITY_ROUTES,
             *SSO_ROUTES,
+            *LOOK_ROUTES,  # /admin/look and the tenant's /look.css
             *ONBOARDING_ROUTES,  # signup, billing, the Stripe webhook (CSRF-exempt by its opt)
+            *PORTABILITY_ROUTES,  # /admin/export
             *static,
         ],
         dependencies={"db_session": Provide(provide_session)},

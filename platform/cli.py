@@ -1,4 +1,4 @@
-"""The ``kasane`` command: serve, db, demo, tenants, plugins, audit."""
+"""The ``kasane`` command: serve, db, demo, tenants, plugins, audit, billing."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from kasane.settings import Settings, load_settings
+from kasane.tenants.portability.commands import add_billing_commands, add_tenant_commands
 
 
 def _db(settings: Settings):  # type: ignore[no-untyped-def]
@@ -242,6 +243,7 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--status", default="trial")
     create.add_argument("--theme")
     create.set_defaults(func=cmd_tenants_create)
+    add_tenant_commands(tenants)  # export, import, delete
 
     plugins = sub.add_parser("plugins", help="municipal plugins").add_subparsers(
         dest="plugins_command", required=True
@@ -270,6 +272,7 @@ def parser() -> argparse.ArgumentParser:
     )
     sweep.add_argument("--as-of", help="pretend it is this ISO date/time (UTC), e.g. 2026-01-31")
     sweep.set_defaults(func=cmd_billing_sweep)
+    add_billing_commands(billing)  # offboard
     return p
 
 

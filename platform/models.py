@@ -8,6 +8,7 @@ from kasane.core.consent import models as consent_models  # noqa: F401
 from kasane.core.db import Base
 from kasane.core.gaps import models as gap_models  # noqa: F401
 from kasane.core.intake import models as intake_models  # noqa: F401
+from kasane.core.look import models as look_models  # noqa: F401
 from kasane.core.meetings import models as meeting_models  # noqa: F401
 from kasane.core.outreach import models as outreach_models  # noqa: F401
 from kasane.core.participation import models as participation_models  # noqa: F401

@@ -75,7 +75,8 @@ class TenantContext:
 
     @property
     def theme(self) -> str:
-        return self.theme_override or self.config.theme
+        """The admin's choice, else the operator's override, else the plugin's."""
+        return self.local.look.get("theme") or self.theme_override or self.config.theme
 
     @property
     def writable(self) -> bool:

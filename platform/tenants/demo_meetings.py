@@ -149,8 +149,12 @@ class MeetingSeeder:
 
     def actor_for(self, mt: MeetingType) -> ActorInfo | None:
         """A demo account whose agency sits on the meeting (the host's staff first)."""
-        members = [a for a in self.actors if a.agency_key in mt.members]
-        members.sort(key=lambda a: {"supervisor": 0, "admin": 1}.get(a.role, 2))
+        members = [
+            a for a in self.actors if a.agency_key in mt.members and a.can("meeting:meetings:write")
+        ]
+        members.sort(
+            key=lambda a: 0 if "supervisor" in a.roles else 1 if "tenant_admin" in a.roles else 2
+        )
         return members[0] if members else None
 
     async def candidates(self, mt: MeetingType) -> list[Case]:

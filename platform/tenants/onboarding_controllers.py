@@ -335,7 +335,7 @@ async def local_portal_action(request: Request[Any, Any, Any], data: Form) -> Re
 
 
 def requires_admin(actor: ActorInfo) -> None:
-    if actor.role != "admin":
+    if not actor.can("tenant:billing:manage"):
         raise PermissionDeniedException()
 
 

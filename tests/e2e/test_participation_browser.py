@@ -104,3 +104,35 @@ def test_community_and_gap_pages_pass_axe(page: Page, live_server: LiveServer) -
     page.locator('nav.main-nav a[href="/gaps"]').click()
     expect(page).to_have_url(live_server.url("usuki") + "/gaps")
     checked(page)
+
+
+def test_the_case_page_suggests_matches_and_one_is_proposed(
+    page: Page, live_server: LiveServer
+) -> None:
+    # given a person needing a place to belong, in an area with a 居場所 in the registry
+    _service_id, _name, area = run_in_db(live_server, _an_ibasho)
+    case_id = run_in_db(live_server, _needy_case, "usuki", area, ["ibasho"], "提案 みどり")
+    log_in_as(page, live_server, "usuki", "caseworker")
+    # when the caseworker opens the case page
+    page.goto(live_server.url("usuki") + f"/cases/{case_id}")
+    # then htmx loads the top suggestions into it, each with a propose button; axe passes
+    suggestions = page.locator("#suggestions-box .suggestion")
+    expect(suggestions.first).to_be_visible()
+    assert 1 <= suggestions.count() <= 3
+    expect(suggestions.first.locator(".badge.reason")).not_to_have_count(0)
+    expect(
+        page.locator(f'#suggestions-box a[href="/cases/{case_id}/participation"]')
+    ).to_have_count(1)
+    checked(page)
+    # when the first suggestion is proposed
+    ref = suggestions.first.get_attribute("data-ref")
+    suggestions.first.locator("button[type=submit]").click()
+    # then the match flow goes on on the participation page, with the match proposed
+    expect(page).to_have_url(f"{live_server.url('usuki')}/cases/{case_id}/participation#matches")
+    checked(page)
+    expect(page.locator("#matches .match .badge.match-proposed")).to_have_count(1)
+    expect(page.locator(f'#candidates input[name="ref"][value="{ref}"]')).to_have_count(0)
+    # and without htmx the suggestions are a page of their own that passes axe
+    page.goto(live_server.url("usuki") + f"/cases/{case_id}/participation/suggestions")
+    checked(page)
+    expect(page.locator(".suggestion")).not_to_have_count(0)

@@ -58,7 +58,7 @@ def test_a_new_town_signs_in_and_its_invited_caseworker_signs_in_by_sso(
     assert_accessible(page)
     page.locator("#email").fill("ichiro@town.example.jp")
     page.locator("#role").select_option("caseworker")
-    page.locator("#agency_key").fill("welfare")
+    page.locator("#agency_key").select_option("municipality")  # the standard plugin's agency
     page.locator("#admin-invitations form button[type=submit]").click()
     link = page.locator("#invitation-link").inner_text()
     assert re.match(rf"{re.escape(town)}/invitation\?token=", link)

@@ -375,8 +375,12 @@ def test_past_due_is_suspended_after_the_grace_period_while_usuki_is_unaffected(
     env: Env, operator: TestClient
 ) -> None:
     t = subscribed(env, "late-payer")
+    failed_at = int(time.time())
     # given a failed payment
-    assert post_event(operator, event("invoice.payment_failed", invoice(t))).status_code == 200
+    assert (
+        post_event(operator, event("invoice.payment_failed", invoice(t), failed_at)).status_code
+        == 200
+    )
     assert tenant_row(env, "late-payer").status == "past_due"
     with tenant_client(env, "late-payer") as host:
         assert host.get("/login").status_code == 200  # still usable while past due
@@ -399,7 +403,8 @@ def test_past_due_is_suspended_after_the_grace_period_while_usuki_is_unaffected(
     again = env.run(lambda db: do_billing_sweep(db, env.settings, later))
     assert not mentions("late-payer", again)  # idempotent
     # … and paying again makes it active
-    paid = post_event(operator, event("invoice.paid", invoice(t)))
+    # (a minute later: within one second the more severe state would win, by design)
+    paid = post_event(operator, event("invoice.paid", invoice(t), failed_at + 60))
     assert paid.json()["outcome"] == "applied" and tenant_row(env, "late-payer").status == "active"
     assert tenant_row(env, "late-payer").past_due_since is None
 

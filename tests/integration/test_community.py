@@ -19,6 +19,7 @@ from kasane.core.db import Database
 from kasane.core.gaps.services import do_record_gap
 from kasane.core.participation.services import do_end_match, do_propose_match
 from tests.conftest import Env, csrf_of, login, tenant_client
+from tests.integration.test_case_pages import ja
 from tests.integration.test_participation import _needy_case
 from tests.isolation.routes_cases import actor_of, tenant_setup, today
 
@@ -115,7 +116,23 @@ def test_the_community_page_records_an_activity(sqlite_env: Env) -> None:
 
 def test_gaps_show_meeting_match_and_assessment_gaps(sqlite_env: Env) -> None:
     # given, in 上浦: a gap a meeting recorded, a failed match and an open case's assessment
+    # (on top of whatever the demo town has there already)
     env = sqlite_env
+
+    async def kamiura(db: Database) -> tuple[int, int, set[str]]:
+        tenant_id, _config = await tenant_setup(db, "usuki")
+        async with db.session(tenant_id) as s:
+            lines = await gap_overview(s)
+        return next(
+            (
+                (g.recorded, g.assessed, g.sources)
+                for g in lines
+                if (g.category, g.area_key) == ("ibasho", "kamiura")
+            ),
+            (0, 0, set()),
+        )
+
+    recorded, assessed, _sources = env.run(kamiura)
     case_id = env.run(_needy_case, "usuki", "kamiura", ["ibasho"], "上浦 五郎")
 
     async def go(db: Database) -> None:
@@ -136,21 +153,18 @@ def test_gaps_show_meeting_match_and_assessment_gaps(sqlite_env: Env) -> None:
                 s, actor, config, case, kind="menu", ref="salon", today=today()
             )
             await do_end_match(s, actor, case, m, reason="no_place_fits", on=today())
-        async with db.session(tenant_id) as s:
-            line = next(
-                g
-                for g in await gap_overview(s)
-                if (g.category, g.area_key) == ("ibasho", "kamiura")
-            )
-        # then the gap list counts all three under ibasho × 上浦
-        assert (line.recorded, line.assessed, line.total) == (2, 1, 3)
-        assert line.sources == {"meeting", "match", "assessment"}
 
     env.run(go)
+    # then the gap list counts all three more under ibasho × 上浦, with their sources
+    now_recorded, now_assessed, sources = env.run(kamiura)
+    assert (now_recorded - recorded, now_assessed - assessed) == (2, 1)
+    assert {"meeting", "match", "assessment"} <= sources
     # and /gaps shows the line with its sources
     with tenant_client(env, "usuki") as client:
         assert login(client, "caseworker").status_code == 302
         page = client.get("/gaps")
     assert page.status_code == 200
-    rows = [r for r in page.text.split("<tr>") if "上浦" in r]
-    assert any(r.count('class="badge"') == 3 for r in rows)
+    row = page.text.split('<tr data-category="ibasho" data-area="kamiura">')[1].split("</tr>")[0]
+    assert "上浦" in row
+    for source in ("Meeting decisions", "Failed matches", "Assessments of open cases"):
+        assert ja(source) in row

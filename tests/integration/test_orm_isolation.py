@@ -75,7 +75,6 @@ def test_writing_another_tenants_row_is_refused(any_env: Env) -> None:
                     username="intruder",
                     display_name="x",
                     password_hash=hash_password("x"),
-                    role="caseworker",
                 )
             )
 
@@ -92,7 +91,6 @@ def test_new_rows_are_stamped_with_the_session_tenant(any_env: Env) -> None:
                 username=f"stamp-{any_env.backend}",
                 display_name="x",
                 password_hash=hash_password("x"),
-                role="caseworker",
             )
             s.add(account)
             await s.flush()

@@ -262,3 +262,45 @@ def test_marugame_never_sees_usuki_services_as_candidates(sqlite_env: Env) -> No
                 )
 
     env.run(propose_foreign)
+
+
+def test_the_case_page_loads_the_top_suggestions_and_proposes_one(sqlite_env: Env) -> None:
+    # given a usuki case in 中央 needing a place to belong
+    env = sqlite_env
+    case_id = env.run(_needy_case, "usuki", "chuo", ["ibasho"], "提案 五郎")
+    best = [c.ref for c in _ranked(env, "usuki", case_id) if not c.full][:3]
+    with tenant_client(env, "usuki") as client:
+        assert login(client, "caseworker").status_code == 302
+        # when the caseworker opens the case page
+        case_page = client.get(f"/cases/{case_id}")
+        # then it loads the suggestions with htmx, with a plain link for no JavaScript
+        box = case_page.text.split('id="suggestions-box"')[1].split("</div>")[0]
+        assert f'hx-get="/cases/{case_id}/participation/suggestions"' in box
+        assert 'hx-trigger="load"' in box and f'href="/cases/{case_id}/participation"' in box
+        # and the fragment holds the best three of the participation ranking, in its order
+        fragment = client.get(
+            f"/cases/{case_id}/participation/suggestions", headers={"HX-Request": "true"}
+        )
+        assert fragment.status_code == 200 and "<html" not in fragment.text
+        shown = re.findall(r'class="suggestion" data-kind="\w+" data-ref="([^"]+)"', fragment.text)
+        assert shown == best and len(shown) == 3
+        # when the first one is proposed from there
+        first = re.search(r'data-kind="(\w+)" data-ref="([^"]+)"', fragment.text)
+        assert first
+        done = client.post(
+            f"/cases/{case_id}/participation/propose",
+            data={
+                "kind": first.group(1),
+                "ref": first.group(2),
+                "_csrf_token": csrf_of(case_page.text),
+            },
+        )
+        # then the match flow starts: the participation page shows it proposed, and it
+        # leaves the suggestions
+        assert done.status_code == 200 and "match-proposed" in done.text
+        again = client.get(f"/cases/{case_id}/participation/suggestions")
+        assert f'data-ref="{first.group(2)}"' not in again.text and "<html" in again.text
+    # and a kodomo user (not taking part in the case) gets the plain 404
+    with tenant_client(env, "usuki") as client:
+        assert login(client, "kodomo").status_code == 302
+        assert client.get(f"/cases/{case_id}/participation/suggestions").status_code == 404

@@ -177,8 +177,8 @@ def test_a_merge_moves_consultations_to_the_survivor_and_is_audited(sqlite_env: 
         # given the same person registered twice (髙橋 / 高橋, same birth date)
         survivor = _intake(sqlite_env, c, name=f"髙橋 {token}", birth_date=born)
         duplicate = _intake(sqlite_env, c, name=f"高橋 {token}", birth_date=born)
-        # a caseworker may not merge
-        assert _post(c, f"/people/{survivor}/merge", duplicate_id=str(duplicate)).status_code == 404
+        # a caseworker may not merge (person:records:merge): refused whatever the id
+        assert _post(c, f"/people/{survivor}/merge", duplicate_id=str(duplicate)).status_code == 403
     with tenant_client(sqlite_env, "usuki") as c:
         login(c, "supervisor")
         page = c.get(f"/people/{survivor}").text
@@ -216,7 +216,9 @@ def test_an_agency_outside_the_case_gets_the_plain_404(any_env: Env, path: str) 
         login(c, "kodomo")
         # when it asks for the person, then it is told exactly what a missing id gets
         theirs, missing = c.get(path.format(id=person)), c.get(path.format(id=uuid.uuid4()))
-    assert theirs.status_code == missing.status_code == 404
+    # (the export is not a caseworker's at all: 403 for any id, before any lookup)
+    expected = 404 if path == "/people/{id}" else 403
+    assert theirs.status_code == missing.status_code == expected
     assert theirs.text == missing.text
 
 
@@ -227,7 +229,7 @@ def test_the_export_is_for_the_municipal_section_and_opens_the_narrative(sqlite_
         person = _intake(sqlite_env, c, narrative=narrative)
         # the caseworker's agency takes part, but 開示請求 is not theirs to answer
         assert c.get(f"/people/{person}").status_code == 200
-        assert c.get(f"/people/{person}/export.json").status_code == 404
+        assert c.get(f"/people/{person}/export.json").status_code == 403
     with tenant_client(sqlite_env, "usuki") as c:
         login(c, "supervisor")
         exports = _events(sqlite_env, "person.export")

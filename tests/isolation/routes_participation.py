@@ -1,4 +1,5 @@
-"""Participation routes for the isolation matrix: the case's page and the match actions."""
+"""Participation routes for the isolation matrix: the case's page, the case page's
+suggestions and the match actions."""
 
 from __future__ import annotations
 
@@ -46,6 +47,7 @@ ON = {"on": "2026-04-01"}
 
 ROUTES = [
     IdRoute("/cases/{id}/participation", case_id),
+    IdRoute("/cases/{id}/participation/suggestions", case_id),
     IdRoute(
         "/cases/{id}/participation/propose", case_id, "POST", form={"kind": "menu", "ref": "salon"}
     ),

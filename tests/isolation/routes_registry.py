@@ -9,6 +9,7 @@ from typing import Any
 
 from kasane.core.db import Database
 from kasane.core.registry.freshness import do_submit_change, make_link_token
+from kasane.core.registry.hsds_import import import_dataset
 from kasane.core.registry.services import ServiceInput, do_create_service, get_service
 from tests.conftest import Env
 from tests.isolation.routes import IdRoute
@@ -44,6 +45,50 @@ def pending_change_id(env: Env, slug: str) -> uuid.UUID:
     return env.run(go)
 
 
+def registry_organization_id(env: Env, slug: str) -> uuid.UUID:
+    service_id = registry_service_id(env, slug)
+    tenant_id = env.tenant_id(slug)
+
+    async def go(db: Database) -> uuid.UUID:
+        async with db.session(tenant_id) as s:
+            return (await get_service(s, service_id)).organization_id
+
+    return env.run(go)
+
+
+def _vocabulary_ids(env: Env, slug: str) -> tuple[uuid.UUID, uuid.UUID]:
+    """A new taxonomy and a term in it (HSDS import, the way a vocabulary arrives)."""
+    taxonomy_id, term_id = uuid.uuid4(), uuid.uuid4()
+    data = {
+        "taxonomies": [{"id": str(taxonomy_id), "name": "分類", "description": "確認用"}],
+        "taxonomy_terms": [
+            {
+                "id": str(term_id),
+                "name": "項目",
+                "description": "確認用",
+                "taxonomy_id": str(taxonomy_id),
+            }
+        ],
+    }
+    tenant_id = env.tenant_id(slug)
+
+    async def go(db: Database) -> None:
+        async with db.session(tenant_id) as s:
+            report = await import_dataset(s, data, actor="system", area_keys=set())
+            assert report.imported, report.problems
+
+    env.run(go)
+    return taxonomy_id, term_id
+
+
+def registry_taxonomy_id(env: Env, slug: str) -> uuid.UUID:
+    return _vocabulary_ids(env, slug)[0]
+
+
+def registry_term_id(env: Env, slug: str) -> uuid.UUID:
+    return _vocabulary_ids(env, slug)[1]
+
+
 def confirm_token(env: Env, slug: str) -> Any:
     """Not a UUID: the link's signed token (the matrix only formats it into the path)."""
     service_id = registry_service_id(env, slug)
@@ -74,4 +119,7 @@ ROUTES = [
     IdRoute("/registry/confirm/{id}", confirm_token),
     IdRoute("/registry/confirm/{id}", confirm_token, method="POST", form={"action": "confirm"}),
     IdRoute("/api/hsds/services/{id}", registry_service_id),
+    IdRoute("/api/hsds/organizations/{id}", registry_organization_id),
+    IdRoute("/api/hsds/taxonomies/{id}", registry_taxonomy_id),
+    IdRoute("/api/hsds/taxonomy_terms/{id}", registry_term_id),
 ]

@@ -114,16 +114,15 @@ def staff_values(tenant_id: uuid.UUID, username: str) -> dict:
         "username": username,
         "display_name": "侵入者",
         "password_hash": "x",
-        "role": "caseworker",
         "is_active": True,
         "created_at": utcnow(),
     }
 
 
 INSERT_STAFF = (
-    "INSERT INTO staff_accounts (tenant_id, id, username, display_name, password_hash, role,"
+    "INSERT INTO staff_accounts (tenant_id, id, username, display_name, password_hash,"
     " is_active, created_at) VALUES (%(tenant_id)s, %(id)s, %(username)s, %(display_name)s,"
-    " %(password_hash)s, %(role)s, %(is_active)s, %(created_at)s)"
+    " %(password_hash)s, %(is_active)s, %(created_at)s)"
 )
 
 

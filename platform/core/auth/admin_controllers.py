@@ -1,40 +1,48 @@
-"""Admin pages for staff SSO and invitations, and the invitee's page (``/invitation``)."""
+"""Admin pages for staff SSO and invitations, and the invitee's page (``/invitation``).
+
+Who may open the admin pages is decided in one place (``requires_login`` with
+``kasane.core.auth.permissions``): ``tenant:sso:manage`` and ``tenant:staff:manage``.
+"""
 
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
 from litestar.di import Provide
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import PermissionDeniedException
-from litestar.params import Body
+from litestar.params import Body, FromPath
 from litestar.response import Redirect
 from sqlalchemy import select
 
-from kasane.core.audit.services import do_audit
-from kasane.core.auth.actor import ActorInfo
+from kasane.core.auth.agency_admin import ROUTES as AGENCY_ROUTES
 from kasane.core.auth.controllers import set_session_cookie
-from kasane.core.auth.invitations import do_invite_staff, do_mark_accepted, find_open_invitation
-from kasane.core.auth.models import ROLES, StaffAccount, StaffInvitation
+from kasane.core.auth.invitations import (
+    do_invite_staff,
+    do_mark_accepted,
+    do_withdraw_invitation,
+    find_open_invitation,
+    get_pending_invitation,
+    pending_invitations,
+)
+from kasane.core.auth.models import StaffAccount
 from kasane.core.auth.passwords import hash_password
-from kasane.core.auth.services import do_open_session
+from kasane.core.auth.permissions import AGENCY_OPTIONAL_ROLES, ROLE_HINTS, ROLE_LABELS, ROLES
+from kasane.core.auth.services import do_add_account, do_open_session, new_account
 from kasane.core.auth.sso import do_configure_sso, forget_provider_metadata, get_sso
+from kasane.core.auth.staff_admin import ROUTES as STAFF_ROUTES
 from kasane.core.auth.totp import code_matches, do_enrol_totp, new_secret, provisioning_uri
 from kasane.core.db import utcnow
 from kasane.core.i18n import gettext as _
+from kasane.core.tenancy import TenantContext
 from kasane.core.web.deps import Actor, DbSession, requires_login, requires_tenant
 from kasane.core.web.templating import render
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 12
-
-
-def _admin(actor: ActorInfo) -> None:
-    if actor.role != "admin":
-        raise PermissionDeniedException()
 
 
 # ------------------------------------------------------------------ /admin/sso
@@ -48,7 +56,6 @@ def _callback(request: Request[Any, Any, Any]) -> str:
 async def admin_sso(
     request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
 ) -> Response[str]:
-    _admin(actor)
     row = await get_sso(db_session)
     values = {
         "issuer": row.issuer if row else "",
@@ -79,7 +86,6 @@ async def admin_sso(
 async def admin_sso_save(
     request: Request[Any, Any, Any], db_session: DbSession, actor: Actor, data: Form
 ) -> Response[str]:
-    _admin(actor)
     row = await get_sso(db_session)
     values = {
         "issuer": (data.get("issuer") or "").strip().rstrip("/"),
@@ -140,22 +146,18 @@ async def admin_sso_save(
 async def _invitation_page(
     request: Request[Any, Any, Any], db_session: DbSession, extra: dict[str, Any], status: int = 200
 ) -> Response[str]:
-    pending = list(
-        (
-            await db_session.execute(
-                select(StaffInvitation)
-                .where(StaffInvitation.accepted_at.is_(None))
-                .order_by(StaffInvitation.created_at.desc())
-            )
-        ).scalars()
-    )
+    tenant: TenantContext = request.scope["state"]["tenant"]
     context = {
-        "pending": pending,
+        "pending": await pending_invitations(db_session),
         "roles": ROLES,
+        "role_labels": ROLE_LABELS,
+        "role_hints": ROLE_HINTS,
+        "agencies": tenant.config.agencies,
         "errors": {},
         "values": {},
         "link": None,
         "sent": False,
+        "withdrawn": False,
     }
     context.update(extra)
     return render(request, "admin/invitations", context, status_code=status, fragment=False)
@@ -167,8 +169,8 @@ async def _invitation_page(
 async def admin_invitations(
     request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
 ) -> Response[str]:
-    _admin(actor)
-    return await _invitation_page(request, db_session, {})
+    withdrawn = request.query_params.get("withdrawn") == "1"
+    return await _invitation_page(request, db_session, {"withdrawn": withdrawn})
 
 
 @post(
@@ -180,7 +182,7 @@ async def admin_invitations(
 async def admin_invite(
     request: Request[Any, Any, Any], db_session: DbSession, actor: Actor, data: Form
 ) -> Response[str]:
-    _admin(actor)
+    tenant: TenantContext = request.scope["state"]["tenant"]
     values = {
         "email": (data.get("email") or "").strip(),
         "role": data.get("role") or "caseworker",
@@ -191,6 +193,10 @@ async def admin_invite(
         errors["email"] = _("Enter an e-mail address")
     if values["role"] not in ROLES:
         errors["role"] = _("Choose a role")
+    if values["agency_key"] and tenant.config.agency(values["agency_key"]) is None:
+        errors["agency_key"] = _("Choose an agency from the list")
+    elif not values["agency_key"] and values["role"] not in AGENCY_OPTIONAL_ROLES:
+        errors["agency_key"] = _("Choose the agency this role works in")
     if errors:
         return await _invitation_page(
             request, db_session, {"errors": errors, "values": values}, status=422
@@ -208,6 +214,20 @@ async def admin_invite(
     return await _invitation_page(
         request, db_session, {"link": link if settings.demo else None, "sent": True}
     )
+
+
+@post(
+    "/admin/invitations/{invitation_id:uuid}/withdraw",
+    name="admin_invitation_withdraw",
+    dependencies={"actor": Provide(requires_login)},
+)
+async def admin_invitation_withdraw(
+    db_session: DbSession, actor: Actor, invitation_id: FromPath[uuid.UUID]
+) -> Response[Any]:
+    """Withdraw a pending invitation: its link stops working (audited)."""
+    invitation = await get_pending_invitation(db_session, invitation_id)
+    await do_withdraw_invitation(db_session, invitation, actor=actor.ref)
+    return Redirect("/admin/invitations?withdrawn=1", status_code=303)
 
 
 # ------------------------------------------------------------------ /invitation
@@ -292,7 +312,7 @@ async def invitation_accept(
             status_code=422,
             fragment=False,
         )
-    account = StaffAccount(
+    account = new_account(
         username=values["username"],
         display_name=values["display_name"][:120],
         password_hash=hash_password(password),
@@ -301,16 +321,7 @@ async def invitation_accept(
         email=invitation.email,
         created_at=utcnow(),
     )
-    db_session.add(account)
-    await db_session.flush()
-    await do_audit(
-        db_session,
-        "system",
-        "staff.create",
-        f"staff_account:{account.id}",
-        role=account.role,
-        via="invitation",
-    )
+    await do_add_account(db_session, account, via="invitation")
     await do_enrol_totp(db_session, account, secret)
     await do_mark_accepted(db_session, invitation)
     session_token = await do_open_session(db_session, account, method="invitation")
@@ -324,6 +335,9 @@ ROUTES: list[Any] = [
     admin_sso_save,
     admin_invitations,
     admin_invite,
+    admin_invitation_withdraw,
     invitation_page,
     invitation_accept,
+    *STAFF_ROUTES,
+    *AGENCY_ROUTES,
 ]

@@ -1,7 +1,9 @@
-"""Login and logout pages (local accounts)."""
+"""Login and logout pages (local accounts), and switching the session's active agency."""
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
@@ -12,12 +14,16 @@ from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core.audit.services import do_audit
+from kasane.core.auth.actor import ActorInfo
+from kasane.core.auth.memberships import do_switch_agency
+from kasane.core.auth.permissions import permission_for
 from kasane.core.auth.ratelimit import LoginLimiter
 from kasane.core.auth.services import (
     check_login_password,
     do_logout,
     do_open_session,
     get_account,
+    get_login,
 )
 from kasane.core.auth.sso import get_sso
 from kasane.core.auth.totp import (
@@ -30,7 +36,17 @@ from kasane.core.i18n import gettext as _
 from kasane.core.web.deps import SESSION_COOKIE, Actor, DbSession, requires_login, requires_tenant
 from kasane.core.web.templating import render
 
-limiter = LoginLimiter()
+
+def _limiter(request: Request[Any, Any, Any]) -> LoginLimiter:
+    """One limiter per app (in-process; see ratelimit.py for several processes)."""
+    state = request.app.state
+    if "login_limiter" not in state:
+        state.login_limiter = LoginLimiter()
+    limiter: LoginLimiter = state.login_limiter
+    return limiter
+
+
+UUID_IN_PATH = re.compile(r"/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(/|$)")
 
 
 def _safe_next(target: str | None) -> str:
@@ -41,6 +57,16 @@ def _safe_next(target: str | None) -> str:
 
 
 safe_next = _safe_next
+
+
+def _same_site_path(request: Request[Any, Any, Any], target: str | None) -> str:
+    """The path of ``target`` (a path or this host's URL, e.g. the Referer), else "/".
+    (The page's path is not put in the switch form: a 404 page must not echo its id.)"""
+    target = target or "/"
+    origin = f"{request.base_url.scheme}://{request.base_url.netloc}"
+    if target.startswith(origin + "/"):
+        target = target[len(origin) :]
+    return _safe_next(target).split("?", 1)[0]
 
 
 def set_session_cookie(
@@ -101,19 +127,19 @@ class AuthController(Controller):
             errors["username"] = _("Enter your user name")
         if not password:
             errors["password"] = _("Enter your password")
-        if not errors and limiter.blocked(tenant.slug, username):
+        if not errors and _limiter(request).blocked(tenant.slug, username):
             errors["form"] = _("Too many failed attempts. Wait 15 minutes and try again.")
         if not errors:
             account = await check_login_password(db_session, username, password)
             if account is None:
-                limiter.failed(tenant.slug, username)
+                _limiter(request).failed(tenant.slug, username)
                 errors["form"] = _("The user name or password is not correct")
             elif account.totp_secret_sealed:
                 # Second step: the code from the authenticator app.
                 step = start_second_step(account, _safe_next(data.get("next")))
                 return render(request, "auth/totp_login", {"step": step, "errors": {}})
             else:
-                limiter.succeeded(tenant.slug, username)
+                _limiter(request).succeeded(tenant.slug, username)
                 token = await do_open_session(db_session, account, method="password")
                 response: Response[Any] = Redirect(_safe_next(data.get("next")))
                 set_session_cookie(request, response, token)
@@ -143,7 +169,7 @@ class AuthController(Controller):
         if pending is None:
             return Redirect("/login")
         errors: dict[str, str] = {}
-        if limiter.blocked(tenant.slug, pending.username):
+        if _limiter(request).blocked(tenant.slug, pending.username):
             finish_second_step(step)
             errors["form"] = _("Too many failed attempts. Wait 15 minutes and try again.")
             return render(
@@ -154,14 +180,14 @@ class AuthController(Controller):
             )
         account = await get_account(db_session, pending.account_id)
         if not account.is_active or not await check_totp(db_session, account, data.get("code", "")):
-            limiter.failed(tenant.slug, pending.username)
+            _limiter(request).failed(tenant.slug, pending.username)
             await do_audit(db_session, "anonymous", "auth.login_failed", "", second_factor=True)
             errors["code"] = _("The code is not correct")
             return render(
                 request, "auth/totp_login", {"step": step, "errors": errors}, status_code=401
             )
         finish_second_step(step)
-        limiter.succeeded(tenant.slug, pending.username)
+        _limiter(request).succeeded(tenant.slug, pending.username)
         token = await do_open_session(db_session, account, method="password+totp")
         response: Response[Any] = Redirect(pending.next)
         set_session_cookie(request, response, token)
@@ -176,3 +202,32 @@ class AuthController(Controller):
         response: Response[Any] = Redirect("/login")
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
+
+    @post("/session/agency", name="switch_agency", dependencies={"actor": Provide(requires_login)})
+    async def switch_agency(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        actor: Actor,
+        data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Response[Any]:
+        """Work as another of the staff member's agencies (兼務); audited. Back to the page
+        the switch was made on when it is a list the new roles may open; else home (an
+        object page of the old agency would answer 404 now)."""
+        settings = request.app.state.settings
+        found = await get_login(
+            db_session,
+            request.cookies.get(SESSION_COOKIE, ""),
+            idle=timedelta(minutes=settings.session_idle_minutes),
+            absolute=timedelta(hours=settings.session_absolute_hours),
+        )
+        if found is None:  # requires_login has just found it: only a race gets here
+            return Redirect("/login")
+        account, login = found
+        await do_switch_agency(db_session, account, login, (data.get("agency_key") or "").strip())
+        back = _same_site_path(request, data.get("next") or request.headers.get("referer"))
+        needed = permission_for(None, back, "GET")
+        now = ActorInfo.of(account, login.agency_key)
+        if UUID_IN_PATH.search(back) or needed is None or not now.can(needed):
+            back = "/"
+        return Redirect(back, status_code=303)

@@ -1,6 +1,7 @@
 """Staff invitations: an admin invites by e-mail with a role and agency; the invitee joins
 through the tenant's SSO (matched by verified e-mail) or, without SSO, sets a local password
-and enrols TOTP. Only the SHA-256 of the token is stored; invitations expire after 14 days."""
+and enrols TOTP, and gets that role in that agency (a membership). Only the SHA-256 of the
+token is stored; invitations expire after 14 days and can be withdrawn before they are used."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from sqlalchemy import Table, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core.audit.services import do_audit
-from kasane.core.auth.models import ROLES, StaffInvitation
+from kasane.core.auth.models import StaffInvitation
+from kasane.core.auth.permissions import TENANT_ADMIN, check_role
 from kasane.core.db import Base, utcnow
+from kasane.core.errors import NotFound
 
 INVITATION_DAYS = 14
 
@@ -33,8 +36,7 @@ async def do_invite_staff(
     actor: str = "system",
 ) -> tuple[StaffInvitation, str]:
     """Create an invitation; returns it and the token (shown once / e-mailed)."""
-    if role not in ROLES:
-        raise ValueError(f"unknown role {role!r}")
+    role = check_role(role)
     token = secrets.token_urlsafe(32)
     now = utcnow()
     invitation = StaffInvitation(
@@ -59,10 +61,54 @@ async def get_open_invitation(session: AsyncSession, token: str) -> StaffInvitat
             select(StaffInvitation).where(
                 StaffInvitation.token_hash == token_hash(token),
                 StaffInvitation.accepted_at.is_(None),
+                StaffInvitation.withdrawn_at.is_(None),
                 StaffInvitation.expires_at > utcnow(),
             )
         )
     ).scalar_one_or_none()
+
+
+async def pending_invitations(session: AsyncSession) -> list[StaffInvitation]:
+    """Staff invitations neither accepted nor withdrawn, newest first (expired ones too,
+    so the admin sees them lapse)."""
+    return list(
+        (
+            await session.execute(
+                select(StaffInvitation)
+                .where(
+                    StaffInvitation.accepted_at.is_(None), StaffInvitation.withdrawn_at.is_(None)
+                )
+                .order_by(StaffInvitation.created_at.desc())
+            )
+        ).scalars()
+    )
+
+
+async def get_pending_invitation(
+    session: AsyncSession, invitation_id: uuid.UUID
+) -> StaffInvitation:
+    """A pending invitation of this tenant, or NotFound (used, withdrawn, other tenant's)."""
+    row = (
+        await session.execute(
+            select(StaffInvitation).where(
+                StaffInvitation.id == invitation_id,
+                StaffInvitation.accepted_at.is_(None),
+                StaffInvitation.withdrawn_at.is_(None),
+            )
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        raise NotFound("staff_invitation")
+    return row
+
+
+async def do_withdraw_invitation(
+    session: AsyncSession, invitation: StaffInvitation, *, actor: str
+) -> None:
+    invitation.withdrawn_at = utcnow()
+    await do_audit(
+        session, actor, "staff.invitation_withdrawn", f"staff_invitation:{invitation.id}"
+    )
 
 
 @dataclass(frozen=True)
@@ -100,7 +146,7 @@ async def find_open_invitation(session: AsyncSession, token: str) -> OpenInvitat
     ).first()
     if row is None:
         return None
-    return OpenInvitation("admin", row.id, row.email.strip().lower(), "admin", None, row.name)
+    return OpenInvitation("admin", row.id, row.email.strip().lower(), TENANT_ADMIN, None, row.name)
 
 
 async def find_invitation_by_email(session: AsyncSession, email: str) -> OpenInvitation | None:
@@ -114,6 +160,7 @@ async def find_invitation_by_email(session: AsyncSession, email: str) -> OpenInv
                 .where(
                     StaffInvitation.email == email,
                     StaffInvitation.accepted_at.is_(None),
+                    StaffInvitation.withdrawn_at.is_(None),
                     StaffInvitation.expires_at > now,
                 )
                 .order_by(StaffInvitation.created_at.desc())
@@ -137,7 +184,7 @@ async def find_invitation_by_email(session: AsyncSession, email: str) -> OpenInv
     ).first()
     if row is None:
         return None
-    return OpenInvitation("admin", row.id, email, "admin", None, row.name)
+    return OpenInvitation("admin", row.id, email, TENANT_ADMIN, None, row.name)
 
 
 async def do_mark_accepted(session: AsyncSession, invitation: OpenInvitation) -> None:

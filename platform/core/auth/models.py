@@ -1,5 +1,6 @@
-"""Staff accounts and their sessions — both tenant-scoped, so a session token is only
-ever found on the tenant that issued it."""
+"""Staff accounts, their memberships (roles within agencies) and sessions — all
+tenant-scoped, so a session token is only ever found on the tenant that issued it; and the
+agencies the tenant's admin adds beside the plugin's."""
 
 from __future__ import annotations
 
@@ -7,13 +8,38 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import Boolean, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from kasane.core.auth.permissions import ROLES
 from kasane.core.db import Base, TenantScoped, UTCDateTime, tenant_fk, utcnow
-from kasane.core.i18n import N_
 
-ROLES = ("admin", "supervisor", "caseworker")
-ROLE_LABELS = (N_("admin"), N_("supervisor"), N_("caseworker"))  # for the catalogs
+__all__ = [
+    "ROLES",
+    "StaffAccount",
+    "StaffInvitation",
+    "StaffMembership",
+    "StaffSession",
+    "TenantAgency",
+    "TenantSSO",
+]
+
+
+class StaffMembership(TenantScoped, Base):
+    """A role a staff member holds within an agency (兼務: several rows per account).
+
+    ``agency_key`` NULL: a tenant-wide role (the tenant administrator without an agency).
+    """
+
+    __tablename__ = "staff_memberships"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "account_id", "agency_key", "role"),
+        tenant_fk("account_id", "staff_accounts", ondelete="CASCADE"),
+    )
+
+    account_id: Mapped[uuid.UUID] = mapped_column(nullable=False)
+    agency_key: Mapped[str | None] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(20), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
 
 
 class StaffAccount(TenantScoped, Base):
@@ -26,8 +52,6 @@ class StaffAccount(TenantScoped, Base):
     username: Mapped[str] = mapped_column(String(80), nullable=False)
     display_name: Mapped[str] = mapped_column(String(120), nullable=False)
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
-    role: Mapped[str] = mapped_column(String(20), nullable=False, default="caseworker")
-    agency_key: Mapped[str | None] = mapped_column(String(64))
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -37,6 +61,12 @@ class StaffAccount(TenantScoped, Base):
     oidc_subject: Mapped[str | None] = mapped_column(String(255))
     # Local accounts: the TOTP secret, sealed (table "staff_accounts", field "totp_secret").
     totp_secret_sealed: Mapped[str | None] = mapped_column(Text)
+    # Loaded with the account (one extra query), so ``ActorInfo.of`` needs no I/O.
+    memberships: Mapped[list[StaffMembership]] = relationship(
+        lazy="selectin",
+        cascade="all, delete-orphan",
+        order_by=[StaffMembership.created_at, StaffMembership.id],
+    )
 
 
 class StaffSession(TenantScoped, Base):
@@ -52,6 +82,9 @@ class StaffSession(TenantScoped, Base):
     account_id: Mapped[uuid.UUID] = mapped_column(nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    # The agency the staff member works as in this session (set at login, switched in the
+    # header); need-to-know follows it.
+    agency_key: Mapped[str | None] = mapped_column(String(64))
 
 
 class TenantSSO(TenantScoped, Base):
@@ -82,3 +115,20 @@ class StaffInvitation(TenantScoped, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class TenantAgency(TenantScoped, Base):
+    """An agency the tenant's admin added in the app, beside the plugin's. Never deleted
+    (records keep naming it); deactivated instead, which takes it out of every choice."""
+
+    __tablename__ = "tenant_agencies"
+    __table_args__ = (UniqueConstraint("tenant_id", "key"),)
+
+    key: Mapped[str] = mapped_column(String(64), nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    field: Mapped[str] = mapped_column(String(20), nullable=False, default="other")
+    kind: Mapped[str] = mapped_column(String(20), nullable=False, default="partner")
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)

@@ -11,8 +11,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core.audit.services import do_audit
-from kasane.core.auth.models import ROLES, StaffAccount, StaffSession
+from kasane.core.auth.models import StaffAccount, StaffMembership, StaffSession
 from kasane.core.auth.passwords import check_password, hash_password
+from kasane.core.auth.permissions import check_role
 from kasane.core.db import utcnow
 from kasane.core.errors import NotFound
 
@@ -37,6 +38,45 @@ async def list_accounts(session: AsyncSession) -> list[StaffAccount]:
     )
 
 
+def new_account(
+    *,
+    username: str,
+    display_name: str,
+    password_hash: str,
+    role: str,
+    agency_key: str | None,
+    **fields: object,
+) -> StaffAccount:
+    """A new account (not yet added) with its first membership: ``role`` in ``agency_key``."""
+    role = check_role(role)
+    account = StaffAccount(
+        username=username, display_name=display_name, password_hash=password_hash, **fields
+    )
+    account.memberships.append(
+        StaffMembership(role=role, agency_key=agency_key or None, created_at=utcnow())
+    )
+    return account
+
+
+async def do_add_account(
+    session: AsyncSession, account: StaffAccount, *, actor: str = "system", **detail: object
+) -> StaffAccount:
+    """Insert ``new_account(...)`` and audit it with its first role and agency."""
+    session.add(account)
+    await session.flush()
+    first = account.memberships[0]
+    await do_audit(
+        session,
+        actor,
+        "staff.create",
+        f"staff_account:{account.id}",
+        role=first.role,
+        agency=first.agency_key,
+        **detail,
+    )
+    return account
+
+
 async def do_create_account(
     session: AsyncSession,
     *,
@@ -47,19 +87,15 @@ async def do_create_account(
     agency_key: str | None = None,
     actor: str = "system",
 ) -> StaffAccount:
-    if role not in ROLES:
-        raise ValueError(f"unknown role {role!r}")
-    account = StaffAccount(
+    """A local account holding ``role`` in ``agency_key`` (``admin`` means tenant_admin)."""
+    account = new_account(
         username=username,
         display_name=display_name,
         password_hash=hash_password(password),
         role=role,
         agency_key=agency_key,
     )
-    session.add(account)
-    await session.flush()
-    await do_audit(session, actor, "staff.create", f"staff_account:{account.id}", role=role)
-    return account
+    return await do_add_account(session, account, actor=actor)
 
 
 async def do_login(
@@ -101,9 +137,14 @@ async def do_open_session(
     """Open a staff session (local and SSO login alike); returns the cookie token."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
+    first_agency = next((m.agency_key for m in account.memberships if m.agency_key), None)
     session.add(
         StaffSession(
-            token_hash=_token_hash(token), account_id=account.id, created_at=now, last_seen_at=now
+            token_hash=_token_hash(token),
+            account_id=account.id,
+            created_at=now,
+            last_seen_at=now,
+            agency_key=first_agency,
         )
     )
     account.last_login_at = now
@@ -122,6 +163,14 @@ async def get_session_account(
 ) -> StaffAccount | None:
     """The account behind a cookie token on this tenant, or None (expired, unknown, other
     tenant). Touches ``last_seen_at`` at most once a minute."""
+    found = await get_login(session, token, idle=idle, absolute=absolute)
+    return found[0] if found else None
+
+
+async def get_login(
+    session: AsyncSession, token: str, *, idle: timedelta, absolute: timedelta
+) -> tuple[StaffAccount, StaffSession] | None:
+    """(account, its session row) behind a cookie token on this tenant, or None."""
     row = (
         await session.execute(
             select(StaffSession).where(StaffSession.token_hash == _token_hash(token))
@@ -138,7 +187,7 @@ async def get_session_account(
         return None
     if now - row.last_seen_at > timedelta(minutes=1):
         row.last_seen_at = now
-    return account
+    return account, row
 
 
 async def do_logout(session: AsyncSession, token: str, actor: str) -> None:

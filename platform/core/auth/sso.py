@@ -32,6 +32,7 @@ from kasane.core.audit.services import do_audit
 from kasane.core.auth.invitations import do_mark_accepted, find_invitation_by_email
 from kasane.core.auth.models import StaffAccount, TenantSSO
 from kasane.core.auth.passwords import hash_password
+from kasane.core.auth.services import do_add_account, new_account
 from kasane.core.db import utcnow
 from kasane.core.i18n import N_
 from kasane.core.protection.crypto import cipher_for
@@ -259,7 +260,7 @@ async def do_resolve_account(
         role, agency, how = "caseworker", None, "email_domain"
     else:
         raise SSOError(MSG_NO_ACCOUNT, "no invitation and domain not allowed")
-    account = StaffAccount(
+    account = new_account(
         username=f"sso-{_token_hash(subject)[:16]}",
         display_name=str(claims.get("name") or email.split("@", 1)[0])[:120],
         password_hash=hash_password(secrets.token_urlsafe(32)),  # never used
@@ -268,9 +269,4 @@ async def do_resolve_account(
         email=email,
         oidc_subject=subject,
     )
-    session.add(account)
-    await session.flush()
-    await do_audit(
-        session, "system", "staff.create", f"staff_account:{account.id}", role=role, via=how
-    )
-    return account
+    return await do_add_account(session, account, via=how)

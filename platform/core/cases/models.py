@@ -157,6 +157,28 @@ class PlanRow(TenantScoped, Base):
     period: Mapped[str] = mapped_column(String(60), nullable=False, default="")
 
 
+class PlanUnmetNeed(TenantScoped, Base):
+    """A need the plan found no resource for: it rolls up into the gap list (``gap_id``).
+
+    A need listed again in the next version keeps its gap (so the gap list keeps the date
+    it was first recorded); a need a new version drops resolves it.
+    """
+
+    __tablename__ = "plan_unmet_needs"
+    __table_args__ = (
+        tenant_fk("plan_id", "support_plans", ondelete="CASCADE"),
+        tenant_fk("gap_id", "resource_gaps"),
+        Index("ix_plan_unmet_needs_tenant_plan", "tenant_id", "plan_id"),
+    )
+
+    plan_id: Mapped[uuid.UUID] = mapped_column(nullable=False)
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+    category: Mapped[str] = mapped_column(String(40), nullable=False)  # an UNMET_NEEDS key
+    area_key: Mapped[str | None] = mapped_column(String(64))  # None: the whole town
+    note: Mapped[str] = mapped_column(String(300), nullable=False, default="")
+    gap_id: Mapped[uuid.UUID | None] = mapped_column()
+
+
 class ProgressNote(TenantScoped, Base):
     """支援経過: 面談, 訪問, 同行, 電話, 会議."""
 

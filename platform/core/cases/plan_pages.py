@@ -1,14 +1,14 @@
 """The plan editor and plan versions.
 
 本人の意向 and rows of 課題 → 目標 → 支援内容 → 担当機関 → 期間, the next monitoring date and
-the person's agreement. htmx appends rows in place; without JavaScript the same button posts
-the form back with one more row. A row left wholly empty is ignored; a row with some parts
-empty is refused, naming the row and the part.
+the person's agreement, and the unmet needs no resource meets (:mod:`.plan_needs`: they
+roll up into the gap list). htmx appends rows and needs in place; without JavaScript the
+same buttons post the form back with one more. A row left wholly empty is ignored; a row
+with some parts empty is refused, naming the row and the part.
 """
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import Any
 
@@ -20,96 +20,26 @@ from sqlalchemy import select
 
 from kasane.core.cases.case_page import page_case, tenant_config
 from kasane.core.cases.models import Case, PlanRow, SupportPlan
-from kasane.core.cases.records import (
-    PlanRowInput,
-    do_save_plan,
-    latest_assessment,
-    latest_plan,
+from kasane.core.cases.plan_form import MAX_ROWS, PLAN_FORM, check_rows, row_fields
+from kasane.core.cases.plan_needs import (
+    MAX_NEEDS,
+    NEED_LABELS,
+    check_needs,
+    do_save_plan_needs,
+    need_fields,
+    plan_needs,
 )
+from kasane.core.cases.records import do_save_plan, latest_assessment, latest_plan
 from kasane.core.cases.services import CaseRuleError, access_case
-from kasane.core.config_types import (
-    Choice,
-    FormDefinition,
-    FormField,
-    FormSection,
-    TenantConfig,
-    Validation,
-)
 from kasane.core.consent.models import CONSENT_METHODS
 from kasane.core.errors import NotFound
 from kasane.core.forms.form_raw import form_data
-from kasane.core.forms.validation import check_form, field_problem
-from kasane.core.i18n import N_
+from kasane.core.forms.validation import check_form
 from kasane.core.i18n import gettext as _
+from kasane.core.japan_time import today_jst
 from kasane.core.protection.sealing import unseal, unseal_json
 from kasane.core.web.deps import Actor, DbSession, requires_login, requires_writable
 from kasane.core.web.templating import render
-
-ROW_KEY = re.compile(r"^rows-(\d{1,3})-(issue|goal|action|agency|period)$")
-ROW_PARTS = ("issue", "goal", "action", "agency")  # every part but the period is needed
-MAX_ROWS = 100
-
-
-def row_fields(config: TenantConfig) -> list[FormField]:
-    """One plan row: 課題 → 目標 → 支援内容 → 担当機関 → 期間."""
-    return [
-        FormField(
-            name="issue", label=N_("Issue"), type="textarea", validation=Validation(max_length=1000)
-        ),
-        FormField(
-            name="goal", label=N_("Goal"), type="textarea", validation=Validation(max_length=1000)
-        ),
-        FormField(
-            name="action",
-            label=N_("Support to give"),
-            type="textarea",
-            validation=Validation(max_length=1000),
-        ),
-        FormField(
-            name="agency",
-            label=N_("Agency in charge"),
-            type="select",
-            choices=[Choice(value=a.key, label=a.name) for a in config.agencies],
-        ),
-        FormField(
-            name="period", label=N_("Period"), type="text", validation=Validation(max_length=60)
-        ),
-    ]
-
-
-PLAN_FORM = FormDefinition(
-    key="plan",
-    title=N_("Support plan"),
-    version="core-plan-1",
-    sections=[
-        FormSection(
-            key="wishes",
-            title=N_("The person's wishes"),
-            fields=[
-                FormField(
-                    name="wishes",
-                    label=N_("The person's wishes"),
-                    type="textarea",
-                    validation=Validation(max_length=2000),
-                )
-            ],
-        ),
-        FormSection(
-            key="schedule",
-            title=N_("Monitoring and agreement"),
-            fields=[
-                FormField(name="next_monitoring_on", label=N_("Next monitoring"), type="date"),
-                FormField(name="agreed_on", label=N_("Agreed on"), type="date"),
-                FormField(
-                    name="agreement_method",
-                    label=N_("How the person agreed"),
-                    type="select",
-                    choices=[Choice(value=k, label=v) for k, v in CONSENT_METHODS.items()],
-                ),
-            ],
-        ),
-    ],
-)
 
 
 class PlanPagesController(Controller):
@@ -130,7 +60,12 @@ class PlanPagesController(Controller):
         case, person = await page_case(db_session, actor, case_id)
         plan, rows = await latest_plan(db_session, case.id)
         values: dict[str, Any] = {}
+        needs: list[dict[str, Any]] = []
         if plan is not None:
+            needs = [
+                {"category": n.category, "area": n.area_key or "", "note": n.note}
+                for n in await plan_needs(db_session, plan.id)
+            ]
             values = {
                 "wishes": await unseal(
                     db_session, "support_plans", plan.id, "wishes", plan.wishes_sealed
@@ -142,6 +77,12 @@ class PlanPagesController(Controller):
             if latest is not None:
                 opened = await unseal_json(db_session, "assessments", latest.id, latest.sealed)
                 values = {"wishes": opened.get("wishes") or latest.data.get("wishes") or ""}
+                # … and the needs it found unmet, in the case's area, as a first draft
+                needs = [
+                    {"category": n, "area": case.area_key or ""}
+                    for n in latest.unmet_needs or []
+                    if n in NEED_LABELS
+                ]
         row_values = [
             {
                 "issue": r.issue,
@@ -152,7 +93,9 @@ class PlanPagesController(Controller):
             }
             for r in rows
         ] + [{}]
-        return self._plan_form(request, case, person, plan, values, {}, row_values, [])
+        return self._plan_form(
+            request, case, person, plan, values, {}, row_values, [], needs=[*needs, {}]
+        )
 
     def _plan_form(
         self,
@@ -166,8 +109,13 @@ class PlanPagesController(Controller):
         row_errors: list[dict[str, str]],
         status: int = 200,
         alert: str = "",
+        needs: list[dict[str, Any]] | None = None,
+        need_errors: list[dict[str, str]] | None = None,
     ) -> Response[str]:
+        needs = needs or [{}]
+        need_errors = need_errors or []
         summary = list(errors.values()) + [m for e in row_errors for m in e.values()]
+        summary += [m for e in need_errors for m in e.values()]
         return render(
             request,
             "cases/plan_form",
@@ -183,6 +131,9 @@ class PlanPagesController(Controller):
                 "row_errors": row_errors,
                 "summary": summary,
                 "alert": alert,
+                "need_fields": need_fields(tenant_config(request)),
+                "needs": needs,
+                "need_errors": need_errors,
             },
             status_code=status,
         )
@@ -213,6 +164,32 @@ class PlanPagesController(Controller):
             fragment=True,
         )
 
+    @get("/need", name="plan_need")
+    async def plan_need(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        actor: Actor,
+        case_id: FromPath[uuid.UUID],
+        index: FromQuery[int] = 0,
+    ) -> Response[str]:
+        """One empty unmet-need row in the case's area (htmx appends it), and the add
+        button for the one after it."""
+        case = await access_case(db_session, actor, case_id)
+        return render(
+            request,
+            "cases/plan_need",
+            {
+                "case": case,
+                "index": min(max(index, 0), MAX_NEEDS),
+                "need": {},
+                "need_error": {},
+                "need_fields": need_fields(tenant_config(request)),
+                "oob": True,
+            },
+            fragment=True,
+        )
+
     @post("/", name="plan_save", status_code=200)
     async def plan_save(
         self,
@@ -233,17 +210,37 @@ class PlanPagesController(Controller):
             errors["agreement_method"] = _("%(label)s is required", label=method_label)
         if v["agreement_method"] and not v["agreed_on"] and "agreed_on" not in errors:
             errors["agreed_on"] = _("%(label)s is required", label=_("Agreed on"))
-        rows, row_values, row_errors = self._rows(config, data)
-        if data.get("add_row"):  # no JavaScript: the same form back with one more row
+        rows, row_values, row_errors = check_rows(config, data)
+        needs, need_values, need_errors = check_needs(config, data)
+        if data.get("add_row") or data.get("add_need"):  # no JavaScript: one more row or need
             _case, person = await page_case(db_session, actor, case_id)
-            rows_shown = [*row_values, {}]
+            rows_shown = [*row_values, {}] if data.get("add_row") else row_values or [{}]
+            needs_shown = [*need_values, {}] if data.get("add_need") else need_values
             return self._plan_form(
-                request, case, person, None, sub.raw, {}, rows_shown, [{} for _r in rows_shown]
+                request,
+                case,
+                person,
+                None,
+                sub.raw,
+                {},
+                rows_shown,
+                [{} for _r in rows_shown],
+                needs=needs_shown,
             )
-        if errors or any(row_errors):
+        if errors or any(row_errors) or any(need_errors):
             _case, person = await page_case(db_session, actor, case_id)
             return self._plan_form(
-                request, case, person, None, sub.raw, errors, row_values, row_errors, status=422
+                request,
+                case,
+                person,
+                None,
+                sub.raw,
+                errors,
+                row_values,
+                row_errors,
+                status=422,
+                needs=need_values,
+                need_errors=need_errors,
             )
         try:
             plan = await do_save_plan(
@@ -256,6 +253,7 @@ class PlanPagesController(Controller):
                 agreed_on=v["agreed_on"],
                 agreement_method=v["agreement_method"] or "",
             )
+            await do_save_plan_needs(db_session, actor, case, plan, needs, on=today_jst())
         except CaseRuleError as exc:
             await db_session.rollback()
             case, person = await page_case(db_session, actor, case_id)
@@ -270,45 +268,9 @@ class PlanPagesController(Controller):
                 row_errors,
                 status=422,
                 alert=_(str(exc)),
+                needs=need_values,
             )
         return Redirect(f"/cases/{case.id}/plan/{plan.version}", status_code=303)
-
-    def _rows(
-        self, config: TenantConfig, data: Any
-    ) -> tuple[list[PlanRowInput], list[dict[str, Any]], list[dict[str, str]]]:
-        """(rows to save, every posted row as typed, problems per posted row).
-
-        A row left wholly empty is ignored; a row with some parts empty names them."""
-        posted: dict[int, dict[str, str]] = {}
-        for key in data.keys():
-            if (m := ROW_KEY.match(key)) and len(posted) <= MAX_ROWS:
-                posted.setdefault(int(m.group(1)), {})[m.group(2)] = (data.get(key) or "").strip()
-        fields = {f.name: f for f in row_fields(config)}
-        rows, row_values, row_errors = [], [], []
-        for n, index in enumerate(sorted(posted), start=1):
-            raw = posted[index]
-            problems: dict[str, str] = {}
-            if any(raw.values()):
-                for name, f in fields.items():
-                    text = raw.get(name, "")
-                    _value, problem = field_problem(f, text)
-                    if not text and name in ROW_PARTS:
-                        problem = _("%(label)s is required", label=_(f.label))
-                    if problem:
-                        problems[name] = _("Row %(n)s: %(problem)s", n=n, problem=problem)
-                if not problems:
-                    rows.append(
-                        PlanRowInput(
-                            issue=raw["issue"],
-                            goal=raw["goal"],
-                            action=raw["action"],
-                            agency_key=raw["agency"],
-                            period=raw.get("period", ""),
-                        )
-                    )
-            row_values.append(raw)
-            row_errors.append(problems)
-        return rows, row_values, row_errors
 
     @get("/{version:int}", name="plan_version")
     async def plan_version(
@@ -350,5 +312,7 @@ class PlanPagesController(Controller):
                 "wishes": wishes,
                 "is_latest": latest is not None and latest.id == plan.id,
                 "methods": CONSENT_METHODS,
+                "needs": await plan_needs(db_session, plan.id),
+                "need_labels": NEED_LABELS,
             },
         )

@@ -1,8 +1,9 @@
 """Staff pages for community building and the gap list.
 
 ``/community``: the activity log, forms to add a place and record an activity, and the
-indicators per area and month (拠点数, 参加者数, 参加機関数). ``/gaps``: 社会資源の充足状況,
-the unmet needs by category and area. Both need a login; a refused entry re-renders the
+indicators per area and month (拠点数, 参加者数, 参加機関数), and the head of the gap list.
+``/gaps``: 社会資源の充足状況, the unmet needs by category and area; ``/gaps/summary`` its
+head, which meeting pages load with htmx. All need a login; a refused entry re-renders the
 page with the message, status 422.
 """
 
@@ -45,7 +46,19 @@ SOURCE_LABELS: dict[str, str] = {
     "meeting": N_("Meeting decisions"),
     "match": N_("Failed matches"),
     "assessment": N_("Assessments of open cases"),
+    "plan": N_("Support plans"),
 }
+SUMMARY_LINES = 8  # the head of the gap list that 地域づくり and meetings show
+
+
+async def _gap_summary(session: AsyncSession) -> dict[str, Any]:
+    lines = await gap_overview(session)
+    return {
+        "gap_lines": lines[:SUMMARY_LINES],
+        "gap_count": len(lines),
+        "labels": GAP_LABELS,
+        "sources": SOURCE_LABELS,
+    }
 
 
 async def _community_page(
@@ -67,6 +80,7 @@ async def _community_page(
             "kinds": PLACE_KIND_LABELS,
             "today": today_jst(),
             "alert": alert,
+            **await _gap_summary(session),
         },
         status_code=status_code,
         fragment=False,
@@ -166,6 +180,13 @@ class CommunityController(Controller):
             },
             fragment=False,
         )
+
+    @get("/gaps/summary", name="gaps_summary")
+    async def gaps_summary(
+        self, request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
+    ) -> Response[str]:
+        """The most frequent gaps (htmx: the table alone, for a meeting page)."""
+        return render(request, "gaps/summary", await _gap_summary(db_session))
 
 
 ROUTES: list[Any] = [CommunityController]

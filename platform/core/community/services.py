@@ -2,8 +2,9 @@
 
 Indicators per area and month: 拠点数 (places with at least one activity that month),
 参加者数 (participants summed over every age band) and 参加機関数 (distinct agencies).
-The gap list adds to the recorded resource gaps (meetings, failed matches) the unmet needs
-of each open case's latest assessment, counted by category and the case's area.
+The gap list adds to the recorded resource gaps (meetings, failed matches, support plans)
+the unmet needs of each open case's latest assessment, counted by category and the case's
+area; a need the case's plan already put on the list (same category and area) counts once.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core.audit.services import do_audit
 from kasane.core.auth.actor import ActorInfo
-from kasane.core.cases.models import Assessment, Case
+from kasane.core.cases.models import Assessment, Case, SupportPlan
 from kasane.core.cases.services import CaseRuleError
 from kasane.core.community.models import PLACE_KINDS, CommunityActivity, CommunityPlace
 from kasane.core.errors import NotFound
+from kasane.core.gaps.models import ResourceGap
 from kasane.core.gaps.services import gap_list
 from kasane.core.i18n import N_
 
@@ -148,13 +150,27 @@ async def indicators(session: AsyncSession) -> list[Indicator]:
 class GapLine:
     category: str
     area_key: str | None
-    recorded: int = 0  # resource gaps recorded (meetings, failed matches …)
+    recorded: int = 0  # resource gaps recorded (meetings, failed matches, plans)
     sources: set[str] = field(default_factory=set)
     assessed: int = 0  # open cases whose latest assessment names the need
 
     @property
     def total(self) -> int:
         return self.recorded + self.assessed
+
+
+async def _planned_gaps(session: AsyncSession) -> set[tuple[uuid.UUID, str, str | None]]:
+    """(case, category, area) of every open gap a support plan recorded."""
+    rows = await session.execute(
+        select(SupportPlan.case_id, ResourceGap.category, ResourceGap.area_key)
+        .join(
+            SupportPlan,
+            (SupportPlan.tenant_id == ResourceGap.tenant_id)
+            & (SupportPlan.id == ResourceGap.source_id),
+        )
+        .where(ResourceGap.source == "plan", ResourceGap.resolved_on.is_(None))
+    )
+    return {(c, cat, area) for c, cat, area in rows.all()}
 
 
 async def gap_overview(session: AsyncSession) -> list[GapLine]:
@@ -179,10 +195,12 @@ async def gap_overview(session: AsyncSession) -> list[GapLine]:
     for case_id, version, needs, area_key in rows:
         if case_id not in latest or latest[case_id][0] < version:
             latest[case_id] = (version, list(needs or []), area_key)
+    planned = await _planned_gaps(session)
     counts: dict[tuple[str, str | None], int] = defaultdict(int)
-    for _version, needs, area_key in latest.values():
+    for case_id, (_version, needs, area_key) in latest.items():
         for need in set(needs):
-            counts[(need, area_key)] += 1
+            if (case_id, need, area_key) not in planned:
+                counts[(need, area_key)] += 1
     for (need, area_key), n in counts.items():
         g = line(need, area_key)
         g.assessed += n

@@ -47,6 +47,23 @@ async def do_record_gap(
     return gap
 
 
+async def do_resolve_gap(
+    session: AsyncSession, actor: ActorInfo | None, gap: ResourceGap, *, on: date
+) -> None:
+    """Mark an open gap resolved (it leaves the gap list); a resolved one stays as it is."""
+    if gap.resolved_on is not None:
+        return
+    gap.resolved_on = on
+    await do_audit(
+        session,
+        actor.ref if actor else "system",
+        "gap.resolve",
+        f"resource_gap:{gap.id}",
+        category=gap.category,
+        source=gap.source,
+    )
+
+
 @dataclass(frozen=True)
 class GapRow:
     category: str

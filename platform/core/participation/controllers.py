@@ -2,8 +2,10 @@
 
 ``/cases/{id}/participation`` lists the ranked candidates (with their reasons) and the
 case's matches; a match's start, 定着支援 contact and end are posted to
-``/participation/matches/{id}/…``. Every handler reaches the case through ``access_case``
-(need-to-know: another agency's or tenant's case, or a missing one, is the same 404).
+``/participation/matches/{id}/…``. ``/cases/{id}/participation/suggestions`` is the top few
+of the same ranking, which the case page loads with htmx. Every handler reaches the case
+through ``access_case`` (need-to-know: another agency's or tenant's case, or a missing one,
+is the same 404).
 A refused action re-renders the page with the rule's message, status 422.
 """
 
@@ -45,6 +47,7 @@ from kasane.core.web.deps import Actor, DbSession, requires_login, requires_writ
 from kasane.core.web.templating import render
 
 BAD_DATE = N_("Enter a valid date.")
+SUGGESTIONS = 3  # how many candidates the case page shows
 
 
 def _date(value: Any) -> date:
@@ -117,6 +120,29 @@ class ParticipationController(Controller):
     ) -> Response[str]:
         """Ranked candidates with their reasons, and the case's matches."""
         return await _page(request, db_session, actor, case_id)
+
+    @get("/cases/{case_id:uuid}/participation/suggestions", name="case_suggestions")
+    async def suggestions(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        actor: Actor,
+        case_id: FromPath[uuid.UUID],
+    ) -> Response[str]:
+        """The best few candidates with a propose button each (the case page loads them)."""
+        config = tenant_config(request)
+        case = await access_case(db_session, actor, case_id)
+        ranked = await candidates(db_session, config, case, today_jst())
+        return render(
+            request,
+            "participation/suggestions",
+            {
+                "case": case,
+                "suggestions": [c for c in ranked if not c.full][:SUGGESTIONS],
+                "more": len(ranked),
+                "categories": CATEGORY_LABELS,
+            },
+        )
 
     async def _refused(
         self,

@@ -1,6 +1,7 @@
 """Matching a person to participation: candidates ranked by need, area, schedule,
 accessibility and free capacity; a match goes proposed → started → 定着支援 → ended.
 
+The person's needs are the unmet needs of the case's latest assessment and latest plan.
 Candidates are the plugin's participation menus and the tenant's own active registry
 services (a neighbour's shared entries are only read, never matched). A failed match whose
 reason is "no place fits" is recorded as a resource gap (source "match").
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kasane.core.audit.services import do_audit
 from kasane.core.auth.actor import ActorInfo
 from kasane.core.cases.models import Assessment, Case
+from kasane.core.cases.plan_needs import latest_plan_needs
 from kasane.core.cases.services import CaseRuleError
 from kasane.core.config_types import TenantConfig
 from kasane.core.db import uuid7
@@ -88,7 +90,7 @@ class Candidate:
 
 
 async def unmet_needs(session: AsyncSession, case: Case) -> list[str]:
-    """The unmet needs of the case's latest assessment."""
+    """The unmet needs of the case's latest assessment and of its latest plan."""
     latest = (
         await session.execute(
             select(Assessment)
@@ -97,7 +99,11 @@ async def unmet_needs(session: AsyncSession, case: Case) -> list[str]:
             .limit(1)
         )
     ).scalar_one_or_none()
-    return list(latest.unmet_needs) if latest else []
+    found = list(latest.unmet_needs) if latest else []
+    for need in await latest_plan_needs(session, case.id):
+        if need.category not in found:
+            found.append(need.category)
+    return found
 
 
 def nearby_areas(config: TenantConfig, area_key: str | None) -> tuple[set[str], set[str]]:

@@ -3,9 +3,10 @@
 A staff member sees a person when their agency takes part now (an active ``CaseAgency``)
 in a case of that person — a case opened for them, or for a household they belong to — or
 when their agency sent or received a referral for them, or follows an outreach record
-linked to them. The municipal roles that answer
-開示請求 and merge duplicates (``admin``, ``supervisor``) see every person of the tenant.
-Anyone else gets :class:`NotFound`, exactly as for an id that does not exist.
+linked to them. The municipal section that answers
+開示請求 and merges duplicates (the roles with ``person:records:read_all``: tenant_admin,
+supervisor) sees every person of the tenant. Anyone else gets :class:`NotFound`, exactly as
+for an id that does not exist.
 """
 
 from __future__ import annotations
@@ -23,13 +24,11 @@ from kasane.core.people.models import HouseholdMember, Person
 from kasane.core.people.services import get_person
 from kasane.core.referrals.models import Referral
 
-# Roles of the municipal section that answers disclosure requests and keeps people tidy.
-RECORD_KEEPER_ROLES = frozenset({"admin", "supervisor"})
-
 
 def is_record_keeper(actor: ActorInfo) -> bool:
-    """True for the roles that may see every person, export records and merge people."""
-    return actor.role in RECORD_KEEPER_ROLES
+    """True for the municipal section, which sees every person (exporting and merging are
+    their own permissions, checked for the route by ``requires_login``)."""
+    return actor.can("person:records:read_all")
 
 
 async def may_see_person(session: AsyncSession, actor: ActorInfo, person_id: uuid.UUID) -> bool:

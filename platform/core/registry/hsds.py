@@ -88,24 +88,23 @@ PLACEMENT: dict[str, tuple[tuple[str, str], ...]] = {
 
 
 class _Nester:
-    """Builds nested HSDS JSON from a graph, placing each child under one parent."""
+    """Builds nested HSDS JSON from a graph. A dataset places each child under one parent
+    (its first link in :data:`PLACEMENT`; import restores the others from the foreign keys);
+    the API, ``everywhere=True``, lists it under every parent it is linked to, as HSDS's
+    nested records do (a contact of a service *and* of its location shows in both)."""
 
-    def __init__(self, graph: Graph) -> None:
+    def __init__(self, graph: Graph, *, everywhere: bool = False) -> None:
         self.g = graph
         self.placed: dict[tuple[str, str], dict[uuid.UUID, list[Any]]] = {}
         self.loose: dict[str, list[Any]] = {}
         for child_type, options in PLACEMENT.items():
             for row in graph.rows(SPECS[child_type].kind):
-                parent = next(
-                    ((col, ptype) for col, ptype in options if getattr(row, col) is not None),
-                    None,
-                )
-                if parent is None:
+                parents = [(c, p) for c, p in options if getattr(row, c) is not None]
+                if not parents:
                     self.loose.setdefault(child_type, []).append(row)
-                    continue
-                col, ptype = parent
-                key = (child_type, ptype)
-                self.placed.setdefault(key, {}).setdefault(getattr(row, col), []).append(row)
+                for col, ptype in parents if everywhere else parents[:1]:
+                    key = (child_type, ptype)
+                    self.placed.setdefault(key, {}).setdefault(getattr(row, col), []).append(row)
 
     def record(self, type_: str, row: Any, skip: tuple[str, ...] = ()) -> dict[str, Any]:
         out = flat(type_, row)
@@ -144,7 +143,7 @@ def term_json(graph: Graph, term: Any) -> dict[str, Any]:
 def service_full(graph: Graph, service: Service) -> dict[str, Any]:
     """A fully nested HSDS service (``GET /services/{id}``): organization, service at
     locations with their location, schedules, phones, contacts, areas, attributes."""
-    nester = _Nester(graph)
+    nester = _Nester(graph, everywhere=True)
     out = nester.record("service", service, skip=("service_at_locations", "attributes"))
     org = graph.organizations.get(service.organization_id)
     out["organization"] = (
@@ -170,7 +169,7 @@ def service_full(graph: Graph, service: Service) -> dict[str, Any]:
 def organization_json(graph: Graph, org: Organization, services: list[Service]) -> dict[str, Any]:
     """An organization with its phones, contacts and locations, and the given services
     as flat list items."""
-    nester = _Nester(graph)
+    nester = _Nester(graph, everywhere=True)
     out = nester.record("organization", org, skip=("services",))
     out["services"] = [flat("service", s) for s in services]
     return out
@@ -178,7 +177,7 @@ def organization_json(graph: Graph, org: Organization, services: list[Service]) 
 
 def sal_json(graph: Graph, sal: ServiceAtLocation) -> dict[str, Any]:
     """A service at location list item: its own fields, the service and the location."""
-    nester = _Nester(graph)
+    nester = _Nester(graph, everywhere=True)
     out = nester.record("service_at_location", sal)
     service = graph.services.get(sal.service_id)
     location = graph.locations.get(sal.location_id)

@@ -4,7 +4,8 @@ Accepted shapes: the export's dataset object (``organizations`` with nested serv
 locations, ``taxonomies``, ``taxonomy_terms``), any HSDS object type as a top-level array
 (``services``, ``locations``, ``service_at_locations``, ``phones`` …), nested objects as in the
 HSDS API (a service's ``organization``, a service at location's ``location``, an attribute's
-``taxonomy_term`` and a term's ``taxonomy``), or a bare array of services.
+``taxonomy_term`` and a term's ``taxonomy_detail``), a bare array of services, one record as
+the API's ``/services/{id}`` answers it, or a page of a list endpoint (:mod:`.hsds_shapes`).
 
 Every problem names its record (type, id or path) and field. By default nothing is written
 when any record has a problem (one transaction, all or nothing); ``partial=True`` writes the
@@ -30,6 +31,7 @@ from kasane.core.db import utcnow
 from kasane.core.i18n import N_, gettext
 from kasane.core.protection.mynumber import MYNUMBER_MESSAGE, find_mynumber
 from kasane.core.registry.hsds import SPECS, F, RecordSpec
+from kasane.core.registry.hsds_shapes import as_dataset
 from kasane.core.registry.search_keys import stamp_org_keys, stamp_service_keys
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -59,7 +61,8 @@ NOT_STORED = frozenset(
         "tax_id",
         "organization_identifiers",
         "capacities",
-        "taxonomy_detail",
+        "taxonomy",  # a term's free-text taxonomy name (the object is taxonomy_detail)
+        "attributes",  # on records other than services: Kasane classifies services only
     }
 )
 # Nested objects: key → (record type, the fk column the nesting record gets)
@@ -70,8 +73,14 @@ NESTED_OBJECTS = {
         "service": ("service", "service_id"),
     },
     "attribute": {"taxonomy_term": ("taxonomy_term", "taxonomy_term_id")},
-    "taxonomy_term": {"taxonomy": ("taxonomy", "taxonomy_id")},
+    "taxonomy_term": {
+        "taxonomy_detail": ("taxonomy", "taxonomy_id"),
+        "taxonomy": ("taxonomy", "taxonomy_id"),  # early 3.0 drafts nested the object here
+    },
 }
+# Links that may point outside the data without making it invalid: a fully nested service
+# carries its terms but not their parent terms. Such a link is dropped with a warning.
+LOOSE_LINKS = frozenset({("taxonomy_term", "parent_id")})
 # Records that must hang off something (one of these columns set).
 NEEDS_ONE_OF = {
     "service": ("organization_id",),
@@ -268,7 +277,7 @@ def _validate(c: _Collector, rec: Record, area_keys: set[str]) -> None:
     except (ValueError, AttributeError, TypeError):
         c.problem(rec, rec.type, rec.ref, "id", gettext(N_("The id must be a UUID")))
     known = {"id"} | {f.name for f in spec.fields} | {k for k, *_ in spec.nests}
-    known |= set(NESTED_OBJECTS.get(rec.type, {}))
+    known |= {k for k in NESTED_OBJECTS.get(rec.type, {}) if isinstance(rec.data.get(k), dict)}
     for key in rec.data:
         if key not in known:
             msg = (
@@ -315,6 +324,24 @@ def _validate(c: _Collector, rec: Record, area_keys: set[str]) -> None:
             )
 
 
+def _settle_link_entity(c: _Collector, rec: Record) -> bool:
+    """Kasane's attributes classify services. One listed under a service is that service's,
+    whatever its ``link_entity`` says (Open Referral's example has the placeholder
+    ``"link_entity"``); a top-level one of another entity is not stored. False: left out."""
+    entity = rec.data.get("link_entity")
+    if rec.type != "attribute" or entity in (None, "service"):
+        return True
+    if "link_id" in rec.implied:
+        msg = N_("Kasane links the attribute to the service it is listed under")
+        c.warnings.append(Problem(rec.type, rec.ref, "link_entity", gettext(msg)))
+        rec.data = {**rec.data, "link_entity": "service"}
+        return True
+    msg = N_("Kasane keeps the attributes of services only; not imported")
+    c.warnings.append(Problem(rec.type, rec.ref, "link_entity", gettext(msg)))
+    c.records["attribute"].pop(rec.ref, None)
+    return False
+
+
 async def _existing(session: AsyncSession, type_: str, ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
     model = SPECS[type_].model
     wanted = sorted(set(ids))
@@ -329,8 +356,10 @@ async def check_dataset(
 ) -> tuple[_Collector, ImportReport]:
     """Collect and validate every record of ``data``; nothing is written."""
     c = _Collector()
-    if isinstance(data, list):
-        data = {"services": data}
+    data, untold = as_dataset(data)
+    for path in untold:
+        msg = N_("Cannot tell which HSDS object this is; put it in a dataset under its type")
+        c.problems.append(Problem("dataset", path, "", gettext(msg)))
     if not isinstance(data, dict):
         c.problems.append(Problem("dataset", "$", "", gettext(N_("Expected a JSON object"))))
         return c, ImportReport(c.problems, c.warnings)
@@ -346,6 +375,7 @@ async def check_dataset(
             continue
         for i, item in enumerate(value):
             c.collect(tops[key], item, f"{key}[{i}]", {})
+    c.order = [rec for rec in c.order if _settle_link_entity(c, rec)]
     for rec in c.order:
         _validate(c, rec, area_keys)
     # references: inside the dataset, or already in this tenant's registry
@@ -361,6 +391,14 @@ async def check_dataset(
         for f in SPECS[rec.type].fks:
             target = rec.values.get(f.col)
             if isinstance(target, uuid.UUID) and target not in known[f.ref]:
+                if (rec.type, f.name) in LOOSE_LINKS:
+                    rec.values[f.col] = None
+                    msg = N_(
+                        "Refers to a record that is neither in the file nor in the registry;"
+                        " imported without this link"
+                    )
+                    c.warnings.append(Problem(rec.type, rec.ref, f.name, gettext(msg)))
+                    continue
                 c.problem(
                     rec,
                     rec.type,

@@ -10,6 +10,7 @@ from litestar.di import Provide
 from litestar.params import FromPath
 from litestar.response import Redirect
 
+from kasane.core.auth.permissions import ROLE_LABELS
 from kasane.core.auth.services import get_account, list_accounts
 from kasane.core.i18n import LOCALES
 from kasane.core.web.deps import Actor, DbSession, requires_login
@@ -32,7 +33,8 @@ class StaffShellController(Controller):
     async def staff_list(
         self, request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
     ) -> Response[str]:
-        return render(request, "staff_list", {"accounts": await list_accounts(db_session)})
+        accounts = await list_accounts(db_session)
+        return render(request, "staff_list", {"accounts": accounts, "role_labels": ROLE_LABELS})
 
     @get("/staff/{account_id:uuid}", name="staff_detail")
     async def staff_detail(
@@ -43,7 +45,7 @@ class StaffShellController(Controller):
         account_id: FromPath[uuid.UUID],
     ) -> Response[str]:
         account = await get_account(db_session, account_id)
-        return render(request, "staff_detail", {"account": account})
+        return render(request, "staff_detail", {"account": account, "role_labels": ROLE_LABELS})
 
 
 @get("/lang/{code:str}", name="set_language")

@@ -2,6 +2,9 @@
 
 ``requires_login`` is the guard-like dependency: a handler that names ``actor`` gets a
 ActorInfo (a staff member of *this* tenant), or the request is redirected to the login page.
+It is also where permissions are enforced, for every route at once: it finds the permission
+the route needs (``kasane.core.auth.permissions.permission_for``) and answers 403 when the
+actor lacks it — or when the route has none configured (deny by default).
 """
 
 from __future__ import annotations
@@ -13,12 +16,13 @@ from typing import Annotated, Any
 from litestar import Request
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import Body
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core.auth.actor import ActorInfo
-from kasane.core.auth.services import get_session_account
+from kasane.core.auth.permissions import permission_for
+from kasane.core.auth.services import get_login
 from kasane.core.db import Database
 from kasane.core.tenancy import TenantContext
 
@@ -56,21 +60,33 @@ async def provide_session(request: Request[Any, Any, Any]) -> AsyncIterator[Asyn
 
 
 async def requires_login(request: Request[Any, Any, Any], db_session: DbSession) -> ActorInfo:
+    """The logged-in actor, when it holds the permission this route needs."""
     requires_tenant(request)
     token = request.cookies.get(SESSION_COOKIE)
     settings = request.app.state.settings
-    account = None
+    found = None
     if token:
-        account = await get_session_account(
+        found = await get_login(
             db_session,
             token,
             idle=timedelta(minutes=settings.session_idle_minutes),
             absolute=timedelta(hours=settings.session_absolute_hours),
         )
-    if account is None:
+    if found is None:
+        if token:  # an expired session was deleted: keep that, though the request fails
+            await db_session.commit()
         raise LoginRequired()
-    actor = ActorInfo.of(account)
-    request.scope["state"]["actor"] = actor
+    account, login = found
+    actor = ActorInfo.of(account, login.agency_key)
+    request.scope["state"]["actor"] = actor  # the 403 page still shows the actor's nav
+    permission = permission_for(
+        request.scope.get("route_handler"),
+        str(request.scope.get("path_template") or request.url.path),
+        request.method,
+    )
+    if permission is None or not actor.can(permission):
+        # "permission …": the error page tells this refusal from a CSRF one
+        raise PermissionDeniedException(detail=f"permission {permission or 'unconfigured'}")
     return actor
 
 

@@ -18,6 +18,7 @@ from litestar.enums import MediaType
 from litestar.utils.scope.state import ScopeState
 
 from kasane.core import i18n
+from kasane.core.defaults import TERMS
 from kasane.core.i18n import N_
 from kasane.core.japan_time import JST
 from kasane.core.tenancy import TenantContext
@@ -111,12 +112,24 @@ def _csrf_token(request: Request[Any, Any, Any]) -> str:
     return token if isinstance(token, str) else ""
 
 
+def _term_of(config: Any) -> Any:
+    """``term("area")``: the tenant's word for a core term (admin › plugin › core), translated."""
+
+    def term(key: str) -> str:
+        words = config.terminology if config else {}
+        return i18n.gettext(words.get(key) or TERMS.get(key, key))
+
+    return term
+
+
 def base_context(request: Request[Any, Any, Any]) -> dict[str, Any]:
     tenant: TenantContext | None = request.scope["state"].get("tenant")
+    config = tenant.config if tenant else None
     return {
         "request": request,
         "tenant": tenant,
-        "config": tenant.config if tenant else None,
+        "config": config,
+        "term": _term_of(config),
         "theme": tenant.theme if tenant else "default",
         "actor": request.scope["state"].get("actor"),
         "lang": i18n.current_locale.get(),

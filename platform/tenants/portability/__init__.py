@@ -1,1 +1,2 @@
-"""Tenant export (JSON Lines + manifest), import into a fresh instance, and deletion on offboarding."""
+"""Tenant portability: the full export (JSON Lines + manifest), its import into a fresh
+instance, and deletion on offboarding."""
