@@ -107,7 +107,8 @@ def kasane_meeting_types(tenant: Any) -> list[dict[str, Any]] | None:
     Returns:
         A list of ``{"key", "name", "legal_basis", "legal_basis_note", "host", "cadence",
         "members"?, "decisions"?, "purpose"?, "discusses_cases"?}``. ``legal_basis`` is
-        ``art106_6`` (支援会議, 社会福祉法106条の6: no consent needed, members bound to confidentiality),
+        ``art106_6`` (支援会議, 社会福祉法106条の6: no consent needed, members bound to
+        confidentiality),
         ``consent`` (重層的支援会議 under the municipal 要綱: only consented cases) or
         ``other_law`` (name the law in ``legal_basis_note``). ``cadence`` is
         ``{"frequency": monthly|weekly|quarterly|as_needed, "weekday"?: 0-6 (Monday=0),
