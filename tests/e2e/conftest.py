@@ -18,6 +18,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -125,25 +126,21 @@ def _healthy(port: int) -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    var = tmp_path_factory.mktemp("e2e")
-    # In a thread of its own: the migration and the seed call asyncio.run(), which refuses
-    # to run inside Playwright's sync API (its loop runs on this thread once started).
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        env = pool.submit(_make_sqlite_env, var).result()
+@contextmanager
+def serve_kasane(var: Path, env: Env, **extra_env: str) -> Iterator[LiveServer]:
+    """``kasane serve`` on ``env``'s database in demo mode, until the block ends."""
     port = _free_port()
     log_path = var / "server.log"
     child_env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if not k.startswith("KASANE_")},
         "KASANE_DATABASE_URL": env.settings.database_url,
         "KASANE_VAR_DIR": str(var),
         "KASANE_DEMO": "1",
         # The key the test process seals and opens data with (tests.conftest sets it for the
         # whole process): without it the server makes its own and every sealed page fails.
         "KASANE_MASTER_KEY": TEST_MASTER_KEY,
+        **extra_env,
     }
-    child_env.pop("KASANE_MIGRATION_DATABASE_URL", None)
     # A file, not a pipe: nobody drains a pipe while tests run, and a full one blocks uvicorn.
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
@@ -175,6 +172,17 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    var = tmp_path_factory.mktemp("e2e")
+    # In a thread of its own: the migration and the seed call asyncio.run(), which refuses
+    # to run inside Playwright's sync API (its loop runs on this thread once started).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        env = pool.submit(_make_sqlite_env, var).result()
+    with serve_kasane(var, env) as server:
+        yield server
 
 
 def run_in_db(live_server: LiveServer, coro_fn: Any, *args: Any, **kwargs: Any) -> Any:

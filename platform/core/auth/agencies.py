@@ -31,7 +31,7 @@ FIELDS: dict[str, str] = {
     "disability": N_("Disability"),
     "children": N_("Children"),
     "poverty": N_("Poverty"),
-    "health": N_("Health"),
+    "health": N_("Health (field of support)"),
     "other": N_("Other"),
 }
 KINDS: dict[str, str] = {
