@@ -175,6 +175,9 @@ class TenantConfig(msgspec.Struct):
     stage_labels: dict[str, str]
     terminology: dict[str, str]
     theme: str
+    # Names of agencies the tenant admin deactivated: no longer offered, still named on
+    # the records that mention them (set from the app, never by a plugin).
+    retired_agency_names: dict[str, str] = {}
 
     def agency(self, key: str) -> Agency | None:
         return next((a for a in self.agencies if a.key == key), None)
@@ -198,7 +201,9 @@ class TenantConfig(msgspec.Struct):
 
     def agency_name(self, key: str | None) -> str:
         agency = self.agency(key) if key else None
-        return agency.name if agency else (key or "")
+        if agency:
+            return agency.name
+        return self.retired_agency_names.get(key or "", key or "")
 
 
 class TenantInfo(msgspec.Struct, frozen=True):

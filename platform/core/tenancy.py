@@ -33,6 +33,7 @@ class TenantLocal:
     agencies: tuple[Agency, ...] = ()
     terminology: Mapping[str, str] = field(default_factory=dict)
     look: Mapping[str, str] = field(default_factory=dict)
+    retired_agency_names: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, eq=False)
@@ -60,13 +61,14 @@ class TenantContext:
         """The plugin's configuration with the admin's agencies and terminology on top."""
         base = config_for(self.key)
         local = self.local
-        if not (local.agencies or local.terminology):
+        if not (local.agencies or local.terminology or local.retired_agency_names):
             return base
         known = {a.key for a in base.agencies}
         return msgspec.structs.replace(
             base,
             agencies=[*base.agencies, *(a for a in local.agencies if a.key not in known)],
             terminology={**base.terminology, **local.terminology},
+            retired_agency_names=dict(local.retired_agency_names),
         )
 
     @property

@@ -567,10 +567,16 @@ def test_the_admin_adds_renames_and_deactivates_an_agency(sqlite_env: Env, clien
         kind="partner",
     )
     assert "まるがめ見守りネット" in admin.get("/admin/invitations").text
+    # a staff member works for it
+    member = _account(sqlite_env, "marugame", _new_staff(sqlite_env, "marugame", "viewer", None))
+    _post(admin, f"/admin/staff/{member.id}/roles", role="caseworker", agency_key=key)
     # when it is deactivated, it is offered nowhere, but stays listed for the admin
     _post(admin, f"/admin/agencies/{agency_id.group(1)}/deactivate")
     assert f'<option value="{key}"' not in admin.get("/admin/invitations").text
     assert f'data-agency="{key}" data-active="no"' in admin.get("/admin/agencies").text
+    # and the records that mention it still show its name, not its key
+    staff_page = admin.get(f"/admin/staff/{member.id}").text
+    assert "まるがめ見守りネット" in staff_page
     target = f"tenant_agency:{agency_id.group(1)}"
     for action in ("agency.created", "agency.updated", "agency.deactivated"):
         assert len(_events(sqlite_env, "marugame", action, target)) == 1, action

@@ -52,6 +52,14 @@ async def local_agencies(session: AsyncSession) -> list[Agency]:
     ]
 
 
+async def retired_agency_names(session: AsyncSession) -> dict[str, str]:
+    """Key → name of the admin's deactivated agencies: old records still show their names."""
+    rows = await session.execute(
+        select(TenantAgency.key, TenantAgency.name).where(TenantAgency.active.is_(False))
+    )
+    return {key: name for key, name in rows.all()}
+
+
 async def list_local_agencies(session: AsyncSession) -> list[TenantAgency]:
     """Every agency the admin added, active or not, oldest first."""
     rows = await session.execute(select(TenantAgency).order_by(TenantAgency.created_at))
