@@ -102,6 +102,7 @@ async def seed(
         config = plugins.build_config(plugins.load_plugin(tenant.plugin), tenant_info(tenant))
         staff = {}
         async with db.session(tenant.id) as s:
+            agency_of: dict[str, str] = {}
             for username, display, role, agency in demo_accounts(config):
                 account = await do_create_account(
                     s,
@@ -113,13 +114,14 @@ async def seed(
                     actor="bench",
                 )
                 staff[username] = account
+                agency_of[username] = agency or ""
         caseworker = staff["caseworker"]
         async with db.session(tenant.id) as s:
             counts = await bulk_seed(
                 s,
                 config,
                 sizes[str(slug)],
-                caseworker_agency=caseworker.agency_key or "",
+                caseworker_agency=agency_of["caseworker"],
                 staff_id=caseworker.id,
                 rng=random.Random(str(slug)),
             )
@@ -128,7 +130,7 @@ async def seed(
             f"seeded {slug}: {sizes[str(slug)]:,} cases, {sum(counts.values()):,} rows in "
             f"{time.perf_counter() - started:.1f} s ({tables})"
         )
-        out[str(slug)] = (tenant.id, caseworker.agency_key or "")
+        out[str(slug)] = (tenant.id, agency_of["caseworker"])
     started = time.perf_counter()
     if admin_url.startswith("sqlite"):
         async with db.engine.begin() as conn:

@@ -16,6 +16,7 @@ from typing import Any
 import jinja2
 from litestar import Litestar, Response, get
 from litestar.enums import MediaType
+from litestar.params import FromPath, FromQuery
 from sqlalchemy import Select, exists, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -81,14 +82,14 @@ def create_baseline_app(
     cases = Case.__table__
 
     @get("/cases", media_type=MediaType.HTML)
-    async def case_list(stage: str | None = None) -> Response[str]:
+    async def case_list(stage: FromQuery[str | None] = None) -> Response[str]:
         stmt = page.where(cases.c.stage == stage) if stage else page
         async with engine.connect() as conn:
             rows = (await conn.execute(stmt)).all()
         return Response(TEMPLATES.get_template("list.html").render(rows=rows))
 
     @get("/cases/{case_id:uuid}", media_type=MediaType.HTML)
-    async def case_page(case_id: uuid.UUID) -> Response[str]:
+    async def case_page(case_id: FromPath[uuid.UUID]) -> Response[str]:
         async with engine.connect() as conn:
             row = (await conn.execute(one.where(cases.c.id == case_id))).one()
         return Response(TEMPLATES.get_template("case.html").render(c=row))
