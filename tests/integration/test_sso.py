@@ -263,13 +263,25 @@ def test_totp_wrong_code_is_refused_and_the_right_one_logs_in(env: Env) -> None:
             follow_redirects=False,
         )
         assert r.status_code == 401 and 'aria-invalid="true"' in r.text
+        good = pyotp.TOTP(secret).now()
         r = c.post(
             "/login/totp",
-            data={"step": step, "code": pyotp.TOTP(secret).now(), "_csrf_token": csrf_of(r.text)},
+            data={"step": step, "code": good, "_csrf_token": csrf_of(r.text)},
             follow_redirects=False,
         )
         assert r.status_code == 302
         assert c.get("/", follow_redirects=False).status_code == 200
+    # the same code, replayed by someone who saw it and the password, is refused
+    with tenant_client(env, "marugame") as other:
+        r = login(other, "supervisor")
+        step = r.text.split('name="step" value="', 1)[1].split('"', 1)[0]
+        r = other.post(
+            "/login/totp",
+            data={"step": step, "code": good, "_csrf_token": csrf_of(r.text)},
+            follow_redirects=False,
+        )
+        assert r.status_code == 401
+        assert other.get("/", follow_redirects=False).status_code == 302
 
     async def sealed(db: Database) -> str:
         async with db.session(marugame_id) as s:

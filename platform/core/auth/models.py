@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kasane.core.auth.permissions import ROLES
@@ -61,6 +61,8 @@ class StaffAccount(TenantScoped, Base):
     oidc_subject: Mapped[str | None] = mapped_column(String(255))
     # Local accounts: the TOTP secret, sealed (table "staff_accounts", field "totp_secret").
     totp_secret_sealed: Mapped[str | None] = mapped_column(Text)
+    # The time step of the last TOTP code accepted: no code is accepted twice.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     # Loaded with the account (one extra query), so ``ActorInfo.of`` needs no I/O.
     memberships: Mapped[list[StaffMembership]] = relationship(
         lazy="selectin",

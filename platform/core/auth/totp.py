@@ -33,11 +33,21 @@ def provisioning_uri(secret: str, account: StaffAccount, tenant_name: str) -> st
     )
 
 
-def code_matches(secret: str, code: str) -> bool:
+def code_step(secret: str, code: str, at: float | None = None) -> int | None:
+    """The 30-second step whose code this is (now, or one step either side), else None."""
     code = re.sub(r"\s", "", code or "")
     if not re.fullmatch(r"\d{6}", code):
-        return False
-    return pyotp.TOTP(secret).verify(code, valid_window=1)
+        return None
+    totp = pyotp.TOTP(secret)
+    now = int((time.time() if at is None else at) // totp.interval)
+    for step in (now, now - 1, now + 1):
+        if secrets.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def code_matches(secret: str, code: str) -> bool:
+    return code_step(secret, code) is not None
 
 
 async def do_enrol_totp(session: AsyncSession, account: StaffAccount, secret: str) -> None:
@@ -53,7 +63,12 @@ async def check_totp(session: AsyncSession, account: StaffAccount, code: str) ->
         return False
     cipher = await cipher_for(session)
     secret = cipher.open("staff_accounts", account.id, "totp_secret", account.totp_secret_sealed)
-    return code_matches(secret, code)
+    step = code_step(secret, code)
+    # A code is good once: one seen over the shoulder or replayed within its window fails.
+    if step is None or (account.totp_last_step is not None and step <= account.totp_last_step):
+        return False
+    account.totp_last_step = step
+    return True
 
 
 @dataclass
