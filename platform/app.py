@@ -26,6 +26,7 @@ from kasane.core.auth.sso_controllers import ROUTES as SSO_ROUTES
 from kasane.core.cases.controllers import ROUTES as CASE_ROUTES
 from kasane.core.community.controllers import ROUTES as COMMUNITY_ROUTES
 from kasane.core.db import Database
+from kasane.core.ephemeral import EphemeralStore, close_ephemeral, make_store
 from kasane.core.errors import NotFound
 from kasane.core.intake.controllers import ROUTES as INTAKE_ROUTES
 from kasane.core.look.controllers import ROUTES as LOOK_ROUTES
@@ -144,8 +145,11 @@ def _http_error(request: Request[Any, Any, Any], exc: Exception) -> Response[str
     )
 
 
-def create_app(settings: Settings | None = None) -> KasaneApp:
-    """Assemble the application for ``settings`` (from the environment by default)."""
+def create_app(
+    settings: Settings | None = None, *, ephemeral: EphemeralStore | None = None
+) -> KasaneApp:
+    """Assemble the application for ``settings`` (from the environment by default).
+    ``ephemeral``: the store for pending logins and rate limits (default from settings)."""
     settings = settings or load_settings()
     set_master_secret(settings.master_key)
     db = Database(settings.database_url)
@@ -201,11 +205,12 @@ def create_app(settings: Settings | None = None) -> KasaneApp:
             ReadOnlyTenant: _read_only,
             HTTPException: _http_error,
         },
-        on_shutdown=[db.dispose],
+        on_shutdown=[db.dispose, close_ephemeral],
         logging_config=LoggingConfig(log_exceptions="always"),
         debug=False,
     )
     app.state.settings = settings
     app.state.db = db
+    app.state.ephemeral = ephemeral or make_store(settings)
     app.state.resolver = TenantResolver(db, settings.base_domain)
     return app

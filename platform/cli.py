@@ -33,8 +33,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from kasane.core.protection.crypto import set_master_secret
     from kasane.migrations import upgrade
 
+    set_master_secret(settings.master_key)  # data migrations seal with the tenants' keys (0015)
     upgrade(settings.migration_database_url, args.revision)
     print(f"database upgraded to {args.revision}")
     return 0

@@ -73,6 +73,9 @@ class Settings:
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12
     secure_cookies: bool = False
+    # Pending logins and the login rate limit (kasane.core.ephemeral): "" = this process's
+    # memory (one process); a redis:// URL when several app processes share them.
+    redis_url: str = ""
     # Billing (kasane.tenants.billing): "local" (Checkout and Portal served by Kasane itself,
     # customers and subscriptions in localstripe when stripe_api_base is set, else in memory)
     # or "stripe" (the real Stripe; needs stripe_secret_key and stripe_webhook_secret).
@@ -115,6 +118,7 @@ def load_settings(**overrides: object) -> Settings:
         "var_dir": var_dir,
         "demo": os.environ.get("KASANE_DEMO", "") in ("1", "true", "yes"),
         "secure_cookies": os.environ.get("KASANE_SECURE_COOKIES", "") in ("1", "true"),
+        "redis_url": os.environ.get("KASANE_REDIS_URL", ""),
         **_billing_settings(var_dir),
     }
     values.update(overrides)

@@ -450,6 +450,36 @@ def test_sealed_fields_open_and_the_audit_chain_verifies_on_the_target(
         assert chain_ok(target.settings.database_url, tenant_id)
 
 
+def test_sealed_referral_answers_open_on_the_target(sqlite_env: Env, target: Env) -> None:
+    # the demo declines one referral and records the outcome of another in each town
+    referrals = metadata.tables["referrals"]
+    for slug in SLUGS:
+        tenant_id = sqlite_env.tenant_id(slug)
+        rows = tenant_rows(target.settings.database_url, referrals, tenant_id)
+        for field in ("decline_reason", "outcome"):
+            row = next(r for r in rows if r[f"{field}_sealed"])
+            token = row[f"{field}_sealed"]
+            opened = [
+                open_sealed(url, tenant_id, "referrals", row["id"], field, token)
+                for url in (target.settings.database_url, sqlite_env.settings.database_url)
+            ]
+            assert token.startswith("v1:") and opened[0] and opened[0] == opened[1]
+
+
+def open_sealed(
+    url: str, tenant_id: uuid.UUID, table: str, row_id: uuid.UUID, field: str, token: str
+) -> str:
+    async def go() -> str:
+        db = Database(url)
+        try:
+            async with db.session(tenant_id) as s:
+                return await unseal(s, table, row_id, field, token)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(go())
+
+
 def test_the_imported_town_works_its_staff_log_in_with_their_passwords(target: Env) -> None:
     with tenant_client(target, "usuki") as client:
         assert login(client, "caseworker").status_code in (302, 303)

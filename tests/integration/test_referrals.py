@@ -35,6 +35,7 @@ from kasane.core.referrals.models import Referral
 from kasane.core.referrals.services import (
     ReferralRuleError,
     access_referral,
+    answer_texts,
     do_answer_referral,
     do_send_referral,
     inbox,
@@ -108,7 +109,8 @@ def test_a_referral_goes_from_sent_to_its_outcome(any_env: Env) -> None:
             sender = await actor_of(s, "caseworker")
             stored = next(r for r in await sent_by_agency(s, sender) if r.id == referral_id)
             # then the sender sees the whole loop closed
-            assert stored.status == "completed" and stored.outcome == "継続支援へ"
+            assert stored.status == "completed"
+            assert (await answer_texts(s, stored))["outcome"] == "継続支援へ"
             assert stored.acknowledged_at and stored.responded_at and stored.outcome_on == TODAY
             # … it left the receiver's inbox, and the reason is stored sealed
             receiver = await actor_of(s, "kodomo")
@@ -149,7 +151,8 @@ def test_declining_needs_a_reason(any_env: Env) -> None:
             await do_answer_referral(
                 s, receiver, referral, step="declined", reason="対象年齢外のため", today=TODAY
             )
-            assert referral.status == "declined" and referral.decline_reason == "対象年齢外のため"
+            assert referral.status == "declined"
+            assert (await answer_texts(s, referral))["decline_reason"] == "対象年齢外のため"
             # … and nothing follows a decline
             with pytest.raises(ReferralRuleError):
                 await do_answer_referral(
@@ -404,7 +407,7 @@ def test_a_my_number_in_a_reason_is_refused_and_nothing_is_saved(sqlite_env: Env
         assert "Reason for declining: this looks like an Individual Number" in r.text
         assert 'aria-invalid="true"' in r.text and secret in r.text  # what was typed is kept
         (stored,) = referrals_of(sqlite_env, person_id)
-        assert stored.status == "acknowledged" and stored.decline_reason == ""
+        assert stored.status == "acknowledged" and stored.decline_reason_sealed == ""
         # when kodomo refers the person onward with a My Number in the reason
         form = kodomo.get(f"/referrals/new?person={person_id}")
         assert form.status_code == 200 and name in form.text

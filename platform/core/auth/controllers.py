@@ -32,18 +32,15 @@ from kasane.core.auth.totp import (
     pending_second_step,
     start_second_step,
 )
+from kasane.core.ephemeral import ephemeral_of
 from kasane.core.i18n import gettext as _
 from kasane.core.web.deps import SESSION_COOKIE, Actor, DbSession, requires_login, requires_tenant
 from kasane.core.web.templating import render
 
 
 def _limiter(request: Request[Any, Any, Any]) -> LoginLimiter:
-    """One limiter per app (in-process; see ratelimit.py for several processes)."""
-    state = request.app.state
-    if "login_limiter" not in state:
-        state.login_limiter = LoginLimiter()
-    limiter: LoginLimiter = state.login_limiter
-    return limiter
+    """Over the app's ephemeral store, so every app process counts the same failures."""
+    return LoginLimiter(ephemeral_of(request), request.app.state.settings.secret_key)
 
 
 UUID_IN_PATH = re.compile(r"/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(/|$)")
@@ -127,19 +124,21 @@ class AuthController(Controller):
             errors["username"] = _("Enter your user name")
         if not password:
             errors["password"] = _("Enter your password")
-        if not errors and _limiter(request).blocked(tenant.slug, username):
+        if not errors and await _limiter(request).blocked(tenant.id.hex, username):
             errors["form"] = _("Too many failed attempts. Wait 15 minutes and try again.")
         if not errors:
             account = await check_login_password(db_session, username, password)
             if account is None:
-                _limiter(request).failed(tenant.slug, username)
+                await _limiter(request).failed(tenant.id.hex, username)
                 errors["form"] = _("The user name or password is not correct")
             elif account.totp_secret_sealed:
                 # Second step: the code from the authenticator app.
-                step = start_second_step(account, _safe_next(data.get("next")))
+                step = await start_second_step(
+                    ephemeral_of(request), account, _safe_next(data.get("next"))
+                )
                 return render(request, "auth/totp_login", {"step": step, "errors": {}})
             else:
-                _limiter(request).succeeded(tenant.slug, username)
+                await _limiter(request).succeeded(tenant.id.hex, username)
                 token = await do_open_session(db_session, account, method="password")
                 response: Response[Any] = Redirect(_safe_next(data.get("next")))
                 set_session_cookie(request, response, token)
@@ -165,12 +164,12 @@ class AuthController(Controller):
     ) -> Response[Any]:
         tenant = requires_tenant(request)
         step = data.get("step") or ""
-        pending = pending_second_step(step, tenant.id)
+        pending = await pending_second_step(ephemeral_of(request), step, tenant.id)
         if pending is None:
             return Redirect("/login")
         errors: dict[str, str] = {}
-        if _limiter(request).blocked(tenant.slug, pending.username):
-            finish_second_step(step)
+        if await _limiter(request).blocked(tenant.id.hex, pending.username):
+            await finish_second_step(ephemeral_of(request), step, tenant.id)
             errors["form"] = _("Too many failed attempts. Wait 15 minutes and try again.")
             return render(
                 request,
@@ -180,14 +179,14 @@ class AuthController(Controller):
             )
         account = await get_account(db_session, pending.account_id)
         if not account.is_active or not await check_totp(db_session, account, data.get("code", "")):
-            _limiter(request).failed(tenant.slug, pending.username)
+            await _limiter(request).failed(tenant.id.hex, pending.username)
             await do_audit(db_session, "anonymous", "auth.login_failed", "", second_factor=True)
             errors["code"] = _("The code is not correct")
             return render(
                 request, "auth/totp_login", {"step": step, "errors": errors}, status_code=401
             )
-        finish_second_step(step)
-        _limiter(request).succeeded(tenant.slug, pending.username)
+        await finish_second_step(ephemeral_of(request), step, tenant.id)
+        await _limiter(request).succeeded(tenant.id.hex, pending.username)
         token = await do_open_session(db_session, account, method="password+totp")
         response: Response[Any] = Redirect(pending.next)
         set_session_cookie(request, response, token)

@@ -1,33 +1,42 @@
 """Login rate limiting: after 5 failures for one tenant+username in 15 minutes, refuse.
 
-In-process; with several app processes this moves to Redis (same interface).
+The failure window lives in the app's ephemeral store (Redis with several processes), so a
+failure counted on one process blocks the next try on any other; a success clears it.
 """
 
 from __future__ import annotations
 
-import time
-from collections import defaultdict, deque
+import hashlib
+import hmac
+
+from kasane.core.ephemeral import EphemeralStore
 
 WINDOW_SECONDS = 15 * 60
 MAX_FAILURES = 5
+KIND = "login_failures"
 
 
 class LoginLimiter:
-    def __init__(self, window: float = WINDOW_SECONDS, limit: int = MAX_FAILURES) -> None:
-        self.window, self.limit = window, limit
-        self._failures: dict[tuple[str, str], deque[float]] = defaultdict(deque)
+    def __init__(
+        self,
+        store: EphemeralStore,
+        key_secret: str = "",
+        window: float = WINDOW_SECONDS,
+        limit: int = MAX_FAILURES,
+    ) -> None:
+        self.store, self.window, self.limit = store, window, limit
+        self._secret = key_secret.encode()
 
-    def _recent(self, key: tuple[str, str]) -> deque[float]:
-        q, cutoff = self._failures[key], time.monotonic() - self.window
-        while q and q[0] < cutoff:
-            q.popleft()
-        return q
+    def _user_key(self, username: str) -> str:
+        # Keyed hash: the store never holds a user name, nor one found by hashing a word list.
+        return hmac.new(self._secret, username.lower().encode(), hashlib.sha256).hexdigest()
 
-    def blocked(self, tenant: str, username: str) -> bool:
-        return len(self._recent((tenant, username.lower()))) >= self.limit
+    async def blocked(self, tenant: str, username: str) -> bool:
+        count = await self.store.hits(KIND, tenant, self._user_key(username), self.window)
+        return count >= self.limit
 
-    def failed(self, tenant: str, username: str) -> None:
-        self._recent((tenant, username.lower())).append(time.monotonic())
+    async def failed(self, tenant: str, username: str) -> None:
+        await self.store.hit(KIND, tenant, self._user_key(username), self.window)
 
-    def succeeded(self, tenant: str, username: str) -> None:
-        self._failures.pop((tenant, username.lower()), None)
+    async def succeeded(self, tenant: str, username: str) -> None:
+        await self.store.delete(KIND, tenant, self._user_key(username))

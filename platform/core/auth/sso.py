@@ -5,9 +5,10 @@ discovery document must name it, and the ID token's ``iss`` must equal it. The i
 the ID token's ``sub`` within *this* tenant. The client secret is sealed with the tenant's
 key (table ``tenant_sso``, field ``client_secret``).
 
-The pending login (state → verifier, nonce, tenant) is kept server-side for ten minutes;
-the browser also holds the state in a host-only cookie, so a callback started elsewhere
-(login CSRF) is refused. In-process; with several app processes this moves to Redis.
+The pending login (state → verifier, nonce, next) is kept server-side for ten minutes in
+the app's ephemeral store (Redis with several app processes), under the tenant and the
+state's hash, and taken once; the browser also holds the state in a host-only cookie, so a
+callback started elsewhere (login CSRF) is refused.
 """
 
 from __future__ import annotations
@@ -34,10 +35,12 @@ from kasane.core.auth.models import StaffAccount, TenantSSO
 from kasane.core.auth.passwords import hash_password
 from kasane.core.auth.services import do_add_account, new_account
 from kasane.core.db import utcnow
+from kasane.core.ephemeral import EphemeralStore
 from kasane.core.i18n import N_
 from kasane.core.protection.crypto import cipher_for
 
 PENDING_SECONDS = 10 * 60
+KIND = "sso_state"
 DISCOVERY_SECONDS = 60 * 60
 HTTP_TIMEOUT = 10.0
 ID_TOKEN_ALGORITHMS = ["RS256", "ES256", "PS256"]
@@ -64,10 +67,8 @@ class PendingLogin:
     verifier: str
     nonce: str
     next: str
-    expires: float
 
 
-_pending: dict[str, PendingLogin] = {}
 # issuer → (fetched at, discovery document, JWKS)
 _discovery: dict[str, tuple[float, dict[str, Any], dict[str, Any]]] = {}
 
@@ -154,17 +155,20 @@ def forget_provider_metadata(issuer: str | None = None) -> None:
 
 
 async def begin_login(
-    row: TenantSSO, *, tenant_id: uuid.UUID, redirect_uri: str, next_path: str = "/"
+    store: EphemeralStore,
+    row: TenantSSO,
+    *,
+    tenant_id: uuid.UUID,
+    redirect_uri: str,
+    next_path: str = "/",
 ) -> tuple[str, str]:
     """(authorize URL, state). PKCE S256 and a nonce; the pending login is kept server-side."""
     metadata, _keys = await provider_metadata(row.issuer)
-    now = time.monotonic()
-    for key in [k for k, p in _pending.items() if p.expires < now]:
-        _pending.pop(key, None)
     state = secrets.token_urlsafe(32)
     verifier = secrets.token_urlsafe(48)
     nonce = secrets.token_urlsafe(24)
-    _pending[state] = PendingLogin(tenant_id, verifier, nonce, next_path, now + PENDING_SECONDS)
+    value = {"verifier": verifier, "nonce": nonce, "next": next_path}
+    await store.put(KIND, tenant_id.hex, _token_hash(state), value, PENDING_SECONDS)
     query = urlencode(
         {
             "response_type": "code",
@@ -180,12 +184,13 @@ async def begin_login(
     return f"{metadata['authorization_endpoint']}?{query}", state
 
 
-def take_pending(state: str, tenant_id: uuid.UUID) -> PendingLogin:
-    """The pending login for ``state`` (used once), only on the tenant that started it."""
-    pending = _pending.pop(state, None)
-    if pending is None or pending.expires < time.monotonic() or pending.tenant_id != tenant_id:
-        raise SSOError(MSG_FAILED, "unknown, expired or foreign state")
-    return pending
+async def take_pending(store: EphemeralStore, state: str, tenant_id: uuid.UUID) -> PendingLogin:
+    """The pending login for ``state``, taken once (atomically, on any app process), only
+    on the tenant that started it: another tenant's key space does not hold it."""
+    value = await store.take(KIND, tenant_id.hex, _token_hash(state))
+    if value is None:
+        raise SSOError(MSG_FAILED, "unknown, expired, used or foreign state")
+    return PendingLogin(tenant_id, value["verifier"], value["nonce"], value["next"])
 
 
 async def finish_login(

@@ -22,6 +22,7 @@ from kasane.core.auth.sso import (
     get_sso,
     take_pending,
 )
+from kasane.core.ephemeral import ephemeral_of
 from kasane.core.i18n import gettext as _
 from kasane.core.web.deps import DbSession, requires_tenant
 from kasane.core.web.templating import render
@@ -59,7 +60,11 @@ async def sso_login(
         return _refuse(request, MSG_NOT_CONFIGURED, safe_next(next))
     try:
         url, state = await begin_login(
-            row, tenant_id=tenant.id, redirect_uri=_redirect_uri(request), next_path=safe_next(next)
+            ephemeral_of(request),
+            row,
+            tenant_id=tenant.id,
+            redirect_uri=_redirect_uri(request),
+            next_path=safe_next(next),
         )
     except SSOError as exc:
         log.warning("sso login for %s: %s", tenant.slug, exc)
@@ -92,7 +97,7 @@ async def sso_callback(
     try:
         if not state or not code or request.cookies.get(STATE_COOKIE) != state:
             raise SSOError(MSG_FAILED, "missing code or state, or state cookie mismatch")
-        pending = take_pending(state, tenant.id)
+        pending = await take_pending(ephemeral_of(request), state, tenant.id)
         claims = await finish_login(
             db_session, row, pending, code=code, redirect_uri=_redirect_uri(request)
         )

@@ -2,10 +2,11 @@
 key (table ``staff_accounts``, field ``totp_secret``).
 
 After a right password the login waits for the code; the pending step is kept server-side
-for five minutes (in-process, like the rate limiter)."""
+for five minutes in the app's ephemeral store (shared by every app process)."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 import time
@@ -17,9 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core.audit.services import do_audit
 from kasane.core.auth.models import StaffAccount
+from kasane.core.ephemeral import EphemeralStore
 from kasane.core.protection.crypto import cipher_for
 
 PENDING_SECONDS = 5 * 60
+KIND = "totp_step"
 ISSUER_NAME = "Kasane"
 
 
@@ -77,29 +80,31 @@ class PendingSecondStep:
     account_id: uuid.UUID
     username: str
     next: str
-    expires: float
 
 
-_pending: dict[str, PendingSecondStep] = {}
+def _step_key(token: str) -> str:
+    # The token is a bearer secret: the store sees only its hash.
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
-def start_second_step(account: StaffAccount, next_path: str) -> str:
-    now = time.monotonic()
-    for key in [k for k, p in _pending.items() if p.expires < now]:
-        _pending.pop(key, None)
+async def start_second_step(store: EphemeralStore, account: StaffAccount, next_path: str) -> str:
     token = secrets.token_urlsafe(32)
-    _pending[token] = PendingSecondStep(
-        account.tenant_id, account.id, account.username, next_path, now + PENDING_SECONDS
-    )
+    value = {"account_id": str(account.id), "username": account.username, "next": next_path}
+    await store.put(KIND, account.tenant_id.hex, _step_key(token), value, PENDING_SECONDS)
     return token
 
 
-def pending_second_step(token: str, tenant_id: uuid.UUID) -> PendingSecondStep | None:
-    pending = _pending.get(token)
-    if pending is None or pending.expires < time.monotonic() or pending.tenant_id != tenant_id:
+async def pending_second_step(
+    store: EphemeralStore, token: str, tenant_id: uuid.UUID
+) -> PendingSecondStep | None:
+    """The live step for ``token``, only on the tenant that started it (keys are per tenant)."""
+    value = await store.get(KIND, tenant_id.hex, _step_key(token)) if token else None
+    if value is None:
         return None
-    return pending
+    return PendingSecondStep(
+        tenant_id, uuid.UUID(value["account_id"]), value["username"], value["next"]
+    )
 
 
-def finish_second_step(token: str) -> None:
-    _pending.pop(token, None)
+async def finish_second_step(store: EphemeralStore, token: str, tenant_id: uuid.UUID) -> None:
+    await store.delete(KIND, tenant_id.hex, _step_key(token))

@@ -34,6 +34,7 @@ from kasane.core.outreach.models import OutreachRecord
 from kasane.core.people.models import Household, HouseholdMember, Person
 from kasane.core.protection.sealing import unseal, unseal_json
 from kasane.core.referrals.models import Referral
+from kasane.core.referrals.services import answer_texts
 
 EXPORT_FORMAT = "kasane-person-export/1"
 
@@ -213,11 +214,10 @@ async def person_record(session: AsyncSession, person: Person) -> dict[str, Any]
                 "to_agency_key",
                 "status",
                 "sent_at",
-                "decline_reason",
-                "outcome",
                 "outcome_on",
             ),
             "reason": await unseal(session, "referrals", r.id, "reason", r.reason_sealed),
+            **await answer_texts(session, r),  # decline_reason, outcome
         }
         for r in await _all(session, select(Referral).where(Referral.person_id == pid))
     ]

@@ -41,7 +41,8 @@ class Referral(TenantScoped, Base):
     ack_due_on: Mapped[date] = mapped_column(Date, nullable=False)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    decline_reason: Mapped[str] = mapped_column(String(300), nullable=False, default="")
-    outcome: Mapped[str] = mapped_column(String(300), nullable=False, default="")
+    # The answer's free text often tells of the person's circumstances: sealed (0005).
+    decline_reason_sealed: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    outcome_sealed: Mapped[str] = mapped_column(Text, nullable=False, default="")
     outcome_on: Mapped[date | None] = mapped_column(Date)
     sent_by: Mapped[uuid.UUID] = mapped_column(nullable=False)

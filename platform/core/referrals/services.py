@@ -13,7 +13,7 @@ from kasane.core.auth.actor import ActorInfo
 from kasane.core.db import utcnow, uuid7
 from kasane.core.errors import NotFound
 from kasane.core.i18n import N_
-from kasane.core.protection.sealing import seal
+from kasane.core.protection.sealing import seal, unseal
 from kasane.core.referrals.models import ACK_DAYS, Referral
 
 
@@ -101,10 +101,27 @@ async def do_answer_referral(
     if step == "acknowledged":
         referral.acknowledged_at = now
     elif step in ("accepted", "declined"):
-        referral.responded_at, referral.decline_reason = now, reason if step == "declined" else ""
+        referral.responded_at = now
+        why = reason if step == "declined" else ""
+        referral.decline_reason_sealed = await seal(
+            session, "referrals", referral.id, "decline_reason", why
+        )
     else:
-        referral.outcome, referral.outcome_on = outcome, today
+        referral.outcome_sealed = await seal(session, "referrals", referral.id, "outcome", outcome)
+        referral.outcome_on = today
     await do_audit(session, actor.ref, f"referral.{step}", f"referral:{referral.id}")
+
+
+async def answer_texts(session: AsyncSession, referral: Referral) -> dict[str, str]:
+    """The answer's free text, opened: ``decline_reason`` and ``outcome``."""
+    return {
+        "decline_reason": await unseal(
+            session, "referrals", referral.id, "decline_reason", referral.decline_reason_sealed
+        ),
+        "outcome": await unseal(
+            session, "referrals", referral.id, "outcome", referral.outcome_sealed
+        ),
+    }
 
 
 async def inbox(session: AsyncSession, actor: ActorInfo) -> list[Referral]:
