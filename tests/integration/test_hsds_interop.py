@@ -32,7 +32,13 @@ from kasane.core.registry.hsds_import import ImportReport, import_dataset
 from kasane.core.registry.models import Service, TaxonomyTerm
 from kasane.tenants.demo import DEMO_PASSWORD
 from tests.conftest import Env, csrf_of, login, tenant_client
-from tests.integration.test_registry import in_tenant, make_service, new_tenant, seeded
+from tests.integration.test_registry import (
+    EVERY_RECORD_SERVICE,
+    in_tenant,
+    make_service,
+    new_tenant,
+    seeded,
+)
 
 DATA = Path(__file__).parent / "data" / "hsds"
 EXAMPLE_FILE = DATA / "service_full.json"
@@ -400,27 +406,7 @@ def _api_town(env: Env) -> tuple[str, uuid.UUID]:
     """A town with Open Referral's example and a Kasane service with every kind of record."""
     slug, _ = new_tenant(env)
     assert import_example(env, slug).imported
-    sid = make_service(
-        env,
-        slug,
-        name="かさね居場所",
-        name_kana="カサネイバショ",
-        area_key="chuo",
-        public=True,
-        location_name="中央公民館",
-        address_1="1-1",
-        city="臼杵市",
-        postal_code="875-0001",
-        state_province="大分県",
-        accessibility="段差なし",
-        phone="000-0000-0000",
-        contact_name="担当",
-        days=["MO", "TH"],
-        nth="2",
-        opens_at="10:00",
-        closes_at="12:00",
-        reviewed_on=date(2026, 1, 5),
-    )
+    sid = make_service(env, slug, **EVERY_RECORD_SERVICE)
     return slug, sid
 
 

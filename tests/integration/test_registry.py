@@ -38,6 +38,27 @@ from kasane.tenants.services import do_create_tenant, get_tenant_by_slug, tenant
 from tests.conftest import Env, csrf_of, login, tenant_client
 
 DATA = Path(__file__).parent / "data"
+
+# A service that fills every kind of record (location, address, phone, contact, schedule).
+EVERY_RECORD_SERVICE: dict[str, Any] = {
+    "name": "かさね居場所",
+    "name_kana": "カサネイバショ",
+    "area_key": "chuo",
+    "public": True,
+    "location_name": "中央公民館",
+    "address_1": "1-1",
+    "city": "臼杵市",
+    "postal_code": "875-0001",
+    "state_province": "大分県",
+    "accessibility": "段差なし",
+    "phone": "000-0000-0000",
+    "contact_name": "担当",
+    "days": ["MO", "TH"],
+    "nth": "2",
+    "opens_at": "10:00",
+    "closes_at": "12:00",
+    "reviewed_on": date(2026, 1, 5),
+}
 _SEEDED: set[str] = set()
 
 
@@ -456,27 +477,7 @@ def test_an_export_reimports_into_an_empty_tenant_record_by_record(any_env: Env)
         return await import_dataset(s, example, actor="system", area_keys=set())
 
     assert in_tenant(env, source, load_example).imported
-    make_service(
-        env,
-        source,
-        name="かさね居場所",
-        name_kana="カサネイバショ",
-        area_key="chuo",
-        public=True,
-        location_name="中央公民館",
-        address_1="1-1",
-        city="臼杵市",
-        postal_code="875-0001",
-        state_province="大分県",
-        accessibility="段差なし",
-        phone="000-0000-0000",
-        contact_name="担当",
-        days=["MO", "TH"],
-        nth="2",
-        opens_at="10:00",
-        closes_at="12:00",
-        reviewed_on=date(2026, 1, 5),
-    )
+    make_service(env, source, **EVERY_RECORD_SERVICE)
     target, _ = new_tenant(env)
     # when it is exported and uploaded into an empty tenant
     with tenant_client(env, source) as src:

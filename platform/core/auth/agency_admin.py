@@ -145,9 +145,7 @@ async def admin_agency_deactivate(
     actor: Actor,
     agency_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
-    row = await get_local_agency(db_session, agency_id)
-    await do_set_agency_active(db_session, row, False, actor=actor.ref)
-    return _changed(request, "deactivated")
+    return await _set_active(request, db_session, actor, agency_id, active=False)
 
 
 @post(
@@ -162,9 +160,20 @@ async def admin_agency_reactivate(
     actor: Actor,
     agency_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
+    return await _set_active(request, db_session, actor, agency_id, active=True)
+
+
+async def _set_active(
+    request: Request[Any, Any, Any],
+    db_session: DbSession,
+    actor: Actor,
+    agency_id: uuid.UUID,
+    *,
+    active: bool,
+) -> Response[Any]:
     row = await get_local_agency(db_session, agency_id)
-    await do_set_agency_active(db_session, row, True, actor=actor.ref)
-    return _changed(request, "reactivated")
+    await do_set_agency_active(db_session, row, active, actor=actor.ref)
+    return _changed(request, "reactivated" if active else "deactivated")
 
 
 ROUTES: list[Any] = [
