@@ -158,19 +158,12 @@ async def do_open_session(
     return token
 
 
-async def get_session_account(
-    session: AsyncSession, token: str, *, idle: timedelta, absolute: timedelta
-) -> StaffAccount | None:
-    """The account behind a cookie token on this tenant, or None (expired, unknown, other
-    tenant). Touches ``last_seen_at`` at most once a minute."""
-    found = await get_login(session, token, idle=idle, absolute=absolute)
-    return found[0] if found else None
-
-
 async def get_login(
     session: AsyncSession, token: str, *, idle: timedelta, absolute: timedelta
 ) -> tuple[StaffAccount, StaffSession] | None:
-    """(account, its session row) behind a cookie token on this tenant, or None."""
+    """(account, its session row) behind a cookie token on this tenant, or None (expired —
+    the row is deleted —, unknown, other tenant). Touches ``last_seen_at`` at most once a
+    minute."""
     row = (
         await session.execute(
             select(StaffSession).where(StaffSession.token_hash == _token_hash(token))

@@ -128,7 +128,16 @@ async def _member_page(
     return render(request, "admin/staff_member", context, status_code=status)
 
 
-def _after(account: StaffAccount, done: str) -> Response[Any]:
+async def _after(
+    request: Request[Any, Any, Any],
+    db_session: DbSession,
+    actor: Actor,
+    account: StaffAccount,
+    done: str,
+) -> Response[Any]:
+    """The staff member's page saying what was done: in place for htmx, else a redirect."""
+    if is_htmx(request):
+        return await _member_page(request, db_session, actor, account, done=done)
     return Redirect(f"/admin/staff/{account.id}?done={done}", status_code=303)
 
 
@@ -197,9 +206,7 @@ async def admin_staff_grant(
         return await _member_page(
             request, db_session, actor, account, status=422, values=values, errors=errors
         )
-    if is_htmx(request):
-        return await _member_page(request, db_session, actor, account, done="granted")
-    return _after(account, "granted")
+    return await _after(request, db_session, actor, account, "granted")
 
 
 @post(
@@ -229,9 +236,7 @@ async def admin_staff_revoke(
         if is_htmx(request):
             return Response("", status_code=204, headers={"HX-Redirect": "/"})
         return Redirect("/", status_code=303)
-    if is_htmx(request):
-        return await _member_page(request, db_session, actor, account, done="revoked")
-    return _after(account, "revoked")
+    return await _after(request, db_session, actor, account, "revoked")
 
 
 @post(
@@ -254,9 +259,7 @@ async def admin_staff_deactivate(
         return await _member_page(
             request, db_session, actor, account, status=422, alert=_(refused.message)
         )
-    if is_htmx(request):
-        return await _member_page(request, db_session, actor, account, done="deactivated")
-    return _after(account, "deactivated")
+    return await _after(request, db_session, actor, account, "deactivated")
 
 
 @post(
@@ -273,9 +276,7 @@ async def admin_staff_reactivate(
 ) -> Response[Any]:
     account = await get_account(db_session, account_id)
     await do_reactivate(db_session, account, actor=actor.ref)
-    if is_htmx(request):
-        return await _member_page(request, db_session, actor, account, done="reactivated")
-    return _after(account, "reactivated")
+    return await _after(request, db_session, actor, account, "reactivated")
 
 
 ROUTES: list[Any] = [

@@ -5,6 +5,8 @@ inline style, so a strict Content-Security-Policy keeps working. It holds no per
 so it needs no login and may be cached; pages link it with the colours as a version, so a
 change shows at once. With ``primary`` / ``accent`` in the query it gives those colours
 instead (the admin page's preview); it only ever echoes ``#rrggbb`` values.
+``/admin/look`` needs ``tenant:look:manage``, checked with every route's permission by
+``requires_login`` (``kasane.core.auth.permissions``).
 """
 
 from __future__ import annotations
@@ -14,11 +16,9 @@ from urllib.parse import urlencode
 
 from litestar import Request, Response, get, post
 from litestar.di import Provide
-from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromQuery
 from litestar.response import Redirect
 
-from kasane.core.auth.actor import ActorInfo
 from kasane.core.defaults import TERMS
 from kasane.core.look.contrast import HEX_COLOUR, theme_tokens
 from kasane.core.look.models import LOGO_TEXT_MAX, TERM_MAX
@@ -31,7 +31,6 @@ from kasane.core.look.services import (
     get_look,
     input_of,
     look_css,
-    may_manage_look,
     read_look_form,
 )
 from kasane.core.tenancy import TenantContext
@@ -47,11 +46,6 @@ from kasane.core.web.deps import (
 from kasane.core.web.templating import render
 
 CSS_MAX_AGE = 24 * 60 * 60  # the URL changes with the colours; this only bounds a code change
-
-
-def _requires_look_manager(actor: ActorInfo) -> None:
-    if not may_manage_look(actor):
-        raise PermissionDeniedException()
 
 
 def _fallback_theme(tenant: TenantContext) -> str:
@@ -108,7 +102,6 @@ async def admin_look(
     request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
 ) -> Response[str]:
     """The look form with what is saved, and a preview of it."""
-    _requires_look_manager(actor)
     saved = request.query_params.get("saved") == "1"
     return _page(request, input_of(await get_look(db_session)), saved=saved)
 
@@ -123,7 +116,6 @@ async def admin_look_save(
     request: Request[Any, Any, Any], db_session: DbSession, actor: Actor, data: FormBody
 ) -> Response[Any]:
     """Preview (``action=preview``) or save the look; a refused form comes back as typed."""
-    _requires_look_manager(actor)
     requires_writable(request)
     tenant = requires_tenant(request)
     look = read_look_form(data)

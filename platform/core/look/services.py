@@ -15,7 +15,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core.audit.services import do_audit
-from kasane.core.auth.actor import ActorInfo
 from kasane.core.db import utcnow
 from kasane.core.defaults import TERMS
 from kasane.core.i18n import N_
@@ -41,15 +40,6 @@ FIELD_LABELS: dict[str, str] = {
 COLOUR_FIELDS = {"primary_color": "primary", "accent_color": "accent"}  # field → look key
 _BARE_HEX = re.compile(r"^[0-9a-f]{6}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-LOOK_PERMISSION = "tenant:look:manage"
-
-
-def may_manage_look(actor: ActorInfo) -> bool:
-    """Whether ``actor`` may change the tenant's look and words (the tenant admin's role
-    gives this permission; ``requires_login`` checks it for ``/admin/look`` as well)."""
-    return actor.can(LOOK_PERMISSION)
 
 
 @dataclass
