@@ -216,24 +216,9 @@ def test_outreach_from_first_notice_to_a_linked_person(sqlite_env: Env) -> None:
 def test_a_known_person_is_found_and_linked_and_a_look_alike_is_not_added_blindly(
     sqlite_env: Env,
 ) -> None:
-    tenant_id = sqlite_env.tenant_id("usuki")
     name = unique("既知 花子")
-
-    async def known(db: Database) -> uuid.UUID:
-        async with db.session(tenant_id) as s:
-            actor = await actor_of(s, "caseworker")
-            person = await do_create_person(
-                s,
-                actor,
-                name=name,
-                kana="きち はなこ",
-                birth_date=date(1950, 5, 5),
-                phone_home="",
-                phone_mobile="",
-            )
-            return person.id
-
-    person_id = sqlite_env.run(known)
+    # given a person the caseworker's agency already supports (need-to-know covers them)
+    person_id = known_to_caseworker(sqlite_env, name, "きち はなこ", "1950-05-05")
     caseworker = staff(sqlite_env, "caseworker")
     try:
         first, second = start_record(caseworker, unique("川沿い")), start_record(caseworker, "坂")
@@ -266,6 +251,67 @@ def test_a_known_person_is_found_and_linked_and_a_look_alike_is_not_added_blindl
         assert linked is not None and linked != person_id
     finally:
         caseworker.__exit__(None, None, None)
+
+
+def known_to_caseworker(env: Env, name: str, kana: str, born: str) -> uuid.UUID:
+    """A person recorded at the caseworker's counter with continued support there."""
+    caseworker = staff(env, "caseworker")
+    try:
+        r = post(
+            caseworker,
+            "/intake/new?counter=hokatsu",
+            "/intake",
+            counter="hokatsu",
+            received_on="2026-11-02",
+            channel="visit_counter",
+            name=name,
+            kana=kana,
+            birth_date=born,
+            categories="care",
+            main_category="care",
+            outcome="continued",
+        )
+        assert r.status_code == 303, r.text
+    finally:
+        caseworker.__exit__(None, None, None)
+    tenant_id = env.tenant_id("usuki")
+
+    async def find(db: Database) -> uuid.UUID:
+        async with db.session(tenant_id) as s:
+            return (await s.execute(select(Person.id).where(Person.name == name))).scalar_one()
+
+    return env.run(find)
+
+
+def test_a_person_outside_need_to_know_is_announced_without_identity_and_not_linked(
+    sqlite_env: Env,
+) -> None:
+    name = unique("他機関 花子")
+    person_id = known_to_caseworker(sqlite_env, name, "たきかん はなこ", "1952-02-02")
+    kodomo = staff(sqlite_env, "kodomo")  # the children's agency takes no part
+    try:
+        record = start_record(kodomo, unique("公園"))
+        url = f"/outreach/{record}"
+        r = post(
+            kodomo,
+            url,
+            f"{url}/link",
+            action="search",
+            search_name=name,
+            search_kana="たきかん はなこ",
+            search_birth_date="1952-02-02",
+        )
+        # then a match elsewhere is announced, with nothing that identifies the person
+        assert r.status_code == 200 and "A possible match exists at another agency" in r.text
+        assert r.text.count(name) == 1  # only in the search box, as typed
+        assert str(person_id) not in r.text
+        # and linking by the id anyway is refused like an unknown id
+        r = post(kodomo, url, f"{url}/link", action="link", person_id=str(person_id))
+        assert r.status_code == 422 and "Choose the person to link." in r.text
+        assert stored_record(sqlite_env, record)[0].person_id is None
+        assert kodomo.get(f"/people/{person_id}").status_code == 404
+    finally:
+        kodomo.__exit__(None, None, None)
 
 
 def test_bad_input_is_refused_naming_the_field_and_nothing_is_saved(sqlite_env: Env) -> None:

@@ -25,8 +25,8 @@ from kasane.core.i18n import gettext as _
 from kasane.core.intake.models import OUTCOMES, Consultation
 from kasane.core.intake.services import check_outcome, do_intake
 from kasane.core.japan_time import today_jst
+from kasane.core.people.access import Duplicates, find_duplicates, find_linkable_person
 from kasane.core.people.matching import PersonKeys
-from kasane.core.people.services import Candidate, find_duplicates, get_person
 from kasane.core.referrals.services import ReferralRuleError
 from kasane.core.tenancy import TenantContext
 from kasane.core.web.deps import Actor, DbSession, requires_login, requires_writable
@@ -98,11 +98,12 @@ def _person_keys(multi: Any) -> PersonKeys:
 
 async def _candidates(
     session: AsyncSession, actor: ActorInfo, multi: Any
-) -> tuple[list[Candidate], bool]:
-    """Possible duplicates of what was typed, and whether there was anything to search."""
+) -> tuple[Duplicates, bool]:
+    """Possible duplicates of what was typed (within the actor's need-to-know), and whether
+    there was anything to search."""
     keys = _person_keys(multi)
     if not (keys.name or keys.kana or keys.birth_date or keys.phones):
-        return [], False
+        return Duplicates(), False
     return await find_duplicates(session, actor, keys), True
 
 
@@ -113,7 +114,7 @@ def _form_page(
     *,
     values: dict[str, Any],
     errors: dict[str, str],
-    candidates: list[Candidate],
+    duplicates: Duplicates,
     chosen: str = "",
     searched: bool = False,
     status_code: int = 200,
@@ -129,8 +130,10 @@ def _form_page(
             "values": values,
             "errors": errors,
             "outcome_fields": extra,
-            "summary": error_summary([*form.all_fields(), *extra], errors),
-            "candidates": candidates,
+            "summary": error_summary([*form.all_fields(), *extra], errors)
+            + ([("duplicates", errors["person_id"])] if "person_id" in errors else []),
+            "candidates": duplicates.candidates,
+            "elsewhere": duplicates.elsewhere,
             "chosen": chosen,
             "searched": searched,
         },
@@ -188,7 +191,7 @@ class IntakeController(Controller):
             _counter(config, counter),
             values={"received_on": today_jst().isoformat()},
             errors={},
-            candidates=[],
+            duplicates=Duplicates(),
         )
 
     @post("/", name="intake_submit", status_code=200)
@@ -209,11 +212,15 @@ class IntakeController(Controller):
         chosen = (multi.get("person_id") or "").strip()
         person_id: uuid.UUID | None = None
         if chosen:
-            try:
-                linked = await get_person(db_session, uuid.UUID(chosen))
-            except ValueError:
-                raise NotFound("person") from None
-            person_id = linked.merged_into_id or linked.id
+            linked = await find_linkable_person(db_session, actor, chosen, "intake")
+            if linked is None:
+                errors["person_id"] = _(
+                    "Choose one of the people listed, or a new person. A record kept by another "
+                    "agency can only be linked through the coordinating agency."
+                )
+                chosen = ""
+            else:
+                person_id = linked.merged_into_id or linked.id
         if not errors:
             try:
                 result = await do_intake(
@@ -237,14 +244,14 @@ class IntakeController(Controller):
                     return Redirect(f"/cases/{result.case.id}", status_code=303)
                 return Redirect("/intake?done=1", status_code=303)
         values = {**sub.raw, "outcome": outcome, "referred_to": referred_to}
-        candidates, searched = await _candidates(db_session, actor, multi)
+        duplicates, searched = await _candidates(db_session, actor, multi)
         return _form_page(
             request,
             config,
             counter,
             values=values,
             errors=errors,
-            candidates=candidates,
+            duplicates=duplicates,
             chosen=chosen,
             searched=searched,
             status_code=422,
@@ -256,12 +263,13 @@ class IntakeController(Controller):
     ) -> Response[str]:
         """htmx: people already known who may be the one being typed in."""
         multi = await request.form()
-        candidates, searched = await _candidates(db_session, actor, multi)
+        duplicates, searched = await _candidates(db_session, actor, multi)
         return render(
             request,
             "intake/duplicates",
             {
-                "candidates": candidates,
+                "candidates": duplicates.candidates,
+                "elsewhere": duplicates.elsewhere,
                 "chosen": (multi.get("person_id") or "").strip(),
                 "searched": searched,
             },

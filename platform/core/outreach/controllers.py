@@ -39,8 +39,9 @@ from kasane.core.outreach.services import (
     do_start_outreach,
     list_outreach,
 )
+from kasane.core.people.access import Duplicates, find_duplicates, find_linkable_person
 from kasane.core.people.matching import PersonKeys
-from kasane.core.people.services import Candidate, do_create_person, find_duplicates, get_person
+from kasane.core.people.services import do_create_person, get_person
 from kasane.core.protection.sealing import unseal
 from kasane.core.web.deps import (
     Actor,
@@ -183,6 +184,7 @@ async def _context(
         "search_prefix": SEARCH,
         "new_prefix": NEW,
         "candidates": None,  # None: no search yet; []: searched, nobody found
+        "elsewhere": False,  # a match exists beyond the actor's need-to-know
         "confirm_new": False,
         "errors": {},
         "notice": "",
@@ -209,21 +211,22 @@ async def _search(
     typed, parsed, errors = _check(PERSON_FIELDS, data, SEARCH)
     if not errors and not any(parsed.values()):
         errors["form"] = _("Enter a name, a reading or a date of birth to search.")
-    candidates: list[Candidate] | None = None
+    found: Duplicates | None = None
     if not errors:
         keys = PersonKeys(
             name=parsed["name"] or "",
             kana=parsed["kana"] or "",
             birth_date=parsed["birth_date"],
         )
-        candidates = await find_duplicates(db_session, actor, keys)
+        found = await find_duplicates(db_session, actor, keys)
     ctx = await _context(
         db_session,
         actor,
         record,
         values=typed,
         errors=errors,
-        candidates=candidates,
+        candidates=found.candidates if found else None,
+        elsewhere=bool(found and found.elsewhere),
     )
     return _panel_response(request, "link", ctx, failed=bool(errors))
 
@@ -234,14 +237,15 @@ async def _offer(
     actor: ActorInfo,
     record: OutreachRecord,
     typed: dict[str, str],
-    found: list[Candidate],
+    found: Duplicates,
 ) -> Response[str]:
     ctx = await _context(
         db_session,
         actor,
         record,
         values=typed,
-        candidates=found,
+        candidates=found.candidates,
+        elsewhere=found.elsewhere,
         confirm_new=True,
     )
     return render(request, "outreach/link", ctx)
@@ -381,14 +385,11 @@ class OutreachController(Controller):
         errors: dict[str, str] = {}
         typed: dict[str, str] = {}
         if action == "link":
-            try:
-                person_id = uuid.UUID(data.get("person_id") or "")
-            except ValueError:
-                person_id = None
-            if person_id is None:
+            raw = (data.get("person_id") or "").strip()
+            person = await find_linkable_person(db_session, actor, raw, "outreach") if raw else None
+            if person is None:
                 errors["form"] = _("Choose the person to link.")
             else:
-                person = await get_person(db_session, person_id)  # another tenant's: 404
                 try:
                     await do_link_person(db_session, actor, record, person.id, today)
                 except OutreachRuleError as exc:
@@ -402,7 +403,8 @@ class OutreachController(Controller):
                     name=parsed["name"], kana=parsed["kana"] or "", birth_date=parsed["birth_date"]
                 )
                 found = await find_duplicates(db_session, actor, keys)
-                if found:  # maybe already known: let staff pick one or confirm a new person
+                # maybe already known: let staff pick one or confirm a new person
+                if found.candidates or found.elsewhere:
                     return await _offer(request, db_session, actor, record, typed, found)
             if not errors:
                 person = await do_create_person(

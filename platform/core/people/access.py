@@ -3,8 +3,8 @@
 A staff member sees a person when their agency takes part now (an active ``CaseAgency``)
 in a case of that person — a case opened for them, or for a household they belong to — or
 when their agency sent or received a referral for them, or follows an outreach record
-linked to them. The municipal section that answers
-開示請求 and merges duplicates (the roles with ``person:records:read_all``: tenant_admin,
+linked to them, or when they themselves took a consultation for that person. The
+municipal section that answers 開示請求 and merges duplicates (the roles with ``person:records:read_all``: tenant_admin,
 supervisor) sees every person of the tenant. Anyone else gets :class:`NotFound`, exactly as
 for an id that does not exist.
 """
@@ -12,16 +12,20 @@ for an id that does not exist.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kasane.core.audit.services import do_audit
 from kasane.core.auth.actor import ActorInfo
 from kasane.core.cases.models import Case, CaseAgency
 from kasane.core.errors import NotFound
+from kasane.core.intake.models import Consultation
 from kasane.core.outreach.models import OutreachRecord
+from kasane.core.people.matching import PersonKeys
 from kasane.core.people.models import HouseholdMember, Person
-from kasane.core.people.services import get_person
+from kasane.core.people.services import Candidate, get_person, match_people
 from kasane.core.referrals.models import Referral
 
 
@@ -56,8 +60,14 @@ async def may_see_person(session: AsyncSession, actor: ActorInfo, person_id: uui
     followed = select(OutreachRecord.id).where(
         OutreachRecord.person_id == person_id, OutreachRecord.agency_key == agency
     )
+    # Whoever took a consultation keeps access to what they recorded (decision 0004).
+    recorded = select(Consultation.id).where(
+        Consultation.person_id == person_id, Consultation.received_by == actor.id
+    )
     found = (
-        await session.execute(select(in_case.exists() | referred.exists() | followed.exists()))
+        await session.execute(
+            select(in_case.exists() | referred.exists() | followed.exists() | recorded.exists())
+        )
     ).scalar_one()
     return bool(found)
 
@@ -74,4 +84,67 @@ async def access_person(session: AsyncSession, actor: ActorInfo, person_id: uuid
     person = await get_person(session, person_id)
     if not await may_see_person(session, actor, person.merged_into_id or person.id):
         raise NotFound("person")
+    return person
+
+
+@dataclass(frozen=True)
+class Duplicates:
+    """What a duplicate check may show: the matches within the actor's need-to-know, and
+    whether others exist beyond it (announced without identity: "ask the coordinator")."""
+
+    candidates: list[Candidate] = field(default_factory=list)
+    elsewhere: bool = False
+
+
+async def find_duplicates(
+    session: AsyncSession,
+    actor: ActorInfo,
+    keys: PersonKeys,
+    exclude: uuid.UUID | None = None,
+    limit: int = 5,
+) -> Duplicates:
+    """People who may be the same as ``keys`` — only those ``actor`` may see — audited.
+
+    Every path that finds people by what was typed (the intake's duplicate check, outreach
+    linking, the merge list) goes through here, so need-to-know applies the same way to all.
+    """
+    shown: list[Candidate] = []
+    hidden: list[uuid.UUID] = []
+    for candidate in await match_people(session, keys, exclude):
+        if await may_see_person(session, actor, candidate.person.id):
+            if len(shown) < limit:
+                shown.append(candidate)
+        else:
+            hidden.append(candidate.person.id)
+    if shown or hidden:
+        await do_audit(
+            session,
+            actor.ref,
+            "person.duplicate_search",
+            "",
+            shown=[str(c.person.id) for c in shown],
+            elsewhere=[str(i) for i in hidden],
+        )
+    return Duplicates(shown, bool(hidden))
+
+
+async def find_linkable_person(
+    session: AsyncSession, actor: ActorInfo, raw_id: str, purpose: str
+) -> Person | None:
+    """The person ``raw_id`` names when ``actor`` may link a record to them, else None.
+
+    Linking a consultation or an outreach record to a person would open that person's
+    record to the actor's agency, so it needs the same need-to-know as seeing them. A
+    missing id, another tenant's and one outside need-to-know all answer None (no oracle);
+    a refusal is audited with the ``purpose`` (``intake``, ``outreach``).
+    """
+    try:
+        person_id = uuid.UUID(raw_id)
+    except ValueError:
+        return None
+    try:
+        person = await access_person(session, actor, person_id)
+    except NotFound:
+        await do_audit(session, actor.ref, "person.link_refused", "", purpose=purpose, id=raw_id)
+        return None
     return person

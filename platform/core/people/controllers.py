@@ -32,7 +32,7 @@ from kasane.core.i18n import gettext as _
 from kasane.core.intake.controllers import error_summary
 from kasane.core.intake.models import OUTCOMES
 from kasane.core.japan_time import today_jst
-from kasane.core.people.access import access_person, is_record_keeper
+from kasane.core.people.access import access_person, find_duplicates, is_record_keeper
 from kasane.core.people.export import person_record
 from kasane.core.people.matching import PersonKeys
 from kasane.core.people.models import RELATIONS, SEXES, Person
@@ -49,7 +49,6 @@ from kasane.core.people.services import (
     do_create_household,
     do_create_person,
     do_merge_people,
-    find_duplicates,
     get_person,
     household_of,
     household_view,
@@ -97,7 +96,7 @@ async def _page(
             birth_date=person.birth_date,
             phones=(person.phone_home, person.phone_mobile),
         )
-        duplicates = await find_duplicates(session, actor, keys, exclude=person.id)
+        duplicates = (await find_duplicates(session, actor, keys, exclude=person.id)).candidates
     cases = list(
         (
             await session.execute(

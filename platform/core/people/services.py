@@ -76,14 +76,12 @@ class Candidate:
     match: Match
 
 
-async def find_duplicates(
-    session: AsyncSession,
-    actor: ActorInfo,
-    keys: PersonKeys,
-    exclude: uuid.UUID | None = None,
-    limit: int = 5,
+async def match_people(
+    session: AsyncSession, keys: PersonKeys, exclude: uuid.UUID | None = None
 ) -> list[Candidate]:
-    """People who may be the same as ``keys``: pre-filtered by indexed keys, then scored."""
+    """Every person of the tenant who may be the same as ``keys``, best first: pre-filtered
+    by indexed keys, then scored. No need-to-know and no audit: callers that show the result
+    go through :func:`kasane.core.people.access.find_duplicates`."""
     name_norm, kana_norm = search_keys(keys.name, keys.kana)
     phones = [p for p in (normalize_phone(x) for x in keys.phones) if len(p) >= 6]
     conditions = []
@@ -113,15 +111,7 @@ async def find_duplicates(
         if is_candidate(m):
             found.append(Candidate(person, m))
     found.sort(key=lambda c: -c.match.score)
-    if found:
-        await do_audit(
-            session,
-            actor.ref,
-            "person.duplicate_search",
-            "",
-            shown=[str(c.person.id) for c in found[:limit]],
-        )
-    return found[:limit]
+    return found
 
 
 async def household_of(session: AsyncSession, person_id: uuid.UUID) -> Household | None:
