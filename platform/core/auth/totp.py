@@ -14,7 +14,9 @@ import uuid
 from dataclasses import dataclass
 
 import pyotp
+from sqlalchemy import or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from kasane.core.audit.services import do_audit
 from kasane.core.auth.models import StaffAccount
@@ -62,15 +64,37 @@ async def do_enrol_totp(session: AsyncSession, account: StaffAccount, secret: st
 
 
 async def check_totp(session: AsyncSession, account: StaffAccount, code: str) -> bool:
+    """True when ``code`` is the account's current code and was never accepted before.
+
+    A code is good once: one seen over the shoulder, replayed within its window, or sent in
+    several parallel requests logs in at most once. The step is consumed with one atomic
+    compare-and-set (``UPDATE … WHERE last_step < :step RETURNING``), never read-then-write:
+    of concurrent requests with the same code, the database lets exactly one update the row.
+    """
     if not account.totp_secret_sealed:
         return False
     cipher = await cipher_for(session)
     secret = cipher.open("staff_accounts", account.id, "totp_secret", account.totp_secret_sealed)
     step = code_step(secret, code)
-    # A code is good once: one seen over the shoulder or replayed within its window fails.
-    if step is None or (account.totp_last_step is not None and step <= account.totp_last_step):
+    if step is None:
         return False
-    account.totp_last_step = step
+    consumed = (
+        await session.execute(
+            update(StaffAccount)
+            .where(
+                StaffAccount.tenant_id == account.tenant_id,
+                StaffAccount.id == account.id,
+                or_(StaffAccount.totp_last_step.is_(None), StaffAccount.totp_last_step < step),
+            )
+            .values(totp_last_step=step)
+            .returning(StaffAccount.id)
+            .execution_options(synchronize_session=False)
+        )
+    ).first()
+    if consumed is None:
+        return False
+    # keep the loaded object in step without a second write at flush
+    set_committed_value(account, "totp_last_step", step)
     return True
 
 
