@@ -36,6 +36,7 @@ from kasane.core.outreach.controllers import ROUTES as OUTREACH_ROUTES
 from kasane.core.participation.controllers import ROUTES as PARTICIPATION_ROUTES
 from kasane.core.people.controllers import ROUTES as PEOPLE_ROUTES
 from kasane.core.protection.crypto import set_master_secret
+from kasane.core.protection.mynumber import MyNumberRefused, field_label
 from kasane.core.referrals.controllers import ROUTES as REFERRAL_ROUTES
 from kasane.core.registry.controllers import ROUTES as REGISTRY_ROUTES
 from kasane.core.themes import available_themes, theme_dir
@@ -145,6 +146,17 @@ def _http_error(request: Request[Any, Any, Any], exc: Exception) -> Response[str
     )
 
 
+def _mynumber_refused(request: Request[Any, Any, Any], exc: Exception) -> Response[str]:
+    # The backstop for a form that did not check its own fields: nothing was stored.
+    assert isinstance(exc, MyNumberRefused)
+    return render(
+        request,
+        "error",
+        {"status": 422, "detail": "", "mynumber_field": field_label(exc.field)},
+        status_code=422,
+    )
+
+
 def create_app(
     settings: Settings | None = None, *, ephemeral: EphemeralStore | None = None
 ) -> KasaneApp:
@@ -203,6 +215,7 @@ def create_app(
             NotFoundException: _not_found,
             LoginRequired: _login_required,
             ReadOnlyTenant: _read_only,
+            MyNumberRefused: _mynumber_refused,
             HTTPException: _http_error,
         },
         on_shutdown=[db.dispose, close_ephemeral],

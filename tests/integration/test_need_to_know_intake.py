@@ -111,7 +111,12 @@ def test_the_agency_that_works_with_the_person_still_sees_and_links_them(sqlite_
         # the agency in the case sees the person, with the id to link
         assert f'value="{person_id}"' in fragment.text and name in fragment.text
         again = _record(
-            cw, counter, name=name, kana=kana, birth_date=born, person_id=str(person_id),
+            cw,
+            counter,
+            name=name,
+            kana=kana,
+            birth_date=born,
+            person_id=str(person_id),
             outcome="info_only",
         )
         assert again.status_code == 303

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 
 import pyotp
 from sqlalchemy import select
@@ -17,35 +18,37 @@ from tests.conftest import Env
 PARALLEL = 6
 
 
+def _race(tenant_id: uuid.UUID) -> Callable[[Database], Awaitable[list[bool | str]]]:
+    """Enrol a new account, then send its current code in PARALLEL second steps."""
+    secret = pyotp.random_base32()
+    username = f"totp-{uuid.uuid4().hex[:8]}"
+
+    async def race(db: Database) -> list[bool | str]:
+        async with db.session(tenant_id) as s:
+            account = await do_create_account(
+                s, username=username, display_name="二要素", password="x" * 16
+            )
+            await do_enrol_totp(s, account, secret)
+            account_id = account.id
+        code = pyotp.TOTP(secret).now()
+
+        async def second_step() -> bool | str:
+            try:
+                async with db.session(tenant_id) as s:
+                    account = (
+                        await s.execute(select(StaffAccount).where(StaffAccount.id == account_id))
+                    ).scalar_one()
+                    return await check_totp(s, account, code)
+            except Exception as exc:  # a refused write is a refusal, not a login
+                return type(exc).__name__
+
+        return list(await asyncio.gather(*(second_step() for _ in range(PARALLEL))))
+
+    return race
+
+
 def test_the_same_code_sent_in_parallel_is_accepted_exactly_once(any_env: Env) -> None:
     for slug in ("usuki", "marugame"):
-        tenant_id = any_env.tenant_id(slug)
-        secret = pyotp.random_base32()
-        username = f"totp-{uuid.uuid4().hex[:8]}"
-
-        async def race(db: Database) -> list[bool | str]:
-            async with db.session(tenant_id) as s:
-                account = await do_create_account(
-                    s, username=username, display_name="二要素", password="x" * 16
-                )
-                await do_enrol_totp(s, account, secret)
-                account_id = account.id
-            code = pyotp.TOTP(secret).now()
-
-            async def second_step() -> bool | str:
-                try:
-                    async with db.session(tenant_id) as s:
-                        account = (
-                            await s.execute(
-                                select(StaffAccount).where(StaffAccount.id == account_id)
-                            )
-                        ).scalar_one()
-                        return await check_totp(s, account, code)
-                except Exception as exc:  # a refused write is a refusal, not a login
-                    return type(exc).__name__
-
-            return list(await asyncio.gather(*(second_step() for _ in range(PARALLEL))))
-
-        outcomes = any_env.run(race)
+        outcomes = any_env.run(_race(any_env.tenant_id(slug)))
         # then exactly one of the parallel second steps logged in
         assert outcomes.count(True) == 1, (slug, outcomes)

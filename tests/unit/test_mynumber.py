@@ -64,6 +64,17 @@ def test_a_wrong_check_digit_is_not_flagged(first_eleven: str, shift: int) -> No
         "1234—5678—9018",  # em dash
         "1234　5678　9018",  # full-width space
         "１２３４－５６７８－９０１８",
+        "1234・5678・9018",  # katakana middle dot
+        "1234.5678.9018",
+        "1234  5678  9018",  # double spaces
+        "1234\u200b5678\u200b9018",  # zero-width spaces between the groups
+        "1234\u200b-\u200b5678-9018",  # zero-width spaces around a hyphen
+        "123456 789018",  # two groups of six
+        "1234--5678-9018",  # a doubled separator is a typo, not another number
+        "1234 ‐ 5678 ‐ 9018",  # spaces around a hyphen
+        "１２３４・５６７８・９０１８",
+        "1234/5678/9018",
+        "12\u00ad3456789018",  # a soft hyphen inside the digits
     ],
 )
 def test_written_forms_are_found_as_written(written: str) -> None:
@@ -83,7 +94,9 @@ def test_written_forms_are_found_as_written(written: str) -> None:
         "1234567890180",  # 13 digits that start with a valid number
         "0123456789018",  # 13 digits that end with a valid number
         "1234-5678-9018-3456",  # a 16-digit card-style number
-        "1234--5678-9018",  # two separators are not the 4-4-4 form
+        "0972-63-1111 0972-63-2222",  # a list of phone numbers
+        "2026/12/06 と 2027/01/10",  # dates
+        "1234 5678 9012 3456",  # a card number written in four groups
         "123456789012",  # 12 digits with a wrong check digit
         "",
     ],
@@ -110,3 +123,19 @@ def test_only_text_fields_holding_a_number_are_named() -> None:
 
 def test_clean_values_have_no_problems() -> None:
     assert check_no_mynumber({"summary": "特記事項なし", "phone": "090-1234-5678"}) == {}
+
+
+separators = st.sampled_from(
+    [" ", "  ", "-", "‐", "－", "ー", ".", "・", "\u3000", "\u200b", "- ", " / ", "\u2060"]
+)
+
+
+@given(elevens, separators, separators)
+def test_any_separator_between_the_groups_is_seen_through(
+    first_eleven: str, sep1: str, sep2: str
+) -> None:
+    # given a My Number written in three groups with any mix of separators
+    number = with_check_digit(first_eleven)
+    written = f"{number[:4]}{sep1}{number[4:8]}{sep2}{number[8:]}"
+    # when a note holding it is searched, then it is found exactly as written
+    assert find_mynumber(f"本人の番号：{written}。") == written

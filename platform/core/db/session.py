@@ -8,6 +8,9 @@ every statement tenant-bound:
 * ``before_flush`` stamps new rows with the tenant and refuses a row of another tenant;
 * ``after_begin`` sets ``app.tenant_id`` for the transaction on PostgreSQL
   (``set_config(..., true)``: transaction-local, safe behind PgBouncer).
+
+A fourth, ``before_flush`` as well, refuses a マイナンバー in any text column of a tenant's
+row (``_refuse_mynumber``): the one check every record type and import passes through.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import JSON, String, Text, event, inspect, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -28,6 +31,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from kasane.core.db.model import TenantScoped
+from kasane.core.protection.mynumber import refuse_mynumber
 
 ALL_TENANTS = "kasane_all_tenants"  # execution option for platform jobs that span tenants
 
@@ -66,6 +70,42 @@ def _stamp_tenant(session: Session, _ctx: Any, _instances: Any) -> None:
             raise CrossTenantWrite(f"{type(obj).__name__} written without a tenant")
         elif tid is not None and obj.tenant_id != tid:
             raise CrossTenantWrite(f"{type(obj).__name__} belongs to another tenant")
+
+
+# Columns that hold no typed text: ciphertext (checked before sealing), hashes, tokens,
+# keys and codes. A hex digest may contain twelve digits in a row by chance.
+_NOT_TEXT = ("sealed", "hash", "token", "key", "_id", "_ids", "code", "slug", "status", "subject")
+_NOT_TEXT_TABLES = frozenset({"audit_events", "tenant_keys"})
+
+
+_TEXT_COLUMNS: dict[type, list[str]] = {}
+
+
+def _text_columns(mapper: Any) -> list[str]:
+    names = _TEXT_COLUMNS.get(mapper.class_)
+    if names is None:
+        names = [
+            attr.key
+            for attr in mapper.column_attrs
+            if len(attr.columns) == 1
+            and isinstance(attr.columns[0].type, String | Text | JSON)
+            and not attr.key.endswith(_NOT_TEXT)
+            and mapper.local_table.name not in _NOT_TEXT_TABLES
+        ]
+        _TEXT_COLUMNS[mapper.class_] = names
+    return names
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_mynumber(session: Session, _ctx: Any, _instances: Any) -> None:
+    """No マイナンバー in any text of a new or changed tenant row (raises MyNumberRefused)."""
+    for obj in list(session.new) + list(session.dirty):
+        if not isinstance(obj, TenantScoped):
+            continue
+        state = inspect(obj)
+        for key in _text_columns(state.mapper):
+            if obj in session.new or state.attrs[key].history.has_changes():
+                refuse_mynumber(state.mapper.local_table.name, key, getattr(obj, key))
 
 
 @event.listens_for(Session, "after_begin")

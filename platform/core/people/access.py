@@ -4,8 +4,8 @@ A staff member sees a person when their agency takes part now (an active ``CaseA
 in a case of that person — a case opened for them, or for a household they belong to — or
 when their agency sent or received a referral for them, or follows an outreach record
 linked to them, or when they themselves took a consultation for that person. The
-municipal section that answers 開示請求 and merges duplicates (the roles with ``person:records:read_all``: tenant_admin,
-supervisor) sees every person of the tenant. Anyone else gets :class:`NotFound`, exactly as
+municipal section that answers 開示請求 and merges duplicates (the roles with
+``person:records:read_all``: tenant_admin, supervisor) sees every person of the tenant. Anyone else gets :class:`NotFound`, exactly as
 for an id that does not exist.
 """
 

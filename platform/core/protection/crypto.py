@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core.db import utcnow
 from kasane.core.protection.models import TenantKey
+from kasane.core.protection.mynumber import refuse_mynumber
 
 TOKEN_PREFIX = "v1:"
 NONCE_BYTES = 12
@@ -109,6 +110,7 @@ class FieldCipher:
         """
         if plaintext == "":
             return ""
+        refuse_mynumber(table, field, plaintext)  # sealed text is checked before it is hidden
         nonce = os.urandom(NONCE_BYTES)
         sealed = self._aead.encrypt(
             nonce, plaintext.encode("utf-8"), self._binding(table, row_id, field)
