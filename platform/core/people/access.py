@@ -5,8 +5,8 @@ in a case of that person — a case opened for them, or for a household they bel
 when their agency sent or received a referral for them, or follows an outreach record
 linked to them, or when they themselves took a consultation for that person. The
 municipal section that answers 開示請求 and merges duplicates (the roles with
-``person:records:read_all``: tenant_admin, supervisor) sees every person of the tenant. Anyone else gets :class:`NotFound`, exactly as
-for an id that does not exist.
+``person:records:read_all``: tenant_admin, supervisor) sees every person of the tenant.
+Anyone else gets :class:`NotFound`, exactly as for an id that does not exist.
 """
 
 from __future__ import annotations
