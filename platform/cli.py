@@ -197,11 +197,16 @@ def cmd_billing_sweep(args: argparse.Namespace, settings: Settings) -> int:
         now = now if now.tzinfo else now.replace(tzinfo=UTC)
 
     async def run() -> list[str]:
+        from kasane.core.db import Database
+
         db = _db(settings)
+        # deletion marks are the operator's: the migration URL on PostgreSQL
+        operator = Database(settings.migration_database_url)
         try:
-            return await do_billing_sweep(db, settings, now)
+            return await do_billing_sweep(db, settings, now, operator_db=operator)
         finally:
             await db.dispose()
+            await operator.dispose()
 
     lines = asyncio.run(run())
     for line in lines:

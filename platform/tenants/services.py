@@ -134,7 +134,7 @@ async def do_activate_plugin(db: Database, tenant: Tenant) -> list[str]:
     snapshot = None if problems else plugins.config_to_json(config).decode()
     new_problems = "\n".join(problems) or None
     if (snapshot and snapshot != tenant.last_good_config) or new_problems != tenant.config_problems:
-        async with db.session() as s:
+        async with db.session(tenant.id) as s:  # the app role updates only the bound tenant
             row = await s.get(Tenant, tenant.id)
             assert row is not None
             if snapshot:
@@ -199,10 +199,9 @@ class TenantResolver:
 async def do_set_status(db: Database, tenant_id: uuid.UUID, status: str, actor: str) -> None:
     if status not in STATUSES:
         raise TenantInvalid({"status": f"Status must be one of {', '.join(STATUSES)}"})
-    async with db.session() as s:
+    async with db.session(tenant_id) as s:  # the app role updates only the bound tenant
         row = await s.get(Tenant, tenant_id)
         if row is None:
             raise LookupError(tenant_id)
         old, row.status = row.status, status
-    async with db.session(tenant_id) as s:
         await do_audit(s, actor, "tenant.status", f"tenant:{tenant_id}", old=old, new=status)

@@ -101,7 +101,7 @@ def subscribed(env: Env, slug: str) -> Tenant:
     tenant = new_tenant(env, slug)
 
     async def go(db: Database) -> None:
-        async with db.session() as s:
+        async with db.session(tenant.id) as s:  # the app role updates only the bound tenant
             row = await s.get(Tenant, tenant.id)
             assert row is not None
             row.stripe_customer_id, row.stripe_subscription_id = f"cus_{slug}", f"sub_{slug}"

@@ -60,6 +60,7 @@ from kasane.tenants.portability.deletion import LEDGER, do_delete_tenant, do_off
 from kasane.tenants.portability.export import ExportResult, do_export_tenant
 from kasane.tenants.portability.importing import do_import_tenant
 from kasane.tenants.portability.layout import KEY_TABLE, sha256_of
+from kasane.tenants.services import do_set_status
 from tests.conftest import (
     REPO,
     TEST_DOMAIN,
@@ -645,11 +646,10 @@ def test_offboarding_deletes_only_the_tenants_the_sweep_marked(
     now = datetime.now(UTC)
 
     async def cancel(db: Database, tenant_id: uuid.UUID, delete_after: datetime) -> None:
+        await do_set_status(db, tenant_id, "cancelled", "billing")  # audited, like a webhook
         async with db.session(tenant_id) as s:
             await s.execute(
-                update(Tenant)
-                .where(Tenant.id == tenant_id)
-                .values(status="cancelled", delete_after=delete_after)
+                update(Tenant).where(Tenant.id == tenant_id).values(delete_after=delete_after)
             )
 
     # given usuki cancelled past its retention and marugame cancelled within it
@@ -736,3 +736,28 @@ def test_a_cancelled_town_still_reaches_the_export(target: Env) -> None:
             assert billing.status_code == 200 and 'href="/admin/export"' in billing.text
     finally:
         set_status(target, "marugame", "active")
+
+
+def test_a_cancellation_written_around_the_app_never_leads_to_deletion(
+    sqlite_env: Env, instance: Env, tmp_path: Path
+) -> None:
+    """A status changed by a bare UPDATE (an injection, a hand edit) has no audited
+    ``tenant.status`` event: the sweep refuses to mark the town, so nothing is deleted."""
+    url = instance.settings.database_url
+    usuki = sqlite_env.tenant_id("usuki")
+
+    async def forge(db: Database) -> None:
+        async with db.session(usuki) as s:
+            await s.execute(
+                update(Tenant)
+                .where(Tenant.id == usuki)
+                .values(status="cancelled", delete_after=datetime.now(UTC) - timedelta(days=1))
+            )
+
+    before = counts(url, usuki)
+    instance.run(forge)
+    swept = instance.run(do_billing_sweep, instance.settings)
+    assert swept == ["refused to mark usuki: its cancellation is not in its audit log"]
+    assert instance.run(do_offboard, tmp_path / LEDGER) == []
+    assert tenant_row(url, usuki)["deletion_marked_at"] is None  # type: ignore[index]
+    assert counts(url, usuki)["people"] == before["people"]

@@ -551,3 +551,53 @@ def test_migrations_upgrade_downgrade_upgrade(pg_admin_url: str) -> None:
                 (name,),
             )
             conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+# ------------------------------------------------------------------ the tenants table
+
+
+@pytest.mark.parametrize(
+    "column, value",
+    [
+        ("slug", "hijacked"),
+        ("plugin", "tests.plugins.broken_plugin"),
+        ("municipality_code", "000000"),
+        ("prefecture", "東京都"),
+        ("deletion_marked_at", "2000-01-01T00:00:00Z"),
+        ("id", "00000000-0000-0000-0000-000000000000"),
+    ],
+)
+def test_the_app_role_cannot_reroute_or_rebind_a_tenant(pg: Pg, column: str, value: str) -> None:
+    # given a connection serving usuki (the only row it may update at all)
+    with connect(pg.app_url) as conn, as_tenant(conn, pg.usuki):
+        # when it tries to change a routing or lifecycle column, even of its own row
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(f"UPDATE tenants SET {column} = %s WHERE id = %s", (value, pg.usuki))
+
+
+def test_the_app_role_changes_only_the_tenant_it_serves(pg: Pg) -> None:
+    with connect(pg.app_url) as conn:
+        with as_tenant(conn, pg.usuki):
+            # another town's status and billing columns are out of reach (no row visible)
+            other = conn.execute(
+                "UPDATE tenants SET status = 'cancelled', delete_after = now() WHERE id = %s",
+                (pg.marugame,),
+            ).rowcount
+            # its own billing state is the app's to keep (webhooks, the sweep)
+            own = conn.execute(
+                "UPDATE tenants SET status = status, plan = plan WHERE id = %s", (pg.usuki,)
+            ).rowcount
+        with as_tenant(conn, None):
+            unbound = conn.execute("UPDATE tenants SET status = status").rowcount
+            # every tenant stays readable: the host → tenant lookup needs it
+            visible = count(conn, "SELECT count(*) FROM tenants")
+        with (
+            conn.transaction(force_rollback=True),
+            pytest.raises(psycopg.errors.InsufficientPrivilege),
+        ):
+            conn.execute("DELETE FROM tenants WHERE id = %s", (pg.usuki,))
+    assert (other, own, unbound) == (0, 1, 0)
+    assert visible >= 2
+    with connect(pg.admin_url) as conn:
+        status = conn.execute("SELECT status FROM tenants WHERE id = %s", (pg.marugame,))
+        assert status.fetchone()[0] != "cancelled"  # type: ignore[index]

@@ -55,3 +55,62 @@ def enable_rls_sql(table: str) -> list[str]:
 def platform_table_sql(table: str, privileges: str = "SELECT") -> list[str]:
     """Grants on a platform (non-tenant) table such as ``tenants``."""
     return [f"GRANT {privileges} ON {table} TO {APP_ROLE}"]
+
+
+# The ``tenants`` row: which columns the app role may change, and only on the row of the
+# tenant it serves. Routing and lifecycle identity — slug, municipality code, prefecture,
+# the bound plugin, deletion marks — are the operator's (``kasane tenants …`` with the
+# migration URL): one injection while serving a town cannot re-point another town's host,
+# rebind its plugin or mark it for offboarding. A migration that adds a column the app
+# must write re-runs :func:`tenants_table_sql` with it listed here.
+TENANT_APP_COLUMNS = (
+    "name",
+    "population",
+    "status",
+    "status_changed_at",
+    "plan",
+    "theme",
+    "last_good_config",
+    "config_problems",
+    "stripe_customer_id",
+    "stripe_subscription_id",
+    "billing_event_at",
+    "past_due_since",
+    "delete_after",
+)
+TENANT_ROW = "id = NULLIF(current_setting('app.tenant_id', true), '')::uuid"
+
+
+def tenants_table_sql(columns: tuple[str, ...] = TENANT_APP_COLUMNS) -> list[str]:
+    """RLS and column grants on ``tenants``: the app role reads every row (host → tenant
+    resolution and signup need it; the table holds no personal data), inserts new tenants
+    (signup), and updates only ``columns`` of the row its transaction is bound to."""
+    return [
+        "ALTER TABLE tenants ENABLE ROW LEVEL SECURITY",
+        "ALTER TABLE tenants FORCE ROW LEVEL SECURITY",
+        "DROP POLICY IF EXISTS tenants_read ON tenants",
+        "DROP POLICY IF EXISTS tenants_insert ON tenants",
+        "DROP POLICY IF EXISTS tenants_update ON tenants",
+        "DROP POLICY IF EXISTS tenants_owner ON tenants",
+        f"CREATE POLICY tenants_read ON tenants FOR SELECT TO {APP_ROLE} USING (true)",
+        f"CREATE POLICY tenants_insert ON tenants FOR INSERT TO {APP_ROLE} WITH CHECK (true)",
+        f"CREATE POLICY tenants_update ON tenants FOR UPDATE TO {APP_ROLE} "
+        f"USING ({TENANT_ROW}) WITH CHECK ({TENANT_ROW})",
+        f"CREATE POLICY tenants_owner ON tenants TO {OWNER_ROLE} USING (true) WITH CHECK (true)",
+        f"REVOKE UPDATE, DELETE ON tenants FROM {APP_ROLE}",
+        f"GRANT SELECT, INSERT ON tenants TO {APP_ROLE}",
+        f"GRANT UPDATE ({', '.join(columns)}) ON tenants TO {APP_ROLE}",
+    ]
+
+
+def tenants_table_undo_sql() -> list[str]:
+    return [
+        *(
+            f"DROP POLICY IF EXISTS {name} ON tenants"
+            for name in ("tenants_read", "tenants_insert", "tenants_update", "tenants_owner")
+        ),
+        "ALTER TABLE tenants NO FORCE ROW LEVEL SECURITY",
+        "ALTER TABLE tenants DISABLE ROW LEVEL SECURITY",
+        f"REVOKE UPDATE ON tenants FROM {APP_ROLE}",
+        f"GRANT SELECT, INSERT, UPDATE ON tenants TO {APP_ROLE}",
+    ]

@@ -18,6 +18,7 @@ offered, ``delete_after`` = cancellation + retention) → marked for deletion by
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kasane.core.audit.models import AuditEvent
 from kasane.core.audit.services import do_audit
 from kasane.core.db import Database, utcnow
 from kasane.core.i18n import N_
@@ -151,7 +153,9 @@ async def _set_status(
     if status == "past_due":
         row.past_due_since = when
     elif status == "active":
-        row.past_due_since = row.delete_after = row.deletion_marked_at = None
+        # A deletion mark is the operator's (the app role cannot write it): a town that
+        # pays again is never offboarded, as offboarding deletes cancelled towns only.
+        row.past_due_since = row.delete_after = None
     elif status == "cancelled":
         row.past_due_since = None
         row.delete_after = when + timedelta(days=settings.retention_days)
@@ -262,11 +266,34 @@ async def do_start_checkout(
 # ------------------------------------------------------------------ the sweep
 
 
+async def _status_is_audited(s: AsyncSession, row: Tenant) -> bool:
+    """True when the tenant's own hash-chained log agrees that it was cancelled: the
+    latest ``tenant.status`` event sets it. A status written around the app (an injected
+    UPDATE) has no such event, and must never lead to deleting a town's data."""
+    last = (
+        await s.execute(
+            select(AuditEvent.detail)
+            .where(AuditEvent.action == "tenant.status", AuditEvent.target == f"tenant:{row.id}")
+            .order_by(AuditEvent.seq.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    return bool(last) and json.loads(last).get("new") == row.status
+
+
 async def do_billing_sweep(
-    db: Database, settings: Settings, now: datetime | None = None
+    db: Database,
+    settings: Settings,
+    now: datetime | None = None,
+    *,
+    operator_db: Database | None = None,
 ) -> list[str]:
     """Suspend tenants past due beyond the grace period; mark cancelled tenants whose
     retention has run out for deletion (the deletion itself is the offboarding job's).
+
+    Marking is the operator's: it goes through ``operator_db`` (the migration URL on
+    PostgreSQL, where the app role may not write deletion marks; ``db`` when omitted), and
+    only for a tenant whose cancellation is in its audit log.
 
     Idempotent: run it as often as you like (``kasane billing sweep``). Returns what it did.
     """
@@ -308,14 +335,21 @@ async def do_billing_sweep(
                 await _set_status(s, row, "suspended", now, settings, via="billing.sweep")
                 lines.append(f"suspended {row.slug} (past due since {row.past_due_since:%Y-%m-%d})")
     for tenant_id in expired:
-        async with db.session(tenant_id) as s:
+        async with (operator_db or db).session(tenant_id) as s:
             row = (
                 await s.execute(select(Tenant).where(Tenant.id == tenant_id).with_for_update())
             ).scalar_one()
-            if row.status == "cancelled" and row.deletion_marked_at is None:
-                row.deletion_marked_at = now
-                await do_audit(s, "system", "tenant.deletion_due", f"tenant:{row.id}")
+            if row.status != "cancelled" or row.deletion_marked_at is not None:
+                continue
+            if not await _status_is_audited(s, row):
+                await do_audit(s, "system", "tenant.deletion_refused", f"tenant:{row.id}")
                 lines.append(
-                    f"marked {row.slug} for deletion (retention ended {row.delete_after:%Y-%m-%d})"
+                    f"refused to mark {row.slug}: its cancellation is not in its audit log"
                 )
+                continue
+            row.deletion_marked_at = now
+            await do_audit(s, "system", "tenant.deletion_due", f"tenant:{row.id}")
+            lines.append(
+                f"marked {row.slug} for deletion (retention ended {row.delete_after:%Y-%m-%d})"
+            )
     return lines
