@@ -8,6 +8,7 @@ one shows the notice page — both still let staff sign in and reach billing.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,11 @@ from kasane.tenants.services import TenantResolver
 
 CORE_STATIC = Path(__file__).parent / "core" / "web" / "static"
 UNROUTED = ("/static/", "/healthz")  # served the same on every host
+# A host name (letters, digits, hyphens, dots; or an IPv6 literal) with an optional numeric
+# port. Anything else is a malformed request, answered 400 before any URL is built from it.
+VALID_HOST = re.compile(
+    r"(?:[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})*\.?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?"
+)
 
 
 class KasaneApp(Litestar):
@@ -64,8 +70,13 @@ class KasaneApp(Litestar):
         cookie = Request(scope).cookies.get(LANG_COOKIE)  # type: ignore[arg-type]
         i18n.current_locale.set(i18n.pick_locale(cookie))
         path: str = scope["path"]
+        host = _host(scope)
+        if not VALID_HOST.fullmatch(host):
+            scope["state"]["tenant"] = None
+            await self._page(scope, receive, send, "bad_request", 400)
+            return
         resolver: TenantResolver = self.state.resolver
-        slug = resolver.slug_of(_host(scope))
+        slug = resolver.slug_of(host)
         tenant = await resolver.resolve(slug) if slug else None
         scope["state"]["tenant"] = tenant
         if not path.startswith(UNROUTED):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from collections import OrderedDict
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -159,13 +160,18 @@ def context_of(t: Tenant, local: TenantLocal | None = None) -> TenantContext:
 
 
 class TenantResolver:
-    """Host → TenantContext, cached for a few seconds (status changes show up quickly)."""
+    """Host → TenantContext, cached for a few seconds (status changes show up quickly).
+
+    The cache is bounded (least recently used out first): random host names sent by anyone
+    cannot grow it without limit.
+    """
 
     TTL = 5.0
+    MAX_ENTRIES = 4096
 
     def __init__(self, db: Database, base_domain: str) -> None:
         self.db, self.base_domain = db, base_domain.lower()
-        self._cache: dict[str, tuple[float, TenantContext | None]] = {}
+        self._cache: OrderedDict[str, tuple[float, TenantContext | None]] = OrderedDict()
 
     def slug_of(self, host: str) -> str | None:
         """``usuki.localhost:8000`` → ``usuki``; the bare base domain → None (operator)."""
@@ -181,6 +187,7 @@ class TenantResolver:
         now = time.monotonic()
         hit = self._cache.get(slug)
         if hit and now - hit[0] < self.TTL:
+            self._cache.move_to_end(slug)
             return hit[1]
         async with self.db.session() as s:
             tenant = await get_tenant_by_slug(s, slug)
@@ -190,6 +197,9 @@ class TenantResolver:
                 await do_activate_plugin(self.db, tenant)
             ctx = context_of(tenant, await load_tenant_local(self.db, tenant.id))
         self._cache[slug] = (now, ctx)
+        self._cache.move_to_end(slug)
+        while len(self._cache) > self.MAX_ENTRIES:
+            self._cache.popitem(last=False)
         return ctx
 
     def forget(self, slug: str) -> None:
