@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from kasane.app import create_app
 from kasane.core.auth.models import StaffAccount
-from kasane.core.auth.ratelimit import MAX_FAILURES, LoginLimiter
+from kasane.core.auth.ratelimit import MAX_CLIENT_FAILURES, MAX_FAILURES, LoginLimiter
 from kasane.core.auth.sso import do_configure_sso
 from kasane.core.auth.totp import do_enrol_totp
 from kasane.core.db import Database
@@ -157,14 +157,37 @@ def test_hits_count_within_the_window_and_delete_clears(new_store) -> None:  # t
 def test_the_limiter_blocks_after_five_failures_and_a_success_clears(new_store) -> None:  # type: ignore[no-untyped-def]
     async def go(store: EphemeralStore, other: EphemeralStore) -> None:
         here, there = LoginLimiter(store, "secret"), LoginLimiter(other, "secret")
+        attacker, desk = "203.0.113.9", "10.0.0.5"
         for i in range(MAX_FAILURES):
-            assert not await there.blocked("usuki", "Supervisor"), i
-            await (here if i % 2 else there).failed("usuki", "supervisor")
-        assert await there.blocked("usuki", "SUPERVISOR")  # the user name's case does not matter
-        assert not await there.blocked("marugame", "supervisor")  # nor another tenant
-        assert not await there.blocked("usuki", "admin")
-        await here.succeeded("usuki", "supervisor")
-        assert not await there.blocked("usuki", "supervisor")
+            assert not await there.blocked("usuki", "Supervisor", attacker), i
+            await (here if i % 2 else there).failed("usuki", "supervisor", attacker)
+        # the user name's case does not matter
+        assert await there.blocked("usuki", "SUPERVISOR", attacker)
+        assert not await there.blocked("marugame", "supervisor", attacker)  # nor another tenant
+        assert not await there.blocked("usuki", "admin", attacker)
+        # the supervisor at their own desk is not locked out by the attacker's failures
+        assert not await there.blocked("usuki", "supervisor", desk)
+        await here.succeeded("usuki", "supervisor", attacker)
+        assert not await there.blocked("usuki", "supervisor", attacker)
+
+    run(new_store, go)
+
+
+def test_spraying_one_password_across_user_names_is_capped(new_store) -> None:  # type: ignore[no-untyped-def]
+    async def go(store: EphemeralStore, other: EphemeralStore) -> None:
+        here, there = LoginLimiter(store, "secret"), LoginLimiter(other, "secret")
+        sprayer = "198.51.100.7"
+        # one failure each for many user names, across two towns and two app processes
+        for i in range(MAX_CLIENT_FAILURES):
+            assert not await there.blocked("usuki", f"user{i}", sprayer), i
+            await (here if i % 2 else there).failed(
+                ("usuki", "marugame")[i % 3 == 0], f"user{i}", sprayer
+            )
+        # then the client may not try any further name, in any town
+        assert await there.blocked("usuki", "someone-new", sprayer)
+        assert await here.blocked("marugame", "admin", sprayer)
+        # and other clients are unaffected
+        assert not await there.blocked("usuki", "someone-new", "10.0.0.5")
 
     run(new_store, go)
 
@@ -181,15 +204,19 @@ def test_keys_are_namespaced_and_hold_no_user_name_or_token(
     async def go() -> None:
         store = RedisStore(REDIS_URL, redis_prefix)
         try:
-            await LoginLimiter(store, "secret").failed("t1", "Hanako.Yamada")
+            await LoginLimiter(store, "secret").failed("t1", "Hanako.Yamada", "192.0.2.1")
             await store.put("totp_step", "t1", "deadbeef", {"next": "/"}, ttl=300)
         finally:
             await store.aclose()
 
     asyncio.run(go())
     keys = _redis_keys(redis_prefix)
-    assert [k.split(":")[1:3] for k in keys] == [["login_failures", "t1"], ["totp_step", "t1"]]
-    assert not any("hanako" in k.lower() for k in keys)
+    assert sorted(k.split(":")[1:3] for k in keys) == [
+        ["login_failures", "t1"],
+        ["login_failures_client", "all"],
+        ["totp_step", "t1"],
+    ]
+    assert not any("hanako" in k.lower() or "192.0.2.1" in k for k in keys)
 
 
 # ------------------------------------------------------------------ two app instances, one Redis
