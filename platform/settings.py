@@ -72,7 +72,7 @@ class Settings:
     demo: bool = False
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12
-    secure_cookies: bool = False
+    secure_cookies: bool = True  # load_settings: on unless demo (or KASANE_SECURE_COOKIES=0)
     # Pending logins and the login rate limit (kasane.core.ephemeral): "" = this process's
     # memory (one process); a redis:// URL when several app processes share them.
     redis_url: str = ""
@@ -117,9 +117,13 @@ def load_settings(**overrides: object) -> Settings:
         "master_key": _secret_key(var_dir, "master_key"),
         "var_dir": var_dir,
         "demo": os.environ.get("KASANE_DEMO", "") in ("1", "true", "yes"),
-        "secure_cookies": os.environ.get("KASANE_SECURE_COOKIES", "") in ("1", "true"),
         "redis_url": os.environ.get("KASANE_REDIS_URL", ""),
         **_billing_settings(var_dir),
     }
     values.update(overrides)
+    if "secure_cookies" not in values:
+        # Secure cookies (sent over HTTPS only) unless this is the local demo over plain
+        # HTTP; KASANE_SECURE_COOKIES=0 turns them off explicitly (e.g. behind a test proxy).
+        flag = os.environ.get("KASANE_SECURE_COOKIES", "").lower()
+        values["secure_cookies"] = flag in ("1", "true", "yes") if flag else not values["demo"]
     return Settings(**values)  # type: ignore[arg-type]  # keys checked by the dataclass

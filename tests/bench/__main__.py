@@ -325,6 +325,7 @@ def main(argv: list[str] | None = None) -> int:
         base_domain=DOMAIN,
         master_key="kasane-bench-master-key",
         demo=False,
+        secure_cookies=False,  # the bench's client speaks plain HTTP to the app in-process
     )
     try:
         upgrade(settings.migration_database_url)  # runs its own event loop: not inside run()

@@ -54,3 +54,42 @@ def test_random_hosts_do_not_grow_the_resolver_cache_without_bound(sqlite_env: E
 
     size, usuki_found = asyncio.run(flood())
     assert size <= 50 and usuki_found
+
+
+def test_cookies_are_secure_by_default_outside_the_demo(
+    tmp_path: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kasane.settings import load_settings
+
+    monkeypatch.delenv("KASANE_SECURE_COOKIES", raising=False)
+    monkeypatch.delenv("KASANE_DEMO", raising=False)
+    assert load_settings(var_dir=tmp_path).secure_cookies is True
+    assert load_settings(var_dir=tmp_path, demo=True).secure_cookies is False
+    monkeypatch.setenv("KASANE_SECURE_COOKIES", "0")
+    assert load_settings(var_dir=tmp_path).secure_cookies is False
+
+
+def test_the_session_cookie_is_secure_httponly_and_host_only(sqlite_env: Env) -> None:
+    from dataclasses import replace
+
+    from litestar.testing import TestClient
+
+    from kasane.app import create_app
+    from tests.conftest import csrf_of
+
+    settings = replace(sqlite_env.settings, demo=False, secure_cookies=True)
+    with TestClient(create_app(settings), base_url=f"https://usuki.{TEST_DOMAIN}") as c:
+        page = c.get("/login")
+        r = c.post(
+            "/login",
+            data={
+                "username": "viewer",
+                "password": "kasane-demo",
+                "_csrf_token": csrf_of(page.text),
+            },
+            follow_redirects=False,
+        )
+    cookie = r.headers["set-cookie"].lower()
+    assert r.status_code == 302
+    assert "kasane_session=" in cookie and "secure" in cookie and "httponly" in cookie
+    assert "domain=" not in cookie

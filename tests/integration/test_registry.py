@@ -26,7 +26,14 @@ from kasane.core.audit.services import count_events
 from kasane.core.auth.services import do_create_account
 from kasane.core.db import Database, utcnow
 from kasane.core.japan_time import JST
-from kasane.core.registry.freshness import BadLink, ExpiredLink, make_link_token, read_link_token
+from kasane.core.registry.confirm_controllers import SUBMITS_PER_WINDOW
+from kasane.core.registry.freshness import (
+    BadLink,
+    ExpiredLink,
+    make_link_token,
+    pending_changes,
+    read_link_token,
+)
 from kasane.core.registry.graph import KINDS
 from kasane.core.registry.hsds_import import import_dataset
 from kasane.core.registry.models import PendingChange, ResourceShare, Service
@@ -720,6 +727,40 @@ def test_confirming_without_changes_only_marks_the_entry_reviewed_after_approval
         )
     service = in_tenant(env, "usuki", lambda s: get_service(s, sid))
     assert service.name == "変わらない居場所" and service.reviewed_on != date(2020, 4, 1)
+
+
+def test_a_link_carries_one_submission_and_a_flood_is_refused(sqlite_env: Env) -> None:
+    env = seeded(sqlite_env)
+    sid = make_service(env, "marugame", name="一度だけの居場所")
+    token = make_link_token(env.settings.secret_key, env.tenant_id("marugame"), sid)
+    url = f"/registry/confirm/{token}"
+    with tenant_client(env, "marugame") as contact:
+        page = contact.get(url)
+        first = contact.post(url, data={"_csrf_token": csrf_of(page.text), "action": "confirm"})
+        # when the same link is submitted again (a replay, or an attacker who has it)
+        again = contact.post(
+            url,
+            data={"_csrf_token": csrf_of(page.text), "action": "correct", "name": "書き換え"},
+        )
+        reopened = contact.get(url)
+    # then only the first submission waits for review, and the link says it was used
+    assert first.status_code == 200 and again.status_code == 410 and reopened.status_code == 410
+    pending = in_tenant(env, "marugame", lambda s: pending_changes(s, sid))
+    assert len(pending) == 1 and "書き換え" not in pending[0].changes
+    # when one client sends through many fresh links, it is stopped after the allowance
+    statuses = []
+    with tenant_client(env, "marugame") as flood:
+        for i in range(SUBMITS_PER_WINDOW + 2):
+            other = make_service(env, "marugame", name=f"洪水 {i}")
+            link = make_link_token(env.settings.secret_key, env.tenant_id("marugame"), other)
+            form = flood.get(f"/registry/confirm/{link}")
+            r = flood.post(
+                f"/registry/confirm/{link}",
+                data={"_csrf_token": csrf_of(form.text), "action": "confirm"},
+                follow_redirects=False,
+            )
+            statuses.append(r.status_code)
+    assert statuses == [303] * SUBMITS_PER_WINDOW + [429, 429]
 
 
 def test_links_expire_after_14_days_and_bind_tenant_and_service(sqlite_env: Env) -> None:

@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core.audit.services import do_audit
@@ -136,27 +137,60 @@ async def proposable(session: AsyncSession, service: Service) -> dict[str, Any]:
     return {name: getattr(current, name) or "" for name in CORRECTABLE}
 
 
+class UsedLink(Exception):
+    """This confirmation link has already carried its one submission."""
+
+
+def link_hash(token: str) -> str:
+    """What is stored of a link: its hash (the token itself is a bearer secret)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def link_used(session: AsyncSession, token: str) -> bool:
+    found = await session.execute(
+        select(PendingChange.id).where(PendingChange.link_hash == link_hash(token))
+    )
+    return found.first() is not None
+
+
 async def do_submit_change(
-    session: AsyncSession, service: Service, proposed: dict[str, str], message: str
+    session: AsyncSession,
+    service: Service,
+    proposed: dict[str, str],
+    message: str,
+    token: str | None = None,
 ) -> PendingChange:
     """Record what the contact confirmed (no differences) or corrected. An earlier
-    pending submission for the same service is marked superseded."""
+    pending submission for the same service is marked superseded.
+
+    A link carries one submission: ``token``'s hash is stored with it under a unique
+    constraint, so of two submissions through the same link (even in parallel) the
+    database keeps one.
+
+    Raises:
+        UsedLink: the link was used before; nothing is recorded.
+    """
     current = await proposable(session, service)
     diff = {
         k: v.strip()
         for k, v in proposed.items()
         if k in CORRECTABLE and (v or "").strip() != (current.get(k) or "").strip()
     }
-    for older in await pending_changes(session, service.id):
-        if older.status == "pending":
-            older.status = "superseded"
     change = PendingChange(
         service_id=service.id,
         changes=json.dumps(diff, ensure_ascii=False, sort_keys=True),
         message=message.strip(),
+        link_hash=link_hash(token) if token else None,
     )
-    session.add(change)
-    await session.flush()
+    try:
+        async with session.begin_nested():
+            session.add(change)
+            await session.flush()
+    except IntegrityError:
+        raise UsedLink() from None
+    for older in await pending_changes(session, service.id):
+        if older.status == "pending" and older.id != change.id:
+            older.status = "superseded"
     await do_audit(
         session,
         "anonymous",

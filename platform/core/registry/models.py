@@ -379,6 +379,7 @@ class PendingChange(TenantScoped, Base):
         tenant_fk("service_id", "registry_services", ondelete="CASCADE"),
         CheckConstraint("status IN ('pending','approved','rejected','superseded')", name="status"),
         Index("ix_registry_pending_changes_tenant_service", "tenant_id", "service_id"),
+        UniqueConstraint("tenant_id", "link_hash"),  # one submission per confirmation link
     )
 
     service_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
@@ -389,6 +390,7 @@ class PendingChange(TenantScoped, Base):
     decided_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decision_note: Mapped[str] = mapped_column(String(300), nullable=False, default="")
+    link_hash: Mapped[str | None] = mapped_column(String(64))  # the link it came through
 
 
 # Every HSDS table, parents before children (import order; delete in reverse).

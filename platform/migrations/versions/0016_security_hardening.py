@@ -1,4 +1,6 @@
-"""The ``tenants`` table guarded on PostgreSQL: RLS and column grants for the app role.
+"""Security hardening: the ``tenants`` table guarded; confirmation links used once.
+
+1. On PostgreSQL, RLS and column grants on ``tenants`` for the app role.
 
 The app role keeps reading every tenant (host → tenant resolution) and inserting new ones
 (signup); it may update only the billing, look and plugin-snapshot columns, and only of the
@@ -6,10 +8,15 @@ tenant its transaction serves. Slug, municipality code, prefecture, plugin and d
 change only through the operator's commands (see ``kasane.core.db.rls.TENANT_APP_COLUMNS``).
 Nothing changes on SQLite (one process, no roles).
 
+2. ``registry_pending_changes.link_hash``: the hash of the confirmation link a submission
+came through, unique per tenant, so that one link yields one submission (the unique index is
+the atomic compare-and-set).
+
 Revision ID: 0016
 Revises: 0015
 """
 
+import sqlalchemy as sa
 from alembic import op
 
 from kasane.core.db import rls
@@ -24,9 +31,17 @@ def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         for sql in rls.tenants_table_sql():
             op.execute(sql)
+    with op.batch_alter_table("registry_pending_changes") as batch_op:
+        batch_op.add_column(sa.Column("link_hash", sa.String(64), nullable=True))
+        batch_op.create_unique_constraint(
+            "uq_registry_pending_changes_tenant_id_link_hash", ["tenant_id", "link_hash"]
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("registry_pending_changes") as batch_op:
+        batch_op.drop_constraint("uq_registry_pending_changes_tenant_id_link_hash", "unique")
+        batch_op.drop_column("link_hash")
     if op.get_bind().dialect.name == "postgresql":
         for sql in rls.tenants_table_undo_sql():
             op.execute(sql)
