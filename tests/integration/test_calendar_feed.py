@@ -212,8 +212,41 @@ def test_a_cancelled_meeting_is_in_the_feed_as_cancelled(
     _url, path = make_feed_url(caseworker)
     # when the feed is read
     cal = Calendar.from_ical(anonymous_get(sqlite_env, "usuki", path).content)
-    # then that meeting is there, marked cancelled, with its place but not the reason
+    # then that meeting is there, marked cancelled, with its building but not the reason
     event = next(e for e in cal.walk("VEVENT") if str(e["UID"]) == f"{cancelled}@usuki.kasane")
     assert str(event["STATUS"]) == "CANCELLED"
-    assert str(event["SUMMARY"]) == "重層的支援会議" and str(event["LOCATION"]) == "臼杵庁舎 会議室"
+    assert str(event["SUMMARY"]) == "重層的支援会議" and str(event["LOCATION"]) == "臼杵庁舎"
     assert "会場の都合" not in cal.to_ical().decode()
+
+
+@pytest.mark.parametrize("slug", ["usuki", "marugame"])
+def test_a_place_typed_with_a_name_never_reaches_the_feed(sqlite_env: Env, slug: str) -> None:
+    # given a meeting whose place was typed as someone's home
+    tenant_id, config = tenant_config(sqlite_env, slug)
+
+    async def at_home(db: Database) -> uuid.UUID:
+        async with db.session(tenant_id) as s:
+            account = (
+                await s.execute(select(StaffAccount).where(StaffAccount.username == "caseworker"))
+            ).scalar_one()
+            meeting = await do_create_meeting(
+                s,
+                ActorInfo.of(account),
+                config,
+                meeting_type_key=config.meeting_types[0].key,
+                starts_at=datetime.now(UTC) + timedelta(days=20),
+                place="山田花子さん宅（港町3-2）",
+            )
+            return meeting.id
+
+    meeting_id = sqlite_env.run(at_home)
+    with tenant_client(sqlite_env, slug) as member:
+        assert login(member, "caseworker").status_code == 302
+        _url, path = make_feed_url(member)
+    feed = anonymous_get(sqlite_env, slug, path)
+    cal = Calendar.from_ical(feed.content)
+    # then the meeting is in the feed without a location, and the charset is stated once
+    event = next(e for e in cal.walk("VEVENT") if str(e["UID"]).startswith(str(meeting_id)))
+    assert "LOCATION" not in event
+    assert "山田" not in feed.content.decode()
+    assert feed.headers["content-type"].count("charset") == 1

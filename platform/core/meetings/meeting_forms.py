@@ -99,7 +99,16 @@ def _when() -> list[FormField]:
             ),
             help=N_("Japan time, 24-hour clock, like 14:00."),
         ),
-        _text("place", N_("Place"), max_length=200, area=False),
+        _text(
+            "place",
+            N_("Place"),
+            max_length=200,
+            area=False,
+            hint=N_(
+                "Members' calendar feeds show only the building it starts with (a counter's "
+                "place, e.g. the town hall): never type a person's name or home here."
+            ),
+        ),
     ]
 
 

@@ -260,6 +260,15 @@ async def get_calendar_account(session: AsyncSession, token: str) -> StaffAccoun
     return account
 
 
+def public_venue(place: str, config: TenantConfig) -> str | None:
+    """What of a meeting's typed place may leave Kasane in the login-free feed: the town's
+    listed venue it starts with (a counter's place, e.g. 臼杵庁舎), never the rest — a
+    person's name or home typed into the place stays on the meeting page."""
+    venues = sorted({c.place for c in config.counters if c.place}, key=len, reverse=True)
+    typed = (place or "").strip()
+    return next((v for v in venues if typed.startswith(v)), None)
+
+
 async def calendar_feed(
     session: AsyncSession,
     config: TenantConfig,
@@ -300,8 +309,8 @@ async def calendar_feed(
         event.add("dtstart", meeting.starts_at.astimezone(UTC))
         event.add("dtend", meeting.ends_at.astimezone(UTC))
         event.add("summary", mt.name)
-        if meeting.place:
-            event.add("location", meeting.place)
+        if venue := public_venue(meeting.place, config):
+            event.add("location", venue)
         event.add("status", "CANCELLED" if meeting.status == "cancelled" else "CONFIRMED")
         cal.add_component(event)
     return bytes(cal.to_ical())

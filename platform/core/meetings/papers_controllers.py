@@ -161,7 +161,7 @@ async def calendar_ics(
     )
     return Response(
         body,
-        media_type="text/calendar; charset=utf-8",
+        media_type="text/calendar",  # Litestar adds the charset
         headers={
             "Content-Disposition": 'inline; filename="kasane-meetings.ics"',
             "Cache-Control": "private, max-age=300",
