@@ -43,6 +43,7 @@ from kasane.core.registry.controllers import ROUTES as REGISTRY_ROUTES
 from kasane.core.themes import available_themes, theme_dir
 from kasane.core.web.controllers import LANG_COOKIE, StaffShellController, set_language
 from kasane.core.web.deps import LoginRequired, ReadOnlyTenant, provide_session
+from kasane.core.web.headers import with_security_headers
 from kasane.core.web.templating import render
 from kasane.settings import Settings, load_settings
 from kasane.tenants.controllers import OPERATOR_PREFIX, healthz, operator_home
@@ -66,6 +67,7 @@ class KasaneApp(Litestar):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
+        send = with_security_headers(send, https=self.state.settings.secure_cookies)
         scope["state"] = dict(scope.get("state") or {})
         cookie = Request(scope).cookies.get(LANG_COOKIE)  # type: ignore[arg-type]
         i18n.current_locale.set(i18n.pick_locale(cookie))

@@ -17,6 +17,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 
 import anyio.to_thread
 from icalendar import Calendar, Event
@@ -184,6 +185,7 @@ async def meeting_papers(
     )
 
 
+PAPERS_CSS = Path(__file__).resolve().parents[1] / "web" / "static" / "papers.css"
 _PDF_LOCK = threading.Lock()  # WeasyPrint's thread safety is not documented: one at a time
 
 
@@ -193,12 +195,12 @@ def pdf_from_html(html: str) -> bytes:
     The papers never load anything: every URL fetch (http, file, data …) is refused, so
     a value typed into the minutes can never make the server read a file or a URL.
     """
-    from weasyprint import HTML  # imported here: loading Pango takes about half a second
+    from weasyprint import CSS, HTML  # imported here: loading Pango takes about half a second
     from weasyprint.urls import URLFetcher
 
     with _PDF_LOCK:
         document = HTML(string=html, url_fetcher=URLFetcher(allowed_protocols=()))
-        return bytes(document.write_pdf())
+        return bytes(document.write_pdf(stylesheets=[CSS(string=PAPERS_CSS.read_text())]))
 
 
 async def render_pdf(html: str) -> bytes:
