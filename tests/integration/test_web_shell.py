@@ -110,7 +110,7 @@ def test_repeated_failures_are_rate_limited(sqlite_env: Env) -> None:
         for _ in range(MAX_FAILURES):
             login(c, "supervisor", "nope")
         r = login(c, "supervisor", "kasane-demo")  # even the right password now waits
-    assert r.status_code == 401 and "15分後" in r.text
+    assert r.status_code == 401 and "このデバイスからのログインの失敗が多すぎます" in r.text
 
 
 def test_a_suspended_tenant_shows_the_notice(sqlite_env: Env) -> None:
