@@ -67,7 +67,11 @@ class KasaneApp(Litestar):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
-        send = with_security_headers(send, https=self.state.settings.secure_cookies)
+        send = with_security_headers(
+            send,
+            https=self.state.settings.secure_cookies,
+            cacheable=scope["path"].startswith(("/static/", "/look.css")),
+        )
         scope["state"] = dict(scope.get("state") or {})
         cookie = Request(scope).cookies.get(LANG_COOKIE)  # type: ignore[arg-type]
         i18n.current_locale.set(i18n.pick_locale(cookie))

@@ -26,8 +26,16 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from kasane.app import create_app
 
     port = args.port or int(os.environ.get("PORT", "8000"))
+    # The client address the login throttle counts against comes from the proxy's
+    # X-Forwarded-For only when the proxy is trusted (KASANE_FORWARDED_ALLOW_IPS); otherwise
+    # every person behind a load balancer would share its address and one allowance.
     uvicorn.run(
-        create_app(settings), host=args.host, port=port, log_level="info", proxy_headers=False
+        create_app(settings),
+        host=args.host,
+        port=port,
+        log_level="info",
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
     return 0
 

@@ -76,6 +76,10 @@ class Settings:
     # Pending logins and the login rate limit (kasane.core.ephemeral): "" = this process's
     # memory (one process); a redis:// URL when several app processes share them.
     redis_url: str = ""
+    # Proxies whose X-Forwarded-For/-Proto `kasane serve` trusts (uvicorn's
+    # forwarded_allow_ips): the addresses of the load balancer or ingress, or "*" when only
+    # the ingress can reach the app. Default: the local host only.
+    forwarded_allow_ips: str = "127.0.0.1"
     # Billing (kasane.tenants.billing): "local" (Checkout and Portal served by Kasane itself,
     # customers and subscriptions in localstripe when stripe_api_base is set, else in memory)
     # or "stripe" (the real Stripe; needs stripe_secret_key and stripe_webhook_secret).
@@ -118,6 +122,7 @@ def load_settings(**overrides: object) -> Settings:
         "var_dir": var_dir,
         "demo": os.environ.get("KASANE_DEMO", "") in ("1", "true", "yes"),
         "redis_url": os.environ.get("KASANE_REDIS_URL", ""),
+        "forwarded_allow_ips": os.environ.get("KASANE_FORWARDED_ALLOW_IPS", "127.0.0.1"),
         **_billing_settings(var_dir),
     }
     values.update(overrides)

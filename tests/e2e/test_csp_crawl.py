@@ -52,7 +52,9 @@ def crawl(page: Page, origin: str, start: str) -> tuple[list[str], dict[str, lis
         found = page.evaluate("window.__csp || []")
         if found:
             violations[path] = found
-        for href in page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))"):
+        for href in page.eval_on_selector_all(
+            "a[href]", "els => els.map(e => e.getAttribute('href'))"
+        ):
             url = urljoin(origin + path, href)
             parts = urlsplit(url)
             if f"{parts.scheme}://{parts.netloc}" != origin:

@@ -93,3 +93,20 @@ def test_the_session_cookie_is_secure_httponly_and_host_only(sqlite_env: Env) ->
     assert r.status_code == 302
     assert "kasane_session=" in cookie and "secure" in cookie and "httponly" in cookie
     assert "domain=" not in cookie
+
+
+def test_staff_pages_are_not_stored_and_static_files_are(sqlite_env: Env) -> None:
+    from tests.conftest import login
+
+    with tenant_client(sqlite_env, "usuki") as c:
+        login(c, "caseworker")
+        page = c.get("/cases")
+        css = c.get("/static/core/app.css")
+        missing = c.get("/cases/00000000-0000-0000-0000-000000000000")
+    assert page.headers["cache-control"] == "no-store"
+    assert missing.headers["cache-control"] == "no-store"
+    assert "no-store" not in css.headers.get("cache-control", "")
+    for r in (page, css, missing):
+        assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+        assert r.headers["x-content-type-options"] == "nosniff"
+    assert "strict-transport-security" not in page.headers  # the demo serves plain HTTP

@@ -312,6 +312,8 @@ async def invitation_accept(
             status_code=422,
             fragment=False,
         )
+    if not await do_mark_accepted(db_session, invitation):  # a parallel accept won
+        return render(request, "auth/invitation_invalid", {}, status_code=404, fragment=False)
     account = new_account(
         username=values["username"],
         display_name=values["display_name"][:120],
@@ -323,7 +325,6 @@ async def invitation_accept(
     )
     await do_add_account(db_session, account, via="invitation")
     await do_enrol_totp(db_session, account, secret)
-    await do_mark_accepted(db_session, invitation)
     session_token = await do_open_session(db_session, account, method="invitation")
     response: Response[Any] = Redirect("/")
     set_session_cookie(request, response, session_token)

@@ -187,18 +187,26 @@ async def find_invitation_by_email(session: AsyncSession, email: str) -> OpenInv
     return OpenInvitation("admin", row.id, email, TENANT_ADMIN, None, row.name)
 
 
-async def do_mark_accepted(session: AsyncSession, invitation: OpenInvitation) -> None:
+async def do_mark_accepted(session: AsyncSession, invitation: OpenInvitation) -> bool:
+    """Use the invitation up: True for the one request that does (compare-and-set on
+    ``accepted_at IS NULL``), False when another request accepted it first."""
     now = utcnow()
     if invitation.kind == "staff":
-        await session.execute(
+        result = await session.execute(
             update(StaffInvitation)
-            .where(StaffInvitation.id == invitation.id)
+            .where(StaffInvitation.id == invitation.id, StaffInvitation.accepted_at.is_(None))
             .values(accepted_at=now)
+            .execution_options(synchronize_session=False)
         )
     else:
         t = _admin_invitations()
-        await session.execute(
+        result = await session.execute(
             update(t)
-            .where(t.c.tenant_id == session.info["tenant_id"], t.c.id == invitation.id)
+            .where(
+                t.c.tenant_id == session.info["tenant_id"],
+                t.c.id == invitation.id,
+                t.c.accepted_at.is_(None),
+            )
             .values(accepted_at=now)
         )
+    return bool(result.rowcount)

@@ -258,9 +258,8 @@ async def do_resolve_account(
     if not email or not verified:
         raise SSOError(MSG_NO_ACCOUNT, "no verified e-mail")
     invitation = await find_invitation_by_email(session, email)
-    if invitation is not None:
+    if invitation is not None and await do_mark_accepted(session, invitation):
         role, agency, how = invitation.role, invitation.agency_key, "invitation"
-        await do_mark_accepted(session, invitation)
     elif row.allowed_email_domain and email.rsplit("@", 1)[-1] == row.allowed_email_domain:
         role, agency, how = "caseworker", None, "email_domain"
     else:

@@ -145,7 +145,7 @@ async def look_stylesheet(
         colours = dict(tenant.local.look)
     return Response(
         look_css(colours),
-        media_type="text/css; charset=utf-8",
+        media_type="text/css",  # Litestar adds the charset
         headers={"Cache-Control": f"public, max-age={CSS_MAX_AGE}"},
     )
 

@@ -57,5 +57,12 @@ async def set_language(request: Request[Any, Any, Any], code: FromPath[str]) -> 
         back = "/"
     response: Response[Any] = Redirect(back if code in LOCALES else "/")
     if code in LOCALES:
-        response.set_cookie(LANG_COOKIE, code, max_age=365 * 86400, samesite="lax", path="/")
+        response.set_cookie(
+            LANG_COOKIE,
+            code,
+            max_age=365 * 86400,
+            samesite="lax",
+            path="/",
+            secure=request.app.state.settings.secure_cookies,
+        )
     return response

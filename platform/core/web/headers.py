@@ -35,10 +35,17 @@ BASE_HEADERS: tuple[tuple[bytes, bytes], ...] = (
 HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 
 
-def with_security_headers(send: Send, *, https: bool) -> Send:
+NO_STORE = (b"cache-control", b"no-store")
+
+
+def with_security_headers(send: Send, *, https: bool, cacheable: bool = False) -> Send:
     """``send`` that adds the headers to the response start (a route's own value wins,
-    e.g. the iCal feed's stricter ``Referrer-Policy: no-referrer``)."""
+    e.g. the iCal feed's stricter ``Referrer-Policy: no-referrer``). Unless ``cacheable``
+    (static files) or the route set its own ``Cache-Control``, nothing is stored: a staff
+    page left in a shared PC's cache would outlive the logout."""
     extra = (*BASE_HEADERS, HSTS) if https else BASE_HEADERS
+    if not cacheable:
+        extra = (*extra, NO_STORE)
 
     async def wrapped(message: Message) -> None:
         if message["type"] == "http.response.start":

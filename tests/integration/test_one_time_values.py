@@ -1,4 +1,4 @@
-"""A TOTP code logs in once, even when the same code arrives in parallel second steps."""
+"""One-time values are used once, even in parallel: a TOTP code, an invitation."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 import pyotp
 from sqlalchemy import select
 
+from kasane.core.auth.invitations import do_invite_staff, do_mark_accepted, find_open_invitation
 from kasane.core.auth.models import StaffAccount
 from kasane.core.auth.services import do_create_account
 from kasane.core.auth.totp import check_totp, do_enrol_totp
@@ -52,3 +53,27 @@ def test_the_same_code_sent_in_parallel_is_accepted_exactly_once(any_env: Env) -
         outcomes = any_env.run(_race(any_env.tenant_id(slug)))
         # then exactly one of the parallel second steps logged in
         assert outcomes.count(True) == 1, (slug, outcomes)
+
+
+def test_an_invitation_is_accepted_once_even_in_parallel(any_env: Env) -> None:
+    tenant_id = any_env.tenant_id("marugame")
+
+    async def race(db: Database) -> list[bool]:
+        async with db.session(tenant_id) as s:
+            _invitation, token = await do_invite_staff(
+                s, email=f"{uuid.uuid4().hex[:8]}@example.jp", role="caseworker"
+            )
+        async with db.session(tenant_id) as s:
+            invitation = await find_open_invitation(s, token)
+        assert invitation is not None
+
+        async def accept() -> bool:
+            try:
+                async with db.session(tenant_id) as s:
+                    return await do_mark_accepted(s, invitation)
+            except Exception:  # a refused write is a refusal
+                return False
+
+        return list(await asyncio.gather(*(accept() for _ in range(PARALLEL))))
+
+    assert any_env.run(race).count(True) == 1
