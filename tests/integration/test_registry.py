@@ -952,3 +952,18 @@ def test_the_demo_registry_is_realistic_and_idempotent(sqlite_env: Env) -> None:
     assert count >= 20 and 0 < public < count
     assert {"higashi", "nishi", "islands"} <= areas
     assert in_tenant(env, "usuki", demo)[0] >= 36
+
+
+def test_a_script_url_from_imported_data_is_shown_as_text_never_as_a_link(
+    sqlite_env: Env,
+) -> None:
+    env = seeded(sqlite_env)
+    sid = make_service(env, "usuki", name="怪しいリンク", url="javascript:alert(document.domain)")
+    safe = make_service(env, "usuki", name="普通のリンク", url="https://example.jp/ibasho")
+    with tenant_client(env, "usuki") as c:
+        assert login(c, "caseworker").status_code == 302
+        page = c.get(f"/registry/services/{sid}")
+        ok = c.get(f"/registry/services/{safe}")
+    assert page.status_code == 200 and "javascript:alert(document.domain)" in page.text
+    assert 'href="javascript:' not in page.text
+    assert 'href="https://example.jp/ibasho"' in ok.text

@@ -36,6 +36,17 @@ WEEKDAYS = (
 )
 
 
+
+SAFE_LINK_SCHEMES = ("http://", "https://", "mailto:", "tel:")
+
+
+def link_url(url: str | None) -> str | None:
+    """``url`` when it is safe as a link's target (http, https, mailto, tel), else None:
+    a ``javascript:`` or ``data:`` URL that came in with imported data never becomes a
+    link (the template shows it as text)."""
+    value = (url or "").strip()
+    return value if value.lower().startswith(SAFE_LINK_SCHEMES) else None
+
 def to_jst(value: datetime | None) -> str:
     if value is None:
         return ""
@@ -85,7 +96,7 @@ def _environment(loaders: tuple[str, ...]) -> jinja2.Environment:
         ngettext=lambda s, p, n, **kw: i18n.ngettext(s, p, n, **kw),
         newstyle=True,
     )
-    env.filters.update(jst=to_jst, wareki=wareki, cadence=cadence_text)
+    env.filters.update(jst=to_jst, wareki=wareki, cadence=cadence_text, link_url=link_url)
     return env
 
 
