@@ -102,6 +102,7 @@ def test_logout_ends_the_session(usuki) -> None:  # type: ignore[no-untyped-def]
     home = usuki.get("/")
     r = usuki.post("/logout", data={"_csrf_token": csrf_of(home.text)}, follow_redirects=False)
     assert r.status_code == 302
+    assert r.headers["clear-site-data"] == '"cache", "storage"'  # nothing left in the browser
     assert usuki.get("/", follow_redirects=False).status_code == 302
 
 

@@ -211,6 +211,8 @@ class AuthController(Controller):
         await do_logout(db_session, token, actor.ref)
         response: Response[Any] = Redirect("/login")
         response.delete_cookie(SESSION_COOKIE, path="/")
+        # a shared office PC keeps nothing of the session: cached pages, tab storage
+        response.headers["Clear-Site-Data"] = '"cache", "storage"'
         return response
 
     @post("/session/agency", name="switch_agency", dependencies={"actor": Provide(requires_login)})
