@@ -37,7 +37,7 @@ from tests.integration.test_registry import make_service, new_tenant, seeded
 
 TOWNS = ("usuki", "marugame")
 MARUGAME_CODE = "372021"
-EXAMPLES = 12  # per operation, tenant and caller, for each generation mode
+EXAMPLES = 25  # per operation, tenant and caller, for each generation mode
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
