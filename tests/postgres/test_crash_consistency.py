@@ -41,6 +41,7 @@ from kasane.core.protection.sealing import unseal
 from kasane.tenants.demo import DEMO_PASSWORD
 from tests.conftest import REPO, TEST_MASTER_KEY, Env, csrf_of
 from tests.e2e.conftest import _free_port, _healthy
+from tests.integration.test_portability import kasane
 
 pytestmark = pytest.mark.postgres
 
@@ -192,17 +193,6 @@ def notes_and_events(env: Env, case_id: str) -> tuple[list[str], int]:
     return result
 
 
-def audit_verify(server: AppServer) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "kasane.cli", "audit", "verify"],
-        cwd=REPO,
-        env=server.child_env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
 def test_killing_the_app_loses_no_acknowledged_note_and_breaks_no_chain(
     pg_env: Env, tmp_path: Path
 ) -> None:
@@ -225,7 +215,7 @@ def test_killing_the_app_loses_no_acknowledged_note_and_breaks_no_chain(
             killer.join()
         client.close()
         bodies, events = notes_and_events(pg_env, case_id)
-        verified = audit_verify(server)
+        verified = kasane(server.child_env, "audit", "verify")
     elapsed = time.monotonic() - started
     ours = Counter(b for b in bodies if b.startswith(f"crash-{ledger.run}-"))
     print(
