@@ -5,8 +5,9 @@ The limits (also on the import page and in the README):
 - at most :data:`MAX_IMPORT_MB` MB (MiB) of UTF-8 — the uploaded file, or the pasted text;
   a request body larger than that plus :data:`FORM_ALLOWANCE` is refused before it is read;
 - arrays and objects nested at most :data:`MAX_DEPTH` deep. Open Referral's fully nested
-  example service is 10 deep and Kasane's own export 12; anything far deeper is not HSDS,
-  and Python's parser would stop at about 1,000 with a RecursionError (it was a 500).
+  example service is 10 deep, Kasane's own export 8 and its API's fullest page 10;
+  anything far deeper is not HSDS, and Python's parser stops at about 1,000 with a
+  RecursionError (it was a 500).
 
 Each refusal is a :class:`Problem` whose field is the form field (``file`` or ``json``)
 and whose message names it in the caller's language.
