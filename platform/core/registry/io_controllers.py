@@ -45,7 +45,8 @@ def _too_large_body(request: Request[Any, Any, Any], _exc: Exception) -> Respons
     """A body over the limit is refused before it is read (by the CSRF check's form parse
     or the handler's): the page again, 422, saying so. Only the empty form and the message
     are shown, so answering before the login check gives nobody anything."""
-    token = request.cookies.get(request.app.csrf_config.cookie_name, "")  # type: ignore[union-attr]
+    csrf = request.app.csrf_config
+    token = request.cookies.get(csrf.cookie_name, "") if csrf else ""
     report = ImportReport(problems=[too_large("file / json")])
     ctx = {"report": report, "pasted": "", "dry_run": True, "partial": False, **LIMITS}
     return render(request, "registry/import", {**ctx, "csrf_token": token}, status_code=422)
