@@ -39,6 +39,8 @@ from kasane.core.people.controllers import ROUTES as PEOPLE_ROUTES
 from kasane.core.protection.crypto import set_master_secret
 from kasane.core.protection.mynumber import MyNumberRefused, field_label
 from kasane.core.referrals.controllers import ROUTES as REFERRAL_ROUTES
+from kasane.core.registry.api_openapi import hsds_openapi_config
+from kasane.core.registry.api_problems import with_api_problems
 from kasane.core.registry.controllers import ROUTES as REGISTRY_ROUTES
 from kasane.core.themes import available_themes, theme_dir
 from kasane.core.web.controllers import LANG_COOKIE, StaffShellController, set_language
@@ -227,14 +229,20 @@ def create_app(
             cookie_secure=settings.secure_cookies,
             exclude=["/static", "/healthz"],
         ),
-        exception_handlers={
-            NotFound: _not_found,
-            NotFoundException: _not_found,
-            LoginRequired: _login_required,
-            ReadOnlyTenant: _read_only,
-            MyNumberRefused: _mynumber_refused,
-            HTTPException: _http_error,
-        },
+        # under /api/hsds every failure answers an RFC 9457 problem instead
+        exception_handlers=with_api_problems(
+            {
+                NotFound: _not_found,
+                NotFoundException: _not_found,
+                LoginRequired: _login_required,
+                ReadOnlyTenant: _read_only,
+                MyNumberRefused: _mynumber_refused,
+                HTTPException: _http_error,
+            }
+        ),
+        # the schema documents the public HSDS API only: routes opt in (the HSDS controllers)
+        openapi_config=hsds_openapi_config(demo=settings.demo),
+        include_in_schema=False,
         on_shutdown=[db.dispose, close_ephemeral],
         logging_config=LoggingConfig(log_exceptions="always"),
         debug=False,

@@ -22,10 +22,11 @@ import uuid
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Request, get
 from litestar.params import FromPath, FromQuery, Parameter
 from sqlalchemy import select
 
+from kasane.core.errors import NotFound
 from kasane.core.registry.api_common import (
     ACCESS,
     DEFAULT_PER_PAGE,
@@ -39,11 +40,12 @@ from kasane.core.registry.api_common import (
     SearchQ,
     check_format,
     maybe_actor,
-    not_found,
     paging,
     parse_modified_after,
     text_match,
 )
+from kasane.core.registry.api_openapi import API_TAG, OPENAPI_JSON
+from kasane.core.registry.api_problems import api_errors
 from kasane.core.registry.api_query import (
     add_org_places,
     service_candidates,
@@ -62,7 +64,6 @@ from kasane.core.registry.hsds import (
 )
 from kasane.core.registry.models import Organization, Service, ServiceAtLocation
 from kasane.core.registry.schemas import (
-    ApiError,
     ApiInfo,
     HsdsOrganization,
     HsdsService,
@@ -126,7 +127,8 @@ class HsdsApiController(Controller):
     """HSDS 3.0 read API of the tenant's resource registry."""
 
     path = "/api/hsds"
-    tags = ["HSDS registry API"]
+    tags = [API_TAG]
+    include_in_schema = True  # the app leaves every other route out of the schema
 
     @get(
         "/",
@@ -141,13 +143,14 @@ class HsdsApiController(Controller):
             version=HSDS_VERSION,
             profile=PROFILE,
             # the reference wants a URI here, not a path
-            openapi_url=str(request.base_url).rstrip("/") + "/schema/openapi.json",
+            openapi_url=str(request.base_url).rstrip("/") + OPENAPI_JSON,
             description="Resource registry (社会資源) of this municipality, HSDS 3.0.",
         )
 
     @get(
         "/services",
         name="hsds_services",
+        responses=api_errors(400),
         summary="Paginated list of services",
         description=SERVICES_DOC,
     )
@@ -195,6 +198,7 @@ class HsdsApiController(Controller):
     @get(
         "/services/{service_id:uuid}",
         name="hsds_service",
+        responses=api_errors(400, 404),
         summary="One fully nested service",
         description=SERVICE_DOC,
     )
@@ -203,7 +207,7 @@ class HsdsApiController(Controller):
         request: Request[Any, Any, Any],
         db_session: DbSession,
         service_id: FromPath[uuid.UUID],
-    ) -> Response[HsdsService | ApiError]:
+    ) -> HsdsService:
         """A service with its organization, service at locations (and their locations),
         phones, contacts, schedules, service areas and attributes. 404 when it is missing,
         not public (without a login), or not this tenant's (nor shared with it)."""
@@ -217,13 +221,14 @@ class HsdsApiController(Controller):
                 graph, service = g, g.services[service_id]
                 shared_by = (await shared_names(db_session, [g])).get(g.tenant_id)
         if service is None or (viewer is None and not service.public):
-            return not_found()
+            raise NotFound()
         data = service_dict(graph, service, True, shared_by)
-        return Response(msgspec.convert(data, HsdsService))
+        return msgspec.convert(data, HsdsService)
 
     @get(
         "/organizations",
         name="hsds_organizations",
+        responses=api_errors(400),
         summary="Paginated list of organizations",
         description=ORGANIZATIONS_DOC,
     )
@@ -307,6 +312,7 @@ class HsdsApiController(Controller):
     @get(
         "/organizations/{organization_id:uuid}",
         name="hsds_organization",
+        responses=api_errors(400, 404),
         summary="One fully nested organization",
         description=ORGANIZATION_DOC,
     )
@@ -316,7 +322,7 @@ class HsdsApiController(Controller):
         db_session: DbSession,
         organization_id: FromPath[uuid.UUID],
         full_service: FromQuery[FullServiceQ] = False,
-    ) -> Response[HsdsOrganization | ApiError]:
+    ) -> HsdsOrganization:
         requires_tenant(request)
         viewer = await maybe_actor(request, db_session)
         found, _shared = await service_candidates(
@@ -337,15 +343,16 @@ class HsdsApiController(Controller):
             org = graph.organizations.get(organization_id)
             services = [s for g, s in shared if g is graph]
         if org is None:
-            return not_found()
+            raise NotFound()
         if viewer is not None and graph is own:
             await add_org_places(db_session, own, {org.id})
         data = _org_dict(graph, org, services, full=True, full_service=full_service)
-        return Response(msgspec.convert(data, HsdsOrganization))
+        return msgspec.convert(data, HsdsOrganization)
 
     @get(
         "/service_at_locations",
         name="hsds_service_at_locations",
+        responses=api_errors(400),
         summary="Paginated list of services at locations",
         description=SALS_DOC,
     )

@@ -11,10 +11,11 @@ import uuid
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Request, get
 from litestar.params import FromPath, FromQuery, Parameter
 from sqlalchemy import select
 
+from kasane.core.errors import NotFound
 from kasane.core.people.matching import normalize_name
 from kasane.core.registry.api_common import (
     DEFAULT_PER_PAGE,
@@ -25,14 +26,14 @@ from kasane.core.registry.api_common import (
     RefQ,
     SearchQ,
     check_format,
-    not_found,
     paging,
     text_match,
 )
+from kasane.core.registry.api_openapi import API_TAG
+from kasane.core.registry.api_problems import api_errors
 from kasane.core.registry.hsds import flat
 from kasane.core.registry.models import Taxonomy, TaxonomyTerm
 from kasane.core.registry.schemas import (
-    ApiError,
     HsdsTaxonomy,
     HsdsTaxonomyTerm,
     TaxonomyPage,
@@ -66,11 +67,13 @@ class HsdsVocabularyController(Controller):
     """Taxonomies and taxonomy terms of the tenant's registry (HSDS 3.0)."""
 
     path = "/api/hsds"
-    tags = ["HSDS registry API"]
+    tags = [API_TAG]
+    include_in_schema = True  # the app leaves every other route out of the schema
 
     @get(
         "/taxonomies",
         name="hsds_taxonomies",
+        responses=api_errors(400),
         summary="Paginated list of taxonomies",
         description="The taxonomies the registry's categories come from (public vocabulary)."
         + PAGING,
@@ -100,6 +103,7 @@ class HsdsVocabularyController(Controller):
     @get(
         "/taxonomies/{taxonomy_id:uuid}",
         name="hsds_taxonomy",
+        responses=api_errors(400, 404),
         summary="One taxonomy",
         description="Full information on one taxonomy. 404 when the id is not this municipality's.",
     )
@@ -108,17 +112,18 @@ class HsdsVocabularyController(Controller):
         request: Request[Any, Any, Any],
         db_session: DbSession,
         taxonomy_id: FromPath[uuid.UUID],
-    ) -> Response[HsdsTaxonomy | ApiError]:
+    ) -> HsdsTaxonomy:
         requires_tenant(request)
         stmt = select(Taxonomy).where(Taxonomy.id == taxonomy_id)
         row = (await db_session.execute(stmt)).scalar_one_or_none()
         if row is None:
-            return not_found()
-        return Response(msgspec.convert(flat("taxonomy", row), HsdsTaxonomy))
+            raise NotFound()
+        return msgspec.convert(flat("taxonomy", row), HsdsTaxonomy)
 
     @get(
         "/taxonomy_terms",
         name="hsds_taxonomy_terms",
+        responses=api_errors(400),
         summary="Paginated list of taxonomy terms",
         description="The registry's categories, each with its taxonomy (``taxonomy_detail``)."
         " ``taxonomy_id`` keeps one taxonomy's terms, ``parent_id`` the children of one term,"
@@ -161,6 +166,7 @@ class HsdsVocabularyController(Controller):
     @get(
         "/taxonomy_terms/{term_id:uuid}",
         name="hsds_taxonomy_term",
+        responses=api_errors(400, 404),
         summary="One taxonomy term",
         description="Full information on one taxonomy term, with its taxonomy. 404 when the"
         " id is not this municipality's.",
@@ -170,14 +176,14 @@ class HsdsVocabularyController(Controller):
         request: Request[Any, Any, Any],
         db_session: DbSession,
         term_id: FromPath[uuid.UUID],
-    ) -> Response[HsdsTaxonomyTerm | ApiError]:
+    ) -> HsdsTaxonomyTerm:
         requires_tenant(request)
         stmt = select(TaxonomyTerm).where(TaxonomyTerm.id == term_id)
         row = (await db_session.execute(stmt)).scalar_one_or_none()
         if row is None:
-            return not_found()
+            raise NotFound()
         taxonomies = await _taxonomies(db_session, {row.taxonomy_id})
-        return Response(msgspec.convert(_term_json(row, taxonomies), HsdsTaxonomyTerm))
+        return msgspec.convert(_term_json(row, taxonomies), HsdsTaxonomyTerm)
 
 
 async def _taxonomies(session: Any, ids: set[uuid.UUID | None]) -> dict[uuid.UUID, Taxonomy]:

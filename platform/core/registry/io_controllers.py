@@ -1,4 +1,8 @@
-"""HSDS export (a JSON download) and import (a file or pasted JSON) for staff."""
+"""HSDS export (a JSON download) and import (a file or pasted JSON) for staff.
+
+The import reads at most :data:`~.hsds_input.MAX_IMPORT_MB` MB nested at most
+:data:`~.hsds_input.MAX_DEPTH` deep (:mod:`.hsds_input`); beyond either it answers 422 with
+the page and a message naming the field, never a 500."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import Provide
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 
 from kasane.core.audit.services import do_audit
 from kasane.core.i18n import gettext as _
@@ -16,6 +21,14 @@ from kasane.core.japan_time import JST
 from kasane.core.registry.graph import load_graph
 from kasane.core.registry.hsds import export_dataset
 from kasane.core.registry.hsds_import import ImportReport, Problem, import_dataset
+from kasane.core.registry.hsds_input import (
+    FORM_ALLOWANCE,
+    MAX_DEPTH,
+    MAX_IMPORT_BYTES,
+    MAX_IMPORT_MB,
+    check_json,
+    too_large,
+)
 from kasane.core.web.deps import (
     Actor,
     DbSession,
@@ -25,7 +38,18 @@ from kasane.core.web.deps import (
 )
 from kasane.core.web.templating import render
 
-MAX_IMPORT_BYTES = 20 * 1024 * 1024
+LIMITS = {"max_mb": MAX_IMPORT_MB, "max_depth": MAX_DEPTH}
+
+
+def _too_large_body(request: Request[Any, Any, Any], _exc: Exception) -> Response[str]:
+    """A body over the limit is refused before it is read (by the CSRF check's form parse
+    or the handler's): the page again, 422, saying so. Only the empty form and the message
+    are shown, so answering before the login check gives nobody anything."""
+    csrf = request.app.csrf_config
+    token = request.cookies.get(csrf.cookie_name, "") if csrf else ""
+    report = ImportReport(problems=[too_large("file / json")])
+    ctx = {"report": report, "pasted": "", "dry_run": True, "partial": False, **LIMITS}
+    return render(request, "registry/import", {**ctx, "csrf_token": token}, status_code=422)
 
 
 class RegistryIOController(Controller):
@@ -63,10 +87,16 @@ class RegistryIOController(Controller):
         return render(
             request,
             "registry/import",
-            {"report": None, "pasted": "", "dry_run": True, "partial": False},
+            {"report": None, "pasted": "", "dry_run": True, "partial": False, **LIMITS},
         )
 
-    @post("/import", name="registry_import", status_code=200)
+    @post(
+        "/import",
+        name="registry_import",
+        status_code=200,
+        request_max_body_size=MAX_IMPORT_BYTES + FORM_ALLOWANCE,
+        exception_handlers={RequestEntityTooLarge: _too_large_body},
+    )
     async def do_import(
         self, request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
     ) -> Response[str]:
@@ -80,47 +110,36 @@ class RegistryIOController(Controller):
         pasted = (form.get("json") or "").strip()
         dry_run = form.get("dry_run") == "on"
         partial = form.get("partial") == "on"
-        text = ""
+        report = ImportReport()
+        data, problem = None, None
         if isinstance(upload, UploadFile) and upload.filename:
             raw = await upload.read()
-            text = raw[:MAX_IMPORT_BYTES].decode("utf-8-sig", errors="replace")
-        elif pasted:
-            text = pasted
-        report = ImportReport()
-        if not text:
-            report.problems.append(
-                Problem("dataset", "$", "file", _("Choose a file or paste the JSON."))
-            )
-        else:
-            try:
-                data = json.loads(text)
-            except json.JSONDecodeError as exc:
-                report.problems.append(
-                    Problem(
-                        "dataset",
-                        "$",
-                        "file",
-                        _(
-                            "This is not valid JSON (line %(line)s, column %(col)s).",
-                            line=exc.lineno,
-                            col=exc.colno,
-                        ),
-                    )
-                )
+            if len(raw) > MAX_IMPORT_BYTES:
+                problem = too_large("file")
             else:
-                report = await import_dataset(
-                    db_session,
-                    data,
-                    actor=actor.ref,
-                    area_keys={a.key for a in tenant.config.areas},
-                    dry_run=dry_run,
-                    partial=partial,
-                )
+                text = raw.decode("utf-8-sig", errors="replace")
+                data, problem = check_json(text, "file")
+        elif pasted:
+            data, problem = check_json(pasted, "json")
+        else:
+            problem = Problem("dataset", "$", "file", _("Choose a file or paste the JSON."))
+        if problem is not None:
+            report.problems.append(problem)
+        else:
+            report = await import_dataset(
+                db_session,
+                data,
+                actor=actor.ref,
+                area_keys={a.key for a in tenant.config.areas},
+                dry_run=dry_run,
+                partial=partial,
+            )
         ctx = {
             "report": report,
             "pasted": pasted if len(pasted) < 200_000 else "",
             "dry_run": dry_run,
             "partial": partial,
+            **LIMITS,
         }
         status = 422 if report.problems and not report.imported else 200
         return render(request, "registry/import", ctx, status_code=status)

@@ -277,7 +277,3 @@ class ApiInfo(_Hsds, kw_only=True):
     profile: str
     openapi_url: str
     description: str | None = None
-
-
-class ApiError(_Hsds, kw_only=True):
-    detail: str

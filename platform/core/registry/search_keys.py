@@ -33,5 +33,8 @@ def query_keys(text: str) -> tuple[str, str]:
 
 def like(fragment: str) -> str:
     """A LIKE pattern containing ``fragment`` literally (escape character ``\\``)."""
+    # NUL is dropped: no stored text holds one (PostgreSQL's text cannot), and PostgreSQL
+    # refuses a statement whose parameter has one (a pasted or fuzzed query would be a 500)
+    fragment = fragment.replace("\x00", "")
     escaped = fragment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
