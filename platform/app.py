@@ -19,7 +19,7 @@ from litestar.exceptions import HTTPException, NotFoundException
 from litestar.logging.config import LoggingConfig
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
-from litestar.types import Receive, Scope, Send
+from litestar.types import Message, Receive, Scope, Send
 
 from kasane.core import i18n
 from kasane.core.auth.controllers import AuthController
@@ -40,7 +40,7 @@ from kasane.core.protection.crypto import set_master_secret
 from kasane.core.protection.mynumber import MyNumberRefused, field_label
 from kasane.core.referrals.controllers import ROUTES as REFERRAL_ROUTES
 from kasane.core.registry.api_openapi import hsds_openapi_config
-from kasane.core.registry.api_problems import with_api_problems
+from kasane.core.registry.api_problems import is_api_path, problem, with_api_problems
 from kasane.core.registry.controllers import ROUTES as REGISTRY_ROUTES
 from kasane.core.themes import available_themes, theme_dir
 from kasane.core.web.controllers import LANG_COOKIE, StaffShellController, set_language
@@ -83,6 +83,11 @@ class KasaneApp(Litestar):
             scope["state"]["tenant"] = None
             await self._page(scope, receive, send, "bad_request", 400)
             return
+        receive, has_nul = await _nul_checked(scope, receive)
+        if has_nul:  # no text Kasane keeps or searches holds one (PostgreSQL refuses it)
+            scope["state"]["tenant"] = None
+            await self._page(scope, receive, send, "bad_request", 400)
+            return
         resolver: TenantResolver = self.state.resolver
         slug = resolver.slug_of(host)
         tenant = await resolver.resolve(slug) if slug else None
@@ -92,12 +97,21 @@ class KasaneApp(Litestar):
                 await self._page(scope, receive, send, "not_found", 404)
                 return
             if tenant is not None and (refusal := _closed_tenant_refusal(tenant.status, scope)):
-                await self._page(scope, receive, send, "suspended", refusal)
+                if is_api_path(path):  # the public API answers a problem, like its others
+                    await self._problem(scope, receive, send, refusal)
+                else:
+                    await self._page(scope, receive, send, "suspended", refusal)
                 return
             if tenant is None:  # the operator host
                 scope["path"] = OPERATOR_PREFIX + path
                 scope["raw_path"] = scope["path"].encode()
         await super().__call__(scope, receive, send)
+
+    async def _problem(self, scope: Scope, receive: Receive, send: Send, status: int) -> None:
+        scope["litestar_app"] = self  # type: ignore[typeddict-unknown-key]  # set by Litestar
+        request: Request[Any, Any, Any] = Request(scope, receive, send)
+        response = problem(status, i18n.gettext("This municipality's service is not available."))
+        await response.to_asgi_response(app=None, request=request)(scope, receive, send)
 
     async def _page(
         self, scope: Scope, receive: Receive, send: Send, name: str, status: int
@@ -130,6 +144,41 @@ def _closed_tenant_refusal(status: str, scope: Scope) -> int | None:
     if status == "suspended":
         return None if scope["method"] in READS else 423  # read-only, data kept
     return 403
+
+
+FORM_BODY = b"application/x-www-form-urlencoded"
+MAX_CHECKED_BODY = 1 << 20  # form posts are small; larger bodies are uploads (not checked)
+
+
+async def _nul_checked(scope: Scope, receive: Receive) -> tuple[Receive, bool]:
+    """Whether the query string or a url-encoded form body holds a NUL character, and a
+    ``receive`` that replays what was read. A NUL has no place in any text Kasane keeps or
+    searches, and PostgreSQL refuses it in text (a 500); it is a malformed request."""
+    query = bytes(scope.get("query_string") or b"").lower()
+    if b"%00" in query or b"\x00" in query:
+        return receive, True
+    content_type = next((v for k, v in scope.get("headers", []) if k == b"content-type"), b"")
+    if not bytes(content_type).lower().startswith(FORM_BODY):
+        return receive, False
+    messages: list[Message] = []
+    size, body = 0, b""
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size <= MAX_CHECKED_BODY:
+            body += chunk
+        if not message.get("more_body"):
+            break
+    replay = iter(messages)
+
+    async def replayed() -> Message:
+        return next(replay, None) or await receive()
+
+    return replayed, b"%00" in body.lower() or b"\x00" in body
 
 
 def _host(scope: Scope) -> str:

@@ -110,3 +110,24 @@ def test_staff_pages_are_not_stored_and_static_files_are(sqlite_env: Env) -> Non
         assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
         assert r.headers["x-content-type-options"] == "nosniff"
     assert "strict-transport-security" not in page.headers  # the demo serves plain HTTP
+
+
+def test_a_nul_character_is_a_bad_request_not_a_server_error(any_env: Env) -> None:
+    from tests.conftest import csrf_of, login
+
+    with tenant_client(any_env, "usuki") as c:
+        login(c, "caseworker")
+        page = c.get("/intake/new?counter=hokatsu")
+        typed = c.post(
+            "/intake/duplicates",
+            data={"name": "山田\x00太郎", "kana": "やまだ"},
+            headers={"x-csrftoken": csrf_of(page.text), "HX-Request": "true"},
+        )
+        searched = c.get("/cases?q=%00")
+        clean = c.post(
+            "/intake/duplicates",
+            data={"name": "山田太郎", "kana": "やまだ"},
+            headers={"x-csrftoken": csrf_of(page.text), "HX-Request": "true"},
+        )
+    assert typed.status_code == 400 and searched.status_code == 400
+    assert clean.status_code == 200  # the form body read for the check still reaches the app
