@@ -1,0 +1,125 @@
+"""Facts: what a figure counts, one row each — a unit, the date it counts on, its dimensions.
+
+A source (:mod:`.sources_cases`, :mod:`.sources_support`) is given a :class:`Scope` and
+turns the records of its period into facts; a
+figure is the tally of its facts (:func:`tally`). Keeping the two apart lets the core's and
+a plugin's indicators add up the same way, and keeps every count traceable to records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Literal, NamedTuple
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kasane.core.config_types import TenantConfig
+from kasane.core.japan_time import JST
+from kasane.core.reports.periods import Period, month_key
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What every source is given: the tenant-bound session, its config, the period, today."""
+
+    session: AsyncSession
+    config: TenantConfig
+    period: Period
+    today: date
+
+    def moment(self, day: date) -> datetime:
+        """The first instant of ``day`` in Japan, in UTC (for timestamp columns)."""
+        return datetime.combine(day, time(0), JST).astimezone(UTC)
+
+    @property
+    def moments(self) -> tuple[datetime, datetime]:
+        """[start, end) of the period as UTC instants."""
+        return self.moment(self.period.start), self.moment(self.period.end + timedelta(days=1))
+
+
+def jst_day(moment: datetime) -> date:
+    return moment.astimezone(JST).date()
+
+
+class Fact(NamedTuple):
+    """One counted thing. ``unit`` is what counts once (a record id, a person id, a place);
+    ``weight`` is added instead of counting when the indicator sums (参加者数)."""
+
+    unit: Any
+    on: date
+    dims: Mapping[str, str]
+    weight: int = 1
+
+
+Facts = dict[str, list[Fact]]  # indicator key → its facts, as a source returns them
+
+
+def fact(unit: Any, on: date, weight: int = 1, **dims: str | None) -> Fact:
+    """A fact dated ``on``; its ``month`` dimension follows from the date, ``None`` → ""."""
+    values = {k: v or "" for k, v in dims.items()}
+    values["month"] = month_key(on)
+    return Fact(unit, on, values, weight)
+
+
+def span_facts(
+    unit: Any, first: date, last: date | None, period: Period, today: date, **dims: str | None
+) -> Iterator[Fact]:
+    """Facts for something under way from ``first`` to ``last`` (None: still going): one per
+    month it overlaps within the period, up to ``today`` (a month to come is not counted).
+
+    A distinct count then has the unit once in the total and once in each month."""
+    start = max(first, period.start)
+    end = min(last or today, period.end, today)
+    day = start
+    while day <= end:
+        yield fact(unit, day, **dims)
+        day = (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later (the month's last day when it has no such day)."""
+    month0 = day.month - 1 + months
+    year, month = day.year + month0 // 12, month0 % 12 + 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return date(year, month, d)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+Grouping = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Tally:
+    """A total and, per grouping of dimensions, the count of each combination of values."""
+
+    total: int
+    tables: Mapping[Grouping, Mapping[tuple[str, ...], int]] = field(default_factory=dict)
+
+
+def tally(
+    facts: Iterable[Fact], groupings: Sequence[Grouping], adds: Literal["distinct", "sum"]
+) -> Tally:
+    """Add up facts: distinct units (each once in the total and once per cell) or weights."""
+    if adds == "sum":
+        total = 0
+        sums: dict[Grouping, dict[tuple[str, ...], int]] = {g: {} for g in groupings}
+        for f in facts:
+            total += f.weight
+            for g in groupings:
+                cell = tuple(f.dims.get(d, "") for d in g)
+                sums[g][cell] = sums[g].get(cell, 0) + f.weight
+        return Tally(total, sums)
+    units: set[Any] = set()
+    cells: dict[Grouping, dict[tuple[str, ...], set[Any]]] = {g: {} for g in groupings}
+    for f in facts:
+        units.add(f.unit)
+        for g in groupings:
+            cells[g].setdefault(tuple(f.dims.get(d, "") for d in g), set()).add(f.unit)
+    return Tally(
+        len(units), {g: {cell: len(u) for cell, u in table.items()} for g, table in cells.items()}
+    )
