@@ -11,7 +11,8 @@ The story, in 令和6年度 (FY2024) and 令和7年度 (FY2025):
   (FY2025: new again) and at the general counter on 2025-05-20 (FY2025: continued) —
   one person at two counters, new and continued across fiscal years.
 * B consults at the poverty counter on 2025-04-20 and is referred to the disability
-  agency, which acknowledges on time (04-21) and declines (04-22).
+  agency, which acknowledges on time (04-21) and declines (04-22). In usuki the intake form
+  says B holds a うすき石仏ねっと card and came to the 野津庁舎.
 * C consults at the children counter on 2025-05-08: a case under 多機関協働 opens; C comes
   back there on 2025-06-02 (continued). The children agency refers C to the elderly agency
   on 2025-05-10 (due 05-13), acknowledged late on 05-15 and accepted on 05-16. The case is
@@ -108,7 +109,14 @@ class Story:
         return self.actors[self.agency(field)]
 
     async def consult(
-        self, field: str, day: str, name: str, outcome: str, person: Person | None = None, **kw: Any
+        self,
+        field: str,
+        day: str,
+        name: str,
+        outcome: str,
+        person: Person | None = None,
+        local: dict[str, str] | None = None,
+        **kw: Any,
     ) -> Any:
         form = self.config.forms["intake"]
         data = {
@@ -120,6 +128,8 @@ class Story:
             "categories": ["care"],
             "main_category": "care",
         }
+        names = {f.name for f in form.all_fields()}
+        data.update({k: v for k, v in (local or {}).items() if k in names})  # the town's own
         for f in form.all_fields():  # a plugin's required choice fields get their first choice
             if f.required and f.name not in data and f.choices:
                 data[f.name] = f.choices[0].value
@@ -155,7 +165,12 @@ class Story:
         await self.consult("general", "2025-05-20", "試験 エー", "info_only", a)
 
         b = await self.consult(
-            "poverty", "2025-04-20", "試験 ビー", "referral", referred_to=self.agency("disability")
+            "poverty",
+            "2025-04-20",
+            "試験 ビー",
+            "referral",
+            local={"ishibotoke_net": "on", "reception_office": "nozu"},  # usuki's form only
+            referred_to=self.agency("disability"),
         )
         to_b = (
             await s.execute(select(Referral).where(Referral.consultation_id == b.consultation.id))

@@ -43,28 +43,42 @@ def jst_day(moment: datetime) -> date:
     return moment.astimezone(JST).date()
 
 
+Ref = tuple[str, Any]  # the record behind a fact, for drilling down: ("case", case id) …
+
+
 class Fact(NamedTuple):
     """One counted thing. ``unit`` is what counts once (a record id, a person id, a place);
-    ``weight`` is added instead of counting when the indicator sums (参加者数)."""
+    ``weight`` is added instead of counting when the indicator sums (参加者数); ``ref``
+    names the record a staff member would open to check it (None: nothing to open)."""
 
     unit: Any
     on: date
     dims: Mapping[str, str]
     weight: int = 1
+    ref: Ref | None = None
 
 
 Facts = dict[str, list[Fact]]  # indicator key → its facts, as a source returns them
 
 
-def fact(unit: Any, on: date, weight: int = 1, **dims: str | None) -> Fact:
+def fact(
+    unit: Any, on: date, weight: int = 1, *, ref: Ref | None = None, **dims: str | None
+) -> Fact:
     """A fact dated ``on``; its ``month`` dimension follows from the date, ``None`` → ""."""
     values = {k: v or "" for k, v in dims.items()}
     values["month"] = month_key(on)
-    return Fact(unit, on, values, weight)
+    return Fact(unit, on, values, weight, ref)
 
 
 def span_facts(
-    unit: Any, first: date, last: date | None, period: Period, today: date, **dims: str | None
+    unit: Any,
+    first: date,
+    last: date | None,
+    period: Period,
+    today: date,
+    *,
+    ref: Ref | None = None,
+    **dims: str | None,
 ) -> Iterator[Fact]:
     """Facts for something under way from ``first`` to ``last`` (None: still going): one per
     month it overlaps within the period, up to ``today`` (a month to come is not counted).
@@ -74,7 +88,7 @@ def span_facts(
     end = min(last or today, period.end, today)
     day = start
     while day <= end:
-        yield fact(unit, day, **dims)
+        yield fact(unit, day, ref=ref, **dims)
         day = (day.replace(day=1) + timedelta(days=32)).replace(day=1)
 
 

@@ -77,9 +77,10 @@ async def consultations(scope: Scope) -> Facts:
             "channel": r.channel,
         }
         kind = "new" if new else "continued"
-        out["total"].append(fact(r.id, r.received_on, kind=kind, **dims))
-        out[kind].append(fact(r.id, r.received_on, **dims))
-        out["persons"].append(fact(r.person_id, r.received_on, **dims))
+        ref = ("consultation", r.id)
+        out["total"].append(fact(r.id, r.received_on, ref=ref, kind=kind, **dims))
+        out[kind].append(fact(r.id, r.received_on, ref=ref, **dims))
+        out["persons"].append(fact(r.person_id, r.received_on, ref=ref, **dims))
     return {f"consultations.{k}": v for k, v in out.items()}
 
 
@@ -101,7 +102,13 @@ async def referrals(scope: Scope) -> Facts:
     ).all()
     out: Facts = {k: [] for k in ("sent", "accepted", "declined", "overdue")}
     for r in rows:
-        f = fact(r.id, jst_day(r.sent_at), from_agency=r.from_agency_key, to_agency=r.to_agency_key)
+        f = fact(
+            r.id,
+            jst_day(r.sent_at),
+            ref=("referral", r.id),
+            from_agency=r.from_agency_key,
+            to_agency=r.to_agency_key,
+        )
         out["sent"].append(f)
         if r.status in ("accepted", "completed"):
             out["accepted"].append(f)
@@ -156,6 +163,7 @@ async def case_progress(scope: Scope) -> Facts:
         await s.execute(
             select(
                 CaseDecision.id,
+                CaseDecision.case_id,
                 CaseDecision.decided_on,
                 CaseDecision.source,
                 CaseDecision.meeting_type_key,
@@ -188,20 +196,36 @@ async def case_progress(scope: Scope) -> Facts:
     }
     for r in taken:
         out["taken_in"].append(
-            fact(r.id, r.started_on, collaboration="yes", **_on(config, r.counter_key, r.area_key))
+            fact(
+                r.id,
+                r.started_on,
+                ref=("case", r.case_id),
+                collaboration="yes",
+                **_on(config, r.counter_key, r.area_key),
+            )
         )
     for r in plans:
         day = jst_day(r.created_at)
         dims = _on(config, r.counter_key, r.area_key)
-        out["plans"].append(fact(r.id, day, collaboration=collab(r.case_id, day), **dims))
+        out["plans"].append(
+            fact(r.id, day, ref=("case", r.case_id), collaboration=collab(r.case_id, day), **dims)
+        )
     for r in moves:
         day = jst_day(r.at)
         key = "resumed" if r.from_stage == "suspended" and r.to_stage != "closed" else r.to_stage
         dims = _on(config, r.counter_key, r.area_key)
-        out[key].append(fact(r.id, day, collaboration=collab(r.case_id, day), **dims))
+        out[key].append(
+            fact(r.id, day, ref=("case", r.case_id), collaboration=collab(r.case_id, day), **dims)
+        )
     for r in decisions:
         out["decisions"].append(
-            fact(r.id, r.decided_on, decision_source=r.source, meeting_type=r.meeting_type_key)
+            fact(
+                r.id,
+                r.decided_on,
+                ref=("case", r.case_id),
+                decision_source=r.source,
+                meeting_type=r.meeting_type_key,
+            )
         )
     return {f"collaboration.{k}": v for k, v in out.items()}
 
@@ -222,7 +246,7 @@ async def meetings(scope: Scope) -> Facts:
         mt = scope.config.meeting_type(m.meeting_type_key)
         dims = {"meeting_type": m.meeting_type_key, "legal_basis": mt.legal_basis if mt else ""}
         by_meeting[m.id] = (jst_day(m.starts_at), dims)
-        out["held"].append(fact(m.id, by_meeting[m.id][0], **dims))
+        out["held"].append(fact(m.id, by_meeting[m.id][0], ref=("meeting", m.id), **dims))
     if by_meeting:
         items = (
             await scope.session.execute(
@@ -236,7 +260,8 @@ async def meetings(scope: Scope) -> Facts:
         ).all()
         for item in items:
             day, dims = by_meeting[item.meeting_id]
-            out["items"].append(fact(item.id, day, **dims))
+            ref = ("meeting", item.meeting_id)
+            out["items"].append(fact(item.id, day, ref=ref, **dims))
             subject = ("case", item.case_id) if item.case_id else ("outreach", item.outreach_id)
-            out["cases"].append(fact(subject, day, **dims))
+            out["cases"].append(fact(subject, day, ref=ref, **dims))
     return {f"meetings.{k}": v for k, v in out.items()}

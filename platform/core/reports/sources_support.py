@@ -39,6 +39,7 @@ async def outreach(scope: Scope) -> Facts:
         await s.execute(
             select(
                 OutreachContact.id,
+                OutreachContact.outreach_id,
                 OutreachContact.occurred_on,
                 OutreachContact.kind,
                 OutreachRecord.agency_key,
@@ -56,12 +57,22 @@ async def outreach(scope: Scope) -> Facts:
     for r in records:
         who = ("person", r.person_id) if r.person_id else ("record", r.id)
         dims = {"agency": r.agency_key, "area": r.area_key}
-        out["persons"] += span_facts(who, r.started_on, r.closed_on, period, scope.today, **dims)
+        ref = ("outreach", r.id)
+        out["persons"] += span_facts(
+            who, r.started_on, r.closed_on, period, scope.today, ref=ref, **dims
+        )
         if r.linked_on and r.linked_on in period:
-            out["linked"].append(fact(r.id, r.linked_on, **dims))
+            out["linked"].append(fact(r.id, r.linked_on, ref=ref, **dims))
     for c in contacts:
         out["contacts"].append(
-            fact(c.id, c.occurred_on, contact_kind=c.kind, agency=c.agency_key, area=c.area_key)
+            fact(
+                c.id,
+                c.occurred_on,
+                ref=("outreach", c.outreach_id),
+                contact_kind=c.kind,
+                agency=c.agency_key,
+                area=c.area_key,
+            )
         )
     return {f"outreach.{k}": v for k, v in out.items()}
 
@@ -73,6 +84,7 @@ async def participation(scope: Scope) -> Facts:
         await scope.session.execute(
             select(
                 ParticipationMatch.id,
+                ParticipationMatch.case_id,
                 ParticipationMatch.person_id,
                 ParticipationMatch.category,
                 ParticipationMatch.menu_key,
@@ -93,14 +105,17 @@ async def participation(scope: Scope) -> Facts:
     out: Facts = {"persons": [], "started": [], "retained": [], "hosts": []}
     for m in rows:
         cat = {"category": m.category}
-        out["persons"] += span_facts(m.person_id, m.proposed_on, m.ended_on, period, today, **cat)
+        ref = ("case", m.case_id)
+        out["persons"] += span_facts(
+            m.person_id, m.proposed_on, m.ended_on, period, today, ref=ref, **cat
+        )
         if m.started_on is None:
             continue
         if m.started_on in period:
-            out["started"].append(fact(m.id, m.started_on, **cat))
+            out["started"].append(fact(m.id, m.started_on, ref=ref, **cat))
         reached = add_months(m.started_on, 3)
         if reached in period and reached <= today and (m.ended_on is None or m.ended_on >= reached):
-            out["retained"].append(fact(m.id, reached, **cat))
+            out["retained"].append(fact(m.id, reached, ref=ref, **cat))
         host = (
             ("organization", m.host_organization_id)
             if m.host_organization_id
@@ -108,7 +123,7 @@ async def participation(scope: Scope) -> Facts:
             if m.service_id
             else ("menu", m.menu_key)
         )
-        out["hosts"] += span_facts(host, m.started_on, m.ended_on, period, today, **cat)
+        out["hosts"] += span_facts(host, m.started_on, m.ended_on, period, today, ref=ref, **cat)
     return {f"participation.{k}": v for k, v in out.items()}
 
 
@@ -129,15 +144,16 @@ async def community(scope: Scope) -> Facts:
     out: Facts = {"places": [], "participants": [], "agencies": []}
     for activity, area, kind in rows:
         on = activity.held_on
-        out["places"].append(fact(activity.place_id, on, area=area, place_kind=kind))
+        ref = ("place", activity.place_id)
+        out["places"].append(fact(activity.place_id, on, ref=ref, area=area, place_kind=kind))
         for band in AGE_BANDS:
             n = getattr(activity, band)
             if n:
                 out["participants"].append(
-                    fact(activity.id, on, n, age_band=band, area=area, place_kind=kind)
+                    fact(activity.id, on, n, ref=ref, age_band=band, area=area, place_kind=kind)
                 )
         for agency in activity.agencies or []:
-            out["agencies"].append(fact(agency, on, area=area))
+            out["agencies"].append(fact(agency, on, ref=ref, area=area))
     return {f"community.{k}": v for k, v in out.items()}
 
 
@@ -168,6 +184,7 @@ async def gaps(scope: Scope) -> Facts:
                 fact(
                     g.id,
                     g.recorded_on,
+                    ref=("gap", g.id),
                     gap_category=g.category,
                     gap_source=g.source,
                     area=g.area_key,
@@ -175,6 +192,8 @@ async def gaps(scope: Scope) -> Facts:
             )
         if g.resolved_on and g.resolved_on in period:
             out["resolved"].append(
-                fact(g.id, g.resolved_on, gap_category=g.category, area=g.area_key)
+                fact(
+                    g.id, g.resolved_on, ref=("gap", g.id), gap_category=g.category, area=g.area_key
+                )
             )
     return {f"gaps.{k}": v for k, v in out.items()}
