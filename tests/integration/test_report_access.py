@@ -200,3 +200,56 @@ def test_a_failing_local_indicator_is_logged_and_the_page_still_works(
     assert any("report_plugin: kasane_local_indicators: raised RuntimeError" in m for m in logged)
     assert any("answer is not valid" in m for m in logged)
     assert not any("boom over" in m for m in logged)  # the plugin's own words are not logged
+
+
+def test_a_change_to_the_records_shows_at_once_though_figures_are_kept(sqlite_env: Env) -> None:
+    # given a town whose fiscal-year page was just counted
+    from kasane.core.auth.actor import ActorInfo
+    from kasane.core.auth.models import StaffAccount
+    from kasane.core.forms.validation import check_form
+    from kasane.core.intake.services import do_intake
+    from kasane.core.japan_time import today_jst
+
+    town = sqlite_env.run(_raising_town)
+    report_plugin.BEHAVIOUR["mode"] = "ok"
+    path = "/reports?view=fy&section=local"
+
+    async def consult(db: Database) -> None:
+        async with db.session(town.tenant_id) as s:
+            account = (
+                await s.execute(select(StaffAccount).where(StaffAccount.username == "supervisor"))
+            ).scalar_one()
+            form = town.config.forms["intake"]
+            data = {
+                "received_on": today_jst().isoformat(),
+                "channel": "phone",
+                "kana": "シケン",
+                "name": "試験",
+                "categories": ["care"],
+                "main_category": "care",
+            }
+            submission = check_form(form, data)
+            assert submission.ok, submission.errors
+            await do_intake(
+                s,
+                ActorInfo.of(account),
+                town.config,
+                counter_key="general",
+                submission=submission,
+                outcome="info_only",
+                today=today_jst(),
+            )
+
+    try:
+        with Session(sqlite_env, town.slug, "supervisor") as c:
+            before = _totals(c.get(path).text)
+            again = _totals(c.get(path).text)  # nothing changed: the kept figures
+            # when a consultation is recorded (audited, as every change is)
+            sqlite_env.run(consult)
+            after = _totals(c.get(path).text)
+    finally:
+        report_plugin.BEHAVIOUR["mode"] = "raise"
+    # then the next view counts it, in the core's figures and the plugin's alike
+    assert again == before
+    assert after["consultations.total"] == before["consultations.total"] + 1
+    assert after["local.all-consultations"] == before["local.all-consultations"] + 1

@@ -193,8 +193,13 @@ class ReportsController(Controller):
             )
         else:
             alert = None
-        report = await get_report(db_session, tenant, period, today=today)
         section = params.get("section") or "consultations"
+        if section not in SECTIONS:
+            section = "consultations"
+        report = await get_report(db_session, tenant, period, today=today, detail=section)
+        if section not in {key for key, _name, _figures in report.sections()}:
+            section = "consultations"  # e.g. local indicators asked for, none counted now
+            report = await get_report(db_session, tenant, period, today=today, detail=section)
         await do_audit(
             db_session, actor.ref, "report.view", f"report:{period.slug()}", section=section
         )

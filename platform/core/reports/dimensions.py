@@ -76,11 +76,15 @@ STATIC_VALUES: dict[str, dict[str, str]] = {
 }
 
 
+def fields_of(config: TenantConfig) -> dict[str, str]:
+    """Counter key → its report field: its own when national, else ``other`` (a counter no
+    longer configured is ``other`` too: look it up with ``.get(key, "other")``)."""
+    return {c.key: c.field if c.field in REPORT_FIELDS else "other" for c in config.counters}
+
+
 def field_of(config: TenantConfig, counter_key: str) -> str:
-    """The report field of a counter: its own when national, else ``other``."""
-    counter = config.counter(counter_key)
-    field = counter.field if counter else "other"
-    return field if field in REPORT_FIELDS else "other"
+    """The report field of one counter (see :func:`fields_of` for many)."""
+    return fields_of(config).get(counter_key, "other")
 
 
 def _config_values(config: TenantConfig, dimension: str) -> list[tuple[str, str]]:

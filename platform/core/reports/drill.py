@@ -34,7 +34,7 @@ from kasane.core.referrals.models import STATUSES, Referral
 from kasane.core.reports.catalogue import CATALOGUE
 from kasane.core.reports.counting import SOURCES
 from kasane.core.reports.dimensions import STATIC_VALUES
-from kasane.core.reports.facts import Scope, jst_day
+from kasane.core.reports.facts import Scope, as_uuid, jst_day
 from kasane.core.reports.periods import Period
 
 LIMIT = 200  # rows listed; the rest are counted
@@ -231,7 +231,7 @@ async def get_drill(
     by_kind: dict[str, dict[uuid.UUID, date]] = {}
     for f in sorted(facts, key=lambda f: f.on):
         if f.ref is not None:
-            by_kind.setdefault(f.ref[0], {}).setdefault(f.ref[1], f.on)
+            by_kind.setdefault(f.ref[0], {}).setdefault(as_uuid(f.ref[1]), f.on)
     drill = Drill(records=sum(len(ids) for ids in by_kind.values()))
     found: list[DrillRow] = []
     for kind, ids in by_kind.items():

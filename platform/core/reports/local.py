@@ -27,8 +27,8 @@ from kasane.core.intake.models import Consultation
 from kasane.core.meetings.models import AgendaItem, Meeting
 from kasane.core.referrals.models import Referral
 from kasane.core.reports.counting import Figure, figure_of
-from kasane.core.reports.dimensions import field_of
-from kasane.core.reports.facts import Scope, fact, jst_day
+from kasane.core.reports.dimensions import fields_of
+from kasane.core.reports.facts import Scope, fact, jst_day, raw
 from kasane.core.reports.indicator import LOCAL, Indicator
 from kasane.core.reports.periods import Period
 from kasane.core.reports.snapshot import (
@@ -65,11 +65,12 @@ async def records_for(scope: Scope) -> ReportRecords:
     """Read-only copies of the period's consultations, referrals and meetings held."""
     s, config, period = scope.session, scope.config, scope.period
     lo, hi = scope.moments
+    fields = fields_of(config)
     consultations = (
         await s.execute(
             select(
-                Consultation.id,
-                Consultation.person_id,
+                raw(Consultation.id),
+                raw(Consultation.person_id),
                 Consultation.received_on,
                 Consultation.counter_key,
                 Consultation.channel,
@@ -77,7 +78,7 @@ async def records_for(scope: Scope) -> ReportRecords:
                 Consultation.referred_to,
                 Consultation.main_category,
                 Consultation.categories,
-                Consultation.case_id,
+                raw(Consultation.case_id),
                 Consultation.data,
             ).where(Consultation.received_on.between(period.start, period.end))
         )
@@ -85,9 +86,9 @@ async def records_for(scope: Scope) -> ReportRecords:
     referrals = (
         await s.execute(
             select(
-                Referral.id,
-                Referral.person_id,
-                Referral.case_id,
+                raw(Referral.id),
+                raw(Referral.person_id),
+                raw(Referral.case_id),
                 Referral.sent_at,
                 Referral.from_agency_key,
                 Referral.to_agency_key,
@@ -97,7 +98,7 @@ async def records_for(scope: Scope) -> ReportRecords:
     ).all()
     held = (
         await s.execute(
-            select(Meeting.id, Meeting.meeting_type_key, Meeting.starts_at).where(
+            select(raw(Meeting.id), Meeting.meeting_type_key, Meeting.starts_at).where(
                 Meeting.status == "held", Meeting.starts_at >= lo, Meeting.starts_at < hi
             )
         )
@@ -106,14 +107,27 @@ async def records_for(scope: Scope) -> ReportRecords:
     if agenda:
         for meeting_id, case_id, outreach_id in (
             await s.execute(
-                select(AgendaItem.meeting_id, AgendaItem.case_id, AgendaItem.outreach_id).where(
-                    AgendaItem.meeting_id.in_(agenda),
+                select(
+                    raw(AgendaItem.meeting_id), raw(AgendaItem.case_id), raw(AgendaItem.outreach_id)
+                )
+                .join(
+                    Meeting,
+                    (Meeting.tenant_id == AgendaItem.tenant_id)
+                    & (Meeting.id == AgendaItem.meeting_id),
+                )
+                .where(
+                    Meeting.status == "held",
+                    Meeting.starts_at >= lo,
+                    Meeting.starts_at < hi,
                     or_(AgendaItem.case_id.is_not(None), AgendaItem.outreach_id.is_not(None)),
                 )
             )
         ).all():
             cases, outreach = agenda[meeting_id]
-            (cases.append(str(case_id)) if case_id else outreach.append(str(outreach_id)))
+            if case_id:
+                cases.append(str(case_id))
+            else:
+                outreach.append(str(outreach_id))
     return ReportRecords(
         start=period.start,
         end=period.end,
@@ -124,7 +138,7 @@ async def records_for(scope: Scope) -> ReportRecords:
                 person_ref=str(c.person_id),
                 received_on=c.received_on,
                 counter=c.counter_key,
-                field=field_of(config, c.counter_key),
+                field=fields.get(c.counter_key, "other"),
                 channel=c.channel,
                 outcome=c.outcome,
                 referred_to=c.referred_to,

@@ -6,15 +6,20 @@ once by :func:`get_report`. It holds counts and labels only — never a name or 
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kasane.core.audit.models import AuditEvent
+from kasane.core.config_types import TenantConfig
 from kasane.core.i18n import current_locale
 from kasane.core.i18n import gettext as _
-from kasane.core.reports.catalogue import INDICATORS
+from kasane.core.reports.catalogue import CATALOGUE, INDICATORS
 from kasane.core.reports.counting import Figure, get_figures
 from kasane.core.reports.dimensions import DIMENSIONS, dimension_name, labeller, values_of
 from kasane.core.reports.indicator import SECTIONS, pick
@@ -115,6 +120,76 @@ class Report:
         ]
 
 
+async def data_version(session: AsyncSession) -> int:
+    """The tenant's last audited change, its own report views and downloads left out.
+
+    Every change to the records the figures count goes through a service that audits it
+    (the house rule: every state change is audited), so while this number stays the same,
+    so do the records — in every process, since it is read from the database."""
+    last = await session.execute(
+        select(AuditEvent.seq)
+        .where(~AuditEvent.action.like("report.%"))
+        .order_by(AuditEvent.seq.desc())
+        .limit(1)
+    )
+    return int(last.scalar() or 0)
+
+
+def _config_stamp(config: TenantConfig) -> int:
+    """What of the configuration a count depends on: counters' fields and areas, meeting
+    types' legal bases (a plugin redeployed with other ones must not hit an old entry)."""
+    return hash(
+        (
+            tuple((c.key, c.field, c.area) for c in config.counters),
+            tuple((m.key, m.legal_basis) for m in config.meeting_types),
+        )
+    )
+
+
+# Counted figures by (tenant, what was asked, as of which day, data version): the same
+# answer as counting again, until the next audited change. Per process, small, dropped
+# oldest first; the targets (a few rows) are always read fresh.
+_CACHE: OrderedDict[tuple[Any, ...], tuple[dict[str, Figure], LocalFigures, dict[str, int]]] = (
+    OrderedDict()
+)
+CACHE_SIZE = 32
+
+
+def clear_report_cache() -> None:
+    """Forget every counted report (the benchmark's cold measure; tests)."""
+    _CACHE.clear()
+
+
+async def _count(
+    session: AsyncSession,
+    tenant: TenantContext,
+    period: Period,
+    today: date,
+    wanted: list[str],
+    by_month: bool,
+    detail: str | None,
+) -> tuple[dict[str, Figure], LocalFigures, dict[str, int]]:
+    groupings: list[str | tuple[str, ...]] = list(DIMENSIONS)
+    if by_month:
+        groupings += [(d, "month") for d in DIMENSIONS if d != "month"]
+    config = tenant.config
+    if detail is None:
+        figures = await get_figures(session, config, wanted, period, groupings, today=today)
+    else:
+        shown = [k for k in wanted if CATALOGUE[k].section == detail]
+        rest = [k for k in wanted if k not in shown]
+        figures = await get_figures(session, config, shown, period, groupings, today=today)
+        figures |= await get_figures(session, config, rest, period, ["month"], today=today)
+    local = await get_local_figures(session, tenant, period, today)
+    year_to_date: dict[str, int] = {}
+    if period.kind != "fy":
+        fy = Period.fiscal_year(period.fiscal_year_number)
+        so_far = Period.between(fy.start, min(period.end, fy.end))
+        totals = await get_figures(session, config, wanted, so_far, today=today)
+        year_to_date = {k: f.total for k, f in totals.items()}
+    return figures, local, year_to_date
+
+
 async def get_report(
     session: AsyncSession,
     tenant: TenantContext,
@@ -123,27 +198,44 @@ async def get_report(
     today: date,
     keys: list[str] | None = None,
     by_month: bool = False,
+    detail: str | None = None,
 ) -> Report:
     """Count every indicator (or ``keys``) for ``period`` with its one-way breakdowns (and,
     with ``by_month``, each crossed with the month, as the exports lay them out); a
-    fiscal-year report carries its targets, a shorter period the fiscal year to its end."""
+    fiscal-year report carries its targets, a shorter period the fiscal year to its end.
+
+    ``detail`` names the one section whose breakdowns a page shows: the others get their
+    totals and months only (the same exact counts, less to tally for a large town).
+
+    A report asked for again before any audited change (see :func:`data_version`) is
+    served from a small per-process cache: exactly the figures a new count would give."""
     wanted = keys or CORE_KEYS
-    groupings: list[str | tuple[str, ...]] = list(DIMENSIONS)
-    if by_month:
-        groupings += [(d, "month") for d in DIMENSIONS if d != "month"]
-    figures = await get_figures(session, tenant.config, wanted, period, groupings, today=today)
-    local = await get_local_figures(session, tenant, period, today)
-    report = Report(
+    key = (
+        tenant.id,
+        period,
+        today,
+        tuple(wanted),
+        by_month,
+        detail,
+        _config_stamp(tenant.config),
+        await data_version(session),
+    )
+    counted = _CACHE.get(key)
+    if counted is None:
+        counted = await _count(session, tenant, period, today, wanted, by_month, detail)
+        if not counted[1].problems:  # a plugin that failed this time may answer next time
+            _CACHE[key] = counted
+        while len(_CACHE) > CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    else:
+        _CACHE.move_to_end(key)
+    figures, local, year_to_date = counted
+    return Report(
         tenant=tenant,
         period=period,
         today=today,
         figures=[figures[k] for k in wanted] + local.figures,
         local=local,
         targets=await targets_for(session, period.fiscal_year_number),
+        year_to_date=year_to_date,
     )
-    if period.kind != "fy":
-        fy = Period.fiscal_year(period.fiscal_year_number)
-        so_far = Period.between(fy.start, min(period.end, fy.end))
-        totals = await get_figures(session, tenant.config, wanted, so_far, today=today)
-        report.year_to_date = {k: f.total for k, f in totals.items()}
-    return report

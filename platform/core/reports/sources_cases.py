@@ -8,7 +8,6 @@ sending, a stage move) counts on its JST date.
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 from typing import Any
 
@@ -21,19 +20,18 @@ from kasane.core.cases.models import (
     StageEvent,
     SupportPlan,
 )
-from kasane.core.config_types import TenantConfig
 from kasane.core.intake.models import Consultation
 from kasane.core.meetings.models import AgendaItem, Meeting
 from kasane.core.people.models import Person
 from kasane.core.referrals.models import Referral
-from kasane.core.reports.dimensions import field_of
-from kasane.core.reports.facts import Facts, Scope, fact, jst_day
+from kasane.core.reports.dimensions import fields_of
+from kasane.core.reports.facts import Fact, Facts, Scope, dims_of, fact, jst_day, raw
 from kasane.core.reports.periods import fiscal_year_of
 
 
-def _on(config: TenantConfig, counter: str, area: str | None) -> dict[str, str | None]:
+def _on(fields: dict[str, str], counter: str, area: str | None) -> dict[str, str | None]:
     """The case-side dimensions of a record: its counter, that counter's field, the area."""
-    return {"counter": counter, "field": field_of(config, counter), "area": area}
+    return {"counter": counter, "field": fields.get(counter, "other"), "area": area}
 
 
 async def consultations(scope: Scope) -> Facts:
@@ -46,8 +44,8 @@ async def consultations(scope: Scope) -> Facts:
     rows = (
         await s.execute(
             select(
-                Consultation.id,
-                Consultation.person_id,
+                raw(Consultation.id),
+                raw(Consultation.person_id),
                 Consultation.received_on,
                 Consultation.created_at,
                 Consultation.counter_key,
@@ -63,7 +61,9 @@ async def consultations(scope: Scope) -> Facts:
         )
     ).all()
     rows.sort(key=lambda r: (r.received_on, r.created_at, r.id))
-    first_of: set[tuple[uuid.UUID, int]] = set()
+    first_of: set[tuple[Any, int]] = set()
+    fields = fields_of(config)
+    areas = {c.key: c.area for c in config.counters}
     out: Facts = {k: [] for k in ("total", "new", "continued", "persons")}
     for r in rows:
         seen = (r.person_id, fiscal_year_of(r.received_on))
@@ -71,16 +71,19 @@ async def consultations(scope: Scope) -> Facts:
         first_of.add(seen)
         if r.received_on < period.start:
             continue
-        counter = config.counter(r.counter_key)
-        dims = {
-            **_on(config, r.counter_key, r.area_key or (counter.area if counter else None)),
-            "channel": r.channel,
-        }
-        kind = "new" if new else "continued"
-        ref = ("consultation", r.id)
-        out["total"].append(fact(r.id, r.received_on, ref=ref, kind=kind, **dims))
-        out[kind].append(fact(r.id, r.received_on, ref=ref, **dims))
-        out["persons"].append(fact(r.person_id, r.received_on, ref=ref, **dims))
+        # one dims mapping shared by the row's facts (never changed after): a large town has
+        # tens of thousands of consultations a year
+        on, kind, ref = r.received_on, "new" if new else "continued", ("consultation", r.id)
+        dims = dims_of(
+            on,
+            counter=r.counter_key,
+            field=fields.get(r.counter_key, "other"),
+            area=r.area_key or areas.get(r.counter_key),
+            channel=r.channel,
+        )
+        out["total"].append(Fact(r.id, on, {**dims, "kind": kind}, 1, ref))
+        out[kind].append(Fact(r.id, on, dims, 1, ref))
+        out["persons"].append(Fact(r.person_id, on, dims, 1, ref))
     return {f"consultations.{k}": v for k, v in out.items()}
 
 
@@ -129,9 +132,9 @@ async def case_progress(scope: Scope) -> Facts:
 
     def with_case(model: Any, *cols: Any) -> Select[Any]:
         """``model``'s id, case id and ``cols``, with the case's counter and area."""
-        return select(model.id, model.case_id, *cols, Case.counter_key, Case.area_key).join(
-            Case, (Case.tenant_id == model.tenant_id) & (Case.id == model.case_id)
-        )
+        return select(
+            raw(model.id), raw(model.case_id), *cols, Case.counter_key, Case.area_key
+        ).join(Case, (Case.tenant_id == model.tenant_id) & (Case.id == model.case_id))
 
     taken = (
         await s.execute(
@@ -162,8 +165,8 @@ async def case_progress(scope: Scope) -> Facts:
     decisions = (
         await s.execute(
             select(
-                CaseDecision.id,
-                CaseDecision.case_id,
+                raw(CaseDecision.id),
+                raw(CaseDecision.case_id),
                 CaseDecision.decided_on,
                 CaseDecision.source,
                 CaseDecision.meeting_type_key,
@@ -173,21 +176,27 @@ async def case_progress(scope: Scope) -> Facts:
             )
         )
     ).all()
-    case_ids = {r.case_id for r in plans} | {r.case_id for r in moves}
-    spans: dict[uuid.UUID, list[tuple[date, date | None]]] = {}
-    if case_ids:
-        for c, started, ended in (
-            await s.execute(
-                select(
-                    CollaborationPeriod.case_id,
-                    CollaborationPeriod.started_on,
-                    CollaborationPeriod.ended_on,
-                ).where(CollaborationPeriod.case_id.in_(case_ids))
+    # 多機関協働 spans that reach into the period: whether an event happened under one
+    spans: dict[Any, list[tuple[date, date | None]]] = {}
+    for c, started, ended in (
+        await s.execute(
+            select(
+                raw(CollaborationPeriod.case_id),
+                CollaborationPeriod.started_on,
+                CollaborationPeriod.ended_on,
+            ).where(
+                CollaborationPeriod.started_on <= period.end,
+                or_(
+                    CollaborationPeriod.ended_on.is_(None),
+                    CollaborationPeriod.ended_on >= period.start,
+                ),
             )
-        ).all():
-            spans.setdefault(c, []).append((started, ended))
+        )
+    ).all():
+        spans.setdefault(c, []).append((started, ended))
+    fields = fields_of(config)
 
-    def collab(case_id: uuid.UUID, day: date) -> str:
+    def collab(case_id: Any, day: date) -> str:
         under = any(a <= day and (b is None or day <= b) for a, b in spans.get(case_id, []))
         return "yes" if under else "no"
 
@@ -201,19 +210,19 @@ async def case_progress(scope: Scope) -> Facts:
                 r.started_on,
                 ref=("case", r.case_id),
                 collaboration="yes",
-                **_on(config, r.counter_key, r.area_key),
+                **_on(fields, r.counter_key, r.area_key),
             )
         )
     for r in plans:
         day = jst_day(r.created_at)
-        dims = _on(config, r.counter_key, r.area_key)
+        dims = _on(fields, r.counter_key, r.area_key)
         out["plans"].append(
             fact(r.id, day, ref=("case", r.case_id), collaboration=collab(r.case_id, day), **dims)
         )
     for r in moves:
         day = jst_day(r.at)
         key = "resumed" if r.from_stage == "suspended" and r.to_stage != "closed" else r.to_stage
-        dims = _on(config, r.counter_key, r.area_key)
+        dims = _on(fields, r.counter_key, r.area_key)
         out[key].append(
             fact(r.id, day, ref=("case", r.case_id), collaboration=collab(r.case_id, day), **dims)
         )

@@ -1,4 +1,5 @@
-"""The 実施計画's targets per indicator and fiscal year (issue 10, reports).
+"""The 実施計画's targets per indicator and fiscal year (issue 10, reports); indexes that let
+the fiscal-year report read stage moves and first plans by date.
 
 Revision ID: 0017
 Revises: 0015
@@ -42,7 +43,11 @@ def upgrade() -> None:
         ),
     )
     protect_tenant_table("report_targets")
+    op.create_index("ix_stage_events_tenant_at", "stage_events", ["tenant_id", "at"])
+    op.create_index("ix_support_plans_tenant_created", "support_plans", ["tenant_id", "created_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_support_plans_tenant_created", table_name="support_plans")
+    op.drop_index("ix_stage_events_tenant_at", table_name="stage_events")
     op.drop_table("report_targets")
