@@ -59,7 +59,8 @@ def test_the_page_and_both_downloads_give_the_hand_counted_figures(
         assert {k: shown[k] for k in FY2025} == FY2025
         # and the chart is an SVG with its table beside it
         main = page.text.split("<main", 1)[1]
-        assert '<svg class="chart-svg columns"' in main and 'class="breakdown-table"' in main
+        assert '<svg class="chart-svg columns' in main and 'class="bar-row"' in main
+        assert 'class="breakdown-table"' in main
         assert "<script" not in main and 'style="' not in main and " on" + "click" not in main
         # when both files are downloaded
         xlsx = client.get(f"{FY}&format=xlsx".replace("/reports?", "/reports/export?"))
@@ -118,5 +119,11 @@ def test_the_month_view_switches_period_and_shows_the_year_to_date(sqlite_env: E
         assert client.get("/reports/export?view=fy&fy=2025&format=csv").status_code == 403
         assert client.get("/reports/targets?fy=2025").status_code == 403
         assert 'id="export-xlsx"' not in page.text
+        # in English, the same figures with the catalogue's English names
+        client.get("/lang/en")
+        english = client.get("/reports?view=fy&fy=2025&section=community")
+        assert english.status_code == 200 and "FY2025" in english.text
+        assert "People who consulted" in english.text and "Places active" in english.text
+        assert {k: int(v) for k, v in TOTAL.findall(english.text)}["consultations.total"] == 7
     finally:
         client.__exit__(None, None, None)

@@ -1,4 +1,4 @@
-"""Chart geometry for server-rendered SVG: columns over months, bars across categories.
+"""Chart geometry for server-rendered SVG: columns over months, bar lists across categories.
 
 The template (``reports/_chart.html``) draws what these functions lay out, with classes the
 stylesheet colours — no script, no inline style, so the chart reads without JavaScript and
@@ -12,8 +12,6 @@ import math
 from dataclasses import dataclass
 
 WIDTH = 720
-FONT = 12
-LABEL_CHARS = 18  # a category label longer than this is shortened on the chart (not the table)
 
 
 @dataclass(frozen=True)
@@ -38,7 +36,7 @@ class Tick:
 
 @dataclass(frozen=True)
 class Chart:
-    kind: str  # "columns" | "bars"
+    kind: str  # "columns"
     width: int
     height: int
     bars: list[Bar]
@@ -58,12 +56,9 @@ def nice_max(value: int) -> int:
 
 
 def _ticks(top: int) -> list[int]:
-    step = top / 4
-    return [round(step * i) for i in range(5)] if top >= 4 else list(range(top + 1))
-
-
-def short(label: str) -> str:
-    return label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…"
+    """Whole-number grid lines from 0 to ``top`` (a :func:`nice_max`), five steps at most."""
+    steps = next(n for n in (5, 4, 2, 1) if top % n == 0)
+    return [top // steps * i for i in range(steps + 1)]
 
 
 def column_chart(points: list[tuple[str, int]]) -> Chart:
@@ -87,28 +82,19 @@ def column_chart(points: list[tuple[str, int]]) -> Chart:
     )
 
 
-def bar_chart(points: list[tuple[str, int]]) -> Chart:
-    """Horizontal bars, one per category, labels on the left."""
-    label_w, right, top, row = 250, 56, 8, 26
-    height = top * 2 + row * max(len(points), 1)
-    plot_w = WIDTH - label_w - right
-    scale = nice_max(max((v for _, v in points), default=0))
-    bars = []
-    for i, (label, value) in enumerate(points):
-        w = plot_w * value / scale
-        y = top + row * i + 4
-        bars.append(
-            Bar(
-                label_w,
-                y,
-                w,
-                row - 8,
-                value,
-                short(label),
-                label_w - 8,
-                y + (row - 8) / 2 + FONT / 2 - 2,
-                label_w + w + 6,
-                y + (row - 8) / 2 + FONT / 2 - 2,
-            )
-        )
-    return Chart("bars", WIDTH, height, bars, [], (label_w, top, label_w, height - top))
+@dataclass(frozen=True)
+class Share:
+    """One category of a bar list: its label, value and the bar's length (0–100)."""
+
+    label: str
+    value: int
+    share: float
+
+
+def bar_list(points: list[tuple[str, int]]) -> list[Share]:
+    """Horizontal bars as rows (HTML label, an SVG bar scaled to its row, the value): they
+    read at a phone's width as well as a desktop's, unlike a scaled-down drawing."""
+    top = max((v for _, v in points), default=0)
+    return [
+        Share(label, value, round(100 * value / top, 1) if top else 0.0) for label, value in points
+    ]

@@ -24,7 +24,7 @@ from kasane.core.errors import NotFound
 from kasane.core.i18n import N_, current_locale
 from kasane.core.i18n import gettext as _
 from kasane.core.japan_time import today_jst
-from kasane.core.reports.charts import bar_chart, column_chart
+from kasane.core.reports.charts import bar_list, column_chart
 from kasane.core.reports.drill import get_drill
 from kasane.core.reports.export import filename, report_csv, report_xlsx
 from kasane.core.reports.indicator import SECTIONS
@@ -123,12 +123,16 @@ def _short_month(key: str) -> str:
     return f"{month}月" if current_locale.get() == "ja" else MONTH_EN[month - 1][:3]
 
 
-def _chart(report: Report, figure: Any) -> Any:
+def _chart(report: Report, figure: Any) -> dict[str, Any]:
+    """Columns over the months (bars on a phone), or bars across the categories."""
     dim = report.main_dimension(figure)
     rows = report.rows(figure, dim)
     if dim == "month":
-        return column_chart([(_short_month(r.value), r.count) for r in rows])
-    return bar_chart([(r.label, r.count) for r in rows])
+        return {
+            "columns": column_chart([(_short_month(r.value), r.count) for r in rows]),
+            "bars": bar_list([(r.label, r.count) for r in rows]),
+        }
+    return {"columns": None, "bars": bar_list([(r.label, r.count) for r in rows])}
 
 
 def period_months(report: Report) -> list[str]:

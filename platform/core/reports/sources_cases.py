@@ -47,7 +47,7 @@ async def consultations(scope: Scope) -> Facts:
                 raw(Consultation.id),
                 raw(Consultation.person_id),
                 Consultation.received_on,
-                Consultation.created_at,
+                raw(Consultation.created_at),  # only orders a day's consultations
                 Consultation.counter_key,
                 Consultation.channel,
                 Person.area_key,
