@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import event, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core.auth.actor import ActorInfo
 from kasane.core.auth.models import StaffAccount
@@ -29,7 +30,6 @@ from kasane.core.cases import records as rec
 from kasane.core.cases import services as cs
 from kasane.core.cases.models import Case
 from kasane.core.community.models import CommunityActivity, CommunityPlace
-from kasane.core.community.services import do_record_activity
 from kasane.core.config_types import TenantConfig
 from kasane.core.db import Database
 from kasane.core.gaps.services import do_record_gap, do_resolve_gap
@@ -46,7 +46,7 @@ from kasane.core.participation.services import (
 from kasane.core.people.models import Person
 from kasane.core.reports.periods import fiscal_year_of
 from kasane.tenants.demo_caseload import CaseloadSeeder
-from kasane.tenants.demo_community import RHYTHM, _agencies, _kind
+from kasane.tenants.demo_community import gatherings
 from kasane.tenants.demo_history_meetings import seed_past_meetings
 from kasane.tenants.demo_stories import CASE_STORIES
 from kasane.tenants.models import Tenant
@@ -182,29 +182,19 @@ async def _again(seeder: CaseloadSeeder, people: list[Person], since: date) -> i
 
 
 async def _activities(
-    s: object, config: TenantConfig, actor: ActorInfo, since: date, until: date, rng: random.Random
+    s: AsyncSession,
+    config: TenantConfig,
+    actor: ActorInfo,
+    since: date,
+    until: date,
+    rng: random.Random,
 ) -> int:
-    """Each place's gatherings from ``since`` to the day before ``until``, in its rhythm."""
-    places = (await s.execute(select(CommunityPlace))).scalars().all()  # type: ignore[attr-defined]
+    """Each place's gatherings from ``since`` to the day before ``until``."""
+    places = (await s.execute(select(CommunityPlace))).scalars().all()
     done, month = 0, since
     while month < until:
         for place in places:
-            per_month, bands, fields = RHYTHM[_kind(place.name)]
-            if rng.random() < 0.15:
-                continue
-            for day in sorted(rng.sample(range(28), k=per_month)):
-                held_on = month + timedelta(days=day)
-                if held_on >= until:
-                    continue
-                await do_record_activity(
-                    s,  # type: ignore[arg-type]
-                    actor,
-                    place_id=place.id,
-                    held_on=held_on,
-                    counts={b: rng.randint(lo, hi) for b, (lo, hi) in bands.items()},
-                    agencies=_agencies(config, fields, rng),
-                )
-                done += 1
+            done += await gatherings(s, config, actor, place, month, until, rng)
         month = (month + timedelta(days=32)).replace(day=1)
     return done
 

@@ -86,6 +86,19 @@ def parse_period(params: Mapping[str, str], today: date) -> Period:
     raise PeriodInvalid("view", N_("Choose how to look at the figures."))
 
 
+def _asked(request: Request[Any, Any, Any]) -> tuple[Any, date, dict[str, str]]:
+    """The tenant, today in Japan and the query parameters of a report request."""
+    return requires_tenant(request), today_jst(), dict(request.query_params)
+
+
+def _period_or_missing(params: Mapping[str, str], today: date) -> Period:
+    """The period asked for; a malformed one where no form can show it is a plain 404."""
+    try:
+        return parse_period(params, today)
+    except PeriodInvalid:
+        raise NotFound("report") from None
+
+
 def period_query(period: Period) -> dict[str, str]:
     """The query parameters that ask for ``period`` again."""
     if period.kind == "fy":
@@ -184,9 +197,7 @@ class ReportsController(Controller):
         self, request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
     ) -> Response[str]:
         """A period's figures: the summary, one section's charts and tables."""
-        tenant = requires_tenant(request)
-        today = today_jst()
-        params = dict(request.query_params)
+        tenant, today, params = _asked(request)
         try:
             period = parse_period(params, today)
         except PeriodInvalid as exc:
@@ -220,14 +231,12 @@ class ReportsController(Controller):
         self, request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
     ) -> Response[str]:
         """The records behind a figure, within the viewer's need-to-know."""
-        tenant = requires_tenant(request)
-        today = today_jst()
-        params = dict(request.query_params)
+        tenant, today, params = _asked(request)
         key, dim, value = params.get("key", ""), params.get("dim", ""), params.get("value", "")
+        period = _period_or_missing(params, today)
         try:
-            period = parse_period(params, today)
             report = await get_report(db_session, tenant, period, today=today, keys=[key])
-        except (PeriodInvalid, KeyError):
+        except KeyError:
             raise NotFound("report") from None
         figure = report.figure(key)
         if dim and dim not in figure.indicator.dimensions:
@@ -279,14 +288,9 @@ class ReportsController(Controller):
         self, request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
     ) -> Response[bytes]:
         """The figures as ``.xlsx`` or CSV (counts only, never names)."""
-        tenant = requires_tenant(request)
-        today = today_jst()
-        params = dict(request.query_params)
+        tenant, today, params = _asked(request)
         kind = params.get("format", "xlsx")
-        try:
-            period = parse_period(params, today)
-        except PeriodInvalid:
-            raise NotFound("report") from None
+        period = _period_or_missing(params, today)
         if kind not in ("xlsx", "csv"):
             raise NotFound("report")
         report = await get_report(db_session, tenant, period, today=today, by_month=kind == "xlsx")
@@ -318,12 +322,8 @@ class ReportsController(Controller):
     ) -> Response[Any]:
         """Save the targets; a refused row re-renders the form with its message (422)."""
         form = await request.form()
-        today = today_jst()
-        try:
-            period = parse_period({"view": "fy", "fy": str(form.get("fy") or "")}, today)
-        except PeriodInvalid:
-            raise NotFound("report") from None
-        tenant = requires_tenant(request)
+        tenant, today, _params = _asked(request)
+        period = _period_or_missing({"view": "fy", "fy": str(form.get("fy") or "")}, today)
         report = await get_report(db_session, tenant, period, today=today)
         known = {f.key: f.indicator for f in report.figures}
         rows = [
@@ -353,13 +353,9 @@ async def _targets_page(
     problems: dict[str, str] | None = None,
     typed: dict[str, TargetInput] | None = None,
 ) -> Response[str]:
-    tenant = requires_tenant(request)
-    today = today_jst()
+    tenant, today, params = _asked(request)
     if period is None:
-        try:
-            period = parse_period({"view": "fy", "fy": request.query_params.get("fy", "")}, today)
-        except PeriodInvalid:
-            raise NotFound("report") from None
+        period = _period_or_missing({"view": "fy", "fy": params.get("fy", "")}, today)
     report = await get_report(session, tenant, period, today=today)
     this_fy = fiscal_year_of(today)
     return render(
