@@ -42,6 +42,7 @@ from kasane.core.referrals.controllers import ROUTES as REFERRAL_ROUTES
 from kasane.core.registry.api_openapi import hsds_openapi_config
 from kasane.core.registry.api_problems import is_api_path, problem, with_api_problems
 from kasane.core.registry.controllers import ROUTES as REGISTRY_ROUTES
+from kasane.core.reports.controllers import ROUTES as REPORT_ROUTES
 from kasane.core.themes import available_themes, theme_dir
 from kasane.core.web.controllers import LANG_COOKIE, StaffShellController, set_language
 from kasane.core.web.deps import LoginRequired, ReadOnlyTenant, provide_session
@@ -263,6 +264,7 @@ def create_app(
             *REGISTRY_ROUTES,
             *PARTICIPATION_ROUTES,
             *COMMUNITY_ROUTES,
+            *REPORT_ROUTES,
             *SSO_ROUTES,
             *LOOK_ROUTES,  # /admin/look and the tenant's /look.css
             *ONBOARDING_ROUTES,  # signup, billing, the Stripe webhook (CSRF-exempt by its opt)

@@ -1,4 +1,4 @@
-"""The ``kasane`` command: serve, db, demo, tenants, plugins, audit, billing."""
+"""The ``kasane`` command: serve, db, demo, tenants, plugins, audit, reports, billing."""
 
 from __future__ import annotations
 
@@ -223,6 +223,47 @@ def cmd_billing_sweep(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_reports_export(args: argparse.Namespace, settings: Settings) -> int:
+    """Write a tenant's fiscal-year figures as .xlsx or CSV (counts only; audited)."""
+    from pathlib import Path
+
+    from kasane.core.audit.services import do_audit
+    from kasane.core.japan_time import today_jst
+    from kasane.core.reports.export import report_csv, report_xlsx
+    from kasane.core.reports.periods import Period
+    from kasane.core.reports.report import get_report
+    from kasane.tenants.services import TenantResolver
+
+    out = Path(args.out)
+    if out.exists():
+        print(f"error: {out} exists; an export never overwrites", file=sys.stderr)
+        return 2
+
+    async def run() -> bytes | None:
+        db = _db(settings)
+        try:
+            tenant = await TenantResolver(db, settings.base_domain).resolve(args.slug)
+            if tenant is None:
+                return None
+            period, today = Period.fiscal_year(args.fy), today_jst()
+            async with db.session(tenant.id) as s:
+                report = await get_report(s, tenant, period, today=today, by_month=True)
+                await do_audit(
+                    s, "cli", "report.export", f"report:{period.slug()}", format=args.format
+                )
+            return report_xlsx(report) if args.format == "xlsx" else report_csv(report)
+        finally:
+            await db.dispose()
+
+    body = asyncio.run(run())
+    if body is None:
+        print(f"error: no tenant {args.slug!r}", file=sys.stderr)
+        return 2
+    out.write_bytes(body)
+    print(f"wrote {out} ({len(body):,} bytes): {args.slug} FY{args.fy}, {args.format}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kasane", description="Kasane (かさね) platform")
     sub = p.add_subparsers(dest="command", required=True)
@@ -276,6 +317,18 @@ def parser() -> argparse.ArgumentParser:
     verify = audit.add_parser("verify", help="check every tenant's hash chain")
     verify.add_argument("--tenant", help="only this tenant (slug)")
     verify.set_defaults(func=cmd_audit_verify)
+
+    reports = sub.add_parser("reports", help="the towns' figures").add_subparsers(
+        dest="reports_command", required=True
+    )
+    export = reports.add_parser(
+        "export", help="write a tenant's fiscal-year figures (counts only) to a file"
+    )
+    export.add_argument("slug")
+    export.add_argument("--fy", type=int, required=True, help="fiscal year, e.g. 2026 (令和8年度)")
+    export.add_argument("--format", choices=("xlsx", "csv"), default="xlsx")
+    export.add_argument("out", help="the file to write (never overwritten)")
+    export.set_defaults(func=cmd_reports_export)
 
     billing = sub.add_parser("billing", help="billing lifecycle").add_subparsers(
         dest="billing_command", required=True

@@ -15,7 +15,10 @@ Rules that keep plugins working across releases:
   it supports as ``KASANE_HOOKS = (min, max)`` in its module.
 
 Phases: **structure** (counters, areas, agencies) → **meetings** → **participation** →
-**forms** → **words and look** (stage labels, terminology, theme, templates).
+**forms** → **words and look** (stage labels, terminology, theme, templates). One **rule
+hook** is called at other times: ``kasane_local_indicators``, whenever a report is counted;
+it gets read-only records, never a session or a model, and a failing one is logged and
+left out.
 """
 
 from __future__ import annotations
@@ -257,4 +260,51 @@ def kasane_template_dir(tenant: Any) -> str | None:
 
     Example:
         ``str(pathlib.Path(__file__).parent / "templates")``
+    """
+
+
+# ---------------------------------------------------------------- reports (a rule hook)
+
+
+@hookspec
+def kasane_local_indicators(tenant: Any, records: Any) -> list[dict[str, Any]] | None:
+    """Local indicators (市町村独自の指標) counted over the core's records.
+
+    Called: each time the town's figures are counted — the report pages, their Excel and
+    CSV downloads, ``kasane reports export`` — once per period shown, in a worker thread
+    with a time limit. Every implementation's answer is used. It must be a pure function
+    of its arguments: no database, no network, no clock (``records.today`` is the day
+    counted as of). An implementation that raises, takes too long or answers something
+    invalid is logged and left out; the core's figures are shown all the same. A plugin
+    that does not implement it costs nothing.
+
+    Args:
+        tenant: the TenantInfo of the town.
+        records: a ``ReportRecords`` (from ``plugin_kit``) of the period ``records.start`` –
+            ``records.end``: ``consultations`` (``ref``, ``person_ref``, ``received_on``,
+            ``counter``, ``field``, ``channel``, ``outcome``, ``referred_to``,
+            ``main_category``, ``categories``, ``case_ref``, ``fields`` — the intake form's
+            unsealed, non-identity values, your own fields among them), ``referrals``
+            (``ref``, ``person_ref``, ``case_ref``, ``sent_on``, ``from_agency``,
+            ``to_agency``, ``status``) and ``meetings`` held (``ref``, ``meeting_type``,
+            ``legal_basis``, ``held_on``, ``case_refs``, ``outreach_refs``). References are
+            opaque, stable strings; there are no names and no narratives.
+
+    Returns:
+        A list of indicators, each ``{"key", "name", "definition", "name_en"?,
+        "definition_en"?, "unit"?, "flow"?, "dimensions"?, "facts"}``: ``key`` lower-case
+        ascii (shown as ``local.<key>``); ``name`` and ``definition`` in Japanese for staff
+        (what is counted, on which date); ``unit`` one of records, persons, times, places,
+        agencies, hosts; ``flow`` false for a figure that does not grow through the year;
+        ``dimensions`` ``[{"key", "name", "name_en"?, "values"?: {value: label}}]``;
+        ``facts`` ``[{"unit", "on", "by"?}]``, one per counted thing: ``unit`` counts once
+        (a record's ref counts records, a ``person_ref`` counts people), ``on`` is the date
+        it counts on, ``by`` its value for each declared dimension. The core adds the
+        month breakdown and ignores facts outside the period.
+
+    Example:
+        ``[{"key": "marugoto-cases", "name": "まるごと会議で検討した事例数",
+        "definition": "開催したまるごと会議で検討した事例を会議ごとに数えます。",
+        "facts": [{"unit": f"{m.ref}:{c}", "on": m.held_on} for m in records.meetings
+        if m.meeting_type == "marugoto" for c in m.case_refs]}]``
     """

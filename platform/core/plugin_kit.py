@@ -39,6 +39,12 @@ from kasane.core.config_types import (
     Validation,
 )
 from kasane.core.hookspecs import HOOKS_VERSION, PROJECT
+from kasane.core.reports.snapshot import (
+    ConsultationRecord,
+    MeetingRecord,
+    ReferralRecord,
+    ReportRecords,
+)
 
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
@@ -49,12 +55,16 @@ __all__ = [
     "Area",
     "Cadence",
     "Choice",
+    "ConsultationRecord",
     "Counter",
     "FormDefinition",
     "FormField",
     "FormSection",
+    "MeetingRecord",
     "MeetingType",
     "ParticipationMenu",
+    "ReferralRecord",
+    "ReportRecords",
     "TenantConfig",
     "TenantInfo",
     "Validation",

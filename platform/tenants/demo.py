@@ -22,6 +22,7 @@ from kasane.core.config_types import TenantConfig
 from kasane.core.db import Database
 from kasane.tenants.demo_caseload import seed_caseload
 from kasane.tenants.demo_community import seed_community
+from kasane.tenants.demo_history import seed_history
 from kasane.tenants.demo_meetings import seed_meetings
 from kasane.tenants.demo_registry import seed_registry
 from kasane.tenants.services import do_create_tenant, get_tenant_by_slug, tenant_info
@@ -115,5 +116,6 @@ async def seed_demo(db: Database) -> list[str]:
         lines += await seed_meetings(db, tenant, config, accounts)
         lines += await seed_registry(db, tenant, config)
         lines += await seed_community(db, tenant, config, accounts)
+        lines += await seed_history(db, tenant, config, accounts)
     lines.append("demo data ready")
     return lines

@@ -136,24 +136,42 @@ async def _seed_places(
             s, actor, name=name, kind=kind, area_key=area, service_id=service_id
         )
         places += 1
-        per_month, bands, fields = RHYTHM[kind]
         for month in _months(today):
-            if rng.random() < 0.15:  # a month without a gathering (weather, holidays)
-                continue
-            for day in sorted(rng.sample(range(28), k=per_month)):
-                held_on = month + timedelta(days=day)
-                if held_on > today:
-                    continue
-                await do_record_activity(
-                    s,
-                    actor,
-                    place_id=place.id,
-                    held_on=held_on,
-                    counts={b: rng.randint(lo, hi) for b, (lo, hi) in bands.items()},
-                    agencies=_agencies(config, fields, rng),
-                )
-                activities += 1
+            activities += await gatherings(
+                s, config, actor, place, month, today + timedelta(days=1), rng
+            )
     return places, activities
+
+
+async def gatherings(
+    s: AsyncSession,
+    config: TenantConfig,
+    actor: ActorInfo,
+    place: CommunityPlace,
+    month: date,
+    until: date,
+    rng: random.Random,
+) -> int:
+    """A place's gatherings in the month starting ``month``, in its kind's rhythm, before
+    ``until``; some months have none (weather, holidays). Returns how many."""
+    per_month, bands, fields = RHYTHM[_kind(place.name)]
+    if rng.random() < 0.15:
+        return 0
+    held = 0
+    for day in sorted(rng.sample(range(28), k=per_month)):
+        held_on = month + timedelta(days=day)
+        if held_on >= until:
+            continue
+        await do_record_activity(
+            s,
+            actor,
+            place_id=place.id,
+            held_on=held_on,
+            counts={b: rng.randint(lo, hi) for b, (lo, hi) in bands.items()},
+            agencies=_agencies(config, fields, rng),
+        )
+        held += 1
+    return held
 
 
 async def _seed_plan_needs(s: AsyncSession, actor: ActorInfo) -> int:

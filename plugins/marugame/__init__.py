@@ -336,3 +336,45 @@ def kasane_theme(tenant: Any) -> str:
 def kasane_template_dir(tenant: Any) -> str:
     """Templates that override the core's (the staff home introduction)."""
     return str(Path(__file__).parent / "templates")
+
+
+@hookimpl
+def kasane_local_indicators(tenant: Any, records: Any) -> list[dict[str, Any]]:
+    """まるごと会議で検討した事例: each case (or unnamed outreach record) once in the period.
+
+    OUR READING: まるごと会議 is where cases are first put on the table across agencies, so
+    the city follows how many distinct cases it has seen — a figure the core's meeting
+    counts give only for all 106条の6 meetings together.
+    """
+    facts = []
+    for meeting in records.meetings:
+        if meeting.meeting_type != "marugoto":
+            continue
+        for ref in meeting.case_refs:
+            facts.append({"unit": f"case:{ref}", "on": meeting.held_on, "by": {"kind": "case"}})
+        for ref in meeting.outreach_refs:
+            facts.append(
+                {"unit": f"outreach:{ref}", "on": meeting.held_on, "by": {"kind": "outreach"}}
+            )
+    return [
+        {
+            "key": "marugoto-cases",
+            "name": "まるごと会議で検討した事例数（実数）",
+            "name_en": "Cases discussed at the まるごと会議 (distinct)",
+            "definition": "開催したまるごと会議で検討した事例（氏名のないアウトリーチの記録を"
+            "含む）を、期間中に何回検討しても1件と数えます。月の内訳では、検討した月ごとに"
+            "数えます。",
+            "definition_en": "Cases (and unnamed outreach records) discussed at the まるごと"
+            "会議 held in the period, each once however often; by month, once in each month "
+            "discussed.",
+            "dimensions": [
+                {
+                    "key": "kind",
+                    "name": "事例の種類",
+                    "name_en": "Kind",
+                    "values": {"case": "事例", "outreach": "アウトリーチ（氏名不詳）"},
+                }
+            ],
+            "facts": facts,
+        }
+    ]

@@ -161,3 +161,41 @@ def kasane_theme(tenant: Any) -> str:
 def kasane_template_dir(tenant: Any) -> str:
     """Templates that override the core's (the staff home introduction)."""
     return str(Path(__file__).parent / "templates")
+
+
+@hookimpl
+def kasane_local_indicators(tenant: Any, records: Any) -> list[dict[str, Any]]:
+    """うすき石仏ねっと加入者のつなぎ: consultations of card holders that were passed on.
+
+    The intake form records 石仏ねっと membership (``ishibotoke_net``) and the office that
+    received the consultation (``reception_office``); a consultation counts when the person
+    holds the card and the counter referred them (つなぎ) or took them into 多機関協働 —
+    the cases where the network's shared medical and care record can help, with consent.
+    """
+    offices = {key: label for key, label in OFFICES} | {"outreach": "訪問・出張相談"}
+    facts = [
+        {
+            "unit": c.ref,
+            "on": c.received_on,
+            "by": {"office": c.fields.get("reception_office") or ""},
+        }
+        for c in records.consultations
+        if c.fields.get("ishibotoke_net") and c.outcome in ("referral", "multi_agency")
+    ]
+    return [
+        {
+            "key": "ishibotoke-referred",
+            "name": "石仏ねっと加入者のつなぎ件数",
+            "name_en": "Ishibotoke-net members referred on",
+            "definition": "相談受付票で「うすき石仏ねっと加入（IDカード所持）」とされた相談のうち、"
+            "つなぎ（関係機関への紹介）または多機関協働へ進んだものを受付日で数えます。"
+            "内訳は受付庁舎です。",
+            "definition_en": "Consultations whose intake form records うすき石仏ねっと "
+            "membership and that were referred on or taken into multi-agency collaboration, on "
+            "the date received, by the office that received them.",
+            "dimensions": [
+                {"key": "office", "name": "受付庁舎", "name_en": "Office", "values": offices}
+            ],
+            "facts": facts,
+        }
+    ]

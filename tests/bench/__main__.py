@@ -1,10 +1,11 @@
-"""``python -m tests.bench`` (``make bench``): case list and case page server times.
+"""``python -m tests.bench`` (``make bench``): case list, case page and report server times.
 
 Builds a fresh database (SQLite under a temp dir, or ``--postgres ADMIN_URL``: a new database
 on that server, migrated as the administrator and queried as the app role), creates two
 tenants — usuki with 50,000 cases, marugame with 5,000 — bulk-seeds them, then drives the
 real app (``kasane.app.create_app``) in-process over httpx's ASGI transport as the demo
-caseworker, interleaving each request with the same request to the bare baseline app.
+caseworker (the fiscal-year report as the supervisor, who may read figures), interleaving
+each request with the same request to the bare baseline app.
 
 Ends with one line per measure for the big tenant:
 ``bench NAME p50_ms=… p95_ms=… baseline_p50_ms=… ratio=…`` (ratio = p50 / baseline p50).
@@ -34,7 +35,10 @@ from kasane.core import plugins
 from kasane.core.auth.services import do_create_account
 from kasane.core.cases.models import CaseAgency
 from kasane.core.db import Database
+from kasane.core.japan_time import today_jst
 from kasane.core.protection.crypto import set_master_secret
+from kasane.core.reports.periods import fiscal_year_of
+from kasane.core.reports.report import clear_report_cache
 from kasane.migrations import upgrade
 from kasane.settings import Settings, async_url, load_settings
 from kasane.tenants.demo import DEMO_PASSWORD, DEMO_TENANTS, demo_accounts
@@ -45,7 +49,7 @@ from tests.bench.seed import bulk_seed
 DOMAIN = "kasane.test"
 SIZES = {"usuki": 50_000, "marugame": 5_000}
 FILTER_STAGE = "support"
-MEASURES = ("case_list", "case_list_filtered", "case_page")
+MEASURES = ("case_list", "case_list_filtered", "case_page", "fy_report", "fy_report_cold")
 
 
 class BenchFailed(SystemExit):
@@ -199,6 +203,32 @@ async def measure(
     return Result(name, times, baseline)
 
 
+async def measure_report(
+    app_client: httpx.AsyncClient, base: httpx.AsyncClient, fy: int, args: argparse.Namespace
+) -> list[Result]:
+    """The fiscal-year report (every indicator, its breakdowns and the first section's
+    charts), as the supervisor in a client of its own; the baseline counts the year's
+    consultations by day in one statement. ``fy_report`` is the page as staff see it (the
+    figures counted once per change of the records, see ``kasane.core.reports.report``);
+    ``fy_report_cold`` counts everything again on every request, as after each change."""
+    path = f"/reports?view=fy&fy={fy}"
+    async with httpx.AsyncClient(
+        transport=app_client._transport, base_url=app_client.base_url
+    ) as supervisor:
+        await login(supervisor, "supervisor")
+        warm = await measure(supervisor, base, "fy_report", lambda i: path, args)
+        cold = Result("fy_report_cold", [], [])
+        for _ in range(min(args.requests, 10)):
+            clear_report_cache()
+            started = time.perf_counter()
+            await get_ok(supervisor, path, "fy_report_cold")
+            cold.times.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            await get_ok(base, path, "baseline")
+            cold.baseline.append(time.perf_counter() - started)
+        return [warm, cold]
+
+
 async def measure_tenant(
     settings_db: Database,
     app_client: httpx.AsyncClient,
@@ -209,6 +239,7 @@ async def measure_tenant(
 ) -> list[Result]:
     await login(app_client, "caseworker")
     await get_ok(app_client, "/cases", "case list (/cases)")
+    fy = fiscal_year_of(today_jst())
     async with settings_db.session(tenant_id) as s:
         visible = list(
             (
@@ -242,6 +273,7 @@ async def measure_tenant(
                     lambda i: f"/cases/{sample[i % len(sample)]}",
                     args,
                 ),
+                *await measure_report(app_client, base, fy, args),
             ]
     finally:
         await engine.dispose()

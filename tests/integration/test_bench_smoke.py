@@ -13,4 +13,10 @@ from tests.bench.__main__ import main
 def test_a_tiny_benchmark_run_measures_every_page(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--scale", "0.005", "--requests", "3", "--warmup", "1", "--budget", "5"]) == 0
     lines = re.findall(r"^bench (\S+) p50_ms=", capsys.readouterr().out, re.M)
-    assert set(lines) >= {"case_list", "case_list_filtered", "case_page"}
+    assert set(lines) >= {
+        "case_list",
+        "case_list_filtered",
+        "case_page",
+        "fy_report",
+        "fy_report_cold",
+    }

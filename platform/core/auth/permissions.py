@@ -59,6 +59,10 @@ PERMISSIONS: dict[str, str] = {
     "community:activities:read": N_("See community places, activities and indicators"),
     "community:activities:write": N_("Record community places and activities"),
     "gaps:list:read": N_("See the list of resource gaps"),
+    # the town's figures
+    "report:figures:read": N_("See the town's figures and the plan's targets"),
+    "report:figures:export": N_("Download the town's figures (Excel, CSV)"),
+    "report:targets:manage": N_("Set the implementation plan's targets"),
 }
 
 # ------------------------------------------------------------------ roles
@@ -81,12 +85,18 @@ ROLE_LABELS: dict[str, str] = {
     "viewer": N_("Viewer"),
 }
 ROLE_HINTS: dict[str, str] = {
-    TENANT_ADMIN: N_("Everything, including staff, agencies, sign-in, look, billing and export"),
-    "supervisor": N_("All support work, every person's record, merges and disclosure requests"),
+    TENANT_ADMIN: N_(
+        "Everything, including staff, agencies, sign-in, look, billing, export and the plan's "
+        "targets"
+    ),
+    "supervisor": N_(
+        "All support work, every person's record, merges, disclosure requests and the town's "
+        "figures"
+    ),
     "caseworker": N_("Support work for the cases the agency takes part in"),
     "meeting_member": N_("The meetings the agency is a member of; no case work"),
     "registry_editor": N_("The resource registry and community building; no case work"),
-    "viewer": N_("Reads what the agency may see; changes nothing"),
+    "viewer": N_("Reads what the agency may see and the town's figures; changes nothing"),
 }
 # Names used before roles became memberships (``admin`` is now ``tenant_admin``).
 LEGACY_ROLES = {"admin": TENANT_ADMIN}
@@ -129,6 +139,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "person:records:read_all",
             "person:records:merge",
             "person:records:export",
+            "report:figures:read",
+            "report:figures:export",
         )
     ),
     "caseworker": frozenset((*_EVERYONE, *_CASE_WORK)),
@@ -152,7 +164,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "gaps:list:read",
         )
     ),
-    "viewer": frozenset((*_EVERYONE, *_READS)),
+    "viewer": frozenset((*_EVERYONE, *_READS, "report:figures:read")),
 }
 
 
@@ -212,6 +224,7 @@ PREFIX_PERMISSIONS: dict[str, str] = {
     "/api/hsds": "registry:resources:read",
     "/community": "community:activities",
     "/gaps": "gaps:list:read",
+    "/reports": "report:figures:read",
 }
 
 # Route name → permission, where the area's default is not right.
@@ -234,6 +247,10 @@ ROUTE_PERMISSIONS: dict[str, str] = {
     # the registry's bulk routes
     "registry_import_page": "registry:resources:import",
     "registry_import": "registry:resources:import",
+    # the town's figures: downloads and the plan's targets
+    "reports_export": "report:figures:export",
+    "reports_targets": "report:targets:manage",
+    "reports_targets_save": "report:targets:manage",
 }
 
 

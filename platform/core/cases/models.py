@@ -75,6 +75,7 @@ class StageEvent(TenantScoped, Base):
     __table_args__ = (
         tenant_fk("case_id", "cases", ondelete="CASCADE"),
         Index("ix_stage_events_tenant_case", "tenant_id", "case_id"),
+        Index("ix_stage_events_tenant_at", "tenant_id", "at"),  # the reports' closures by date
     )
 
     case_id: Mapped[uuid.UUID] = mapped_column(nullable=False)
@@ -127,6 +128,7 @@ class SupportPlan(TenantScoped, Base):
     __table_args__ = (
         UniqueConstraint("tenant_id", "case_id", "version"),
         tenant_fk("case_id", "cases", ondelete="CASCADE"),
+        Index("ix_support_plans_tenant_created", "tenant_id", "created_at"),  # reports by date
     )
 
     case_id: Mapped[uuid.UUID] = mapped_column(nullable=False)

@@ -22,7 +22,9 @@ from kasane.core.cases.case_page import tenant_config
 from kasane.core.cases.services import CaseRuleError
 from kasane.core.community.models import AGE_BANDS
 from kasane.core.community.services import (
+    GAP_LABELS,
     PLACE_KIND_LABELS,
+    SOURCE_LABELS,
     do_add_place,
     do_record_activity,
     gap_overview,
@@ -30,24 +32,15 @@ from kasane.core.community.services import (
     list_places,
     recent_activities,
 )
-from kasane.core.defaults import UNMET_NEEDS
 from kasane.core.errors import NotFound
 from kasane.core.i18n import N_
 from kasane.core.i18n import gettext as _
 from kasane.core.japan_time import today_jst
-from kasane.core.participation.services import CATEGORY_LABELS
 from kasane.core.web.deps import Actor, DbSession, requires_login, requires_writable
 from kasane.core.web.templating import render
 
 BAD_DATE = N_("Enter a valid date.")
 BAD_NUMBER = N_("Participant numbers must be whole numbers.")
-GAP_LABELS: dict[str, str] = {**CATEGORY_LABELS, **dict(UNMET_NEEDS)}
-SOURCE_LABELS: dict[str, str] = {
-    "meeting": N_("Meeting decisions"),
-    "match": N_("Failed matches"),
-    "assessment": N_("Assessments of open cases"),
-    "plan": N_("Support plans"),
-}
 SUMMARY_LINES = 8  # the head of the gap list that 地域づくり and meetings show
 
 

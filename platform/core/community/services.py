@@ -22,10 +22,12 @@ from kasane.core.auth.actor import ActorInfo
 from kasane.core.cases.models import Assessment, Case, SupportPlan
 from kasane.core.cases.services import CaseRuleError
 from kasane.core.community.models import PLACE_KINDS, CommunityActivity, CommunityPlace
+from kasane.core.defaults import UNMET_NEEDS
 from kasane.core.errors import NotFound
 from kasane.core.gaps.models import ResourceGap
 from kasane.core.gaps.services import gap_list
 from kasane.core.i18n import N_
+from kasane.core.participation.services import CATEGORY_LABELS
 
 PLACE_KIND_LABELS: dict[str, str] = {
     "ibasho": N_("Place to belong (居場所)"),
@@ -35,6 +37,15 @@ PLACE_KIND_LABELS: dict[str, str] = {
     "other": N_("Other"),
 }
 MAX_PARTICIPANTS = 10000
+# What a gap is missing (participation categories and the assessment's unmet needs) and
+# where it was found: the gap list's and the reports' labels.
+GAP_LABELS: dict[str, str] = {**CATEGORY_LABELS, **dict(UNMET_NEEDS)}
+SOURCE_LABELS: dict[str, str] = {
+    "meeting": N_("Meeting decisions"),
+    "match": N_("Failed matches"),
+    "assessment": N_("Assessments of open cases"),
+    "plan": N_("Support plans"),
+}
 
 
 async def list_places(session: AsyncSession) -> list[CommunityPlace]:

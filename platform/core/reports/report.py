@@ -1,0 +1,241 @@
+"""A report: every figure of a period (core and local), with targets, labels and breakdowns.
+
+What the pages, the Excel and CSV downloads and ``kasane reports export`` all show, built
+once by :func:`get_report`. It holds counts and labels only — never a name or a record.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kasane.core.audit.models import AuditEvent
+from kasane.core.config_types import TenantConfig
+from kasane.core.i18n import current_locale
+from kasane.core.i18n import gettext as _
+from kasane.core.reports.catalogue import CATALOGUE, INDICATORS
+from kasane.core.reports.counting import Figure, get_figures
+from kasane.core.reports.dimensions import DIMENSIONS, dimension_name, labeller, values_of
+from kasane.core.reports.indicator import SECTIONS, pick
+from kasane.core.reports.local import LocalFigures, get_local_figures
+from kasane.core.reports.models import ReportTarget
+from kasane.core.reports.periods import Period
+from kasane.core.reports.targets import Progress, progress_of, targets_for
+from kasane.core.tenancy import TenantContext
+
+CORE_KEYS = [i.key for i in INDICATORS]
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of a breakdown: the value, its label and the count."""
+
+    value: str
+    label: str
+    count: int
+
+
+@dataclass
+class Report:
+    """The figures of one period for one tenant, in catalogue order (local ones last)."""
+
+    tenant: TenantContext
+    period: Period
+    today: date
+    figures: list[Figure]
+    local: LocalFigures = field(default_factory=LocalFigures)
+    targets: dict[str, ReportTarget] = field(default_factory=dict)
+    year_to_date: dict[str, int] = field(default_factory=dict)  # month view: FY so far
+
+    # ------------------------------------------------------------ structure
+
+    def sections(self) -> Iterator[tuple[str, str, list[Figure]]]:
+        """(section key, its name, its figures) for each section that has figures."""
+        for key, name in SECTIONS.items():
+            figures = [f for f in self.figures if f.indicator.section == key]
+            if figures:
+                yield key, pick(name), figures
+
+    def figure(self, key: str) -> Figure:
+        return next(f for f in self.figures if f.key == key)
+
+    @property
+    def fiscal_year(self) -> int:
+        return self.period.fiscal_year_number
+
+    def progress(self, figure: Figure) -> Progress | None:
+        """Actual against the year's target: for a fiscal-year report, else None."""
+        if self.period.kind != "fy":
+            return None
+        return progress_of(
+            figure.indicator,
+            figure.total,
+            self.targets.get(figure.key),
+            self.fiscal_year,
+            self.today,
+        )
+
+    # ------------------------------------------------------------ labels and breakdowns
+
+    def dimension_name(self, dimension: str) -> str:
+        spec = self.local.dimensions.get(dimension)
+        if spec is not None:
+            return spec.name if current_locale.get() == "ja" else spec.name_en or spec.name
+        return dimension_name(dimension)
+
+    def rows(self, figure: Figure, dimension: str) -> list[Row]:
+        """The one-way breakdown of a figure: every value in reading order, zeros included."""
+        counts = figure.by(dimension)
+        spec = self.local.dimensions.get(dimension)
+        if spec is not None:
+            known = [v for v in spec.values if v]
+            extra = sorted(v for v in counts if v and v not in spec.values)
+            values = [*known, *extra, *([""] if "" in counts else [])]
+
+            def label(v: str) -> str:
+                return spec.values.get(v) or v or _("Not recorded")
+        else:
+            values = values_of(self.tenant.config, dimension, self.period, counts)
+            label = labeller(self.tenant.config, dimension)
+        return [Row(v, label(v), counts.get(v, 0)) for v in values]
+
+    def main_dimension(self, figure: Figure) -> str:
+        """The breakdown a chart shows: months across a longer period, else the first."""
+        if len(self.period.month_keys()) > 1:
+            return "month"
+        return next((d for d in figure.indicator.dimensions if d != "month"), "month")
+
+    def other_dimensions(self, figure: Figure) -> list[str]:
+        main = self.main_dimension(figure)
+        return [
+            d
+            for d in figure.indicator.dimensions
+            if d != main and not (d == "month" and len(self.period.month_keys()) == 1)
+        ]
+
+
+async def data_version(session: AsyncSession) -> int:
+    """The tenant's last audited change, its own report views and downloads left out.
+
+    Every change to the records the figures count goes through a service that audits it
+    (the house rule: every state change is audited), so while this number stays the same,
+    so do the records — in every process, since it is read from the database."""
+    last = await session.execute(
+        select(AuditEvent.seq)
+        .where(~AuditEvent.action.like("report.%"))
+        .order_by(AuditEvent.seq.desc())
+        .limit(1)
+    )
+    return int(last.scalar() or 0)
+
+
+def _config_stamp(config: TenantConfig) -> int:
+    """What of the configuration a count depends on: counters' fields and areas, meeting
+    types' legal bases (a plugin redeployed with other ones must not hit an old entry)."""
+    return hash(
+        (
+            tuple((c.key, c.field, c.area) for c in config.counters),
+            tuple((m.key, m.legal_basis) for m in config.meeting_types),
+        )
+    )
+
+
+# Counted figures by (tenant, what was asked, as of which day, data version): the same
+# answer as counting again, until the next audited change. Per process, small, dropped
+# oldest first; the targets (a few rows) are always read fresh.
+_CACHE: OrderedDict[tuple[Any, ...], tuple[dict[str, Figure], LocalFigures, dict[str, int]]] = (
+    OrderedDict()
+)
+CACHE_SIZE = 32
+
+
+def clear_report_cache() -> None:
+    """Forget every counted report (the benchmark's cold measure; tests)."""
+    _CACHE.clear()
+
+
+async def _count(
+    session: AsyncSession,
+    tenant: TenantContext,
+    period: Period,
+    today: date,
+    wanted: list[str],
+    by_month: bool,
+    detail: str | None,
+) -> tuple[dict[str, Figure], LocalFigures, dict[str, int]]:
+    groupings: list[str | tuple[str, ...]] = list(DIMENSIONS)
+    if by_month:
+        groupings += [(d, "month") for d in DIMENSIONS if d != "month"]
+    config = tenant.config
+    if detail is None:
+        figures = await get_figures(session, config, wanted, period, groupings, today=today)
+    else:
+        shown = [k for k in wanted if CATALOGUE[k].section == detail]
+        rest = [k for k in wanted if k not in shown]
+        figures = await get_figures(session, config, shown, period, groupings, today=today)
+        figures |= await get_figures(session, config, rest, period, ["month"], today=today)
+    local = await get_local_figures(session, tenant, period, today)
+    year_to_date: dict[str, int] = {}
+    if period.kind != "fy":
+        fy = Period.fiscal_year(period.fiscal_year_number)
+        so_far = Period.between(fy.start, min(period.end, fy.end))
+        totals = await get_figures(session, config, wanted, so_far, today=today)
+        year_to_date = {k: f.total for k, f in totals.items()}
+    return figures, local, year_to_date
+
+
+async def get_report(
+    session: AsyncSession,
+    tenant: TenantContext,
+    period: Period,
+    *,
+    today: date,
+    keys: list[str] | None = None,
+    by_month: bool = False,
+    detail: str | None = None,
+) -> Report:
+    """Count every indicator (or ``keys``) for ``period`` with its one-way breakdowns (and,
+    with ``by_month``, each crossed with the month, as the exports lay them out); a
+    fiscal-year report carries its targets, a shorter period the fiscal year to its end.
+
+    ``detail`` names the one section whose breakdowns a page shows: the others get their
+    totals and months only (the same exact counts, less to tally for a large town).
+
+    A report asked for again before any audited change (see :func:`data_version`) is
+    served from a small per-process cache: exactly the figures a new count would give."""
+    wanted = keys or CORE_KEYS
+    key = (
+        tenant.id,
+        period,
+        today,
+        tuple(wanted),
+        by_month,
+        detail,
+        _config_stamp(tenant.config),
+        await data_version(session),
+    )
+    counted = _CACHE.get(key)
+    if counted is None:
+        counted = await _count(session, tenant, period, today, wanted, by_month, detail)
+        if not counted[1].problems:  # a plugin that failed this time may answer next time
+            _CACHE[key] = counted
+        while len(_CACHE) > CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    else:
+        _CACHE.move_to_end(key)
+    figures, local, year_to_date = counted
+    return Report(
+        tenant=tenant,
+        period=period,
+        today=today,
+        figures=[figures[k] for k in wanted] + local.figures,
+        local=local,
+        targets=await targets_for(session, period.fiscal_year_number),
+        year_to_date=year_to_date,
+    )
