@@ -253,3 +253,38 @@ def test_reading_a_person_is_audited(sqlite_env: Env) -> None:
         reads = _events(sqlite_env, "person.read")
         assert c.get(f"/people/{person}").status_code == 200
     assert _events(sqlite_env, "person.read") == reads + 1
+
+
+def test_a_merge_moves_participation_matches_too(sqlite_env: Env) -> None:
+    from kasane.core.participation.models import ParticipationMatch
+    from kasane.core.people.services import do_create_person, do_merge_people, get_person
+    from tests.integration.test_outreach import actor_of
+
+    tenant_id = sqlite_env.tenant_id("marugame")
+
+    async def go(db: Database) -> tuple[uuid.UUID, list[uuid.UUID], uuid.UUID]:
+        async with db.session(tenant_id) as s:
+            match = (await s.execute(select(ParticipationMatch).limit(1))).scalar_one()
+            duplicate = await get_person(s, match.person_id)
+            actor = await actor_of(s, "supervisor")
+            survivor = await do_create_person(s, actor, name=duplicate.name, kana=duplicate.kana)
+            await do_merge_people(s, actor, survivor, duplicate)
+            left = (
+                await s.execute(
+                    select(ParticipationMatch.id).where(
+                        ParticipationMatch.person_id == duplicate.id
+                    )
+                )
+            ).scalars()
+            left_ids = list(left)
+            moved_to = (
+                await s.execute(
+                    select(ParticipationMatch.person_id).where(ParticipationMatch.id == match.id)
+                )
+            ).scalar_one()
+            survivor_id = survivor.id
+            await s.rollback()  # the shared demo data stays as it was
+            return moved_to, left_ids, survivor_id
+
+    moved_to, left_behind, survivor_id = sqlite_env.run(go)
+    assert left_behind == [] and moved_to == survivor_id

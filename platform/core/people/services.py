@@ -210,11 +210,12 @@ async def do_merge_people(
     from kasane.core.consent.models import Consent, Disclosure
     from kasane.core.intake.models import Consultation
     from kasane.core.outreach.models import OutreachRecord
+    from kasane.core.participation.models import ParticipationMatch
     from kasane.core.referrals.models import Referral
 
     if survivor.id == duplicate.id or duplicate.merged_into_id is not None:
         raise ValueError("cannot merge a person into itself or merge twice")
-    for model in (Case, Consent, Disclosure, Consultation, Referral):
+    for model in (Case, Consent, Disclosure, Consultation, Referral, ParticipationMatch):
         await session.execute(
             update(model).where(model.person_id == duplicate.id).values(person_id=survivor.id)
         )
