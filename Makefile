@@ -57,8 +57,12 @@ $(CHROMIUM) $(SYSTEM_STAMP):
 
 system: $(CHROMIUM) $(SYSTEM_STAMP) ## Debian packages (chromium, Japanese fonts, Pango)
 
+# Two workers (this machine has two cores); each takes a whole test file at a time, since
+# a file's tests share module fixtures. The slowest 15 tests are listed at the end.
+WORKERS ?= 2
+
 test: setup system ## the whole suite (PostgreSQL suite too when reachable)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(WORKERS) --dist loadfile
 
 e2e: setup system ## browser tests only
 	$(BIN)/pytest -q -m e2e

@@ -1,29 +1,41 @@
 """Shared fixtures. Every fixture set has two tenants (usuki, marugame).
 
 Backends: ``sqlite_env`` (always) and ``pg_env`` (PostgreSQL; skipped when unreachable,
-a failure when ``CI=true``). Each environment is migrated from scratch by the tests and
-thrown away afterwards.
+a failure when ``CI=true``). Each is thrown away afterwards.
+
+Speed (``make test`` runs ``pytest -n 2 --dist loadfile``): the demo database is migrated
+and seeded once per run — a SQLite file every environment copies, a PostgreSQL template
+every worker's database is created from (one worker builds it, under a file lock, the
+others wait); passwords are hashed at Argon2's minimal cost (tests only); every client of
+one environment talks to one app (see :func:`tenant_client`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import re
+import shutil
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from litestar.testing import TestClient
+from sqlalchemy.pool import NullPool
 
-from kasane.app import create_app
+from kasane.app import KasaneApp, create_app
+from kasane.core.auth.passwords import use_fast_hashing_for_tests
 from kasane.core.db import Database
 from kasane.core.protection.crypto import set_master_secret
 from kasane.migrations import upgrade
 from kasane.settings import Settings, load_settings
 from kasane.tenants.demo import DEMO_PASSWORD, seed_demo
+from kasane.tenants.services import TenantResolver
 
 REPO = Path(__file__).resolve().parent.parent
 # Python clients cannot resolve *.localhost here and httpx keeps no cookies for dotless
@@ -33,6 +45,8 @@ TEST_DOMAIN = "kasane.test"
 # whichever app or Env a test uses.
 TEST_MASTER_KEY = "kasane-test-master-key"
 set_master_secret(TEST_MASTER_KEY)
+# Argon2 at its minimal cost: the suite hashes and checks passwords thousands of times.
+use_fast_hashing_for_tests()
 PG_URL = os.environ.get("KASANE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
@@ -67,19 +81,65 @@ class Env:
         return self.run(go)
 
 
-def _make_sqlite_env(path: Path) -> Env:
-    path.mkdir(parents=True, exist_ok=True)
-    settings = load_settings(
+def _sqlite_settings(path: Path) -> Settings:
+    return load_settings(
         database_url=f"sqlite:///{path / 'kasane.db'}",
         var_dir=path,
         demo=True,
         base_domain=TEST_DOMAIN,
         master_key=TEST_MASTER_KEY,
     )
+
+
+def _seed_sqlite(path: Path) -> Env:
+    """Migrate and seed a new SQLite database under ``path``."""
+    path.mkdir(parents=True, exist_ok=True)
+    settings = _sqlite_settings(path)
     upgrade(settings.migration_database_url)
     env = Env(settings, "sqlite")
     env.run(seed_demo)
     return env
+
+
+# The run's seeded SQLite file (set by the session fixture ``_shared_root``; every worker
+# of one run shares it).
+SEEDED_SQLITE: list[Path] = []
+
+
+def _seeded_sqlite_file(root: Path) -> Path:
+    """The run's migrated, demo-seeded SQLite file under ``root``: built by the first worker
+    that asks (under a lock), copied by every environment."""
+    from filelock import FileLock
+
+    done = root / "seeded" / "kasane.db"
+    with FileLock(str(root / "seeded.lock")):
+        if not done.exists():
+            env = _seed_sqlite(root / "seeding")
+            with sqlite3.connect(env.settings.var_dir / "kasane.db") as conn:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # everything in the main file
+            done.parent.mkdir(exist_ok=True)
+            shutil.copyfile(env.settings.var_dir / "kasane.db", done)
+    return done
+
+
+def _make_sqlite_env(path: Path) -> Env:
+    """A migrated, demo-seeded SQLite environment of its own under ``path`` (a copy of the
+    run's seeded file: same data, its own file)."""
+    path.mkdir(parents=True, exist_ok=True)
+    if not SEEDED_SQLITE:
+        return _seed_sqlite(path)
+    shutil.copyfile(SEEDED_SQLITE[0], path / "kasane.db")
+    return Env(_sqlite_settings(path), "sqlite")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shared_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The temporary folder every worker of this run shares (xdist gives each worker its
+    own base folder under it), and the seeded SQLite file in it."""
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    SEEDED_SQLITE[:] = [_seeded_sqlite_file(root)]
+    return root
 
 
 @pytest.fixture(scope="session")
@@ -117,44 +177,96 @@ def _with_db(url: str, dbname: str, user: str | None = None) -> str:
     return "postgresql://" + base
 
 
-@pytest.fixture(scope="session")
-def pg_database(pg_admin_url: str) -> Iterator[tuple[str, str]]:
-    """A fresh database: (admin URL, app-role URL). Dropped at the end of the session."""
+PG_TEMPLATE_MARK = "pg-template"
+
+
+def _pg_template(admin_url: str, root: Path) -> str:
+    """The run's migrated, demo-seeded PostgreSQL database that every worker's database is
+    copied from (``CREATE DATABASE … TEMPLATE``). Built once, under a lock; dropped by
+    :func:`pytest_sessionfinish` at the end of the run."""
+    import psycopg
+    from filelock import FileLock
+
+    mark = root / PG_TEMPLATE_MARK
+    with FileLock(str(root / "pg.lock")):
+        if mark.exists():
+            return mark.read_text()
+        name = f"kasane_tmpl_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        mark.write_text(name)  # written first: a failed build is still dropped at the end
+        admin = _with_db(admin_url, name)
+        upgrade(admin)  # as the administrator: objects owned by kasane_owner
+        settings = load_settings(
+            database_url=_with_db(admin_url, name, user="kasane_app"),
+            migration_database_url=admin,
+            var_dir=root / "pg-seeding",
+            demo=True,
+            base_domain=TEST_DOMAIN,
+            master_key=TEST_MASTER_KEY,
+        )
+        Env(settings, "postgres").run(seed_demo)  # as the app role, like the app
+        return name
+
+
+def _drop_pg_database(admin_url: str, name: str) -> None:
     import psycopg
 
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        )
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The run's PostgreSQL template goes when the run ends (the controller, or the only
+    process without xdist; a worker's session ends before the others are done)."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    mark = factory.getbasetemp() / PG_TEMPLATE_MARK if factory else None
+    if mark is not None and mark.exists() and _pg_reachable() is None:
+        _drop_pg_database(PG_URL, mark.read_text())
+
+
+@pytest.fixture(scope="session")
+def pg_database(pg_admin_url: str, _shared_root: Path) -> Iterator[tuple[str, str]]:
+    """This worker's database, a copy of the run's seeded template: (admin URL, app-role
+    URL). Dropped at the end of the session."""
+    import psycopg
+    from filelock import FileLock
+
+    template = _pg_template(pg_admin_url, _shared_root)
     name = f"kasane_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+    with (
+        FileLock(str(_shared_root / "pg.lock")),
+        psycopg.connect(pg_admin_url, autocommit=True) as conn,
+    ):  # one copy at a time: PostgreSQL refuses a template in use
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     admin = _with_db(pg_admin_url, name)
     try:
         yield admin, _with_db(pg_admin_url, name, user="kasane_app")
     finally:
-        with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-            conn.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = %s AND pid <> pg_backend_pid()",
-                (name,),
-            )
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        _drop_pg_database(pg_admin_url, name)
 
 
 @pytest.fixture(scope="session")
 def pg_env(pg_database: tuple[str, str], tmp_path_factory: pytest.TempPathFactory) -> Env:
-    """Migrated as the admin (objects owned by kasane_owner), used as the app role."""
+    """Migrated as the admin (objects owned by kasane_owner), seeded and used as the app
+    role (a copy of the run's template)."""
     admin, app = pg_database
-    var = tmp_path_factory.mktemp("pg")
-    upgrade(admin)
     settings = load_settings(
         database_url=app,
         migration_database_url=admin,
-        var_dir=var,
+        var_dir=tmp_path_factory.mktemp("pg"),
         demo=True,
         base_domain=TEST_DOMAIN,
         master_key=TEST_MASTER_KEY,
     )
-    env = Env(settings, "postgres")
-    env.run(seed_demo)
-    return env
+    return Env(settings, "postgres")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -166,11 +278,56 @@ def any_env(request: pytest.FixtureRequest) -> Env:
 # ------------------------------------------------------------------ web clients
 
 
+class _OwnClient:
+    """One client's view of an environment's shared app: its requests come from an address
+    of its own, so the login throttle and other per-client limits of one test never meet
+    another test's (every request of the Litestar test client says ``testclient``)."""
+
+    _count = itertools.count(1)
+
+    def __init__(self, app: KasaneApp) -> None:
+        n = next(self._count)
+        self.app, self.address = app, f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}"
+
+    @property
+    def state(self) -> Any:
+        return self.app.state
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] in ("http", "websocket"):
+            scope = {**scope, "client": (self.address, 50000)}
+        await self.app(scope, receive, send)
+
+
+_APPS: dict[int, tuple[Settings, KasaneApp]] = {}
+
+
+def shared_app(settings: Settings) -> KasaneApp:
+    """One app per environment for the whole session (building one costs ~0.3 s).
+
+    Each test client runs the app on an event loop of its own, so the shared app gets a
+    database without a connection pool (a pooled connection belongs to the loop that made
+    it). The host → tenant cache is emptied for every new client, so a status a test just
+    changed in the database is what the next client sees.
+    """
+    found = _APPS.get(id(settings))
+    if found is None or found[0] is not settings:
+        app = create_app(settings)
+        db = Database(settings.database_url, poolclass=NullPool)
+        app.state.db = db
+        app.state.resolver = TenantResolver(db, settings.base_domain)
+        found = _APPS[id(settings)] = (settings, app)
+    return found[1]
+
+
 def tenant_client(env: Env, slug: str | None) -> TestClient:
-    """A client whose requests carry the tenant's Host (``usuki.kasane.test``)."""
+    """A client whose requests carry the tenant's Host (``usuki.kasane.test``), on the
+    environment's shared app, from an address of its own."""
     domain = env.settings.base_domain
     host = f"{slug}.{domain}" if slug else domain
-    return TestClient(create_app(env.settings), base_url=f"http://{host}")
+    app = shared_app(env.settings)
+    app.state.resolver = TenantResolver(app.state.db, domain)
+    return TestClient(_OwnClient(app), base_url=f"http://{host}")  # type: ignore[arg-type]  # an ASGI app
 
 
 def csrf_of(html: str) -> str:

@@ -476,13 +476,15 @@ def test_the_admin_reaches_the_portal_and_others_do_not(env: Env) -> None:
 
 
 def test_the_local_portal_changes_the_subscription_through_signed_webhooks(
-    env: Env, operator: TestClient
+    env: Env, operator: TestClient, request: pytest.FixtureRequest
 ) -> None:
     # given a subscription the local implementation keeps in memory (its id is not
     # localstripe's), served by this app
     t = subscribed(env, "portal-user")
     billing = LocalBilling(replace(env.settings, stripe_api_base=""))
+    before = getattr(operator.app.state, "billing", None)
     operator.app.state.billing = billing
+    request.addfinalizer(lambda: setattr(operator.app.state, "billing", before))  # shared app
     account = BillingAccount(t.id, t.slug, t.stripe_customer_id)
     url = env.run(
         lambda _db: billing.create_portal_session(account, "http://portal-user.kasane.test/billing")

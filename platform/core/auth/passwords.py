@@ -10,6 +10,17 @@ _hasher = PasswordHasher()
 _DUMMY = _hasher.hash("kasane-timing-equaliser")
 
 
+def use_fast_hashing_for_tests() -> None:
+    """Argon2 at its minimal cost, for the test suite only (it hashes thousands of times).
+
+    Never call it elsewhere: hashes made now are cheap to crack. Verifying reads the cost
+    from each stored hash, so hashes made either way keep verifying.
+    """
+    global _hasher, _DUMMY
+    _hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    _DUMMY = _hasher.hash("kasane-timing-equaliser")
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
