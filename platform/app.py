@@ -85,7 +85,9 @@ class KasaneApp(Litestar):
             await self._page(scope, receive, send, "bad_request", 400)
             return
         receive, has_nul = await _nul_checked(scope, receive)
-        if has_nul:  # no text Kasane keeps or searches holds one (PostgreSQL refuses it)
+        # No text Kasane keeps or searches holds a NUL (PostgreSQL refuses it in text); the
+        # public API drops it from its search itself and answers in JSON.
+        if has_nul and not is_api_path(path):
             scope["state"]["tenant"] = None
             await self._page(scope, receive, send, "bad_request", 400)
             return

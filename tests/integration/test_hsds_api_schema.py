@@ -140,8 +140,9 @@ def test_hostile_search_text_finds_nothing_rather_than_failing(any_env: Env) -> 
             # when staff search the registry page and the API with it
             page = c.get("/registry", params={"q": text}, headers={"HX-Request": "true"})
             api = c.get("/api/hsds/services", params={"search": text})
-            # then both answer, and a wildcard is taken literally
-            assert page.status_code == 200, (text, page.text[:300])
+            # then both answer (a NUL on a staff page is a malformed request: 400, never a
+            # 500), and a wildcard is taken literally
+            assert page.status_code == (400 if "\x00" in text else 200), (text, page.text[:300])
             assert api.status_code == 200, (text, api.text)
             if text in ("%", "_"):
                 assert api.json()["total_items"] == 0, text
