@@ -294,8 +294,14 @@ class _OwnClient:
         return self.app.state
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] in ("http", "websocket"):
-            scope = {**scope, "client": (self.address, 50000)}
+        if scope["type"] == "lifespan":
+            # The shared app outlives every client: its start and end are not theirs (its
+            # one shutdown hook would only close what the next client needs).
+            while (message := await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        scope = {**scope, "client": (self.address, 50000)}
         await self.app(scope, receive, send)
 
 
