@@ -58,14 +58,18 @@ $(CHROMIUM) $(SYSTEM_STAMP):
 system: $(CHROMIUM) $(SYSTEM_STAMP) ## Debian packages (chromium, Japanese fonts, Pango)
 
 # Two workers (this machine has two cores); each takes a whole test file at a time, since
-# a file's tests share module fixtures. The slowest 15 tests are listed at the end.
+# a file's tests share module fixtures. The browser tests run after the rest, in a run of
+# their own: Playwright's sync API keeps an event loop on a worker's main thread, which no
+# later asyncio.run() could share. The slowest 15 tests are listed at the end of each run.
 WORKERS ?= 2
+PYTEST_RUN := $(BIN)/pytest -q -n $(WORKERS) --dist loadfile
 
 test: setup system ## the whole suite (PostgreSQL suite too when reachable)
-	$(BIN)/pytest -q -n $(WORKERS) --dist loadfile
+	@$(PYTEST_RUN) -m "not e2e"; rest=$$?; $(PYTEST_RUN) -m e2e; e2e=$$?; \
+	  echo "make test: the suite exited $$rest, the browser tests $$e2e"; exit $$((rest || e2e))
 
 e2e: setup system ## browser tests only
-	$(BIN)/pytest -q -m e2e
+	$(PYTEST_RUN) -m e2e
 
 lint: setup ## ruff
 	$(BIN)/ruff check platform plugins tests

@@ -44,7 +44,7 @@ from tests.billing_fixtures import (  # the two fixtures register under their na
     stripe_front_server,  # noqa: F401
     stripe_get,
 )
-from tests.conftest import REPO, Env, _make_sqlite_env, csrf_of, login, tenant_client
+from tests.conftest import REPO, Env, _make_sqlite_env, csrf_of, login, shared_app, tenant_client
 
 # Real municipalities of 香川県 other than 丸亀市 (marugame, a demo tenant), one per test tenant.
 KAGAWA = iter(
@@ -482,9 +482,10 @@ def test_the_local_portal_changes_the_subscription_through_signed_webhooks(
     # localstripe's), served by this app
     t = subscribed(env, "portal-user")
     billing = LocalBilling(replace(env.settings, stripe_api_base=""))
-    before = getattr(operator.app.state, "billing", None)
-    operator.app.state.billing = billing
-    request.addfinalizer(lambda: setattr(operator.app.state, "billing", before))  # shared app
+    state = shared_app(env.settings).state  # the app every client of this env talks to
+    before = state.get("billing")
+    state.billing = billing
+    request.addfinalizer(lambda: setattr(state, "billing", before))
     account = BillingAccount(t.id, t.slug, t.stripe_customer_id)
     url = env.run(
         lambda _db: billing.create_portal_session(account, "http://portal-user.kasane.test/billing")
