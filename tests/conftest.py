@@ -60,6 +60,10 @@ class Env:
     def run(self, coro_fn, *args, **kwargs):  # type: ignore[no-untyped-def]
         """Run ``coro_fn(db, *args)`` on a fresh Database (own event loop)."""
 
+        # The master secret is process-wide and an app made by an earlier test may have set
+        # another (create_app sets its own): this environment's data uses its settings' key.
+        set_master_secret(self.settings.master_key)
+
         async def go():  # type: ignore[no-untyped-def]
             db = Database(self.settings.database_url)
             try:
@@ -333,6 +337,7 @@ def tenant_client(env: Env, slug: str | None) -> TestClient:
     host = f"{slug}.{domain}" if slug else domain
     app = shared_app(env.settings)
     app.state.resolver = TenantResolver(app.state.db, domain)
+    set_master_secret(env.settings.master_key)  # as create_app would (it is process-wide)
     return TestClient(_OwnClient(app), base_url=f"http://{host}")  # type: ignore[arg-type]  # an ASGI app
 
 
