@@ -58,11 +58,14 @@ class Env:
     backend: str
 
     def run(self, coro_fn, *args, **kwargs):  # type: ignore[no-untyped-def]
-        """Run ``coro_fn(db, *args)`` on a fresh Database (own event loop)."""
-
-        # The master secret is process-wide and an app made by an earlier test may have set
-        # another (create_app sets its own): this environment's data uses its settings' key.
+        """Run ``coro_fn(db, *args)`` on a fresh Database (own event loop), with this
+        environment's master secret (process-wide: an app made by an earlier test may have
+        set its own)."""
         set_master_secret(self.settings.master_key)
+        return self.run_with_current_secret(coro_fn, *args, **kwargs)
+
+    def run_with_current_secret(self, coro_fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+        """:meth:`run` without touching the master secret (tests of the secret itself)."""
 
         async def go():  # type: ignore[no-untyped-def]
             db = Database(self.settings.database_url)

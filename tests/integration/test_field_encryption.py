@@ -38,7 +38,7 @@ def seal(env: Env, tenant: uuid.UUID, *args: object) -> str:
         async with db.session(tenant) as s:
             return (await cipher_for(s)).seal(*args)  # type: ignore[arg-type]
 
-    return env.run(go)
+    return env.run_with_current_secret(go)
 
 
 def open_(env: Env, tenant: uuid.UUID, *args: object) -> str:
@@ -46,7 +46,7 @@ def open_(env: Env, tenant: uuid.UUID, *args: object) -> str:
         async with db.session(tenant) as s:
             return (await cipher_for(s)).open(*args)  # type: ignore[arg-type]
 
-    return env.run(go)
+    return env.run_with_current_secret(go)
 
 
 def test_a_sealed_narrative_opens_again_and_is_not_readable_at_rest(env: Env) -> None:
@@ -121,12 +121,13 @@ def test_the_stored_key_is_wrapped_by_the_master_secret(env: Env) -> None:
 def test_without_a_master_secret_nothing_is_sealed(
     env: Env, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    usuki = env.tenant_id("usuki")
     # given a start-up that forgot set_master_secret
     monkeypatch.setattr(crypto, "_master_key", None)
     monkeypatch.setattr(crypto, "_data_keys", {})
     # then sealing fails loudly, naming the missing call
     with pytest.raises(RuntimeError, match="set_master_secret"):
-        seal(env, env.tenant_id("usuki"), "case_notes", uuid7(), "narrative", NARRATIVE)
+        seal(env, usuki, "case_notes", uuid7(), "narrative", NARRATIVE)
 
 
 def test_after_the_tenant_key_is_destroyed_nothing_opens(env: Env) -> None:
