@@ -1,9 +1,10 @@
 """create_app(): the one place that wires the core and the tenants together.
 
 Host routing happens *before* Litestar's router (``KasaneApp.__call__``): the Host picks
-the tenant (or the operator site, mounted under ``/_operator``), an unknown host gets the
-404 page; a suspended tenant is read-only (a write gets the notice page) and a cancelled
-one shows the notice page — both still let staff sign in and reach billing.
+the tenant (or the operator site, mounted under ``/_operator``, or the central site, its own
+app: ``kasane.central.app``), an unknown host gets the 404 page; a suspended tenant is
+read-only (a write gets the notice page) and a cancelled one shows the notice page — both
+still let staff sign in and reach billing.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.types import Receive, Scope, Send
 
+from kasane.central.app import create_central_app
 from kasane.core import i18n
 from kasane.core.auth.controllers import AuthController
 from kasane.core.auth.sso_controllers import ROUTES as SSO_ROUTES
@@ -47,7 +49,8 @@ from kasane.settings import Settings, load_settings
 from kasane.tenants.controllers import OPERATOR_PREFIX, healthz, operator_home
 from kasane.tenants.onboarding_controllers import ROUTES as ONBOARDING_ROUTES
 from kasane.tenants.portability.controllers import ROUTES as PORTABILITY_ROUTES
-from kasane.tenants.services import TenantResolver
+from kasane.tenants.services import CENTRAL_SLUG, TenantResolver
+from kasane.tenants.sharing_controllers import ROUTES as SHARING_ROUTES
 
 CORE_STATIC = Path(__file__).parent / "core" / "web" / "static"
 UNROUTED = ("/static/", "/healthz")  # served the same on every host
@@ -60,12 +63,15 @@ class KasaneApp(Litestar):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
+        resolver: TenantResolver = self.state.resolver
+        slug = resolver.slug_of(_host(scope))
+        if slug == CENTRAL_SLUG:  # its own app: no tenant route exists there
+            await self.state.central(scope, receive, send)
+            return
         scope["state"] = dict(scope.get("state") or {})
         cookie = Request(scope).cookies.get(LANG_COOKIE)  # type: ignore[arg-type]
         i18n.current_locale.set(i18n.pick_locale(cookie))
         path: str = scope["path"]
-        resolver: TenantResolver = self.state.resolver
-        slug = resolver.slug_of(_host(scope))
         tenant = await resolver.resolve(slug) if slug else None
         scope["state"]["tenant"] = tenant
         if not path.startswith(UNROUTED):
@@ -189,6 +195,7 @@ def create_app(
             *LOOK_ROUTES,  # /admin/look and the tenant's /look.css
             *ONBOARDING_ROUTES,  # signup, billing, the Stripe webhook (CSRF-exempt by its opt)
             *PORTABILITY_ROUTES,  # /admin/export
+            *SHARING_ROUTES,  # /admin/sharing and /comparison: the central comparison's town side
             *static,
         ],
         dependencies={"db_session": Provide(provide_session)},
@@ -215,4 +222,6 @@ def create_app(
     app.state.db = db
     app.state.ephemeral = ephemeral or make_store(settings)
     app.state.resolver = TenantResolver(db, settings.base_domain)
+    app.state.central = create_central_app(settings, ephemeral=app.state.ephemeral)
+    app.on_shutdown.append(app.state.central.state.db.dispose)
     return app

@@ -67,6 +67,17 @@ class Env:
         return self.run(go)
 
 
+async def seed_all(db: Database, settings: Settings) -> list[str]:
+    """The demo, with the central accounts in the central site's database when it has one
+    (PostgreSQL: the role kasane_central)."""
+    central = Database(settings.central_url) if settings.central_database_url else None
+    try:
+        return await seed_demo(db, central)
+    finally:
+        if central is not None:
+            await central.dispose()
+
+
 def _make_sqlite_env(path: Path) -> Env:
     path.mkdir(parents=True, exist_ok=True)
     settings = load_settings(
@@ -78,7 +89,7 @@ def _make_sqlite_env(path: Path) -> Env:
     )
     upgrade(settings.migration_database_url)
     env = Env(settings, "sqlite")
-    env.run(seed_demo)
+    env.run(seed_all, settings)
     return env
 
 
@@ -119,7 +130,8 @@ def _with_db(url: str, dbname: str, user: str | None = None) -> str:
 
 @pytest.fixture(scope="session")
 def pg_database(pg_admin_url: str) -> Iterator[tuple[str, str]]:
-    """A fresh database: (admin URL, app-role URL). Dropped at the end of the session."""
+    """A fresh database: (admin URL, app-role URL). Dropped at the end of the session (the
+    central role's URL is the app's with the user ``kasane_central``)."""
     import psycopg
 
     name = f"kasane_test_{uuid.uuid4().hex[:10]}"
@@ -147,13 +159,14 @@ def pg_env(pg_database: tuple[str, str], tmp_path_factory: pytest.TempPathFactor
     settings = load_settings(
         database_url=app,
         migration_database_url=admin,
+        central_database_url=app.replace("kasane_app@", "kasane_central@"),
         var_dir=var,
         demo=True,
         base_domain=TEST_DOMAIN,
         master_key=TEST_MASTER_KEY,
     )
     env = Env(settings, "postgres")
-    env.run(seed_demo)
+    env.run(seed_all, settings)
     return env
 
 
