@@ -119,6 +119,7 @@ def create_central_app(
             HTTPException: _http_error,
         },
         on_shutdown=[db.dispose],
+        openapi_config=None,  # the central site publishes no API schema
         logging_config=LoggingConfig(log_exceptions="always"),
         debug=False,
     )

@@ -348,3 +348,34 @@ def test_a_central_admin_signs_in_with_the_central_openid_provider(
         return row.oidc_subject
 
     assert central_run(sqlite_env, subject) == "central-sub-1"
+
+
+def test_every_central_route_needs_a_central_permission_or_is_a_sign_in_page(
+    sqlite_env: Env,
+) -> None:
+    from kasane.central.accounts import PERMISSIONS
+    from kasane.central.app import create_central_app
+    from kasane.central.web import requires_central_login
+
+    # given every route of the central site
+    guarded, open_paths = [], set()
+    for route in create_central_app(sqlite_env.settings).routes:
+        for handler in getattr(route, "route_handlers", []):
+            if set(handler.http_methods) == {"OPTIONS"}:  # Litestar's own answer to OPTIONS
+                continue
+            provider = handler.resolve_dependencies().get("central_actor")
+            if provider is not None and provider.dependency is requires_central_login:
+                guarded.append((route.path, (handler.opt or {}).get("permission")))
+            else:
+                open_paths.add(route.path)
+    # then each signed-in one names a permission of the central catalogue
+    assert len(guarded) >= 5 and all(p in PERMISSIONS for _path, p in guarded), guarded
+    # and the rest are only signing in, the language, health and static files
+    assert {p for p in open_paths if not p.startswith("/static")} == {
+        "/login",
+        "/login/totp",
+        "/sso/login",
+        "/sso/callback",
+        "/lang/{code:str}",
+        "/healthz",
+    }
