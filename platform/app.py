@@ -9,16 +9,13 @@ still let staff sign in and reach billing.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from litestar import Litestar, Request, Response
-from litestar.config.csrf import CSRFConfig
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.logging.config import LoggingConfig
 from litestar.response import Redirect
-from litestar.static_files import create_static_files_router
 from litestar.types import Receive, Scope, Send
 
 from kasane.central.app import create_central_app
@@ -41,7 +38,8 @@ from kasane.core.protection.crypto import set_master_secret
 from kasane.core.referrals.controllers import ROUTES as REFERRAL_ROUTES
 from kasane.core.registry.controllers import ROUTES as REGISTRY_ROUTES
 from kasane.core.reports.controllers import ROUTES as REPORT_ROUTES
-from kasane.core.themes import available_themes, theme_dir
+from kasane.core.themes import available_themes
+from kasane.core.web.app_config import csrf_config, static_routers
 from kasane.core.web.controllers import LANG_COOKIE, StaffShellController, set_language
 from kasane.core.web.deps import LoginRequired, ReadOnlyTenant, provide_session
 from kasane.core.web.templating import render
@@ -52,7 +50,6 @@ from kasane.tenants.portability.controllers import ROUTES as PORTABILITY_ROUTES
 from kasane.tenants.services import CENTRAL_SLUG, TenantResolver
 from kasane.tenants.sharing_controllers import ROUTES as SHARING_ROUTES
 
-CORE_STATIC = Path(__file__).parent / "core" / "web" / "static"
 UNROUTED = ("/static/", "/healthz")  # served the same on every host
 
 
@@ -160,19 +157,7 @@ def create_app(
     settings = settings or load_settings()
     set_master_secret(settings.master_key)
     db = Database(settings.database_url)
-    static = [
-        create_static_files_router(
-            path="/static/core", directories=[CORE_STATIC], name="core_static"
-        )
-    ]
-    static += [
-        create_static_files_router(
-            path=f"/static/themes/{name}",
-            directories=[theme_dir(name) / "static"],
-            name=f"theme_static_{name}",
-        )
-        for name in sorted(available_themes())
-    ]
+    static = static_routers(available_themes())
     app = KasaneApp(
         route_handlers=[
             AuthController,
@@ -199,14 +184,7 @@ def create_app(
             *static,
         ],
         dependencies={"db_session": Provide(provide_session)},
-        csrf_config=CSRFConfig(
-            secret=settings.secret_key,
-            cookie_name="kasane_csrf",
-            header_name="x-csrftoken",
-            cookie_samesite="strict",
-            cookie_secure=settings.secure_cookies,
-            exclude=["/static", "/healthz"],
-        ),
+        csrf_config=csrf_config(settings),
         exception_handlers={
             NotFound: _not_found,
             NotFoundException: _not_found,

@@ -11,16 +11,13 @@ and imports no tenant model.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from litestar import Litestar, Request, Response
-from litestar.config.csrf import CSRFConfig
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.logging.config import LoggingConfig
 from litestar.response import Redirect
-from litestar.static_files import create_static_files_router
 from litestar.types import Receive, Scope, Send
 
 from kasane.central.auth_controllers import ROUTES as AUTH_ROUTES
@@ -29,11 +26,10 @@ from kasane.central.web import CentralLoginRequired, provide_central_session, re
 from kasane.core import i18n
 from kasane.core.db import Database
 from kasane.core.ephemeral import EphemeralStore, make_store
-from kasane.core.themes import theme_dir
+from kasane.core.web.app_config import csrf_config, static_routers
 from kasane.core.web.language import LANG_COOKIE
 from kasane.settings import Settings, load_settings
 
-CORE_STATIC = Path(__file__).parent.parent / "core" / "web" / "static"
 # The same policy as the tenants' pages: no inline script or style anywhere.
 SECURITY_HEADERS = {
     "content-security-policy": (
@@ -85,7 +81,7 @@ def _http_error(request: Request[Any, Any, Any], exc: Exception) -> Response[str
     if status == 404:
         return _not_found(request, exc)
     detail = exc.detail if isinstance(exc, HTTPException) else ""
-    return render_central(request, "central/error", {"status": status, "detail": detail}, status)
+    return render_central(request, "error", {"status": status, "detail": detail}, status)
 
 
 def create_central_app(
@@ -96,23 +92,10 @@ def create_central_app(
     """The central site for ``settings`` (from the environment by default)."""
     settings = settings or load_settings()
     db = Database(settings.central_url)
-    static = [
-        create_static_files_router(path="/static/core", directories=[CORE_STATIC]),
-        create_static_files_router(
-            path="/static/themes/default", directories=[theme_dir("default") / "static"]
-        ),
-    ]
     app = CentralApp(
-        route_handlers=[*AUTH_ROUTES, *PAGE_ROUTES, *static],
+        route_handlers=[*AUTH_ROUTES, *PAGE_ROUTES, *static_routers(["default"])],
         dependencies={"central_db": Provide(provide_central_session)},
-        csrf_config=CSRFConfig(
-            secret=settings.secret_key,
-            cookie_name="kasane_csrf",
-            header_name="x-csrftoken",
-            cookie_samesite="strict",
-            cookie_secure=settings.secure_cookies,
-            exclude=["/static", "/healthz"],
-        ),
+        csrf_config=csrf_config(settings),
         exception_handlers={
             NotFoundException: _not_found,
             CentralLoginRequired: _login_required,

@@ -132,7 +132,7 @@ async def login_submit(
         step = secrets.token_urlsafe(32)
         value = {"account_id": str(account.id), "username": username, "next": next_path}
         await ephemeral_of(request).put(STEP_KIND, OWNER, _hash(step), value, STEP_SECONDS)
-        return render_central(request, "central/totp_login", {"step": step, "errors": {}})
+        return render_central(request, "auth/totp_login", {"step": step, "errors": {}})
     if not request.app.state.settings.demo:
         # A central account without a second factor signs in only in the demo.
         errors["form"] = _("This account has no one-time code set up. Ask the operator.")
@@ -169,7 +169,7 @@ async def login_totp(
     ):
         await _limiter(request).failed(OWNER, username)
         errors = {"code": _("The code is not correct")}
-        return render_central(request, "central/totp_login", {"step": step, "errors": errors}, 401)
+        return render_central(request, "auth/totp_login", {"step": step, "errors": errors}, 401)
     await store.delete(STEP_KIND, OWNER, _hash(step))
     await _limiter(request).succeeded(OWNER, username)
     token = await do_open_session(central_db, account, "password+totp")

@@ -14,7 +14,7 @@ from litestar.di import Provide
 from kasane.central.accounts import do_central_audit
 from kasane.central.queries import get_budget, list_fiscal_years, list_prefectures, list_releases
 from kasane.central.tables import BUDGET, EPSILON, TABLES_BY_KEY, tables_for
-from kasane.central.views import comparison_context, comparison_csv, csv_filename
+from kasane.central.views import comparison_context, csv_response
 from kasane.central.web import (
     Central,
     CentralSession,
@@ -89,11 +89,7 @@ async def compare_csv(
         rows=len(context["table"]),
         prefecture=q.prefecture or None,
     )
-    return Response(
-        comparison_csv(context),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{csv_filename(q)}"'},
-    )
+    return csv_response(context)
 
 
 @get(

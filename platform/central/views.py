@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+from litestar import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.central.queries import (
@@ -223,6 +224,12 @@ def comparison_csv(context: dict[str, Any]) -> bytes:
     return buf.getvalue().encode("utf-8-sig")
 
 
-def csv_filename(q: CompareQuery) -> str:
-    """``kasane-comparison-consultations.new-2026-11.csv``: ascii."""
-    return f"kasane-comparison-{q.measure}-{q.release or 'none'}.csv"
+def csv_response(context: dict[str, Any]) -> Response[bytes]:
+    """The download of the table shown, as ``kasane-comparison-<measure>-<period>.csv``."""
+    q: CompareQuery = context["q"]
+    name = f"kasane-comparison-{q.measure}-{q.release or 'none'}.csv"  # ascii: every browser
+    return Response(
+        comparison_csv(context),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

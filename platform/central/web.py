@@ -22,7 +22,10 @@ from kasane.central.queries import Scope
 from kasane.core.db import Database
 from kasane.core.web.templating import render
 
-CENTRAL_TEMPLATES = str(Path(__file__).parent / "templates")
+# The site's own templates (its base.html stands in for the core's there), and those a
+# town's host renders too (its sharing page and the public summary).
+SITE_TEMPLATES = str(Path(__file__).parent / "templates" / "site")
+SHARED_TEMPLATES = str(Path(__file__).parent / "templates" / "shared")
 SESSION_COOKIE = "kasane_central_session"
 
 CentralSession = NamedDependency[AsyncSession]
@@ -80,4 +83,5 @@ def render_central(
 ) -> Response[str]:
     """A central page (full page: the site uses no fragments)."""
     ctx = {"central_actor": request.scope["state"].get("central_actor"), **(context or {})}
-    return render(request, name, ctx, status_code, fragment=False, templates=(CENTRAL_TEMPLATES,))
+    templates = (SITE_TEMPLATES, SHARED_TEMPLATES)
+    return render(request, name, ctx, status_code, fragment=False, templates=templates)

@@ -17,8 +17,8 @@ from litestar.response import Redirect
 
 from kasane.central.queries import Scope, town_ledger
 from kasane.central.tables import BUDGET, TABLES_BY_KEY
-from kasane.central.views import comparison_context, comparison_csv, csv_filename
-from kasane.central.web import CENTRAL_TEMPLATES
+from kasane.central.views import comparison_context, csv_response
+from kasane.central.web import SHARED_TEMPLATES
 from kasane.core.audit.services import do_audit
 from kasane.core.i18n import current_locale
 from kasane.core.i18n import gettext as _
@@ -73,7 +73,7 @@ async def _sharing_page(
             "code": row.municipality_code,
         },
         status_code=status,
-        templates=(CENTRAL_TEMPLATES,),
+        templates=(SHARED_TEMPLATES,),
     )
 
 
@@ -108,44 +108,45 @@ async def admin_sharing_save(
     return Redirect("/admin/sharing?saved=1", status_code=303)
 
 
-@get("/comparison", name="town_comparison", dependencies=LOGIN)
-async def town_comparison(
-    request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
-) -> Response[str]:
-    """The public summary: every taking-part town's released figures, this town marked."""
+async def _town_comparison(
+    request: Request[Any, Any, Any], db_session: DbSession
+) -> tuple[bool, dict[str, Any]]:
+    """(whether the town takes part, the comparison asked for with the town marked)."""
     tenant = requires_tenant(request)
     row = await get_sharing(db_session, tenant.id)
     context = await comparison_context(
         db_session, request.query_params, Scope(), own_code=row.municipality_code
     )
+    return row.comparison_opt_in, context
+
+
+@get("/comparison", name="town_comparison", dependencies=LOGIN)
+async def town_comparison(
+    request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
+) -> Response[str]:
+    """The public summary: every taking-part town's released figures, this town marked."""
+    opt_in, context = await _town_comparison(request, db_session)
     context |= {
         "action": "/comparison",
         "csv_action": "/comparison.csv",
         "can_export": actor.can("report:figures:export"),
-        "opt_in": row.comparison_opt_in,
+        "opt_in": opt_in,
         "central_actor": None,
     }
-    return render(request, "central/town_compare", context, templates=(CENTRAL_TEMPLATES,))
+    return render(request, "central/town_compare", context, templates=(SHARED_TEMPLATES,))
 
 
 @get("/comparison.csv", name="town_comparison_csv", dependencies=LOGIN)
 async def town_comparison_csv(
     request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
 ) -> Response[bytes]:
-    tenant = requires_tenant(request)
-    row = await get_sharing(db_session, tenant.id)
-    context = await comparison_context(
-        db_session, request.query_params, Scope(), own_code=row.municipality_code
-    )
+    """The table of the public summary as CSV (audited in the town's log)."""
+    _opt_in, context = await _town_comparison(request, db_session)
     q = context["q"]
     await do_audit(
         db_session, actor.ref, "report.comparison_export", f"comparison:{q.measure}:{q.release}"
     )
-    return Response(
-        comparison_csv(context),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{csv_filename(context["q"])}"'},
-    )
+    return csv_response(context)
 
 
 ROUTES: list[Any] = [admin_sharing, admin_sharing_save, town_comparison, town_comparison_csv]
