@@ -43,7 +43,9 @@ run: seed $(SYSTEM_STAMP) ## set up, migrate, seed and serve on 127.0.0.1:$(PORT
 	@echo "    operator:  http://localhost:$(PORT)/"
 	@echo "    臼杵市:    http://usuki.localhost:$(PORT)/"
 	@echo "    丸亀市:    http://marugame.localhost:$(PORT)/"
+	@echo "    central:   http://central.localhost:$(PORT)/  (anonymized comparison of the towns)"
 	@echo "  Demo logins (each tenant): admin / supervisor / caseworker / kodomo / viewer / registry, password kasane-demo"
+	@echo "  Central logins: analyst (every town) / kagawa (香川県's analyst) / guest (read only), password kasane-demo"
 	@echo ""
 	$(BIN)/kasane serve --port $(PORT)
 

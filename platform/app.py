@@ -1,26 +1,25 @@
 """create_app(): the one place that wires the core and the tenants together.
 
 Host routing happens *before* Litestar's router (``KasaneApp.__call__``): the Host picks
-the tenant (or the operator site, mounted under ``/_operator``), an unknown host gets the
-404 page; a suspended tenant is read-only (a write gets the notice page) and a cancelled
-one shows the notice page — both still let staff sign in and reach billing.
+the tenant (or the operator site, mounted under ``/_operator``, or the central site, its own
+app: ``kasane.central.app``), an unknown host gets the 404 page; a suspended tenant is
+read-only (a write gets the notice page) and a cancelled one shows the notice page — both
+still let staff sign in and reach billing.
 """
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 from litestar import Litestar, Request, Response
-from litestar.config.csrf import CSRFConfig
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.logging.config import LoggingConfig
 from litestar.response import Redirect
-from litestar.static_files import create_static_files_router
 from litestar.types import Message, Receive, Scope, Send
 
+from kasane.central.app import create_central_app
 from kasane.core import i18n
 from kasane.core.auth.controllers import AuthController
 from kasane.core.auth.sso_controllers import ROUTES as SSO_ROUTES
@@ -43,7 +42,8 @@ from kasane.core.registry.api_openapi import hsds_openapi_config
 from kasane.core.registry.api_problems import is_api_path, problem, with_api_problems
 from kasane.core.registry.controllers import ROUTES as REGISTRY_ROUTES
 from kasane.core.reports.controllers import ROUTES as REPORT_ROUTES
-from kasane.core.themes import available_themes, theme_dir
+from kasane.core.themes import available_themes
+from kasane.core.web.app_config import csrf_config, static_routers
 from kasane.core.web.controllers import LANG_COOKIE, StaffShellController, set_language
 from kasane.core.web.deps import LoginRequired, ReadOnlyTenant, provide_session
 from kasane.core.web.headers import with_security_headers
@@ -52,9 +52,9 @@ from kasane.settings import Settings, load_settings
 from kasane.tenants.controllers import OPERATOR_PREFIX, healthz, operator_home
 from kasane.tenants.onboarding_controllers import ROUTES as ONBOARDING_ROUTES
 from kasane.tenants.portability.controllers import ROUTES as PORTABILITY_ROUTES
-from kasane.tenants.services import TenantResolver
+from kasane.tenants.services import CENTRAL_SLUG, TenantResolver
+from kasane.tenants.sharing_controllers import ROUTES as SHARING_ROUTES
 
-CORE_STATIC = Path(__file__).parent / "core" / "web" / "static"
 UNROUTED = ("/static/", "/healthz")  # served the same on every host
 # A host name (letters, digits, hyphens, dots; or an IPv6 literal) with an optional numeric
 # port. Anything else is a malformed request, answered 400 before any URL is built from it.
@@ -93,6 +93,9 @@ class KasaneApp(Litestar):
             return
         resolver: TenantResolver = self.state.resolver
         slug = resolver.slug_of(host)
+        if slug == CENTRAL_SLUG:  # its own app: no tenant route exists there
+            await self.state.central(scope, receive, send)
+            return
         tenant = await resolver.resolve(slug) if slug else None
         scope["state"]["tenant"] = tenant
         if not path.startswith(UNROUTED):
@@ -236,19 +239,7 @@ def create_app(
     settings = settings or load_settings()
     set_master_secret(settings.master_key)
     db = Database(settings.database_url)
-    static = [
-        create_static_files_router(
-            path="/static/core", directories=[CORE_STATIC], name="core_static"
-        )
-    ]
-    static += [
-        create_static_files_router(
-            path=f"/static/themes/{name}",
-            directories=[theme_dir(name) / "static"],
-            name=f"theme_static_{name}",
-        )
-        for name in sorted(available_themes())
-    ]
+    static = static_routers(available_themes())
     app = KasaneApp(
         route_handlers=[
             AuthController,
@@ -271,17 +262,11 @@ def create_app(
             *LOOK_ROUTES,  # /admin/look and the tenant's /look.css
             *ONBOARDING_ROUTES,  # signup, billing, the Stripe webhook (CSRF-exempt by its opt)
             *PORTABILITY_ROUTES,  # /admin/export
+            *SHARING_ROUTES,  # /admin/sharing and /comparison: the central comparison's town side
             *static,
         ],
         dependencies={"db_session": Provide(provide_session)},
-        csrf_config=CSRFConfig(
-            secret=settings.secret_key,
-            cookie_name="kasane_csrf",
-            header_name="x-csrftoken",
-            cookie_samesite="strict",
-            cookie_secure=settings.secure_cookies,
-            exclude=["/static", "/healthz"],
-        ),
+        csrf_config=csrf_config(settings),
         # under /api/hsds every failure answers an RFC 9457 problem instead
         exception_handlers=with_api_problems(
             {
@@ -304,4 +289,6 @@ def create_app(
     app.state.db = db
     app.state.ephemeral = ephemeral or make_store(settings)
     app.state.resolver = TenantResolver(db, settings.base_domain)
+    app.state.central = create_central_app(settings, ephemeral=app.state.ephemeral)
+    app.on_shutdown.append(app.state.central.state.db.dispose)
     return app

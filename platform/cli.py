@@ -1,4 +1,5 @@
-"""The ``kasane`` command: serve, db, demo, tenants, plugins, audit, reports, billing."""
+"""The ``kasane`` command: serve, db, demo, tenants, plugins, audit, reports, billing,
+metrics and central."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from kasane.central.commands import add_metrics_commands
 from kasane.settings import Settings, load_settings
 from kasane.tenants.portability.commands import add_billing_commands, add_tenant_commands
 
@@ -51,14 +53,18 @@ def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_demo_seed(args: argparse.Namespace, settings: Settings) -> int:
+    from kasane.core.db import Database
     from kasane.tenants.demo import seed_demo
 
     async def run() -> list[str]:
         db = _db(settings)
+        central = Database(settings.central_url) if settings.central_database_url else None
         try:
-            return await seed_demo(db)
+            return await seed_demo(db, central)
         finally:
             await db.dispose()
+            if central:
+                await central.dispose()
 
     for line in asyncio.run(run()):
         print(line)
@@ -341,6 +347,7 @@ def parser() -> argparse.ArgumentParser:
     sweep.add_argument("--as-of", help="pretend it is this ISO date/time (UTC), e.g. 2026-01-31")
     sweep.set_defaults(func=cmd_billing_sweep)
     add_billing_commands(billing)  # offboard
+    add_metrics_commands(sub)  # metrics release; central add-account, serve
     return p
 
 

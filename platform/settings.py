@@ -92,11 +92,23 @@ class Settings:
     stripe_price_large: str = "price_kasane_large"
     billing_grace_days: int = 7  # past_due for this long → suspended (read-only)
     retention_days: int = 90  # cancelled for this long → marked for deletion
+    # The central site (kasane.central): its own database URL — on PostgreSQL the role
+    # kasane_central, which reads only the released tables and the budget ledger; "" = the
+    # app's own database (the SQLite demo) — and its own OpenID Connect provider, if any.
+    central_database_url: str = ""
+    central_oidc_issuer: str = ""
+    central_oidc_client_id: str = ""
+    central_oidc_client_secret: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_postgres(self) -> bool:
         return self.database_url.startswith("postgresql")
+
+    @property
+    def central_url(self) -> str:
+        """Where the central site reads: its own URL, else the app's database."""
+        return self.central_database_url or self.database_url
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -123,9 +135,14 @@ def load_settings(**overrides: object) -> Settings:
         "demo": os.environ.get("KASANE_DEMO", "") in ("1", "true", "yes"),
         "redis_url": os.environ.get("KASANE_REDIS_URL", ""),
         "forwarded_allow_ips": os.environ.get("KASANE_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        "central_database_url": async_url(os.environ.get("KASANE_CENTRAL_DATABASE_URL", "")),
+        "central_oidc_issuer": os.environ.get("KASANE_CENTRAL_OIDC_ISSUER", "").rstrip("/"),
+        "central_oidc_client_id": os.environ.get("KASANE_CENTRAL_OIDC_CLIENT_ID", ""),
+        "central_oidc_client_secret": os.environ.get("KASANE_CENTRAL_OIDC_CLIENT_SECRET", ""),
         **_billing_settings(var_dir),
     }
     values.update(overrides)
+    values["central_database_url"] = async_url(str(values["central_database_url"]))
     if "secure_cookies" not in values:
         # Secure cookies (sent over HTTPS only) unless this is the local demo over plain
         # HTTP; KASANE_SECURE_COOKIES=0 turns them off explicitly (e.g. behind a test proxy).

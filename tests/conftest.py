@@ -88,6 +88,17 @@ class Env:
         return self.run(go)
 
 
+async def seed_all(db: Database, settings: Settings) -> list[str]:
+    """The demo, with the central accounts in the central site's database when it has one
+    (PostgreSQL: the role kasane_central)."""
+    central = Database(settings.central_url) if settings.central_database_url else None
+    try:
+        return await seed_demo(db, central)
+    finally:
+        if central is not None:
+            await central.dispose()
+
+
 def _sqlite_settings(path: Path) -> Settings:
     return load_settings(
         database_url=f"sqlite:///{path / 'kasane.db'}",
@@ -104,7 +115,7 @@ def _seed_sqlite(path: Path) -> Env:
     settings = _sqlite_settings(path)
     upgrade(settings.migration_database_url)
     env = Env(settings, "sqlite")
-    env.run(seed_demo)
+    env.run(seed_all, settings)
     return env
 
 
@@ -207,12 +218,13 @@ def _pg_template(admin_url: str, root: Path) -> str:
         settings = load_settings(
             database_url=_with_db(admin_url, name, user="kasane_app"),
             migration_database_url=admin,
+            central_database_url=_with_db(admin_url, name, user="kasane_central"),
             var_dir=root / "pg-seeding",
             demo=True,
             base_domain=TEST_DOMAIN,
             master_key=TEST_MASTER_KEY,
         )
-        Env(settings, "postgres").run(seed_demo)  # as the app role, like the app
+        Env(settings, "postgres").run(seed_all, settings)  # as the app role, like the app
         return name
 
 
@@ -242,7 +254,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 @pytest.fixture(scope="session")
 def pg_database(pg_admin_url: str, _shared_root: Path) -> Iterator[tuple[str, str]]:
     """This worker's database, a copy of the run's seeded template: (admin URL, app-role
-    URL). Dropped at the end of the session."""
+    URL). Dropped at the end of the session (the central role's URL is the app's with the
+    user ``kasane_central``)."""
     import psycopg
     from filelock import FileLock
 
@@ -268,6 +281,7 @@ def pg_env(pg_database: tuple[str, str], tmp_path_factory: pytest.TempPathFactor
     settings = load_settings(
         database_url=app,
         migration_database_url=admin,
+        central_database_url=app.replace("kasane_app@", "kasane_central@"),
         var_dir=tmp_path_factory.mktemp("pg"),
         demo=True,
         base_domain=TEST_DOMAIN,
@@ -329,6 +343,7 @@ def shared_app(settings: Settings) -> KasaneApp:
         db = Database(settings.database_url, poolclass=NullPool)
         app.state.db = db
         app.state.resolver = TenantResolver(db, settings.base_domain)
+        app.state.central.state.db = Database(settings.central_url, poolclass=NullPool)
         found = _APPS[id(settings)] = (settings, app)
     return found[1]
 

@@ -22,3 +22,10 @@ def grant_platform_table(table: str, privileges: str = "SELECT") -> None:
     if _is_postgres():
         for sql in rls.platform_table_sql(table, privileges):
             op.execute(sql)
+
+
+def central_grants() -> None:
+    """The grants on the central tables (kasane.core.db.rls.central_grants_sql)."""
+    if _is_postgres():
+        for sql in rls.central_grants_sql():
+            op.execute(sql)

@@ -21,6 +21,7 @@ from kasane.core.auth.services import do_create_account
 from kasane.core.config_types import TenantConfig
 from kasane.core.db import Database
 from kasane.tenants.demo_caseload import seed_caseload
+from kasane.tenants.demo_central import seed_central
 from kasane.tenants.demo_community import seed_community
 from kasane.tenants.demo_history import seed_history
 from kasane.tenants.demo_meetings import seed_meetings
@@ -86,9 +87,12 @@ async def _second_memberships(s: AsyncSession, config: TenantConfig, slug: str) 
     return lines
 
 
-async def seed_demo(db: Database) -> list[str]:
-    """Create the demo tenants and their accounts when missing; report what was created."""
+async def seed_demo(db: Database, central_db: Database | None = None) -> list[str]:
+    """Create the demo tenants and their accounts when missing, then the central
+    comparison's demo (``central_db``: the central site's database, default ``db``); report
+    what was created."""
     lines: list[str] = []
+    tenants = []
     for spec in DEMO_TENANTS:
         async with db.session() as s:
             tenant = await get_tenant_by_slug(s, spec["slug"])  # type: ignore[arg-type]
@@ -117,5 +121,7 @@ async def seed_demo(db: Database) -> list[str]:
         lines += await seed_registry(db, tenant, config)
         lines += await seed_community(db, tenant, config, accounts)
         lines += await seed_history(db, tenant, config, accounts)
+        tenants.append(tenant)
+    lines += await seed_central(db, tenants, central_db)
     lines.append("demo data ready")
     return lines

@@ -5,7 +5,17 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kasane.core.db import Base, TenantScoped, UTCDateTime, utcnow, uuid7
@@ -26,7 +36,11 @@ class Tenant(Base):
     name: Mapped[str] = mapped_column(String(120), nullable=False)
     municipality_code: Mapped[str] = mapped_column(String(6), unique=True, nullable=False)
     prefecture: Mapped[str] = mapped_column(String(10), nullable=False)
-    population: Mapped[int | None] = mapped_column(Integer)
+    population: Mapped[int | None] = mapped_column(Integer)  # as the town states it
+    # Anonymized comparison (kasane.central): off until the tenant admin turns it on.
+    comparison_opt_in: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
     status: Mapped[str] = mapped_column(String(20), nullable=False, default="trial")
     plugin: Mapped[str] = mapped_column(String(120), nullable=False)
     theme: Mapped[str | None] = mapped_column(String(63))  # admin's choice over the plugin's

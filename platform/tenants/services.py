@@ -22,7 +22,8 @@ from kasane.tenants.codes import municipality_code_problem
 from kasane.tenants.models import STATUSES, Tenant
 
 SLUG = re.compile(r"^[a-z][a-z0-9-]{1,40}$")
-RESERVED_SLUGS = frozenset({"www", "admin", "api", "static", "operator", "mail"})
+CENTRAL_SLUG = "central"  # central.{base domain}: the central site (kasane.central)
+RESERVED_SLUGS = frozenset({"www", "admin", "api", "static", "operator", "mail", CENTRAL_SLUG})
 
 
 class TenantInvalid(ValueError):

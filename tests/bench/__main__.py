@@ -8,7 +8,11 @@ caseworker (the fiscal-year report as the supervisor, who may read figures), int
 each request with the same request to the bare baseline app.
 
 Ends with one line per measure for the big tenant:
-``bench NAME p50_ms=… p95_ms=… baseline_p50_ms=… ratio=…`` (ratio = p50 / baseline p50).
+``bench NAME p50_ms=… p95_ms=… baseline_p50_ms=… ratio=…`` (ratio = p50 / baseline p50);
+then the central comparison's release job for one month over 1,741 towns — the two seeded
+tenants counted from their records, 1,739 synthetic towns (every other municipality of
+the bundled list, with made-up populations and figures) — as
+``bench metrics_release towns=1741 seconds=…`` (it must stay under 60 s).
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ from kasane.settings import Settings, async_url, load_settings
 from kasane.tenants.demo import DEMO_PASSWORD, DEMO_TENANTS, demo_accounts
 from kasane.tenants.services import do_create_tenant, tenant_info
 from tests.bench.baseline import create_baseline_app
+from tests.bench.central import measure_release
 from tests.bench.seed import bulk_seed
 
 DOMAIN = "kasane.test"
@@ -281,8 +286,9 @@ async def measure_tenant(
 
 async def run(
     args: argparse.Namespace, settings: Settings, admin_url: str
-) -> dict[str, list[Result]]:
-    """Seed, then measure every tenant; returns the results by tenant slug."""
+) -> tuple[dict[str, list[Result]], str]:
+    """Seed, then measure every tenant and the release job; returns the results by tenant
+    slug and the release job's line."""
     set_master_secret(settings.master_key)
     db = Database(settings.database_url)
     try:
@@ -302,12 +308,15 @@ async def run(
                     )
         finally:
             await kasane.state.db.dispose()
-        return results
+            await kasane.state.central.state.db.dispose()
+        return results, await measure_release(db)
     finally:
         await db.dispose()
 
 
-def report(args: argparse.Namespace, results: dict[str, list[Result]], seconds: float) -> None:
+def report(
+    args: argparse.Namespace, results: dict[str, list[Result]], release: str, seconds: float
+) -> None:
     backend = "PostgreSQL" if args.postgres else "SQLite"
     print(
         f"\n{backend}: up to {args.requests} requests per measure ({args.budget:.0f} s budget) "
@@ -324,6 +333,7 @@ def report(args: argparse.Namespace, results: dict[str, list[Result]], seconds: 
     print(f"total run time {seconds:.0f} s\n")
     for r in results["usuki"]:
         print(r.line())
+    print(release)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -361,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         upgrade(settings.migration_database_url)  # runs its own event loop: not inside run()
-        results = asyncio.run(run(args, settings, admin_url))
+        results, release = asyncio.run(run(args, settings, admin_url))
     finally:
         if pg_name and not args.keep:
             _psql(
@@ -374,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"kept: {admin_url} ({var})")
         else:
             shutil.rmtree(var, ignore_errors=True)
-    report(args, results, time.perf_counter() - started)
+    report(args, results, release, time.perf_counter() - started)
     return 0
 
 

@@ -12,7 +12,9 @@ from tests.bench.__main__ import main
 
 def test_a_tiny_benchmark_run_measures_every_page(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--scale", "0.005", "--requests", "3", "--warmup", "1", "--budget", "5"]) == 0
-    lines = re.findall(r"^bench (\S+) p50_ms=", capsys.readouterr().out, re.M)
+    out = capsys.readouterr().out
+    lines = re.findall(r"^bench (\S+) p50_ms=", out, re.M)
+    assert re.search(r"^bench metrics_release towns=1741 seconds=[0-9.]+$", out, re.M)
     assert set(lines) >= {
         "case_list",
         "case_list_filtered",

@@ -15,7 +15,7 @@ import pyotp
 import pytest
 from sqlalchemy import select, text, update
 
-from kasane.core.auth import sso as sso_module
+from kasane.core.auth import oidc
 from kasane.core.auth.invitations import do_invite_staff
 from kasane.core.auth.models import StaffAccount, StaffInvitation, TenantSSO
 from kasane.core.auth.services import list_accounts
@@ -166,21 +166,21 @@ def test_a_token_from_another_issuer_is_refused(sso_env: Env, oidc_issuer: str) 
     pinned = oidc_issuer
     other = oidc_issuer.replace("localhost", "127.0.0.1")
     invite(sso_env, "usuki", "mallory@usuki.example.jp")
-    metadata, keys = sso_env.run(lambda _db: sso_module.provider_metadata(other))
-    sso_module._discovery[pinned] = (sso_module.time.monotonic(), metadata, keys)
+    metadata, keys = sso_env.run(lambda _db: oidc.provider_metadata(other))
+    oidc._discovery[pinned] = (oidc.time.monotonic(), metadata, keys)
     try:
         with tenant_client(sso_env, "usuki") as c:
             r = sso_login(c, other, "mallory", "mallory@usuki.example.jp")
             assert r.status_code == 401
     finally:
-        sso_module.forget_provider_metadata()
+        oidc.forget_provider_metadata()
     assert not [a for a in accounts(sso_env, "usuki") if a.oidc_subject == "mallory"]
 
 
 def test_discovery_naming_another_issuer_is_refused(sso_env: Env, oidc_issuer: str) -> None:  # noqa: F811
     usuki_id = sso_env.tenant_id("usuki")
     other = oidc_issuer.replace("localhost", "127.0.0.1")
-    sso_module.forget_provider_metadata()
+    oidc.forget_provider_metadata()
 
     async def go(db: Database) -> None:
         async with db.session(usuki_id) as s:

@@ -28,12 +28,13 @@ from kasane.core.auth.invitations import (
     pending_invitations,
 )
 from kasane.core.auth.models import StaffAccount
+from kasane.core.auth.otp import code_matches, new_secret
 from kasane.core.auth.passwords import hash_password
 from kasane.core.auth.permissions import AGENCY_OPTIONAL_ROLES, ROLE_HINTS, ROLE_LABELS, ROLES
 from kasane.core.auth.services import do_add_account, do_open_session, new_account
 from kasane.core.auth.sso import do_configure_sso, forget_provider_metadata, get_sso
 from kasane.core.auth.staff_admin import ROUTES as STAFF_ROUTES
-from kasane.core.auth.totp import code_matches, do_enrol_totp, new_secret, provisioning_uri
+from kasane.core.auth.totp import do_enrol_totp, provisioning_uri
 from kasane.core.db import utcnow
 from kasane.core.i18n import gettext as _
 from kasane.core.tenancy import TenantContext

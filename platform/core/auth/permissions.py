@@ -35,6 +35,9 @@ PERMISSIONS: dict[str, str] = {
     "tenant:look:manage": N_("Choose the theme, colours, logo text and words"),
     "tenant:billing:manage": N_("Manage the subscription and payments"),
     "tenant:data:export": N_("Export all of the municipality's data"),
+    "tenant:sharing:manage": N_(
+        "Turn the anonymized comparison with other towns on or off and state the population"
+    ),
     "audit:log:read": N_("Read the audit log"),
     # people and consent
     "person:records:read": N_("See the people the agency works with"),
@@ -210,6 +213,7 @@ PREFIX_PERMISSIONS: dict[str, str] = {
     "/admin/sso": "tenant:sso:manage",
     "/admin/look": "tenant:look:manage",
     "/admin/export": "tenant:data:export",
+    "/admin/sharing": "tenant:sharing:manage",
     "/billing": "tenant:billing:manage",
     "/intake": "intake:consultations:write",
     "/people": "person:records",
@@ -225,6 +229,7 @@ PREFIX_PERMISSIONS: dict[str, str] = {
     "/community": "community:activities",
     "/gaps": "gaps:list:read",
     "/reports": "report:figures:read",
+    "/comparison": "report:figures:read",  # the public summary of the central comparison
 }
 
 # Route name → permission, where the area's default is not right.
@@ -251,6 +256,7 @@ ROUTE_PERMISSIONS: dict[str, str] = {
     "reports_export": "report:figures:export",
     "reports_targets": "report:targets:manage",
     "reports_targets_save": "report:targets:manage",
+    "town_comparison_csv": "report:figures:export",
 }
 
 

@@ -7,9 +7,7 @@ for five minutes in the app's ephemeral store (shared by every app process)."""
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
-import time
 import uuid
 from dataclasses import dataclass
 
@@ -20,39 +18,18 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from kasane.core.audit.services import do_audit
 from kasane.core.auth.models import StaffAccount
+from kasane.core.auth.otp import ISSUER_NAME, fresh_step
 from kasane.core.ephemeral import EphemeralStore
 from kasane.core.protection.crypto import cipher_for
 
 PENDING_SECONDS = 5 * 60
 KIND = "totp_step"
-ISSUER_NAME = "Kasane"
-
-
-def new_secret() -> str:
-    return pyotp.random_base32()
 
 
 def provisioning_uri(secret: str, account: StaffAccount, tenant_name: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(
         name=f"{account.username}@{tenant_name}", issuer_name=ISSUER_NAME
     )
-
-
-def code_step(secret: str, code: str, at: float | None = None) -> int | None:
-    """The 30-second step whose code this is (now, or one step either side), else None."""
-    code = re.sub(r"\s", "", code or "")
-    if not re.fullmatch(r"\d{6}", code):
-        return None
-    totp = pyotp.TOTP(secret)
-    now = int((time.time() if at is None else at) // totp.interval)
-    for step in (now, now - 1, now + 1):
-        if secrets.compare_digest(totp.generate_otp(step), code):
-            return step
-    return None
-
-
-def code_matches(secret: str, code: str) -> bool:
-    return code_step(secret, code) is not None
 
 
 async def do_enrol_totp(session: AsyncSession, account: StaffAccount, secret: str) -> None:
@@ -75,7 +52,7 @@ async def check_totp(session: AsyncSession, account: StaffAccount, code: str) ->
         return False
     cipher = await cipher_for(session)
     secret = cipher.open("staff_accounts", account.id, "totp_secret", account.totp_secret_sealed)
-    step = code_step(secret, code)
+    step = fresh_step(secret, code, account.totp_last_step)
     if step is None:
         return False
     consumed = (

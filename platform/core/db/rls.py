@@ -2,7 +2,8 @@
 
 Migrations run as an administrator and ``SET ROLE`` to the owner role, so every object is
 owned by ``kasane_owner``. The application connects as ``kasane_app``: it owns nothing,
-cannot bypass RLS, and may not change or delete audit rows.
+cannot bypass RLS, and may not change or delete audit rows. The central site connects as
+``kasane_central``: it reads the released tables and the budget ledger, nothing else.
 """
 
 from __future__ import annotations
@@ -12,29 +13,39 @@ APP_ROLE = "kasane_app"
 POLICY = "tenant_isolation"
 TENANT_EXPR = "tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid"
 APPEND_ONLY_TABLES = ("audit_events",)
+CENTRAL_ROLE = "kasane_central"  # the central site's (kasane.central): released tables only
 
 
 def roles_sql() -> list[str]:
-    """Create both roles when missing (roles are cluster-wide, so tolerate existing ones)."""
+    """Create the three roles when missing (roles are cluster-wide, so tolerate existing
+    ones): the owner, the app and the central site."""
+    login = "LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE"
     return [
         f"""DO $$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{OWNER_ROLE}') THEN
     CREATE ROLE {OWNER_ROLE} NOLOGIN NOSUPERUSER NOBYPASSRLS;
   END IF;
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
-    CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+    CREATE ROLE {APP_ROLE} {login};
+  END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{CENTRAL_ROLE}') THEN
+    CREATE ROLE {CENTRAL_ROLE} {login};
   END IF;
 END $$""",
         # Only a superuser may change these attributes, so only touch them when wrong
         # (a managed PostgreSQL's admin is not a superuser).
-        f"""DO $$ BEGIN
-  IF EXISTS (SELECT FROM pg_roles WHERE rolname = '{APP_ROLE}'
+        *(
+            f"""DO $$ BEGIN
+  IF EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}'
              AND (rolsuper OR rolbypassrls)) THEN
-    ALTER ROLE {APP_ROLE} NOSUPERUSER NOBYPASSRLS;
+    ALTER ROLE {role} NOSUPERUSER NOBYPASSRLS;
   END IF;
-END $$""",
+END $$"""
+            for role in (APP_ROLE, CENTRAL_ROLE)
+        ),
         f"GRANT USAGE, CREATE ON SCHEMA public TO {OWNER_ROLE}",
         f"GRANT USAGE ON SCHEMA public TO {APP_ROLE}",
+        f"GRANT USAGE ON SCHEMA public TO {CENTRAL_ROLE}",
     ]
 
 
@@ -77,6 +88,7 @@ TENANT_APP_COLUMNS = (
     "billing_event_at",
     "past_due_since",
     "delete_after",
+    "comparison_opt_in",  # the town's choice to be compared (central metrics)
 )
 TENANT_ROW = "id = NULLIF(current_setting('app.tenant_id', true), '')::uuid"
 
@@ -113,4 +125,29 @@ def tenants_table_undo_sql() -> list[str]:
         "ALTER TABLE tenants DISABLE ROW LEVEL SECURITY",
         f"REVOKE UPDATE ON tenants FROM {APP_ROLE}",
         f"GRANT SELECT, INSERT, UPDATE ON tenants TO {APP_ROLE}",
+    ]
+
+
+# ------------------------------------------------------------------ the central site's role
+
+# Released figures and the budget ledger: the release job (app role) appends, nobody
+# rewrites; the central site reads.
+RELEASED_TABLES = ("central_releases", "central_released_cells", "central_budget_ledger")
+# The central site's own accounts, sessions and audit log, with what it needs on each.
+CENTRAL_OWN_TABLES = {
+    "central_accounts": "SELECT, INSERT, UPDATE",
+    "central_sessions": "SELECT, INSERT, UPDATE, DELETE",
+    "central_events": "SELECT, INSERT",
+}
+
+
+def central_grants_sql() -> list[str]:
+    """Every privilege of the central role (created with the others, :func:`roles_sql`):
+    SELECT on the released tables and the ledger, its own accounts/sessions/events —
+    nothing on any tenant table, nor on ``tenants``. The app role may append to the released
+    tables and the ledger, never change them."""
+    return [
+        *(f"GRANT SELECT ON {t} TO {CENTRAL_ROLE}" for t in RELEASED_TABLES),
+        *(f"GRANT SELECT, INSERT ON {t} TO {APP_ROLE}" for t in RELEASED_TABLES),
+        *(f"GRANT {p} ON {t} TO {CENTRAL_ROLE}" for t, p in CENTRAL_OWN_TABLES.items()),
     ]

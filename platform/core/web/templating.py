@@ -101,17 +101,21 @@ def _environment(loaders: tuple[str, ...]) -> jinja2.Environment:
 
 
 @cache
-def environment_for(theme: str, plugin_dir: str | None) -> jinja2.Environment:
-    """Cached per (theme, plugin template dir): tenants sharing both share one env."""
+def environment_for(
+    theme: str, plugin_dir: str | None, extra: tuple[str, ...] = ()
+) -> jinja2.Environment:
+    """Cached per (theme, plugin template dir, extra dirs): tenants sharing them share one
+    env. ``extra`` folders (a package's own templates) come after the plugin's."""
     loaders = [str(theme_dir(theme) / "templates")]
     if plugin_dir:
         loaders.append(plugin_dir)
-    return _environment(tuple(loaders))
+    return _environment((*loaders, *extra))
 
 
 @cache
-def operator_environment() -> jinja2.Environment:
-    return _environment((str(theme_dir("default") / "templates"),))
+def operator_environment(extra: tuple[str, ...] = ()) -> jinja2.Environment:
+    """The hosts without a tenant (operator, central): the default theme, then ``extra``."""
+    return _environment((str(theme_dir("default") / "templates"), *extra))
 
 
 def is_htmx(request: Request[Any, Any, Any]) -> bool:
@@ -157,16 +161,19 @@ def render(
     status_code: int = 200,
     *,
     fragment: bool | None = None,
+    templates: tuple[str, ...] = (),
 ) -> Response[str]:
     """Render ``name.html`` (full page) or ``_name.html`` (htmx fragment) for the tenant.
 
     ``name`` may have a folder: ``cases/list`` → ``cases/list.html`` / ``cases/_list.html``.
+    ``templates``: extra template folders of a package outside the core (the central site).
     """
     tenant: TenantContext | None = request.scope["state"].get("tenant")
     if tenant is None:
-        env = operator_environment()
+        env = operator_environment(templates)
     else:
-        env = environment_for(tenant.theme, tenant.hooks.kasane_template_dir(tenant=tenant.info))
+        plugin_dir = tenant.hooks.kasane_template_dir(tenant=tenant.info)
+        env = environment_for(tenant.theme, plugin_dir, templates)
     use_fragment = is_htmx(request) if fragment is None else fragment
     folder, _, base = name.rpartition("/")
     fragment_name = f"{folder}/_{base}" if folder else f"_{base}"

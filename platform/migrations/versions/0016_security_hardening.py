@@ -27,9 +27,29 @@ branch_labels = None
 depends_on = None
 
 
+# The columns the app role may update, as of this revision (later revisions grant more by
+# re-running tenants_table_sql with the list of their day; a migration never reads a list
+# that changes after it).
+APP_COLUMNS = (
+    "name",
+    "population",
+    "status",
+    "status_changed_at",
+    "plan",
+    "theme",
+    "last_good_config",
+    "config_problems",
+    "stripe_customer_id",
+    "stripe_subscription_id",
+    "billing_event_at",
+    "past_due_since",
+    "delete_after",
+)
+
+
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        for sql in rls.tenants_table_sql():
+        for sql in rls.tenants_table_sql(APP_COLUMNS):
             op.execute(sql)
     with op.batch_alter_table("registry_pending_changes") as batch_op:
         batch_op.add_column(sa.Column("link_hash", sa.String(64), nullable=True))

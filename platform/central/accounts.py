@@ -1,0 +1,349 @@
+"""Central admins' accounts, sessions and audit log.
+
+Accounts are made by the operator (``kasane central add-account``): an Argon2 password and
+a TOTP secret, sealed with a key derived from the master key for this purpose only. A
+login is the password then the code; an account without a TOTP secret signs in with the
+password alone only in demo mode (the demo analysts). OpenID Connect signs in an account
+by its ``sub``, or — the first time — by the verified e-mail the operator gave it.
+Every login, failure and download is appended to ``central_events``, hash-chained.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pyotp
+from sqlalchemy import delete, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kasane.central.models import CENTRAL_ROLES, CentralAccount, CentralEvent, CentralSession
+from kasane.core.auth.otp import ISSUER_NAME, fresh_step
+from kasane.core.auth.passwords import check_password, hash_password
+from kasane.core.db import utcnow
+from kasane.core.i18n import N_
+from kasane.core.protection.aead import FieldCipher, derive_key
+
+GENESIS = "0" * 64
+CENTRAL_OWNER = uuid.uuid5(uuid.NAMESPACE_URL, "kasane:central")  # binds sealed values
+SEAL_INFO = b"kasane central accounts v1"
+MIN_PASSWORD = 12
+USERNAME = re.compile(r"^[A-Za-z0-9._-]{3,80}$")
+
+# Which permissions each central role holds (the site's routes name them).
+PERMISSIONS: dict[str, str] = {
+    "central:session:use": N_("Use the central site and log out"),
+    "central:figures:read": N_("Compare the towns' released figures"),
+    "central:figures:export": N_("Download the comparison as CSV"),
+    "central:budget:read": N_("See the privacy budget ledger and refused releases"),
+}
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    "operator_analyst": frozenset(PERMISSIONS),
+    "prefecture_analyst": frozenset(PERMISSIONS),
+    "guest": frozenset({"central:session:use", "central:figures:read"}),
+}
+ROLE_LABELS = {
+    "operator_analyst": N_("Operator analyst (every town)"),
+    "prefecture_analyst": N_("Prefecture analyst"),
+    "guest": N_("Guest (read only)"),
+}
+
+
+class AccountInvalid(ValueError):
+    """Bad account data; ``problems`` maps field → English msgid."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in problems.items()))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class CentralActor:
+    """The signed-in central admin, as the pages see them."""
+
+    id: uuid.UUID
+    username: str
+    display_name: str
+    role: str
+    prefecture_code: str | None
+
+    @property
+    def ref(self) -> str:
+        return f"central_account:{self.id}"
+
+    def can(self, permission: str) -> bool:
+        return permission in ROLE_PERMISSIONS.get(self.role, frozenset())
+
+    @classmethod
+    def of(cls, account: CentralAccount) -> CentralActor:
+        return cls(
+            account.id,
+            account.username,
+            account.display_name,
+            account.role,
+            account.prefecture_code if account.role == "prefecture_analyst" else None,
+        )
+
+
+def _cipher(master_key: str) -> FieldCipher:
+    return FieldCipher(CENTRAL_OWNER, derive_key(master_key, SEAL_INFO))
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# ------------------------------------------------------------------ audit
+
+
+def _event_hash(e: CentralEvent) -> str:
+    canonical = json.dumps(
+        [
+            e.seq,
+            e.at.isoformat(timespec="microseconds"),
+            e.actor,
+            e.action,
+            e.target,
+            e.detail,
+            e.prev_hash,
+        ],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def do_central_audit(
+    session: AsyncSession, actor: str, action: str, target: str = "", **detail: Any
+) -> CentralEvent:
+    """Append one event to the central chain (serialised like a tenant's chain)."""
+    if session.bind.dialect.name == "postgresql":  # type: ignore[union-attr]
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext('kasane:central:audit'))")
+        )
+    pending = [o for o in session.new if isinstance(o, CentralEvent)]
+    last = (
+        max(pending, key=lambda o: o.seq)
+        if pending
+        else (
+            await session.execute(select(CentralEvent).order_by(CentralEvent.seq.desc()).limit(1))
+        ).scalar_one_or_none()
+    )
+    event = CentralEvent(
+        seq=(last.seq + 1) if last else 1,
+        at=utcnow(),
+        actor=actor,
+        action=action,
+        target=target,
+        detail=json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str),
+        prev_hash=last.hash if last else GENESIS,
+    )
+    event.hash = _event_hash(event)
+    session.add(event)
+    return event
+
+
+async def verify_central_chain(session: AsyncSession) -> int | None:
+    """The seq of the first broken link of the central chain, or None when it is whole."""
+    prev, expected = GENESIS, 1
+    for e in (await session.execute(select(CentralEvent).order_by(CentralEvent.seq))).scalars():
+        if e.seq != expected or e.prev_hash != prev or _event_hash(e) != e.hash:
+            return e.seq
+        prev, expected = e.hash, expected + 1
+    return None
+
+
+# ------------------------------------------------------------------ accounts
+
+
+def check_account(
+    username: str,
+    role: str,
+    prefecture_code: str | None,
+    password: str,
+    min_password: int = MIN_PASSWORD,
+) -> dict[str, str]:
+    problems: dict[str, str] = {}
+    if not USERNAME.match(username):
+        problems["username"] = N_("Use 3 to 80 letters, digits, dots, hyphens or underscores")
+    if role not in CENTRAL_ROLES:
+        problems["role"] = N_("Choose a role")
+    if role == "prefecture_analyst" and not re.fullmatch(r"\d{2}", prefecture_code or ""):
+        problems["prefecture"] = N_("A prefecture analyst needs the prefecture's two-digit code")
+    if len(password) < min_password:
+        problems["password"] = N_("Use at least 12 characters")
+    return problems
+
+
+async def do_create_account(
+    session: AsyncSession,
+    *,
+    username: str,
+    display_name: str,
+    role: str,
+    password: str,
+    master_key: str = "",
+    prefecture_code: str | None = None,
+    email: str | None = None,
+    totp_secret: str | None = None,
+    actor: str = "cli",
+    min_password: int = MIN_PASSWORD,
+) -> CentralAccount:
+    """Create a central account (audited). ``totp_secret``: enrol this secret, sealed with a
+    key derived from ``master_key`` (the caller shows the secret once); None: no second
+    factor (such an account signs in only in demo mode).
+
+    Raises:
+        AccountInvalid: a field is wrong or the user name is taken.
+    """
+    problems = check_account(username, role, prefecture_code, password, min_password)
+    taken = select(CentralAccount.id).where(CentralAccount.username == username)
+    if "username" not in problems and (await session.execute(taken)).first():
+        problems["username"] = N_("This user name is taken")
+    if problems:
+        raise AccountInvalid(problems)
+    account = CentralAccount(
+        id=uuid.uuid4(),
+        username=username,
+        display_name=display_name or username,
+        role=role,
+        prefecture_code=prefecture_code if role == "prefecture_analyst" else None,
+        email=(email or "").strip().lower() or None,
+        password_hash=hash_password(password),
+        is_active=True,
+        created_at=utcnow(),
+    )
+    if totp_secret:
+        account.totp_secret_sealed = _cipher(master_key).seal(
+            "central_accounts", account.id, "totp_secret", totp_secret
+        )
+    session.add(account)
+    await session.flush()
+    await do_central_audit(
+        session,
+        actor,
+        "central.account_create",
+        f"central_account:{account.id}",
+        role=role,
+        prefecture_code=account.prefecture_code,
+        totp=bool(totp_secret),
+    )
+    return account
+
+
+def provisioning_uri(secret: str, username: str) -> str:
+    """The otpauth:// URI an authenticator app reads (shown once by the CLI)."""
+    return pyotp.TOTP(secret).provisioning_uri(name=f"{username}@central", issuer_name=ISSUER_NAME)
+
+
+async def check_password_step(
+    session: AsyncSession, username: str, password: str
+) -> CentralAccount | None:
+    """The active account when the password is right; a failure is audited."""
+    account = (
+        await session.execute(
+            select(CentralAccount).where(
+                CentralAccount.username == username, CentralAccount.is_active.is_(True)
+            )
+        )
+    ).scalar_one_or_none()
+    if not check_password(account.password_hash if account else None, password):
+        await do_central_audit(
+            session, "anonymous", "central.login_failed", "", known_user=account is not None
+        )
+        return None
+    return account
+
+
+async def check_code(
+    session: AsyncSession, account: CentralAccount, code: str, master_key: str
+) -> bool:
+    """The TOTP code, good once (a replayed code fails)."""
+    if not account.totp_secret_sealed:
+        return False
+    secret = _cipher(master_key).open(
+        "central_accounts", account.id, "totp_secret", account.totp_secret_sealed
+    )
+    step = fresh_step(secret, code, account.totp_last_step)
+    if step is None:
+        await do_central_audit(session, "anonymous", "central.login_failed", "", second_factor=True)
+        return False
+    account.totp_last_step = step
+    return True
+
+
+async def do_open_session(session: AsyncSession, account: CentralAccount, method: str) -> str:
+    """A new central session; returns the cookie token (only its hash is stored)."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    session.add(
+        CentralSession(
+            token_hash=_token_hash(token),
+            account_id=account.id,
+            method=method,
+            created_at=now,
+            last_seen_at=now,
+        )
+    )
+    account.last_login_at = now
+    await do_central_audit(
+        session, f"central_account:{account.id}", "central.login", "", method=method
+    )
+    return token
+
+
+async def get_login(
+    session: AsyncSession, token: str, *, idle: timedelta, absolute: timedelta
+) -> CentralAccount | None:
+    """The active account behind a cookie token, or None (an expired session is deleted)."""
+    row = (
+        await session.execute(
+            select(CentralSession).where(CentralSession.token_hash == _token_hash(token))
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        return None
+    now = utcnow()
+    if now - row.last_seen_at > idle or now - row.created_at > absolute:
+        await session.delete(row)
+        return None
+    account = await session.get(CentralAccount, row.account_id)
+    if account is None or not account.is_active:
+        return None
+    if now - row.last_seen_at > timedelta(minutes=1):
+        row.last_seen_at = now
+    return account
+
+
+async def do_logout(session: AsyncSession, token: str, actor: str) -> None:
+    await session.execute(
+        delete(CentralSession).where(CentralSession.token_hash == _token_hash(token))
+    )
+    await do_central_audit(session, actor, "central.logout")
+
+
+async def find_oidc_account(
+    session: AsyncSession, subject: str, email: str
+) -> CentralAccount | None:
+    """The active account for an ID token: by ``sub``, else (first sign-in) by the verified
+    e-mail the operator gave the account, which then keeps this ``sub``."""
+    account = (
+        await session.execute(select(CentralAccount).where(CentralAccount.oidc_subject == subject))
+    ).scalar_one_or_none()
+    if account is None and email:
+        account = (
+            await session.execute(
+                select(CentralAccount).where(
+                    CentralAccount.email == email, CentralAccount.oidc_subject.is_(None)
+                )
+            )
+        ).scalar_one_or_none()
+        if account is not None:
+            account.oidc_subject = subject
+    return account if account is not None and account.is_active else None
