@@ -318,7 +318,7 @@ class _OwnClient:
         if scope["type"] == "lifespan":
             # The shared app outlives every client: its start and end are not theirs (its
             # one shutdown hook would only close what the next client needs).
-            while (message := await receive())["type"] != "lifespan.shutdown":
+            while (await receive())["type"] != "lifespan.shutdown":
                 await send({"type": "lifespan.startup.complete"})
             await send({"type": "lifespan.shutdown.complete"})
             return
