@@ -20,8 +20,9 @@ from datetime import timedelta
 from typing import Any
 
 import pyotp
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from kasane.central.models import CENTRAL_ROLES, CentralAccount, CentralEvent, CentralSession
 from kasane.core.auth.otp import ISSUER_NAME, fresh_step
@@ -264,17 +265,36 @@ async def check_password_step(
 async def check_code(
     session: AsyncSession, account: CentralAccount, code: str, master_key: str
 ) -> bool:
-    """The TOTP code, good once (a replayed code fails)."""
+    """The TOTP code, good once: a replayed code fails, and of parallel requests with the
+    same code one wins (compare-and-set on the last accepted step)."""
     if not account.totp_secret_sealed:
         return False
     secret = _cipher(master_key).open(
         "central_accounts", account.id, "totp_secret", account.totp_secret_sealed
     )
     step = fresh_step(secret, code, account.totp_last_step)
-    if step is None:
+    consumed = (
+        step is not None
+        and (
+            await session.execute(
+                update(CentralAccount)
+                .where(
+                    CentralAccount.id == account.id,
+                    or_(
+                        CentralAccount.totp_last_step.is_(None),
+                        CentralAccount.totp_last_step < step,
+                    ),
+                )
+                .values(totp_last_step=step)
+                .execution_options(synchronize_session=False)
+            )
+        ).rowcount
+        == 1
+    )
+    if not consumed:
         await do_central_audit(session, "anonymous", "central.login_failed", "", second_factor=True)
         return False
-    account.totp_last_step = step
+    set_committed_value(account, "totp_last_step", step)
     return True
 
 

@@ -35,7 +35,7 @@ from kasane.central.web import (
     requires_central_login,
 )
 from kasane.core.auth import oidc
-from kasane.core.auth.ratelimit import LoginLimiter
+from kasane.core.auth.ratelimit import LoginLimiter, client_of
 from kasane.core.ephemeral import ephemeral_of
 from kasane.core.i18n import N_
 from kasane.core.i18n import gettext as _
@@ -120,12 +120,12 @@ async def login_submit(
         errors["password"] = _("Enter your password")
     if errors:
         return _login_page(request, next_path, errors, username, 422)
-    if await _limiter(request).blocked(OWNER, username):
+    if await _limiter(request).blocked(OWNER, username, client_of(request)):
         errors["form"] = _("Too many failed attempts. Wait 15 minutes and try again.")
         return _login_page(request, next_path, errors, username, 401)
     account = await check_password_step(central_db, username, password)
     if account is None:
-        await _limiter(request).failed(OWNER, username)
+        await _limiter(request).failed(OWNER, username, client_of(request))
         errors["form"] = _("The user name or password is not correct")
         return _login_page(request, next_path, errors, username, 401)
     if account.totp_secret_sealed:
@@ -137,7 +137,7 @@ async def login_submit(
         # A central account without a second factor signs in only in the demo.
         errors["form"] = _("This account has no one-time code set up. Ask the operator.")
         return _login_page(request, next_path, errors, username, 401)
-    await _limiter(request).succeeded(OWNER, username)
+    await _limiter(request).succeeded(OWNER, username, client_of(request))
     token = await do_open_session(central_db, account, "password")
     return _with_session(request, next_path, token)
 
@@ -156,7 +156,7 @@ async def login_totp(
     if pending is None:
         return Redirect("/login")
     username = pending["username"]
-    if await _limiter(request).blocked(OWNER, username):
+    if await _limiter(request).blocked(OWNER, username, client_of(request)):
         await store.delete(STEP_KIND, OWNER, _hash(step))
         errors = {"form": _("Too many failed attempts. Wait 15 minutes and try again.")}
         return _login_page(request, pending["next"], errors, username, 401)
@@ -167,11 +167,11 @@ async def login_totp(
         or not account.is_active
         or not await check_code(central_db, account, data.get("code", ""), settings.master_key)
     ):
-        await _limiter(request).failed(OWNER, username)
+        await _limiter(request).failed(OWNER, username, client_of(request))
         errors = {"code": _("The code is not correct")}
         return render_central(request, "auth/totp_login", {"step": step, "errors": errors}, 401)
     await store.delete(STEP_KIND, OWNER, _hash(step))
-    await _limiter(request).succeeded(OWNER, username)
+    await _limiter(request).succeeded(OWNER, username, client_of(request))
     token = await do_open_session(central_db, account, "password+totp")
     return _with_session(request, pending["next"], token)
 

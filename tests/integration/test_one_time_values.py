@@ -77,3 +77,40 @@ def test_an_invitation_is_accepted_once_even_in_parallel(any_env: Env) -> None:
         return list(await asyncio.gather(*(accept() for _ in range(PARALLEL))))
 
     assert any_env.run(race).count(True) == 1
+
+
+def test_a_central_accounts_code_is_accepted_once_even_in_parallel(sqlite_env: Env) -> None:
+    from kasane.central.accounts import check_code, do_create_account
+    from kasane.central.models import CentralAccount
+
+    secret, username = pyotp.random_base32(), f"central-{uuid.uuid4().hex[:6]}"
+    master = sqlite_env.settings.master_key
+
+    async def race(db: Database) -> list[bool]:
+        async with db.session() as s:
+            await do_create_account(
+                s,
+                username=username,
+                display_name="並行",
+                role="guest",
+                password="central-test-password",
+                master_key=master,
+                totp_secret=secret,
+            )
+        code = pyotp.TOTP(secret).now()
+
+        async def step() -> bool:
+            try:
+                async with db.session() as s:
+                    account = (
+                        await s.execute(
+                            select(CentralAccount).where(CentralAccount.username == username)
+                        )
+                    ).scalar_one()
+                    return await check_code(s, account, code, master)
+            except Exception:  # a refused write is a refusal
+                return False
+
+        return list(await asyncio.gather(*(step() for _ in range(PARALLEL))))
+
+    assert sqlite_env.run(race).count(True) == 1

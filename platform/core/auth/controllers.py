@@ -17,7 +17,7 @@ from kasane.core.audit.services import do_audit
 from kasane.core.auth.actor import ActorInfo
 from kasane.core.auth.memberships import do_switch_agency
 from kasane.core.auth.permissions import permission_for
-from kasane.core.auth.ratelimit import LoginLimiter
+from kasane.core.auth.ratelimit import LoginLimiter, client_of
 from kasane.core.auth.services import (
     check_login_password,
     do_logout,
@@ -41,11 +41,6 @@ from kasane.core.web.templating import render
 def _limiter(request: Request[Any, Any, Any]) -> LoginLimiter:
     """Over the app's ephemeral store, so every app process counts the same failures."""
     return LoginLimiter(ephemeral_of(request), request.app.state.settings.secret_key)
-
-
-def _client(request: Request[Any, Any, Any]) -> str:
-    """The client the login throttle counts against (the address the server reports)."""
-    return request.client.host if request.client else ""
 
 
 UUID_IN_PATH = re.compile(r"/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(/|$)")
@@ -130,7 +125,7 @@ class AuthController(Controller):
         if not password:
             errors["password"] = _("Enter your password")
         if not errors and await _limiter(request).blocked(
-            tenant.id.hex, username, _client(request)
+            tenant.id.hex, username, client_of(request)
         ):
             errors["form"] = _(
                 "Too many failed attempts from this device. Wait 15 minutes and try again."
@@ -138,7 +133,7 @@ class AuthController(Controller):
         if not errors:
             account = await check_login_password(db_session, username, password)
             if account is None:
-                await _limiter(request).failed(tenant.id.hex, username, _client(request))
+                await _limiter(request).failed(tenant.id.hex, username, client_of(request))
                 errors["form"] = _("The user name or password is not correct")
             elif account.totp_secret_sealed:
                 # Second step: the code from the authenticator app.
@@ -147,7 +142,7 @@ class AuthController(Controller):
                 )
                 return render(request, "auth/totp_login", {"step": step, "errors": {}})
             else:
-                await _limiter(request).succeeded(tenant.id.hex, username, _client(request))
+                await _limiter(request).succeeded(tenant.id.hex, username, client_of(request))
                 token = await do_open_session(db_session, account, method="password")
                 response: Response[Any] = Redirect(_safe_next(data.get("next")))
                 set_session_cookie(request, response, token)
@@ -177,7 +172,7 @@ class AuthController(Controller):
         if pending is None:
             return Redirect("/login")
         errors: dict[str, str] = {}
-        if await _limiter(request).blocked(tenant.id.hex, pending.username, _client(request)):
+        if await _limiter(request).blocked(tenant.id.hex, pending.username, client_of(request)):
             await finish_second_step(ephemeral_of(request), step, tenant.id)
             errors["form"] = _(
                 "Too many failed attempts from this device. Wait 15 minutes and try again."
@@ -190,14 +185,14 @@ class AuthController(Controller):
             )
         account = await get_account(db_session, pending.account_id)
         if not account.is_active or not await check_totp(db_session, account, data.get("code", "")):
-            await _limiter(request).failed(tenant.id.hex, pending.username, _client(request))
+            await _limiter(request).failed(tenant.id.hex, pending.username, client_of(request))
             await do_audit(db_session, "anonymous", "auth.login_failed", "", second_factor=True)
             errors["code"] = _("The code is not correct")
             return render(
                 request, "auth/totp_login", {"step": step, "errors": errors}, status_code=401
             )
         await finish_second_step(ephemeral_of(request), step, tenant.id)
-        await _limiter(request).succeeded(tenant.id.hex, pending.username, _client(request))
+        await _limiter(request).succeeded(tenant.id.hex, pending.username, client_of(request))
         token = await do_open_session(db_session, account, method="password+totp")
         response: Response[Any] = Redirect(pending.next)
         set_session_cookie(request, response, token)

@@ -19,6 +19,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from typing import Any
+
+from litestar import Request
 
 from kasane.core.ephemeral import EphemeralStore
 
@@ -28,6 +31,11 @@ MAX_CLIENT_FAILURES = 20  # from one client, across user names and tenants
 KIND = "login_failures"
 CLIENT_KIND = "login_failures_client"
 ALL_TENANTS = "all"
+
+
+def client_of(request: Request[Any, Any, Any]) -> str:
+    """The client a request counts against: the address the ASGI server reports."""
+    return request.client.host if request.client else ""
 
 
 class LoginLimiter:
