@@ -10,9 +10,11 @@ still let staff sign in and reach billing.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from litestar import Litestar, Request, Response
+from litestar.enums import MediaType
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.logging.config import LoggingConfig
@@ -46,7 +48,9 @@ from kasane.core.themes import available_themes
 from kasane.core.web.app_config import csrf_config, static_routers
 from kasane.core.web.controllers import LANG_COOKIE, StaffShellController, set_language
 from kasane.core.web.deps import LoginRequired, ReadOnlyTenant, provide_session
+from kasane.core.web import di_cleanup
 from kasane.core.web.headers import with_security_headers
+from kasane.core.web.outage import FALLBACK_ERROR_HTML, is_outage, unavailable
 from kasane.core.web.templating import render
 from kasane.settings import Settings, load_settings
 from kasane.tenants.controllers import OPERATOR_PREFIX, healthz, operator_home
@@ -54,6 +58,8 @@ from kasane.tenants.onboarding_controllers import ROUTES as ONBOARDING_ROUTES
 from kasane.tenants.portability.controllers import ROUTES as PORTABILITY_ROUTES
 from kasane.tenants.services import CENTRAL_SLUG, TenantResolver
 from kasane.tenants.sharing_controllers import ROUTES as SHARING_ROUTES
+
+di_cleanup.install()  # a failing dependency closes the request's database session
 
 UNROUTED = ("/static/", "/healthz")  # served the same on every host
 # A host name (letters, digits, hyphens, dots; or an IPv6 literal) with an optional numeric
@@ -96,7 +102,14 @@ class KasaneApp(Litestar):
         if slug == CENTRAL_SLUG:  # its own app: no tenant route exists there
             await self.state.central(scope, receive, send)
             return
-        tenant = await resolver.resolve(slug) if slug else None
+        try:
+            tenant = await resolver.resolve(slug) if slug else None
+        except Exception as exc:  # before Litestar's handlers: answer the outage here too
+            if not is_outage(exc):
+                raise
+            scope["state"]["tenant"] = None
+            await self._respond(scope, receive, send, lambda r: unavailable(r, exc))
+            return
         scope["state"]["tenant"] = tenant
         if not path.startswith(UNROUTED):
             if slug == "" or (slug and tenant is None):
@@ -122,9 +135,20 @@ class KasaneApp(Litestar):
     async def _page(
         self, scope: Scope, receive: Receive, send: Send, name: str, status: int
     ) -> None:
+        await self._respond(
+            scope, receive, send, lambda r: render(r, name, status_code=status, fragment=False)
+        )
+
+    async def _respond(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        answer: Callable[[Request[Any, Any, Any]], Response[Any]],
+    ) -> None:
         scope["litestar_app"] = self  # type: ignore[typeddict-unknown-key]  # set by Litestar
         request: Request[Any, Any, Any] = Request(scope, receive, send)
-        response = render(request, name, status_code=status, fragment=False)
+        response = answer(request)
         await response.to_asgi_response(app=None, request=request)(scope, receive, send)
 
 
@@ -220,6 +244,18 @@ def _http_error(request: Request[Any, Any, Any], exc: Exception) -> Response[str
     )
 
 
+def _server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[str]:
+    # An unreachable database or Redis is an outage (503, try again), anything else a bug.
+    if is_outage(exc):
+        return unavailable(request, exc)
+    try:
+        return render(
+            request, "error", {"status": 500, "detail": ""}, status_code=500, fragment=False
+        )
+    except Exception:  # noqa: BLE001  (rendering itself failed: the plain page)
+        return Response(FALLBACK_ERROR_HTML, media_type=MediaType.HTML, status_code=500)
+
+
 def _mynumber_refused(request: Request[Any, Any, Any], exc: Exception) -> Response[str]:
     # The backstop for a form that did not check its own fields: nothing was stored.
     assert isinstance(exc, MyNumberRefused)
@@ -276,6 +312,7 @@ def create_app(
                 ReadOnlyTenant: _read_only,
                 MyNumberRefused: _mynumber_refused,
                 HTTPException: _http_error,
+                Exception: _server_error,  # outages answer 503, bugs the error page
             }
         ),
         # the schema documents the public HSDS API only: routes opt in (the HSDS controllers)

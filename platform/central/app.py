@@ -26,7 +26,9 @@ from kasane.central.web import CentralLoginRequired, provide_central_session, re
 from kasane.core import i18n
 from kasane.core.db import Database
 from kasane.core.ephemeral import EphemeralStore, make_store
+from kasane.core.web import di_cleanup
 from kasane.core.web.app_config import csrf_config, static_routers
+from kasane.core.web.outage import is_outage, log_outage, static_unavailable
 from kasane.core.web.language import LANG_COOKIE
 from kasane.settings import Settings, load_settings
 
@@ -40,6 +42,8 @@ SECURITY_HEADERS = {
     "referrer-policy": "same-origin",
     "x-frame-options": "DENY",
 }
+
+di_cleanup.install()  # a failing dependency closes the request's database session
 
 
 class CentralApp(Litestar):
@@ -84,6 +88,13 @@ def _http_error(request: Request[Any, Any, Any], exc: Exception) -> Response[str
     return render_central(request, "error", {"status": status, "detail": detail}, status)
 
 
+def _server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if is_outage(exc):  # the database is out of reach: try again shortly
+        log_outage(exc)
+        return static_unavailable()
+    return _http_error(request, exc)
+
+
 def create_central_app(
     settings: Settings | None = None,
     *,
@@ -100,6 +111,7 @@ def create_central_app(
             NotFoundException: _not_found,
             CentralLoginRequired: _login_required,
             HTTPException: _http_error,
+            Exception: _server_error,
         },
         on_shutdown=[db.dispose],
         openapi_config=None,  # the central site publishes no API schema

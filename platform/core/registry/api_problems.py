@@ -27,12 +27,14 @@ from litestar.openapi.datastructures import ResponseSpec
 
 from kasane.core.errors import NotFound
 from kasane.core.i18n import N_, gettext
+from kasane.core.web.outage import RETRY_AFTER_SECONDS, is_outage
 
 API_PREFIX = "/api/hsds"
 PROBLEM_JSON = "application/problem+json"
 NOT_FOUND = N_("Not found: no such record (or it is not public), or no such path in this API.")
 INVALID = N_("A query parameter has a value this API does not accept: see invalid-params.")
 READ_ONLY = N_("This API only reads: use GET.")
+UNAVAILABLE = N_("The service cannot reach its database right now. Please try again shortly.")
 SERVER_ERROR = N_("The server could not answer. The error is logged; please try again later.")
 
 ExceptionHandler = Callable[[Request[Any, Any, Any], Exception], Response[Any]]
@@ -104,6 +106,12 @@ def problem_for(request: Request[Any, Any, Any], exc: Exception) -> Response[Api
         known = {404: NOT_FOUND, 405: READ_ONLY}.get(exc.status_code)
         detail = gettext(known) if known else str(exc.detail)
         return problem(exc.status_code, detail, headers=exc.headers)
+    if is_outage(exc):  # the database or Redis is unreachable: try again shortly
+        return problem(
+            503,
+            gettext(UNAVAILABLE),
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     # the app logs every exception (LoggingConfig(log_exceptions="always")) before this
     return problem(500, gettext(SERVER_ERROR))
 
