@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from litestar import Litestar, get
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotAuthorizedException
 from litestar.testing import TestClient
 
@@ -26,11 +26,11 @@ def test_a_session_dependency_is_closed_when_the_login_dependency_raises() -> No
         finally:
             events.append("closed")
 
-    async def login(session: str) -> str:
+    async def login(session: NamedDependency[str]) -> str:
         raise NotAuthorizedException()
 
     @get("/", dependencies={"session": Provide(session), "actor": Provide(login)})
-    async def page(actor: str) -> str:
+    async def page(actor: NamedDependency[str]) -> str:
         return actor
 
     with TestClient(Litestar([page])) as client:
