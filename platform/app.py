@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from urllib.parse import urlsplit
 from typing import Any
 
 from litestar import Litestar, Request, Response
@@ -47,8 +48,8 @@ from kasane.core.reports.controllers import ROUTES as REPORT_ROUTES
 from kasane.core.themes import available_themes
 from kasane.core.web.app_config import csrf_config, static_routers
 from kasane.core.web.controllers import LANG_COOKIE, StaffShellController, set_language
-from kasane.core.web.deps import LoginRequired, ReadOnlyTenant, provide_session
-from kasane.core.web import di_cleanup
+from kasane.core.web.deps import SESSION_COOKIE, LoginRequired, ReadOnlyTenant, provide_session
+from kasane.core.web import di_cleanup, submissions
 from kasane.core.web.headers import with_security_headers
 from kasane.core.web.outage import FALLBACK_ERROR_HTML, is_outage, unavailable
 from kasane.core.web.templating import render
@@ -90,10 +91,10 @@ class KasaneApp(Litestar):
             scope["state"]["tenant"] = None
             await self._page(scope, receive, send, "bad_request", 400)
             return
-        receive, has_nul = await _nul_checked(scope, receive)
+        receive, form, whole = await _read_form(scope, receive)
         # No text Kasane keeps or searches holds a NUL (PostgreSQL refuses it in text); the
         # public API drops it from its search itself and answers in JSON.
-        if has_nul and not is_api_path(path):
+        if _has_nul(scope, form) and not is_api_path(path):
             scope["state"]["tenant"] = None
             await self._page(scope, receive, send, "bad_request", 400)
             return
@@ -124,7 +125,28 @@ class KasaneApp(Litestar):
             if tenant is None:  # the operator host
                 scope["path"] = OPERATOR_PREFIX + path
                 scope["raw_path"] = scope["path"].encode()
-        await super().__call__(scope, receive, send)
+        key = None
+        if form is not None and whole and submissions.applies(scope):
+            key, form = submissions.split_key(form)
+            receive = _replaying(receive, form)
+        if key is None:
+            await super().__call__(scope, receive, send)
+            return
+        try:  # a form sent twice (its answer lost on the way) is saved once
+            await submissions.once(
+                super().__call__,
+                scope,
+                receive,
+                send,
+                store=self.state.ephemeral,
+                tenant=slug or "operator",
+                key=key,
+                session=Request(scope).cookies.get(SESSION_COOKIE, ""),  # type: ignore[arg-type]
+            )
+        except Exception as exc:  # the shared store (Redis) is out of reach
+            if not is_outage(exc):
+                raise
+            await self._respond(scope, receive, send, lambda r: unavailable(r, exc))
 
     async def _problem(self, scope: Scope, receive: Receive, send: Send, status: int) -> None:
         scope["litestar_app"] = self  # type: ignore[typeddict-unknown-key]  # set by Litestar
@@ -180,16 +202,13 @@ FORM_BODY = b"application/x-www-form-urlencoded"
 MAX_CHECKED_BODY = 1 << 20  # form posts are small; larger bodies are uploads (not checked)
 
 
-async def _nul_checked(scope: Scope, receive: Receive) -> tuple[Receive, bool]:
-    """Whether the query string or a url-encoded form body holds a NUL character, and a
-    ``receive`` that replays what was read. A NUL has no place in any text Kasane keeps or
-    searches, and PostgreSQL refuses it in text (a 500); it is a malformed request."""
-    query = bytes(scope.get("query_string") or b"").lower()
-    if b"%00" in query or b"\x00" in query:
-        return receive, True
+async def _read_form(scope: Scope, receive: Receive) -> tuple[Receive, bytes | None, bool]:
+    """A url-encoded form body (None for any other request; its first megabyte when larger,
+    then ``whole`` is False) and a ``receive`` that replays what was read. Kasane reads it
+    before routing for two checks: NUL characters and the one-time submission key."""
     content_type = next((v for k, v in scope.get("headers", []) if k == b"content-type"), b"")
     if not bytes(content_type).lower().startswith(FORM_BODY):
-        return receive, False
+        return receive, None, False
     messages: list[Message] = []
     size, body = 0, b""
     while True:
@@ -203,12 +222,37 @@ async def _nul_checked(scope: Scope, receive: Receive) -> tuple[Receive, bool]:
             body += chunk
         if not message.get("more_body"):
             break
-    replay = iter(messages)
+    if size > MAX_CHECKED_BODY:  # not a form a person typed: passed on untouched
+        replay = iter(messages)
+
+        async def replayed() -> Message:
+            return next(replay, None) or await receive()
+
+        return replayed, body, False
+    return _replaying(receive, body), body, True
+
+
+def _replaying(receive: Receive, body: bytes) -> Receive:
+    """``receive`` that first gives ``body`` as the whole request body."""
+    sent = False
 
     async def replayed() -> Message:
-        return next(replay, None) or await receive()
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
 
-    return replayed, b"%00" in body.lower() or b"\x00" in body
+    return replayed
+
+
+def _has_nul(scope: Scope, form: bytes | None) -> bool:
+    """A NUL character in the query string or a form: a malformed request. It has no place
+    in any text Kasane keeps or searches, and PostgreSQL refuses it in text (a 500)."""
+    query = bytes(scope.get("query_string") or b"").lower()
+    if b"%00" in query or b"\x00" in query:
+        return True
+    return form is not None and (b"%00" in form.lower() or b"\x00" in form)
 
 
 def _host(scope: Scope) -> str:
@@ -224,10 +268,12 @@ def _not_found(request: Request[Any, Any, Any], _exc: Exception) -> Response[str
 
 
 def _login_required(request: Request[Any, Any, Any], _exc: Exception) -> Response[Any]:
-    target = "/login?next=" + request.url.path
     if request.headers.get("hx-request") == "true":
-        return Response("", status_code=204, headers={"HX-Redirect": target})
-    return Redirect(target)
+        # back to the page the person was typing on (its draft is offered there again),
+        # not to the address the form posted to
+        page = urlsplit(request.headers.get("hx-current-url", "")).path or request.url.path
+        return Response("", status_code=204, headers={"HX-Redirect": "/login?next=" + page})
+    return Redirect("/login?next=" + request.url.path)
 
 
 def _read_only(request: Request[Any, Any, Any], _exc: Exception) -> Response[str]:

@@ -39,6 +39,11 @@ class EphemeralStore(ABC):
         """Keep ``value`` for ``ttl`` seconds (replacing any value under the key)."""
 
     @abstractmethod
+    async def add(self, kind: str, tenant: str, key: str, value: Value, ttl: float) -> bool:
+        """Keep ``value`` only if no live value is under the key: of two concurrent adders
+        exactly one gets True."""
+
+    @abstractmethod
     async def get(self, kind: str, tenant: str, key: str) -> Value | None:
         """The live value, or None."""
 
@@ -78,6 +83,15 @@ class MemoryStore(EphemeralStore):
         now = time.monotonic()
         self._purge(now)
         self._values[self.key(kind, tenant, key)] = (now + ttl, json.dumps(value))
+
+    async def add(self, kind: str, tenant: str, key: str, value: Value, ttl: float) -> bool:
+        now = time.monotonic()
+        self._purge(now)
+        k = self.key(kind, tenant, key)
+        if k in self._values:
+            return False
+        self._values[k] = (now + ttl, json.dumps(value))
+        return True
 
     @staticmethod
     def _live(found: tuple[float, str] | None) -> Value | None:
@@ -143,6 +157,12 @@ class RedisStore(EphemeralStore):
         await self._redis().set(
             self.key(kind, tenant, key), json.dumps(value), px=max(1, int(ttl * 1000))
         )
+
+    async def add(self, kind: str, tenant: str, key: str, value: Value, ttl: float) -> bool:
+        done = await self._redis().set(
+            self.key(kind, tenant, key), json.dumps(value), px=max(1, int(ttl * 1000)), nx=True
+        )
+        return bool(done)
 
     async def get(self, kind: str, tenant: str, key: str) -> Value | None:
         raw = await self._redis().get(self.key(kind, tenant, key))
