@@ -233,6 +233,7 @@ async def _page(
         "link_values": {},
         "link_done": "",
         "configured": row is not None,
+        "secret_typed": False,
     }
     context.update(extra)
     if context["check"] is None and row is not None and not context["tested"]:
@@ -307,7 +308,7 @@ async def admin_sso_save(
                 "errors": errors,
                 "check": check,
                 "tested": True,
-                "has_secret": bool(secret) or bool(row and row.client_secret_sealed),
+                "secret_typed": bool(secret),
             },
             status=422 if errors else 200,
         )
