@@ -170,7 +170,7 @@ def test_a_token_from_another_issuer_is_refused(sso_env: Env, oidc_issuer: str) 
         lambda _db: oidc.provider_metadata(other, allow_loopback_http=True)
     )
     now = oidc.time.monotonic()
-    oidc._discovery[pinned] = oidc._Cached(now, metadata, keys, now)
+    oidc._discovery[pinned] = oidc._Cached(now, metadata, keys, now, oidc.time.time())
     try:
         with tenant_client(sso_env, "usuki") as c:
             r = sso_login(c, other, "mallory", "mallory@usuki.example.jp")

@@ -94,6 +94,7 @@ class Client:
     auth_method: str = "client_secret_basic"
     private_jwk: dict[str, Any] | None = None  # private_key_jwt: our private key (JWK)
     allow_loopback_http: bool = False  # the demo and the tests only
+    saved_at: float = 0.0  # when the settings were saved (epoch): older caches are refetched
 
 
 @dataclass
@@ -111,6 +112,7 @@ class _Cached:
     metadata: dict[str, Any]
     keys: dict[str, Any]
     keys_at: float
+    fetched_wall: float  # time.time(): compared with when the settings were saved
 
 
 # issuer → its discovery document and keys
@@ -158,16 +160,22 @@ async def _fetch_keys(client: httpx.AsyncClient, jwks_uri: str) -> dict[str, Any
 
 
 async def provider_metadata(
-    issuer: str, *, allow_loopback_http: bool = False
+    issuer: str, *, allow_loopback_http: bool = False, fresh_after: float = 0.0
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The discovery document and JWKS of a pinned issuer (cached for an hour).
+    """The discovery document and JWKS of a pinned issuer (cached for an hour, and never
+    older than ``fresh_after``, the epoch time the settings were saved: so a save on one app
+    process clears the cache of every process).
 
     The document must name exactly the same issuer (OpenID Connect Discovery §4.3), and the
     issuer and every endpoint must be https (see :func:`check_url`).
     """
     check_url(issuer, allow_loopback_http=allow_loopback_http)
     cached = _discovery.get(issuer)
-    if cached and time.monotonic() - cached.fetched_at < DISCOVERY_SECONDS:
+    if (
+        cached
+        and time.monotonic() - cached.fetched_at < DISCOVERY_SECONDS
+        and cached.fetched_wall >= fresh_after
+    ):
         return cached.metadata, cached.keys
     try:
         async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as client:
@@ -189,7 +197,7 @@ async def provider_metadata(
     except (httpx.HTTPError, KeyError, ValueError) as exc:
         raise SSOError(MSG_FAILED, f"discovery failed: {exc}") from exc
     now = time.monotonic()
-    _discovery[issuer] = _Cached(now, metadata, keys, now)
+    _discovery[issuer] = _Cached(now, metadata, keys, now, time.time())
     return metadata, keys
 
 
@@ -227,10 +235,13 @@ async def begin_login(
     next_path: str = "/",
     allow_loopback_http: bool = False,
     extra: dict[str, Any] | None = None,
+    fresh_after: float = 0.0,
 ) -> tuple[str, str]:
     """(authorize URL, state). PKCE S256 and a nonce; the pending login (with ``extra``,
     e.g. the invitation it accepts) is kept server-side under ``owner``."""
-    metadata, _keys = await provider_metadata(issuer, allow_loopback_http=allow_loopback_http)
+    metadata, _keys = await provider_metadata(
+        issuer, allow_loopback_http=allow_loopback_http, fresh_after=fresh_after
+    )
     state = secrets.token_urlsafe(32)
     verifier = secrets.token_urlsafe(48)
     nonce = secrets.token_urlsafe(24)
@@ -320,7 +331,7 @@ async def exchange_code(
         issuer, client_id, client_secret, allow_loopback_http=allow_loopback_http
     )
     metadata, _keys = await provider_metadata(
-        client.issuer, allow_loopback_http=client.allow_loopback_http
+        client.issuer, allow_loopback_http=client.allow_loopback_http, fresh_after=client.saved_at
     )
     data = {
         "grant_type": "authorization_code",

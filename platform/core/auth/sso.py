@@ -166,6 +166,7 @@ async def client_of(session: AsyncSession, row: TenantSSO, *, demo: bool) -> oid
         if row.token_auth_method == "private_key_jwt"
         else None,
         allow_loopback_http=demo,
+        saved_at=row.updated_at.timestamp(),
     )
 
 
@@ -194,6 +195,7 @@ async def begin_login(
         next_path=next_path,
         allow_loopback_http=demo,
         extra=extra,
+        fresh_after=row.updated_at.timestamp(),
     )
 
 
@@ -322,7 +324,9 @@ async def provider_logout_url(
     cipher = await cipher_for(session)
     id_token = cipher.open("staff_sessions", login.id, "id_token", login.id_token_sealed)
     try:
-        metadata, _keys = await oidc.provider_metadata(row.issuer, allow_loopback_http=demo)
+        metadata, _keys = await oidc.provider_metadata(
+            row.issuer, allow_loopback_http=demo, fresh_after=row.updated_at.timestamp()
+        )
     except SSOError:
         return None
     return oidc.end_session_url(
