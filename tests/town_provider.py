@@ -187,7 +187,7 @@ class TownProvider:
     def _check_assertion(self, client: Registered, form: dict[str, str]) -> None:
         if form.get("client_assertion_type") != ASSERTION_TYPE or "client_secret" in form:
             raise PermissionError("invalid_client")
-        keys = client.jwks or httpx.get(client.jwks_uri, timeout=5).raise_for_status().json()
+        keys = client.jwks or _get_json(client.jwks_uri)
         try:
             token = jwt.decode(
                 form.get("client_assertion", ""),
@@ -267,6 +267,17 @@ class TownProvider:
             self.sessions.pop(cookie, None)
         self.events.append(("logout", str(hint.claims["sub"])))
         return back
+
+
+def _get_json(url: str) -> Any:
+    """GET a client's registered URL (its JWKS). ``*.localhost`` is loopback, as browsers
+    resolve it; this machine's resolver may not, so the host goes in the Host header."""
+    parts = urlsplit(url)
+    headers = {}
+    if parts.hostname and parts.hostname.endswith(".localhost"):
+        headers["Host"] = parts.netloc
+        url = url.replace(parts.hostname, "127.0.0.1", 1)
+    return httpx.get(url, headers=headers, timeout=5).raise_for_status().json()
 
 
 class _Handler(BaseHTTPRequestHandler):

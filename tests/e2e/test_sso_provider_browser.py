@@ -135,3 +135,34 @@ def test_admin_sets_up_sso_and_an_invited_caseworker_signs_in_and_out(
     expect(page.locator("#sso-identities")).to_contain_text("entra-hokatsu-7")
     assert_accessible(page)
     _shoot(page, "admin-sso-linked")
+
+
+def test_the_admin_switches_to_private_key_jwt_with_the_published_key_set(
+    page: Page, browser: Browser, sso_server: LiveServer, op: TownProvider
+) -> None:
+    """After the walk above: the provider registers the town's JWKS URL and demands
+    private_key_jwt; the admin switches to it on the page and the caseworker signs in."""
+    town = sso_server.url("usuki")
+    client = op.clients["kasane-usuki"]
+    client.auth_method, client.jwks_uri = "private_key_jwt", f"{town}/sso/jwks.json"
+    log_in_as(page, sso_server, "usuki", "admin")
+    page.goto(f"{town}/admin/sso")
+    page.locator("#auth-private_key_jwt").check()
+    page.locator("#sso-save").click()
+    expect(page.locator("#sso-saved")).to_be_visible()
+    expect(page.locator("#auth-private_key_jwt")).to_be_checked()
+    assert_accessible(page)
+    context = browser.new_context()
+    try:
+        worker = context.new_page()
+        worker.goto(f"{town}/login")
+        worker.locator(".sso-login a").click()
+        worker.locator("#op-username").fill("entra-hokatsu-7")
+        worker.locator("#op-password").fill("provider-password")
+        worker.locator("#op-login button").click()
+        expect(worker).to_have_url(f"{town}/")
+        expect(worker.locator("header .who")).to_have_text("大野 さくら")
+    finally:
+        context.close()
+    # the provider fetched the JWKS from the town and verified the assertion with it
+    assert ("client_auth", "kasane-usuki", "private_key_jwt") in op.events
