@@ -12,8 +12,7 @@ The issuer and every endpoint must be ``https``; plain ``http`` only to a loopba
 and only when the caller allows it (the demo and the tests).
 
 The client authenticates at the token endpoint with ``client_secret_basic``,
-``client_secret_post`` or ``private_key_jwt`` (RFC 7523: a short-lived assertion signed with
-the client's own private key, whose public half the provider has registered).
+``client_secret_post`` or ``private_key_jwt`` (:mod:`.client_auth`).
 
 The pending login (state → verifier, nonce, next, extra) is kept server-side for ten minutes
 in the app's ephemeral store under an *owner* (a tenant's id, or ``central``) and the
@@ -41,6 +40,9 @@ from joserfc import jws, jwt
 from joserfc.errors import JoseError, SecurityWarning
 from joserfc.jwk import KeySet
 
+from kasane.core.auth.client_auth import AUTH_METHODS as AUTH_METHODS  # re-exported
+from kasane.core.auth.client_auth import Client, token_request
+from kasane.core.auth.errors import MSG_FAILED, SSOError
 from kasane.core.ephemeral import EphemeralStore
 from kasane.core.i18n import N_
 
@@ -64,37 +66,13 @@ ID_TOKEN_ALGORITHMS = [
     "Ed25519",
     "Ed448",
 ]
-AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt")
-ASSERTION_SECONDS = 60
 ENDPOINTS = ("authorization_endpoint", "token_endpoint", "jwks_uri")
 OPTIONAL_ENDPOINTS = ("userinfo_endpoint", "end_session_endpoint")
 
-MSG_FAILED = N_("Sign-in with your organisation failed. Try again.")
 MSG_HTTPS = N_(
     "The identity provider must be reached over https (plain http only to this computer in "
     "the demo)"
 )
-
-
-class SSOError(Exception):
-    """The SSO login cannot go on; ``message`` is a msgid for the login page."""
-
-    def __init__(self, message: str, detail: str = "") -> None:
-        super().__init__(detail or message)
-        self.message = message
-
-
-@dataclass(frozen=True)
-class Client:
-    """Kasane as a client of one provider: how it is registered there."""
-
-    issuer: str
-    client_id: str
-    client_secret: str = ""
-    auth_method: str = "client_secret_basic"
-    private_jwk: dict[str, Any] | None = None  # private_key_jwt: our private key (JWK)
-    allow_loopback_http: bool = False  # the demo and the tests only
-    saved_at: float = 0.0  # when the settings were saved (epoch): older caches are refetched
 
 
 @dataclass
@@ -152,7 +130,7 @@ def discovery_url(issuer: str) -> str:
     return f"{issuer.rstrip('/')}/.well-known/openid-configuration"
 
 
-async def _fetch_keys(client: httpx.AsyncClient, jwks_uri: str) -> dict[str, Any]:
+async def fetch_keys(client: httpx.AsyncClient, jwks_uri: str) -> dict[str, Any]:
     keys = (await client.get(jwks_uri)).raise_for_status().json()
     if not isinstance(keys, dict) or not isinstance(keys.get("keys"), list):
         raise ValueError("the JWKS has no keys")
@@ -193,7 +171,7 @@ async def provider_metadata(
             for name in OPTIONAL_ENDPOINTS:
                 if metadata.get(name):
                     check_url(str(metadata[name]), allow_loopback_http=allow_loopback_http)
-            keys = await _fetch_keys(client, metadata["jwks_uri"])
+            keys = await fetch_keys(client, metadata["jwks_uri"])
     except (httpx.HTTPError, KeyError, ValueError) as exc:
         raise SSOError(MSG_FAILED, f"discovery failed: {exc}") from exc
     now = time.monotonic()
@@ -211,7 +189,7 @@ async def refetch_keys(issuer: str) -> dict[str, Any] | None:
     cached.keys_at = time.monotonic()
     try:
         async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as client:
-            cached.keys = await _fetch_keys(client, cached.metadata["jwks_uri"])
+            cached.keys = await fetch_keys(client, cached.metadata["jwks_uri"])
     except (httpx.HTTPError, KeyError, ValueError) as exc:
         raise SSOError(MSG_FAILED, f"key refetch failed: {exc}") from exc
     return cached.keys
@@ -271,42 +249,6 @@ async def take_pending(store: EphemeralStore, state: str, owner: str) -> Pending
     return PendingLogin(
         owner, value["verifier"], value["nonce"], value["next"], value.get("extra") or {}
     )
-
-
-def client_assertion(client: Client, audience: str) -> str:
-    """RFC 7523 §2.2: a JWT signed with the client's private key (``private_key_jwt``)."""
-    if not client.private_jwk:
-        raise SSOError(MSG_FAILED, "private_key_jwt without a key")
-    key = KeySet.import_key_set({"keys": [client.private_jwk]}).keys[0]
-    now = int(time.time())
-    claims = {
-        "iss": client.client_id,
-        "sub": client.client_id,
-        "aud": audience,
-        "jti": secrets.token_urlsafe(24),
-        "iat": now,
-        "exp": now + ASSERTION_SECONDS,
-    }
-    header = {"alg": client.private_jwk.get("alg", "RS256"), "kid": client.private_jwk["kid"]}
-    return jwt.encode(header, claims, key)
-
-
-def token_request(
-    client: Client, token_endpoint: str, data: dict[str, str]
-) -> tuple[dict[str, str], tuple[str, str] | None]:
-    """The token request's form and HTTP basic credentials for the client's auth method."""
-    form = dict(data)
-    if client.auth_method == "client_secret_basic":
-        return form, (client.client_id, client.client_secret)
-    form["client_id"] = client.client_id
-    if client.auth_method == "client_secret_post":
-        form["client_secret"] = client.client_secret
-    elif client.auth_method == "private_key_jwt":
-        form["client_assertion_type"] = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-        form["client_assertion"] = client_assertion(client, token_endpoint)
-    else:
-        raise SSOError(MSG_FAILED, f"unknown client authentication {client.auth_method!r}")
-    return form, None
 
 
 async def exchange_code(

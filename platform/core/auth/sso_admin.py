@@ -147,7 +147,7 @@ async def check_provider(issuer: str, auth_method: str, *, demo: bool) -> Provid
     result.checks.append(Check(_("Endpoints"), True, str(metadata["token_endpoint"])))
     try:
         async with httpx.AsyncClient(timeout=oidc.HTTP_TIMEOUT) as client:
-            keys = await oidc._fetch_keys(client, str(metadata["jwks_uri"]))
+            keys = await oidc.fetch_keys(client, str(metadata["jwks_uri"]))
         count = len(keys["keys"])
         result.checks.append(Check(_("Signing keys"), True, _("%(n)s keys", n=count)))
     except (httpx.HTTPError, ValueError):
