@@ -221,6 +221,7 @@ async def sso_login(
             owner=OWNER,
             redirect_uri=_redirect_uri(request),
             next_path=_safe_next(next),
+            allow_loopback_http=settings.demo,
         )
     except oidc.SSOError as exc:
         log.warning("central sso login: %s", exc)
@@ -258,6 +259,7 @@ async def sso_callback(
             pending=pending,
             code=code,
             redirect_uri=_redirect_uri(request),
+            allow_loopback_http=settings.demo,
         )
         account = await find_oidc_account(
             central_db, str(claims["sub"]), oidc.verified_email(claims)

@@ -1,7 +1,8 @@
-"""Admin pages for staff SSO and invitations, and the invitee's page (``/invitation``).
+"""Admin pages for staff invitations, and the invitee's page (``/invitation``). (The SSO
+page is :mod:`kasane.core.auth.sso_admin`.)
 
 Who may open the admin pages is decided in one place (``requires_login`` with
-``kasane.core.auth.permissions``): ``tenant:sso:manage`` and ``tenant:staff:manage``.
+``kasane.core.auth.permissions``): ``tenant:staff:manage``.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import re
 import uuid
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from litestar import Request, Response, get, post
 from litestar.di import Provide
@@ -32,7 +34,7 @@ from kasane.core.auth.otp import code_matches, new_secret
 from kasane.core.auth.passwords import hash_password
 from kasane.core.auth.permissions import AGENCY_OPTIONAL_ROLES, ROLE_HINTS, ROLE_LABELS, ROLES
 from kasane.core.auth.services import do_add_account, do_open_session, new_account
-from kasane.core.auth.sso import do_configure_sso, forget_provider_metadata, get_sso
+from kasane.core.auth.sso import get_sso
 from kasane.core.auth.staff_admin import ROUTES as STAFF_ROUTES
 from kasane.core.auth.totp import do_enrol_totp, provisioning_uri
 from kasane.core.db import utcnow
@@ -44,101 +46,6 @@ from kasane.core.web.templating import render
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 12
-
-
-# ------------------------------------------------------------------ /admin/sso
-
-
-def _callback(request: Request[Any, Any, Any]) -> str:
-    return f"{request.base_url.scheme}://{request.base_url.netloc}/sso/callback"
-
-
-@get("/admin/sso", name="admin_sso", dependencies={"actor": Provide(requires_login)})
-async def admin_sso(
-    request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
-) -> Response[str]:
-    row = await get_sso(db_session)
-    values = {
-        "issuer": row.issuer if row else "",
-        "client_id": row.client_id if row else "",
-        "allowed_email_domain": (row.allowed_email_domain or "") if row else "",
-        "enabled": row.enabled if row else True,
-    }
-    return render(
-        request,
-        "admin/sso",
-        {
-            "values": values,
-            "errors": {},
-            "has_secret": bool(row),
-            "saved": False,
-            "callback_url": _callback(request),
-        },
-        fragment=False,
-    )
-
-
-@post(
-    "/admin/sso",
-    name="admin_sso_save",
-    status_code=200,
-    dependencies={"actor": Provide(requires_login)},
-)
-async def admin_sso_save(
-    request: Request[Any, Any, Any], db_session: DbSession, actor: Actor, data: Form
-) -> Response[str]:
-    row = await get_sso(db_session)
-    values = {
-        "issuer": (data.get("issuer") or "").strip().rstrip("/"),
-        "client_id": (data.get("client_id") or "").strip(),
-        "allowed_email_domain": (data.get("allowed_email_domain") or "").strip(),
-        "enabled": data.get("enabled") == "on",
-    }
-    secret = data.get("client_secret") or ""
-    errors: dict[str, str] = {}
-    if not re.match(r"^https?://[^\s/]+", values["issuer"]):
-        errors["issuer"] = _("Enter the issuer URL of your identity provider")
-    if not values["client_id"]:
-        errors["client_id"] = _("Enter the client ID")
-    if not secret and row is None:
-        errors["client_secret"] = _("Enter the client secret")
-    if errors:
-        return render(
-            request,
-            "admin/sso",
-            {
-                "values": values,
-                "errors": errors,
-                "has_secret": bool(row),
-                "saved": False,
-                "callback_url": _callback(request),
-            },
-            status_code=422,
-            fragment=False,
-        )
-    if row is not None and row.issuer != values["issuer"]:
-        forget_provider_metadata(row.issuer)
-    await do_configure_sso(
-        db_session,
-        issuer=str(values["issuer"]),
-        client_id=str(values["client_id"]),
-        client_secret=secret or None,
-        allowed_email_domain=str(values["allowed_email_domain"]) or None,
-        enabled=bool(values["enabled"]),
-        actor=actor.ref,
-    )
-    return render(
-        request,
-        "admin/sso",
-        {
-            "values": values,
-            "errors": {},
-            "has_secret": True,
-            "saved": True,
-            "callback_url": _callback(request),
-        },
-        fragment=False,
-    )
 
 
 # ------------------------------------------------------------------ /admin/invitations
@@ -236,8 +143,9 @@ async def admin_invitation_withdraw(
 
 @get("/invitation", name="invitation")
 async def invitation_page(request: Request[Any, Any, Any], db_session: DbSession) -> Response[Any]:
-    """With SSO the invitee signs in at the IdP (matched by verified e-mail); without, they
-    choose a user name and password and enrol TOTP."""
+    """With SSO the invitee signs in at the IdP, and the identity it vouches for is bound
+    to the invited account (no e-mail check: the single-use link proves the person);
+    without, they choose a user name and password and enrol TOTP."""
     tenant = requires_tenant(request)
     token = request.query_params.get("token") or ""
     invitation = await find_open_invitation(db_session, token) if token else None
@@ -245,7 +153,7 @@ async def invitation_page(request: Request[Any, Any, Any], db_session: DbSession
         return render(request, "auth/invitation_invalid", {}, status_code=404, fragment=False)
     sso = await get_sso(db_session)
     if sso is not None and sso.enabled:
-        return Redirect("/sso/login")
+        return Redirect(f"/sso/login?{urlencode({'invitation': token})}")
     secret = new_secret()
     probe = StaffAccount(username=invitation.email.split("@", 1)[0])
     return render(
@@ -333,8 +241,6 @@ async def invitation_accept(
 
 
 ROUTES: list[Any] = [
-    admin_sso,
-    admin_sso_save,
     admin_invitations,
     admin_invite,
     admin_invitation_withdraw,

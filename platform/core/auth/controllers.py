@@ -25,7 +25,7 @@ from kasane.core.auth.services import (
     get_account,
     get_login,
 )
-from kasane.core.auth.sso import get_sso
+from kasane.core.auth.sso import get_sso, provider_logout_url
 from kasane.core.auth.totp import (
     check_totp,
     finish_second_step,
@@ -203,8 +203,17 @@ class AuthController(Controller):
         self, request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
     ) -> Response[Any]:
         token = request.cookies.get(SESSION_COOKIE, "")
+        # an SSO login ends at the provider too (RP-initiated logout), which sends the
+        # browser back to /login: on a shared PC the next person must sign in again there
+        base = f"{request.base_url.scheme}://{request.base_url.netloc}"
+        at_provider = await provider_logout_url(
+            db_session,
+            token,
+            post_logout_redirect_uri=f"{base}/login",
+            demo=request.app.state.settings.demo,
+        )
         await do_logout(db_session, token, actor.ref)
-        response: Response[Any] = Redirect("/login")
+        response: Response[Any] = Redirect(at_provider or "/login")
         response.delete_cookie(SESSION_COOKIE, path="/")
         # a shared office PC keeps nothing of the session: cached pages, tab storage
         response.headers["Clear-Site-Data"] = '"cache", "storage"'

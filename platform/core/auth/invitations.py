@@ -1,5 +1,6 @@
 """Staff invitations: an admin invites by e-mail with a role and agency; the invitee joins
-through the tenant's SSO (matched by verified e-mail) or, without SSO, sets a local password
+through the tenant's SSO (the invitation link binds the provider's identity; or a verified
+e-mail matches) or, without SSO, sets a local password
 and enrols TOTP, and gets that role in that agency (a membership). Only the SHA-256 of the
 token is stored; invitations expire after 14 days and can be withdrawn before they are used."""
 
@@ -141,6 +142,46 @@ async def find_open_invitation(session: AsyncSession, token: str) -> OpenInvitat
                 t.c.token_hash == token_hash(token),
                 t.c.accepted_at.is_(None),
                 t.c.expires_at > utcnow(),
+            )
+        )
+    ).first()
+    if row is None:
+        return None
+    return OpenInvitation("admin", row.id, row.email.strip().lower(), TENANT_ADMIN, None, row.name)
+
+
+async def find_open_invitation_by_id(
+    session: AsyncSession, kind: str, invitation_id: str
+) -> OpenInvitation | None:
+    """The pending, unexpired invitation of this tenant (``kind`` "staff" or "admin") with
+    this id — the one an SSO login was started from — or None."""
+    try:
+        wanted = uuid.UUID(invitation_id)
+    except ValueError:
+        return None
+    now = utcnow()
+    if kind == "staff":
+        staff = (
+            await session.execute(
+                select(StaffInvitation).where(
+                    StaffInvitation.id == wanted,
+                    StaffInvitation.accepted_at.is_(None),
+                    StaffInvitation.withdrawn_at.is_(None),
+                    StaffInvitation.expires_at > now,
+                )
+            )
+        ).scalar_one_or_none()
+        if staff is None:
+            return None
+        return OpenInvitation("staff", staff.id, staff.email, staff.role, staff.agency_key, "")
+    t = _admin_invitations()
+    row = (
+        await session.execute(
+            select(t.c.id, t.c.email, t.c.name).where(
+                t.c.tenant_id == session.info["tenant_id"],
+                t.c.id == wanted,
+                t.c.accepted_at.is_(None),
+                t.c.expires_at > now,
             )
         )
     ).first()

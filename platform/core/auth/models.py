@@ -57,8 +57,11 @@ class StaffAccount(TenantScoped, Base):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     calendar_token_hash: Mapped[str | None] = mapped_column(String(64))  # iCalendar feed
     email: Mapped[str | None] = mapped_column(String(254))
-    # The IdP's `sub` (the identity for SSO accounts), unique within the tenant.
+    # The IdP's `sub` (the identity for SSO accounts), unique within the tenant, and the
+    # issuer that vouched for it (NULL on identities bound before 0024: any issuer of the
+    # tenant's, bound on their next sign-in).
     oidc_subject: Mapped[str | None] = mapped_column(String(255))
+    oidc_issuer: Mapped[str | None] = mapped_column(String(500))
     # Local accounts: the TOTP secret, sealed (table "staff_accounts", field "totp_secret").
     totp_secret_sealed: Mapped[str | None] = mapped_column(Text)
     # The time step of the last TOTP code accepted: no code is accepted twice.
@@ -87,6 +90,9 @@ class StaffSession(TenantScoped, Base):
     # The agency the staff member works as in this session (set at login, switched in the
     # header); need-to-know follows it.
     agency_key: Mapped[str | None] = mapped_column(String(64))
+    # An SSO login's ID token, sealed (table "staff_sessions", field "id_token"): the
+    # id_token_hint of the provider's logout.
+    id_token_sealed: Mapped[str | None] = mapped_column(Text)
 
 
 class TenantSSO(TenantScoped, Base):
@@ -101,6 +107,16 @@ class TenantSSO(TenantScoped, Base):
     client_secret_sealed: Mapped[str] = mapped_column(Text, nullable=False, default="")
     allowed_email_domain: Mapped[str | None] = mapped_column(String(255))
     enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    # Self-service joining by e-mail (a pending invitation, the allowed domain) takes the
+    # provider's e-mail without ``email_verified`` when the admin trusts it (Entra ID).
+    trust_email: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # client_secret_basic | client_secret_post | private_key_jwt
+    token_auth_method: Mapped[str] = mapped_column(
+        String(30), nullable=False, default="client_secret_basic"
+    )
+    # private_key_jwt: the tenant's private JWK, sealed (table "tenant_sso", field
+    # "private_jwk"); its public half is served at /sso/jwks.json.
+    private_jwk_sealed: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
 
 

@@ -1,0 +1,387 @@
+"""The tenant admin's SSO page (``/admin/sso``): the provider's settings, tested against the
+provider before they are saved; the URLs to register there; and linking or unlinking a
+staff account's provider identity by hand (audited).
+
+Who may open it is decided in one place (``requires_login`` with
+``kasane.core.auth.permissions``): ``tenant:sso:manage``.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+import httpx
+from litestar import Request, Response, get, post
+from litestar.di import Provide
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kasane.core.auth import oidc
+from kasane.core.auth.models import TenantSSO
+from kasane.core.auth.services import list_accounts
+from kasane.core.auth.sso import do_configure_sso, do_link_identity, do_unlink_identity, get_sso
+from kasane.core.errors import NotFound
+from kasane.core.i18n import N_
+from kasane.core.i18n import gettext as _
+from kasane.core.web.deps import Actor, DbSession, requires_login
+from kasane.core.web.templating import render
+
+Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+AUTH_LABELS = {
+    "client_secret_basic": N_("Client secret in the Authorization header (client_secret_basic)"),
+    "client_secret_post": N_("Client secret in the request body (client_secret_post)"),
+    "private_key_jwt": N_("Signed with this municipality's key (private_key_jwt)"),
+}
+# what the provider's discovery omits means (OpenID Connect Discovery §3)
+DEFAULT_ALGORITHMS = ["RS256"]
+DEFAULT_AUTH_METHODS = ["client_secret_basic"]
+
+
+def _base(request: Request[Any, Any, Any]) -> str:
+    return f"{request.base_url.scheme}://{request.base_url.netloc}"
+
+
+def urls_to_register(request: Request[Any, Any, Any]) -> dict[str, str]:
+    """The callback, the logout return and the public key set URLs of this tenant."""
+    base = _base(request)
+    return {
+        "callback": f"{base}/sso/callback",
+        "logout": f"{base}/login",
+        "jwks": f"{base}/sso/jwks.json",
+    }
+
+
+# ------------------------------------------------------------------ the provider check
+
+
+@dataclass
+class Check:
+    """One line of the provider check: ``ok`` True/False, or None for information."""
+
+    label: str
+    ok: bool | None
+    detail: str = ""
+
+
+@dataclass
+class ProviderCheck:
+    checks: list[Check] = field(default_factory=list)
+    issuer: str = ""  # the issuer exactly as the discovery names it
+    logout: bool = False  # the provider offers RP-initiated logout
+    field_errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.field_errors and all(c.ok is not False for c in self.checks)
+
+    def fail(self, name: str, label: str, detail: str) -> ProviderCheck:
+        self.checks.append(Check(label, False, detail))
+        self.field_errors.setdefault(name, detail)
+        return self
+
+
+async def check_provider(issuer: str, auth_method: str, *, demo: bool) -> ProviderCheck:
+    """Read the provider's discovery document and keys afresh and check what Kasane needs:
+    https, the issuer exactly as stated (an entry that differs only by the trailing slash
+    takes the provider's spelling), the endpoints, a signing algorithm we accept, the chosen
+    client authentication; and whether it offers sign-out and userinfo."""
+    result = ProviderCheck(issuer=issuer)
+    try:
+        oidc.check_url(issuer, allow_loopback_http=demo)
+    except oidc.SSOError:
+        return result.fail("issuer", _("Secure connection (https)"), _(oidc.MSG_HTTPS))
+    url = oidc.discovery_url(issuer)
+    try:
+        async with httpx.AsyncClient(timeout=oidc.HTTP_TIMEOUT) as client:
+            metadata = (await client.get(url)).raise_for_status().json()
+            if not isinstance(metadata, dict):
+                raise ValueError("not an object")
+    except (httpx.HTTPError, ValueError):
+        return result.fail(
+            "issuer",
+            _("Discovery document"),
+            _("The discovery document could not be read at %(url)s", url=url),
+        )
+    result.checks.append(Check(_("Discovery document"), True, url))
+    stated = str(metadata.get("issuer") or "")
+    if stated != issuer and stated.rstrip("/") == issuer.rstrip("/"):
+        result.issuer = stated
+        result.checks.append(
+            Check(
+                _("Issuer"),
+                True,
+                _("Taken exactly as the provider states it: %(issuer)s", issuer=stated),
+            )
+        )
+    elif stated != issuer:
+        return result.fail(
+            "issuer",
+            _("Issuer"),
+            _(
+                "The provider names its issuer %(stated)s, not %(entered)s",
+                stated=stated,
+                entered=issuer,
+            ),
+        )
+    else:
+        result.checks.append(Check(_("Issuer"), True, stated))
+    endpoints_ok = True
+    for name in (*oidc.ENDPOINTS, *oidc.OPTIONAL_ENDPOINTS):
+        value = metadata.get(name)
+        if not value and name in oidc.ENDPOINTS:
+            result.fail("issuer", _("Endpoints"), _("The provider states no %(name)s", name=name))
+            endpoints_ok = False
+        elif value:
+            try:
+                oidc.check_url(str(value), allow_loopback_http=demo)
+            except oidc.SSOError:
+                result.fail("issuer", _("Endpoints"), f"{_(oidc.MSG_HTTPS)}: {name}")
+                endpoints_ok = False
+    if not endpoints_ok:
+        return result
+    result.checks.append(Check(_("Endpoints"), True, str(metadata["token_endpoint"])))
+    try:
+        async with httpx.AsyncClient(timeout=oidc.HTTP_TIMEOUT) as client:
+            keys = await oidc.fetch_keys(client, str(metadata["jwks_uri"]))
+        count = len(keys["keys"])
+        result.checks.append(Check(_("Signing keys"), True, _("%(n)s keys", n=count)))
+    except (httpx.HTTPError, ValueError):
+        result.fail("issuer", _("Signing keys"), _("The provider's keys could not be read"))
+    offered = metadata.get("id_token_signing_alg_values_supported") or DEFAULT_ALGORITHMS
+    usable = [a for a in offered if a in oidc.ID_TOKEN_ALGORITHMS]
+    if usable:
+        result.checks.append(Check(_("Signature algorithms"), True, ", ".join(usable)))
+    else:
+        result.fail(
+            "issuer",
+            _("Signature algorithms"),
+            _(
+                "The provider signs only with %(algs)s, which Kasane refuses",
+                algs=", ".join(offered),
+            ),
+        )
+    methods = metadata.get("token_endpoint_auth_methods_supported") or DEFAULT_AUTH_METHODS
+    if auth_method in methods:
+        result.checks.append(Check(_("Client authentication"), True, auth_method))
+    else:
+        result.fail(
+            "token_auth_method",
+            _("Client authentication"),
+            _("The provider accepts only %(methods)s", methods=", ".join(methods)),
+        )
+    result.logout = bool(metadata.get("end_session_endpoint"))
+    result.checks.append(
+        Check(
+            _("Sign-out at the provider"),
+            None,
+            _("Offered: signing out of Kasane signs out of the provider too")
+            if result.logout
+            else _("Not offered: signing out of Kasane leaves the provider's session open"),
+        )
+    )
+    result.checks.append(
+        Check(
+            _("User information endpoint"),
+            None,
+            _("Offered: claims missing from the ID token are asked there")
+            if metadata.get("userinfo_endpoint")
+            else _("Not offered"),
+        )
+    )
+    return result
+
+
+# ------------------------------------------------------------------ the page
+
+
+def _values(row: TenantSSO | None) -> dict[str, Any]:
+    return {
+        "issuer": row.issuer if row else "",
+        "client_id": row.client_id if row else "",
+        "allowed_email_domain": (row.allowed_email_domain or "") if row else "",
+        "enabled": row.enabled if row else True,
+        "trust_email": row.trust_email if row else False,
+        "token_auth_method": row.token_auth_method if row else "client_secret_basic",
+    }
+
+
+async def _page(
+    request: Request[Any, Any, Any],
+    db_session: AsyncSession,
+    extra: dict[str, Any],
+    status: int = 200,
+) -> Response[str]:
+    row = await get_sso(db_session)
+    accounts = await list_accounts(db_session)
+    context: dict[str, Any] = {
+        "values": _values(row),
+        "errors": {},
+        "has_secret": bool(row and row.client_secret_sealed),
+        "saved": False,
+        "tested": False,
+        "check": None,
+        "urls": urls_to_register(request),
+        "auth_labels": AUTH_LABELS,
+        "linked": [a for a in accounts if a.oidc_subject],
+        "unlinked": [a for a in accounts if not a.oidc_subject and a.is_active],
+        "link_errors": {},
+        "link_values": {},
+        "link_done": "",
+        "configured": row is not None,
+        "secret_typed": False,
+    }
+    context.update(extra)
+    if context["check"] is None and row is not None and not context["tested"]:
+        # the page says whether the saved provider offers sign-out (cached discovery)
+        try:
+            metadata, _keys = await oidc.provider_metadata(
+                row.issuer, allow_loopback_http=request.app.state.settings.demo
+            )
+            context["provider_logout"] = bool(metadata.get("end_session_endpoint"))
+        except oidc.SSOError:
+            context["provider_logout"] = None
+    elif context["check"] is not None:
+        context["provider_logout"] = context["check"].logout
+    return render(request, "admin/sso", context, status_code=status, fragment=False)
+
+
+@get("/admin/sso", name="admin_sso", dependencies={"actor": Provide(requires_login)})
+async def admin_sso(
+    request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
+) -> Response[str]:
+    return await _page(request, db_session, {})
+
+
+@post(
+    "/admin/sso",
+    name="admin_sso_save",
+    status_code=200,
+    dependencies={"actor": Provide(requires_login)},
+)
+async def admin_sso_save(
+    request: Request[Any, Any, Any], db_session: DbSession, actor: Actor, data: Form
+) -> Response[str]:
+    """``action=test`` checks the settings against the provider and saves nothing; a save
+    checks them too and saves only when every check passes (audited)."""
+    row = await get_sso(db_session)
+    demo = request.app.state.settings.demo
+    values: dict[str, Any] = {
+        "issuer": (data.get("issuer") or "").strip(),
+        "client_id": (data.get("client_id") or "").strip(),
+        "allowed_email_domain": (data.get("allowed_email_domain") or "").strip(),
+        "enabled": data.get("enabled") == "on",
+        "trust_email": data.get("trust_email") == "on",
+        "token_auth_method": data.get("token_auth_method") or "client_secret_basic",
+    }
+    secret = data.get("client_secret") or ""
+    errors: dict[str, str] = {}
+    if not re.match(r"^https?://[^\s/]+", values["issuer"]):
+        errors["issuer"] = _("Enter the issuer URL of your identity provider")
+    if not values["client_id"]:
+        errors["client_id"] = _("Enter the client ID")
+    if values["token_auth_method"] not in oidc.AUTH_METHODS:
+        errors["token_auth_method"] = _("Choose how Kasane authenticates to the provider")
+    elif (
+        values["token_auth_method"] != "private_key_jwt"
+        and not secret
+        and not (row and row.client_secret_sealed)
+    ):
+        errors["client_secret"] = _("Enter the client secret")
+    check = None
+    if "issuer" not in errors and "token_auth_method" not in errors:
+        check = await check_provider(values["issuer"], values["token_auth_method"], demo=demo)
+        values["issuer"] = check.issuer
+        for name, message in check.field_errors.items():
+            errors.setdefault(name, message)
+    testing = data.get("action") == "test"
+    if errors or testing:
+        return await _page(
+            request,
+            db_session,
+            {
+                "values": values,
+                "errors": errors,
+                "check": check,
+                "tested": True,
+                "secret_typed": bool(secret),
+            },
+            status=422 if errors else 200,
+        )
+    await do_configure_sso(
+        db_session,
+        issuer=str(values["issuer"]),
+        client_id=str(values["client_id"]),
+        client_secret=secret or None,
+        allowed_email_domain=str(values["allowed_email_domain"]) or None,
+        enabled=bool(values["enabled"]),
+        trust_email=bool(values["trust_email"]),
+        token_auth_method=str(values["token_auth_method"]),
+        actor=actor.ref,
+    )
+    return await _page(request, db_session, {"saved": True, "check": check, "tested": True})
+
+
+def _account_id(data: dict[str, str]) -> uuid.UUID:
+    try:
+        return uuid.UUID(data.get("account_id") or "")
+    except ValueError as exc:
+        raise NotFound("staff_account") from exc
+
+
+@post(
+    "/admin/sso/link",
+    name="admin_sso_link",
+    status_code=200,
+    dependencies={"actor": Provide(requires_login)},
+)
+async def admin_sso_link(
+    request: Request[Any, Any, Any], db_session: DbSession, actor: Actor, data: Form
+) -> Response[str]:
+    """Bind a provider identity (its ``sub``) to a staff account by hand (audited)."""
+    row = await get_sso(db_session)
+    subject = (data.get("subject") or "").strip()
+    link_values = {"account_id": data.get("account_id") or "", "subject": subject}
+    errors: dict[str, str] = {}
+    if row is None:
+        errors["subject"] = _("Set up the identity provider first")
+    elif not subject or len(subject) > 255:
+        errors["subject"] = _("Enter the identity's subject (sub) as the provider states it")
+    if not data.get("account_id"):
+        errors["account_id"] = _("Choose a staff account")
+    if not errors and row is not None:
+        try:
+            await do_link_identity(
+                db_session, _account_id(data), subject, issuer=row.issuer, actor=actor.ref
+            )
+        except ValueError:
+            errors["subject"] = _("This identity is already linked to another staff account")
+    if errors:
+        return await _page(
+            request,
+            db_session,
+            {"link_errors": errors, "link_values": link_values},
+            status=422,
+        )
+    return await _page(request, db_session, {"link_done": "linked"})
+
+
+@post(
+    "/admin/sso/unlink",
+    name="admin_sso_unlink",
+    status_code=200,
+    dependencies={"actor": Provide(requires_login)},
+)
+async def admin_sso_unlink(
+    request: Request[Any, Any, Any], db_session: DbSession, actor: Actor, data: Form
+) -> Response[str]:
+    """Remove a staff account's provider identity (audited)."""
+    await do_unlink_identity(db_session, _account_id(data), actor=actor.ref)
+    return await _page(request, db_session, {"link_done": "unlinked"})
+
+
+ROUTES: list[Any] = [admin_sso, admin_sso_save, admin_sso_link, admin_sso_unlink]
