@@ -609,3 +609,75 @@ def test_signup_and_webhooks_work_as_the_app_role_on_postgres(pg_env: Env) -> No
         lambda db: do_billing_sweep(db, env.settings, datetime.now(UTC) + timedelta(days=30))
     )
     assert mentions(slug, lines) and tenant_row(env, slug).status == "suspended"
+
+
+# ------------------------------------------------------------------ webhooks under chaos
+
+
+def with_customer_only(env: Env, slug: str) -> Tenant:
+    """A town in its trial that opened checkout: a customer, no subscription yet."""
+    tenant = new_tenant(env, slug)
+
+    async def go(db: Database) -> None:
+        async with db.session(tenant.id) as s:
+            row = await s.get(Tenant, tenant.id)
+            assert row is not None
+            row.stripe_customer_id = f"cus_{slug}"
+
+    env.run(go)
+    return tenant_row(env, slug)
+
+
+def test_a_payment_announced_before_its_subscription_activates_the_town_once(
+    env: Env, operator: TestClient
+) -> None:
+    now = int(time.time())
+    t = with_customer_only(env, "chaos-order")
+    sub = f"sub_{t.slug}"
+    paid = {**invoice(t), "subscription": sub}
+    created = {**subscription(t, "incomplete"), "id": sub}
+    # when Stripe delivers invoice.paid before customer.subscription.created (older, incomplete)
+    first = post_event(operator, event("invoice.paid", paid, now))
+    second = post_event(operator, event("customer.subscription.created", created, now - 5))
+    # and delivers the payment a second time
+    again = post_event(operator, event("invoice.paid", paid, now))
+    # then the town is active once, with the subscription recorded; nothing regressed it
+    assert first.json()["outcome"] == "applied"
+    assert second.json()["outcome"] in ("ignored", "stale")
+    assert again.json()["outcome"] in ("applied", "unchanged", "duplicate")
+    row = tenant_row(env, "chaos-order")
+    assert row.status == "active" and row.stripe_subscription_id == sub
+    assert audit_actions(env, t.id).count("tenant.status") == 1
+
+
+def test_late_events_after_a_cancellation_do_not_revive_the_town(
+    env: Env, operator: TestClient
+) -> None:
+    now = int(time.time())
+    t = subscribed(env, "chaos-late")
+    usuki_before = tenant_row(env, "usuki").status
+    ended = post_event(
+        operator, event("customer.subscription.deleted", subscription(t, "canceled"), now)
+    )
+    assert ended.json()["outcome"] == "applied"
+    cancelled = tenant_row(env, "chaos-late")
+    assert cancelled.status == "cancelled" and cancelled.delete_after is not None
+    # when events of the ended subscription arrive late: an older update, a final invoice
+    stale_update = post_event(
+        operator,
+        event("customer.subscription.updated", subscription(t, "active"), now - 10),
+    )
+    late_invoice = post_event(operator, event("invoice.paid", invoice(t), now + 10))
+    # then the town stays cancelled, its retention date unchanged
+    assert stale_update.json()["outcome"] == "stale"
+    assert late_invoice.json()["outcome"] == "ended_subscription"
+    row = tenant_row(env, "chaos-late")
+    assert row.status == "cancelled" and row.delete_after == cancelled.delete_after
+    # and when the town subscribes again (a new subscription), it is active again
+    renewed = {**subscription(t, "active"), "id": f"sub_{t.slug}_2"}
+    back = post_event(operator, event("customer.subscription.created", renewed, now + 20))
+    assert back.json()["outcome"] == "applied"
+    assert tenant_row(env, "chaos-late").status == "active"
+    assert audit_actions(env, t.id).count("tenant.status") == 2
+    # no other town moved
+    assert tenant_row(env, "usuki").status == usuki_before

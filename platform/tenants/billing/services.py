@@ -177,6 +177,8 @@ def _apply(row: Tenant, event: WebhookEvent, d: Decision) -> str | None:
     known = row.stripe_subscription_id
     if d.state != "active" and d.subscription and known and d.subscription != known:
         return "other_subscription"  # e.g. the end of a subscription already replaced
+    if current == "cancelled" and event.type.startswith("invoice.") and d.subscription == known:
+        return "ended_subscription"  # a late invoice of the subscription that ended
     row.billing_event_at = event.created
     row.stripe_customer_id = row.stripe_customer_id or d.customer
     if d.subscription and (d.state == "active" or not known):
@@ -191,7 +193,8 @@ async def do_process_event(
 ) -> tuple[str, str | None]:
     """Apply one verified event exactly once. Returns (outcome, tenant slug or None).
 
-    Outcomes: ``applied``, ``unchanged``, ``stale``, ``other_subscription``, ``ignored``
+    Outcomes: ``applied``, ``unchanged``, ``stale``, ``other_subscription``,
+    ``ended_subscription`` (a late invoice never revives a cancelled town), ``ignored``
     (nothing Kasane acts on), ``unknown_tenant``, ``duplicate`` (this event id was seen).
     """
     decision = decide(event, settings)
