@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from kasane.core.cases.models import ProgressNote
 from kasane.core.db import Database
+from kasane.tenants.demo import DEMO_PASSWORD
 from tests.conftest import Env
 from tests.e2e.conftest import LiveServer, assert_accessible, log_in_as, serve_kasane
 from tests.isolation.routes_cases import make_case
@@ -127,3 +128,27 @@ def test_a_saved_note_leaves_no_draft(live_server: LiveServer, page: Page) -> No
     expect(page.locator("#timeline ol.timeline")).to_contain_text("保存されるメモ")
     page.goto(url)
     expect(page.locator(".draft-offer")).to_have_count(0)
+
+
+def test_a_session_that_expired_while_typing_leads_back_to_the_text(
+    live_server: LiveServer, page: Page
+) -> None:
+    case = _in_thread(make_case, live_server.env, "usuki")
+    url = live_server.url("usuki") + f"/cases/{case}"
+    log_in_as(page, live_server, "usuki", "caseworker")
+    page.goto(url)
+    page.locator("#note-kind").select_option(index=1)
+    page.locator("#note-body").fill(NOTE)
+    page.wait_for_timeout(700)
+    # when the session ends while the caseworker types (as after the idle timeout)
+    page.context.clear_cookies(name="kasane_session")
+    page.locator("#note-form button[type=submit]").click()
+    # then saving leads to the login page, and signing in leads back to the case …
+    expect(page.locator("#username")).to_be_visible()
+    page.locator("#username").fill("caseworker")
+    page.locator("#password").fill(DEMO_PASSWORD)
+    page.locator("#login form button[type=submit]").click()
+    expect(page).to_have_url(url)
+    # … where the text typed is offered back
+    page.locator("#note-form .draft-offer").get_by_role("button", name="下書きを復元").click()
+    expect(page.locator("#note-body")).to_have_value(NOTE)
