@@ -77,6 +77,7 @@ class TownProvider:
     events: list[tuple[str, ...]] = field(default_factory=list)
     jwks_fetches: int = 0
     sign_with_unpublished_key: bool = False
+    offers_logout: bool = True  # False: no end_session_endpoint (many on-premise providers)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -126,7 +127,6 @@ class TownProvider:
             "token_endpoint": self.url("oauth2/token"),
             "jwks_uri": self.url("discovery/keys"),
             "userinfo_endpoint": self.url("openid/userinfo"),
-            "end_session_endpoint": self.url("oauth2/logout"),
             "response_types_supported": ["code"],
             "subject_types_supported": ["pairwise"],
             "id_token_signing_alg_values_supported": [self.alg],
@@ -137,7 +137,7 @@ class TownProvider:
             ],
             "code_challenge_methods_supported": ["S256"],
             "scopes_supported": ["openid", "email", "profile"],
-        }
+        } | ({"end_session_endpoint": self.url("oauth2/logout")} if self.offers_logout else {})
 
     def jwks(self) -> dict[str, Any]:
         with self.lock:

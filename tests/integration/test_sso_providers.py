@@ -260,6 +260,43 @@ def test_logging_out_ends_the_providers_session_too(env: Env, op: TownProvider) 
         assert asked and r.status_code in (302, 303)
 
 
+def test_without_provider_logout_the_page_says_so_and_logout_ends_at_kasane(
+    env: Env, op: TownProvider
+) -> None:
+    op.add_user("entra-0011", email="noda@town.example.jp", name="野田")
+    token = invite(env, "usuki", "noda@usuki.example.jp")
+    op.offers_logout = False
+    try:
+        configure(env, "usuki", op)  # saved again: the new discovery is read
+        admin = admin_client(env)
+        status = admin.get("/admin/sso").text.split('id="sso-logout-status"', 1)[1]
+        assert "ログアウト機能を提供していません" in status.split("</p>", 1)[0]
+        admin.__exit__(None, None, None)
+        with tenant_client(env, "usuki") as kasane:
+            r, _ = sign_in(kasane, httpx.Client(), f"/invitation?token={token}", user="entra-0011")
+            assert r.status_code in (302, 303)
+            home = kasane.get("/")
+            r = kasane.post(
+                "/logout", data={"_csrf_token": csrf_of(home.text)}, follow_redirects=False
+            )
+            assert r.status_code == 302 and r.headers["location"] == "/login"
+            assert kasane.get("/", follow_redirects=False).status_code == 302
+    finally:
+        op.offers_logout = True
+        configure(env, "usuki", op)
+
+
+def test_client_secret_basic_with_the_town_provider(env: Env, op: TownProvider) -> None:
+    op.add_user("entra-0012", email="ito@town.example.jp", name="伊藤")
+    token = invite(env, "usuki", "ito@usuki.example.jp")
+    configure(env, "usuki", op, token_auth_method="client_secret_basic")
+    op.clients["kasane-usuki"].auth_method = "client_secret_basic"
+    with tenant_client(env, "usuki") as kasane:
+        r, _ = sign_in(kasane, httpx.Client(), f"/invitation?token={token}", user="entra-0012")
+        assert r.status_code in (302, 303), r.text
+    assert ("client_auth", "kasane-usuki", "client_secret_basic") in op.events
+
+
 def test_a_password_login_logs_out_to_the_login_page(env: Env) -> None:
     with tenant_client(env, "usuki") as kasane:
         assert login(kasane, "caseworker").status_code == 302
