@@ -43,6 +43,7 @@ from kasane.core.registry.api_problems import is_api_path, problem, with_api_pro
 from kasane.core.registry.controllers import ROUTES as REGISTRY_ROUTES
 from kasane.core.reports.controllers import ROUTES as REPORT_ROUTES
 from kasane.core.themes import available_themes
+from kasane.core.town.controllers import ROUTES as TOWN_ROUTES
 from kasane.core.web.app_config import csrf_config, static_routers
 from kasane.core.web.controllers import LANG_COOKIE, StaffShellController, set_language
 from kasane.core.web.deps import LoginRequired, ReadOnlyTenant, provide_session
@@ -260,6 +261,7 @@ def create_app(
             *REPORT_ROUTES,
             *SSO_ROUTES,
             *LOOK_ROUTES,  # /admin/look and the tenant's /look.css
+            *TOWN_ROUTES,  # /admin/town/…: the town's counters, areas, meetings over its plugin
             *ONBOARDING_ROUTES,  # signup, billing, the Stripe webhook (CSRF-exempt by its opt)
             *PORTABILITY_ROUTES,  # /admin/export
             *SHARING_ROUTES,  # /admin/sharing and /comparison: the central comparison's town side
