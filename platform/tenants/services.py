@@ -90,7 +90,7 @@ async def do_create_tenant(
         if (
             await s.execute(select(Tenant).where(Tenant.municipality_code == municipality_code))
         ).first():
-            problems["municipality_code"] = N_("This municipality has already signed up")
+            problems["municipality_code"] = N_("A tenant with this code already exists")
         if problems:
             raise TenantInvalid(problems)
         tenant = Tenant(
