@@ -44,6 +44,7 @@ from kasane.core.registry.controllers import ROUTES as REGISTRY_ROUTES
 from kasane.core.reports.controllers import ROUTES as REPORT_ROUTES
 from kasane.core.themes import available_themes
 from kasane.core.town.controllers import ROUTES as TOWN_ROUTES
+from kasane.core.town.setup_controllers import ROUTES as SETUP_ROUTES
 from kasane.core.web.app_config import csrf_config, static_routers
 from kasane.core.web.controllers import LANG_COOKIE, StaffShellController, set_language
 from kasane.core.web.deps import LoginRequired, ReadOnlyTenant, provide_session
@@ -262,6 +263,7 @@ def create_app(
             *SSO_ROUTES,
             *LOOK_ROUTES,  # /admin/look and the tenant's /look.css
             *TOWN_ROUTES,  # /admin/town/…: the town's counters, areas, meetings over its plugin
+            *SETUP_ROUTES,  # /admin/setup: the first-run setup and its checklist
             *ONBOARDING_ROUTES,  # signup, billing, the Stripe webhook (CSRF-exempt by its opt)
             *PORTABILITY_ROUTES,  # /admin/export
             *SHARING_ROUTES,  # /admin/sharing and /comparison: the central comparison's town side

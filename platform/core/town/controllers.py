@@ -161,6 +161,14 @@ async def admin_town(
     return await _page(request, db_session, page, done=done if done in DONE else None)
 
 
+def _free_key(kind: str, taken: set[str]) -> str:
+    """A key for an item the admin left without one: ``town-counter-1`` …"""
+    n = 1
+    while f"town-{kind}-{n}" in taken:
+        n += 1
+    return f"town-{kind}-{n}"
+
+
 async def _save(
     request: Request[Any, Any, Any],
     session: AsyncSession,
@@ -180,6 +188,8 @@ async def _save(
         e.key for e in effective_items(kind, getattr(base, KIND_LISTS[kind]), "", tenant.local.town)
     }
     if new:
+        key = key or _free_key(kind, known)
+        edit["key"] = key
         wrong = check_new_key(key, known)
         if wrong:
             problems["key"] = wrong

@@ -19,6 +19,7 @@ from kasane.core.audit.services import do_audit
 from kasane.core.config_types import TenantConfig
 from kasane.core.db import utcnow
 from kasane.core.errors import NotFound
+from kasane.core.i18n import gettext
 from kasane.core.plugins import Problem
 from kasane.core.town.effective import (
     KIND_LISTS,
@@ -125,6 +126,20 @@ async def _apply(
     )
 
 
+_ABSENT = object()
+
+
+def _same(plugin_value: Any, value: Any) -> bool:
+    """Whether a submitted value is the plugin's (its text as shown, translated, counts)."""
+    if plugin_value is _ABSENT:
+        return False
+    if plugin_value == value:
+        return True
+    return (
+        isinstance(plugin_value, str) and isinstance(value, str) and gettext(plugin_value) == value
+    )
+
+
 def base_item(base: TenantConfig, kind: str, key: str) -> Any | None:
     """The plugin's (or core's) item with this key, None for the town's own."""
     return next((i for i in getattr(base, KIND_LISTS[kind]) if i.key == key), None)
@@ -146,7 +161,11 @@ async def do_save_item(
     existing = (await _settings(session)).get((kind, key))
     if plugin_item is not None:
         plugin_data = as_data(plugin_item)
-        values = {k: v for k, v in data.items() if k != "key" and plugin_data.get(k) != v}
+        values = {
+            k: v
+            for k, v in data.items()
+            if k != "key" and not _same(plugin_data.get(k, _ABSENT), v)
+        }
         action = "town.setting.changed"
     else:
         values = {k: v for k, v in data.items() if k != "key"}
