@@ -54,7 +54,7 @@ from kasane.settings import Settings, load_settings
 from kasane.tenants.controllers import OPERATOR_PREFIX, healthz, operator_home
 from kasane.tenants.onboarding_controllers import ROUTES as ONBOARDING_ROUTES
 from kasane.tenants.portability.controllers import ROUTES as PORTABILITY_ROUTES
-from kasane.tenants.services import CENTRAL_SLUG, TenantResolver
+from kasane.tenants.services import CENTRAL_SLUG, DEMO_SLUGS, TenantResolver
 from kasane.tenants.sharing_controllers import ROUTES as SHARING_ROUTES
 
 UNROUTED = ("/static/", "/healthz")  # served the same on every host
@@ -102,7 +102,7 @@ class KasaneApp(Litestar):
         scope["state"]["tenant"] = tenant
         if not path.startswith(UNROUTED):
             if slug == "" or (slug and tenant is None):
-                await self._page(scope, receive, send, "not_found", 404)
+                await self._page(scope, receive, send, "unknown_host", 404, self._where(host))
                 return
             if tenant is not None and (refusal := _closed_tenant_refusal(tenant.status, scope)):
                 if is_api_path(path):  # the public API answers a problem, like its others
@@ -121,12 +121,34 @@ class KasaneApp(Litestar):
         response = problem(status, i18n.gettext("This municipality's service is not available."))
         await response.to_asgi_response(app=None, request=request)(scope, receive, send)
 
+    def _where(self, host: str) -> dict[str, Any]:
+        """Where the operator site and the towns are, for an address that serves no town
+        (``http://127.0.0.1:8000/``, a mistyped town): the base domain on the same port."""
+        settings = self.state.settings
+        port = host.rsplit(":", 1)[1] if re.search(r":\d+$", host) else ""
+        base = settings.base_domain + (f":{port}" if port else "")
+        scheme = "https" if settings.secure_cookies else "http"
+        return {
+            "asked_host": host,
+            "operator_url": f"{scheme}://{base}/",
+            "town_pattern": f"{scheme}://<town>.{base}/",
+            "demo_towns": [(slug, f"{scheme}://{slug}.{base}/") for slug in sorted(DEMO_SLUGS)]
+            if settings.demo
+            else [],
+        }
+
     async def _page(
-        self, scope: Scope, receive: Receive, send: Send, name: str, status: int
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        name: str,
+        status: int,
+        context: dict[str, Any] | None = None,
     ) -> None:
         scope["litestar_app"] = self  # type: ignore[typeddict-unknown-key]  # set by Litestar
         request: Request[Any, Any, Any] = Request(scope, receive, send)
-        response = render(request, name, status_code=status, fragment=False)
+        response = render(request, name, context, status_code=status, fragment=False)
         await response.to_asgi_response(app=None, request=request)(scope, receive, send)
 
 

@@ -48,6 +48,8 @@ class TenantContext:
     info: TenantInfo
     theme_override: str | None = None
     local: TenantLocal = field(default_factory=TenantLocal)
+    # one of the seeded demo towns: only these show demo hints and other towns' themes
+    demo: bool = False
 
     @property
     def key(self) -> str:
