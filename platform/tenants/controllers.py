@@ -9,6 +9,7 @@ from litestar.exceptions import NotFoundException
 
 from kasane.core.web.deps import DbSession
 from kasane.core.web.templating import render
+from kasane.tenants.plans import PLANS, TAX_RATE_PERCENT
 from kasane.tenants.services import DEMO_SLUGS, list_tenants
 
 OPERATOR_PREFIX = "/_operator"  # the tenant middleware mounts the operator host here
@@ -36,6 +37,8 @@ async def operator_home(request: Request[Any, Any, Any], db_session: DbSession) 
             ],
             "base": settings.base_domain + (f":{port}" if port else ""),
             "scheme": request.url.scheme,
+            "plans": PLANS,
+            "tax_rate": TAX_RATE_PERCENT,
         },
     )
 
