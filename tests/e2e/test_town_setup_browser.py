@@ -191,6 +191,10 @@ def test_a_town_signs_up_pays_sets_itself_up_and_takes_its_first_consultation(
         page.locator(f'#setup-add input[name=members][value="{agency}"]').check()
     page.locator("#setup-add button[type=submit]").click()
     expect(page.locator("#setup-meetings")).to_contain_text("綾川町包括的支援会議")
+    # the national meetings it does not hold are retired
+    for key in ("shien_kaigi", "jusoteki"):
+        page.locator(f'[data-meeting="{key}"] form[action*="/retire"] button').click()
+        expect(page.locator(f'[data-meeting="{key}"]')).to_have_count(0)
     walk.check(page, "setup-meetings")
 
     # a caseworker is invited at the 地域包括 (agency-2)
@@ -205,6 +209,8 @@ def test_a_town_signs_up_pays_sets_itself_up_and_takes_its_first_consultation(
     page.goto(f"{town}/admin/town/counters")
     walk.check(page, "town-counters")
     page.goto(f"{town}/")
+    # the home page has nothing left to ask of the admin
+    expect(page.locator("#setup-notice")).to_have_count(0)
     walk.check(page, "admin-home")
 
     # the caseworker accepts, records a consultation at the 地域包括's counter …
