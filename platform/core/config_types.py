@@ -189,6 +189,7 @@ class TenantConfig(msgspec.Struct):
     retired_counters: list[Counter] = []
     retired_areas: list[Area] = []
     retired_meeting_types: list[MeetingType] = []
+    retired_participation_menus: list[ParticipationMenu] = []
 
     def agency(self, key: str) -> Agency | None:
         return next((a for a in self.agencies if a.key == key), None)
@@ -200,6 +201,11 @@ class TenantConfig(msgspec.Struct):
     def counter(self, key: str) -> Counter | None:
         """The counter (a retired one too: old records name it)."""
         return next((c for c in (*self.counters, *self.retired_counters) if c.key == key), None)
+
+    def menu(self, key: str) -> ParticipationMenu | None:
+        """The participation menu (a retired one too: old matches name it)."""
+        menus = (*self.participation_menus, *self.retired_participation_menus)
+        return next((m for m in menus if m.key == key), None)
 
     def meeting_type(self, key: str) -> MeetingType | None:
         return next(

@@ -296,7 +296,12 @@ def build_config(plugin: ModuleType | object | None, tenant: TenantInfo) -> Tena
         hook: any(
             impl.plugin_name != "kasane-core" for impl in getattr(pm.hook, hook).get_hookimpls()
         )
-        for hook in ("kasane_counters", "kasane_areas", "kasane_meeting_types")
+        for hook in (
+            "kasane_counters",
+            "kasane_areas",
+            "kasane_meeting_types",
+            "kasane_participation_menus",
+        )
     }
     return TenantConfig(
         plugin=name,
@@ -307,6 +312,7 @@ def build_config(plugin: ModuleType | object | None, tenant: TenantInfo) -> Tena
                 ("counter", "kasane_counters"),
                 ("area", "kasane_areas"),
                 ("meeting", "kasane_meeting_types"),
+                ("menu", "kasane_participation_menus"),
             )
         },
         counters=counters,
@@ -390,7 +396,7 @@ def check_lists(
     areas: list[dict[str, Any]],
     agencies: list[Agency],
     meetings: list[dict[str, Any]],
-    menus: list[ParticipationMenu],
+    menus: list[dict[str, Any]],
 ) -> list[Problem]:
     """Validate counters, areas and meetings given as plain data exactly as ``plugins check``
     validates a plugin's answers (same messages, same field paths); ``source`` names who
@@ -408,7 +414,7 @@ def check_lists(
         listed("kasane_areas", areas, Area),
         agencies,
         listed("kasane_meeting_types", meetings, MeetingType),
-        menus,
+        listed("kasane_participation_menus", menus, ParticipationMenu),
     )
     return c.found
 

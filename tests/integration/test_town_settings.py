@@ -360,3 +360,26 @@ def test_demo_towns_are_as_before_when_their_admins_change_nothing(env: Env) -> 
         assert apply_town(config, []) is config
         for c_ in config.counters:
             assert f'id="item-{c_.key}"' in page
+
+
+def test_a_participation_menu_of_the_towns_own_is_offered_until_retired(
+    env: Env, admin: TestClient
+) -> None:
+    menu = {
+        "key": "hatake",
+        "name": "まちなか畑の手伝い",
+        "category": "work_trial",
+        "description": "週1回、午前中",
+        "capacity": "three",
+        "schedule": "毎週木曜 9:00-12:00",
+        "area": "chuo",
+    }
+    refused = post(admin, "/admin/town/menus", "/admin/town/menus", **menu)
+    assert refused.status_code == 422 and 'id="new-capacity-error"' in refused.text
+    assert "まちなか畑の手伝い" in refused.text  # what was typed is kept
+    added = post(admin, "/admin/town/menus", "/admin/town/menus", **{**menu, "capacity": "3"})
+    assert added.status_code == 303
+    assert "まちなか畑の手伝い" in admin.get("/").text
+    assert 'data-own="yes"' in item(admin.get("/admin/town/menus").text, "hatake")
+    assert post(admin, "/admin/town/menus", "/admin/town/menus/hatake/retire").status_code == 303
+    assert "まちなか畑の手伝い" not in admin.get("/").text

@@ -27,6 +27,7 @@ from kasane.core.town.forms import (
     DECISIONS,
     FREQUENCIES,
     LEGAL_BASES,
+    MENU_CATEGORIES,
     NTHS,
     check_new_key,
     field_of,
@@ -43,8 +44,13 @@ from kasane.core.web.deps import Actor, DbSession, requires_login, requires_writ
 from kasane.core.web.templating import WEEKDAYS, render
 
 LOGIN = {"actor": Provide(requires_login)}
-PAGES = {"counters": "counter", "areas": "area", "meetings": "meeting"}
-TITLES = {"counter": N_("Counters"), "area": N_("Areas"), "meeting": N_("Meetings")}
+PAGES = {"counters": "counter", "areas": "area", "meetings": "meeting", "menus": "menu"}
+TITLES = {
+    "counter": N_("Counters"),
+    "area": N_("Areas"),
+    "meeting": N_("Meetings"),
+    "menu": N_("Participation menus"),
+}
 SOURCES = {"core": N_("National default"), "plugin": N_("Plugin"), "town": N_("Set by the town")}
 DONE: dict[str, str] = {
     "added": N_("Added."),
@@ -101,6 +107,7 @@ async def _page(
             "legal_bases": LEGAL_BASES,
             "frequencies": FREQUENCIES,
             "nths": NTHS,
+            "menu_categories": MENU_CATEGORIES,
             "base_source": base.sources.get(kind, "plugin"),
             "done": state.get("done"),
             "done_messages": DONE,

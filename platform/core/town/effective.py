@@ -14,19 +14,26 @@ from typing import Any
 
 import msgspec
 
-from kasane.core.config_types import Area, Counter, MeetingType, TenantConfig
+from kasane.core.config_types import Area, Counter, MeetingType, ParticipationMenu, TenantConfig
 from kasane.core.plugins import Problem, check_lists
 
 KIND_TYPES: dict[str, type[msgspec.Struct]] = {
     "counter": Counter,
     "area": Area,
     "meeting": MeetingType,
+    "menu": ParticipationMenu,
 }
-KIND_LISTS = {"counter": "counters", "area": "areas", "meeting": "meeting_types"}
+KIND_LISTS = {
+    "counter": "counters",
+    "area": "areas",
+    "meeting": "meeting_types",
+    "menu": "participation_menus",
+}
 KIND_RETIRED = {
     "counter": "retired_counters",
     "area": "retired_areas",
     "meeting": "retired_meeting_types",
+    "menu": "retired_participation_menus",
 }
 
 
@@ -153,5 +160,5 @@ def check_town(
         areas=active("area"),
         agencies=list(config.agencies),
         meetings=active("meeting"),
-        menus=list(config.participation_menus),
+        menus=active("menu"),
     )

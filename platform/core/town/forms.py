@@ -40,6 +40,14 @@ DECISIONS: dict[str, list[str]] = {
     ],
     "other_law": ["information_sharing", "role_assignment"],
 }
+MENU_CATEGORIES: dict[str, str] = {
+    "work_trial": N_("Work trial"),
+    "ibasho": N_("A place to belong"),
+    "volunteer": N_("Volunteering"),
+    "housing_watch": N_("Housing and watching over"),
+    "learning": N_("Learning"),
+    "other": N_("Other"),
+}
 FIELDS_OF = {
     "counter": ("name", "field", "agency", "area", "place", "phone"),
     "area": ("name", "kind", "parent"),
@@ -74,6 +82,17 @@ def parse_item(kind: str, data: dict[str, Any]) -> tuple[dict[str, Any], dict[st
         )
         if values["phone"] and not re.fullmatch(r"[0-9０-９\-‐ー()（） ]{0,20}", values["phone"]):
             problems["phone"] = N_("Use digits and hyphens only")
+    elif kind == "menu":
+        capacity = _text(data, "capacity", 6)
+        values.update(
+            category=_text(data, "category", 20) or "other",
+            description=_text(data, "description", 1000),
+            capacity=int(capacity) if capacity.isdigit() else None,
+            schedule=_text(data, "schedule"),
+            area=_optional(data, "area"),
+        )
+        if capacity and not capacity.isdigit():
+            problems["capacity"] = N_("Enter a whole number, or leave it empty")
     elif kind == "area":
         values.update(
             kind=_text(data, "kind", 60) or "日常生活圏域", parent=_optional(data, "parent")

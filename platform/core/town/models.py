@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from kasane.core.db import Base, TenantScoped, UTCDateTime, utcnow
 
-KINDS = ("counter", "area", "meeting")
+KINDS = ("counter", "area", "meeting", "menu")
 
 
 class TownSetting(TenantScoped, Base):
@@ -26,7 +26,7 @@ class TownSetting(TenantScoped, Base):
     __tablename__ = "town_settings"
     __table_args__ = (UniqueConstraint("tenant_id", "kind", "key"),)
 
-    kind: Mapped[str] = mapped_column(String(16), nullable=False)  # counter | area | meeting
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)  # counter|area|meeting|menu
     key: Mapped[str] = mapped_column(String(64), nullable=False)
     # field → value the town set (a plugin item's changed fields, or a whole own item)
     values: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
