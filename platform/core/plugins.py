@@ -197,7 +197,7 @@ def _merge_forms(c: _Collector, answers: list[Any]) -> dict[str, FormDefinition]
                         c.problem(
                             "kasane_form_definitions",
                             f"{form.key}.{section.key}.{field.name}",
-                            "redefines a field the core form already has",
+                            N_("redefines a field the core form already has"),
                         )
             forms[form.key] = FormDefinition(
                 key=base.key,
@@ -211,7 +211,8 @@ def _merge_forms(c: _Collector, answers: list[Any]) -> dict[str, FormDefinition]
                 c.problem(
                     "kasane_form_definitions",
                     f"{form.key}.{field.name}.choices",
-                    f"a {field.type} field needs choices",
+                    N_("a %(type)s field needs choices"),
+                    type=field.type,
                 )
             if field.validation and field.validation.pattern:
                 try:
@@ -220,7 +221,8 @@ def _merge_forms(c: _Collector, answers: list[Any]) -> dict[str, FormDefinition]
                     c.problem(
                         "kasane_form_definitions",
                         f"{form.key}.{field.name}.validation.pattern",
-                        f"not a regular expression: {exc}",
+                        N_("not a regular expression: %(error)s"),
+                        error=str(exc),
                     )
     return forms
 
@@ -387,6 +389,17 @@ def check_references(
                 break
             seen.add(parent)
             parent = by_key[parent].parent
+
+
+def check_forms(
+    source: str, forms: dict[str, FormDefinition], extra: list[dict[str, Any]]
+) -> list[Problem]:
+    """Validate form definitions added over ``forms`` (plain data, as a plugin's
+    ``kasane_form_definitions`` answer) exactly as ``plugins check`` does: a field may not
+    redefine one the form has, a choice field needs choices, a pattern must compile."""
+    c = _Collector(None, source, None)
+    _merge_forms(c, [extra, [msgspec.to_builtins(f) for f in forms.values()]])
+    return c.found
 
 
 def check_lists(

@@ -383,3 +383,83 @@ def test_a_participation_menu_of_the_towns_own_is_offered_until_retired(
     assert 'data-own="yes"' in item(admin.get("/admin/town/menus").text, "hatake")
     assert post(admin, "/admin/town/menus", "/admin/town/menus/hatake/retire").status_code == 303
     assert "まちなか畑の手伝い" not in admin.get("/").text
+
+
+def test_a_local_intake_field_is_asked_kept_with_its_form_version_and_retired(
+    env: Env, admin: TestClient
+) -> None:
+    # a field that clashes with the national form's, and a list without choices: the
+    # plugin check's messages, beside the field they name
+    clash = post(
+        admin,
+        "/admin/town/fields",
+        "/admin/town/fields",
+        key="name",
+        form="intake",
+        label="名前",
+        type="text",
+        choices="",
+    )
+    assert clash.status_code == 422
+    assert gettext("redefines a field the core form already has") in html.unescape(clash.text)
+    assert 'id="new-key-error"' in clash.text
+    empty = post(
+        admin,
+        "/admin/town/fields",
+        "/admin/town/fields",
+        key="minsei",
+        form="intake",
+        label="担当の民生委員",
+        type="select",
+        choices="",
+    )
+    assert empty.status_code == 422 and 'id="new-choices-error"' in empty.text
+    assert gettext("a %(type)s field needs choices", type="select") in html.unescape(empty.text)
+    # then a good one
+    added = post(
+        admin,
+        "/admin/town/fields",
+        "/admin/town/fields",
+        key="minsei",
+        form="intake",
+        label="担当の民生委員",
+        type="select",
+        choices="known=把握している\nunknown=把握していない",
+    )
+    assert added.status_code == 303
+    with tenant_client(env, "usuki") as cw:
+        login(cw, "supervisor")
+        page = cw.get("/intake/new?counter=general")
+        assert "担当の民生委員" in page.text and 'name="minsei"' in page.text
+        done = cw.post(
+            "/intake",
+            data={
+                "_csrf_token": csrf_of(page.text),
+                "counter": "general",
+                "received_on": "2026-04-01",
+                "channel": "visit_counter",
+                "kana": "みんせい はなこ",
+                "name": f"民生 花子 {uuid.uuid4().hex[:6]}",
+                "categories": ["income"],
+                "main_category": "income",
+                "minsei": "known",
+                "outcome": "info_only",
+            },
+            follow_redirects=False,
+        )
+        assert done.status_code in (200, 303), done.text
+    tenant_id = env.tenant_id("usuki")
+
+    async def kept(db: Database) -> list[tuple[str, Any]]:
+        async with db.session(tenant_id) as s:
+            rows = await s.execute(select(Consultation.form_version, Consultation.data))
+            return [(v, d.get("minsei")) for v, d in rows.all() if d.get("minsei")]
+
+    [(version, answer)] = env.run(kept)
+    assert "+town." in version and answer == "known"
+    # retired, the form no longer asks it; the record keeps its answer and version
+    assert post(admin, "/admin/town/fields", "/admin/town/fields/minsei/retire").status_code == 303
+    with tenant_client(env, "usuki") as cw:
+        login(cw, "supervisor")
+        assert 'name="minsei"' not in cw.get("/intake/new?counter=general").text
+    assert env.run(kept) == [(version, "known")]

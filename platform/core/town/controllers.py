@@ -8,6 +8,7 @@ shows the plugin check's message beside the field and keeps what was typed.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -22,9 +23,10 @@ from kasane.core.i18n import N_
 from kasane.core.i18n import gettext as _
 from kasane.core.plugins import Problem
 from kasane.core.tenancy import TenantContext
-from kasane.core.town.effective import KIND_LISTS, as_data, effective_items
+from kasane.core.town.effective import LOCAL_FORMS, as_data, base_items, effective_items
 from kasane.core.town.forms import (
     DECISIONS,
+    FIELD_TYPES,
     FREQUENCIES,
     LEGAL_BASES,
     MENU_CATEGORIES,
@@ -44,12 +46,19 @@ from kasane.core.web.deps import Actor, DbSession, requires_login, requires_writ
 from kasane.core.web.templating import WEEKDAYS, render
 
 LOGIN = {"actor": Provide(requires_login)}
-PAGES = {"counters": "counter", "areas": "area", "meetings": "meeting", "menus": "menu"}
+PAGES = {
+    "counters": "counter",
+    "areas": "area",
+    "meetings": "meeting",
+    "menus": "menu",
+    "fields": "field",
+}
 TITLES = {
     "counter": N_("Counters"),
     "area": N_("Areas"),
     "meeting": N_("Meetings"),
     "menu": N_("Participation menus"),
+    "field": N_("Local form fields"),
 }
 SOURCES = {"core": N_("National default"), "plugin": N_("Plugin"), "town": N_("Set by the town")}
 DONE: dict[str, str] = {
@@ -90,7 +99,7 @@ async def _page(
     kind = _kind(page)
     base = tenant.admin_config
     items = effective_items(
-        kind, getattr(base, KIND_LISTS[kind]), base.sources.get(kind, "plugin"), tenant.local.town
+        kind, base_items(base, kind), base.sources.get(kind, "plugin"), tenant.local.town
     )
     return render(
         request,
@@ -108,6 +117,8 @@ async def _page(
             "frequencies": FREQUENCIES,
             "nths": NTHS,
             "menu_categories": MENU_CATEGORIES,
+            "field_types": FIELD_TYPES,
+            "local_forms": {k: base.forms[k].title for k in LOCAL_FORMS if k in base.forms},
             "base_source": base.sources.get(kind, "plugin"),
             "done": state.get("done"),
             "done_messages": DONE,
@@ -144,7 +155,11 @@ def _refused(exc: TownSettingRefused, key: str) -> tuple[dict[str, str], list[st
     errors: dict[str, str] = {}
     others: list[str] = []
     for p in exc.problems:
-        if p.item_key == key or (p.item_key is None and p.field.endswith(".key")):
+        in_form = re.search(rf"\.{re.escape(key)}(?:\.(\w+))?$", p.field)
+        if p.hook == "kasane_form_definitions" and in_form:
+            # a local field: its name clashes (the key) or its choices are missing
+            errors.setdefault(in_form.group(1) or "key", problem_text(p))
+        elif p.item_key == key or (p.item_key is None and p.field.endswith(".key")):
             errors.setdefault(field_of(p.attribute), problem_text(p))
         else:
             others.append(f"{p.hook}{p.field}: {problem_text(p)}")
@@ -191,9 +206,7 @@ async def _save(
     base = tenant.admin_config
     values, problems = parse_item(kind, data)
     edit = {**values, "key": key}
-    known = {
-        e.key for e in effective_items(kind, getattr(base, KIND_LISTS[kind]), "", tenant.local.town)
-    }
+    known = {e.key for e in effective_items(kind, base_items(base, kind), "", tenant.local.town)}
     if new:
         key = key or _free_key(kind, known)
         edit["key"] = key

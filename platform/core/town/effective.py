@@ -14,14 +14,59 @@ from typing import Any
 
 import msgspec
 
-from kasane.core.config_types import Area, Counter, MeetingType, ParticipationMenu, TenantConfig
-from kasane.core.plugins import Problem, check_lists
+from kasane.core.config_types import (
+    Area,
+    Choice,
+    Counter,
+    FieldType,
+    FormDefinition,
+    FormField,
+    FormSection,
+    MeetingType,
+    ParticipationMenu,
+    TenantConfig,
+)
+from kasane.core.i18n import N_
+from kasane.core.plugins import Problem, check_forms, check_lists
+
+LOCAL_FORMS = ("intake", "assessment")  # the forms a town adds its own fields to
+TOWN_SECTION = "town"
+TOWN_SECTION_TITLE = N_("The town's own fields")
+
+
+class TownField(msgspec.Struct, forbid_unknown_fields=True):
+    """A field the town adds to one of its forms (``key`` is the field's name)."""
+
+    key: str
+    form: str
+    label: str
+    type: FieldType
+    required: bool = False
+    choices: list[Choice] = []
+    help: str = ""
+
+    @property
+    def name(self) -> str:
+        """The label, for lists that show every kind by its name."""
+        return self.label
+
+    def as_field(self) -> FormField:
+        return FormField(
+            name=self.key,
+            label=self.label,
+            type=self.type,
+            required=self.required,
+            choices=list(self.choices),
+            help=self.help,
+        )
+
 
 KIND_TYPES: dict[str, type[msgspec.Struct]] = {
     "counter": Counter,
     "area": Area,
     "meeting": MeetingType,
     "menu": ParticipationMenu,
+    "field": TownField,
 }
 KIND_LISTS = {
     "counter": "counters",
@@ -70,6 +115,31 @@ class Effective:
     def overridden(self) -> bool:
         """A plugin item with at least one value the town set (it can be reset)."""
         return self.base is not None and "town" in self.sources.values()
+
+
+def base_items(config: TenantConfig, kind: str) -> list[Any]:
+    """The plugin's (or core's) items of one kind; local fields have none (the plugin's
+    fields are its forms', which the town adds to and never changes)."""
+    return list(getattr(config, KIND_LISTS[kind])) if kind in KIND_LISTS else []
+
+
+def town_forms(
+    forms: dict[str, FormDefinition], fields: list[TownField], version: str
+) -> dict[str, FormDefinition]:
+    """``forms`` with the town's fields in a section of their own at the end of each."""
+    out = dict(forms)
+    for key in LOCAL_FORMS:
+        mine = [f.as_field() for f in fields if f.form == key]
+        base = out.get(key)
+        if not mine or base is None:
+            continue
+        out[key] = FormDefinition(
+            key=base.key,
+            title=base.title,
+            version=f"{base.version}+{version}",
+            sections=[*base.sections, FormSection(TOWN_SECTION, TOWN_SECTION_TITLE, mine)],
+        )
+    return out
 
 
 def as_data(item: msgspec.Struct) -> dict[str, Any]:
@@ -129,6 +199,9 @@ def apply_town(config: TenantConfig, rows: Iterable[TownRow]) -> TenantConfig:
         changes[attr] = [e.item for e in items if not e.retired]
         changes[KIND_RETIRED[kind]] = [e.item for e in items if e.retired]
     revision = max(r.revision for r in rows)
+    fields = [e.item for e in effective_items("field", [], "town", rows) if not e.retired]
+    if fields:
+        changes["forms"] = town_forms(config.forms, fields, f"town.{revision}")
     changes["version"] = f"{config.version or config.plugin}+town.{revision}"
     return msgspec.structs.replace(config, **changes)
 
@@ -141,7 +214,7 @@ def check_town(
     rows = list(rows)
 
     def active(kind: str) -> list[dict[str, Any]]:
-        items = effective_items(kind, getattr(config, KIND_LISTS[kind]), "plugin", [])
+        items = effective_items(kind, base_items(config, kind), "plugin", [])
         merged = []
         mine = {r.key: r for r in rows if r.kind == kind}
         for e in items:
@@ -154,7 +227,7 @@ def check_town(
                 merged.append({**row.values, "key": row.key})
         return merged
 
-    return check_lists(
+    problems = check_lists(
         source,
         counters=active("counter"),
         areas=active("area"),
@@ -162,3 +235,41 @@ def check_town(
         meetings=active("meeting"),
         menus=active("menu"),
     )
+    fields = active("field")
+    extra = [
+        {
+            "key": form,
+            "title": form,
+            "version": "town",
+            "sections": [
+                {
+                    "key": TOWN_SECTION,
+                    "title": TOWN_SECTION_TITLE,
+                    "fields": [
+                        {
+                            "name": f["key"],
+                            **{k: v for k, v in f.items() if k not in ("key", "form")},
+                        }
+                        for f in fields
+                        if f.get("form") == form
+                    ],
+                }
+            ],
+        }
+        for form in LOCAL_FORMS
+        if any(f.get("form") == form for f in fields)
+    ]
+    for f in fields:
+        if f.get("form") not in LOCAL_FORMS:
+            problems.append(
+                Problem(
+                    "kasane_form_definitions",
+                    f"{f.get('form')}.{f['key']}",
+                    N_("%(form)r is not a form the town may add fields to"),
+                    {"form": f.get("form")},
+                    f"{f.get('form')!r} is not a form the town may add fields to",
+                )
+            )
+    if extra:
+        problems += check_forms(source, config.forms, extra)
+    return problems

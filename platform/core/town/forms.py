@@ -48,6 +48,18 @@ MENU_CATEGORIES: dict[str, str] = {
     "learning": N_("Learning"),
     "other": N_("Other"),
 }
+FIELD_TYPES: dict[str, str] = {
+    "text": N_("Short text"),
+    "textarea": N_("Long text"),
+    "date": N_("Date"),
+    "number": N_("Number"),
+    "tel": N_("Phone"),
+    "select": N_("One of a list (drop-down)"),
+    "radio": N_("One of a list (buttons)"),
+    "checkboxes": N_("Several of a list"),
+    "boolean": N_("Yes / no"),
+}
+CHOICE_TYPES = ("select", "radio", "checkboxes")
 FIELDS_OF = {
     "counter": ("name", "field", "agency", "area", "place", "phone"),
     "area": ("name", "kind", "parent"),
@@ -68,6 +80,8 @@ def _optional(data: dict[str, Any], name: str) -> str | None:
 
 def parse_item(kind: str, data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     """Hook-shaped values of one item and field → msgid of what the admin must fix."""
+    if kind == "field":
+        return _parse_field(data)
     problems: dict[str, str] = {}
     values: dict[str, Any] = {"name": _text(data, "name")}
     if not values["name"]:
@@ -145,3 +159,28 @@ def field_of(attribute: str) -> str:
     if attribute == "cadence":
         return "frequency"
     return attribute.split(".", 1)[0] or "name"
+
+
+def _parse_field(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """A local form field: its form, label, type, whether it is required, its choices (one a
+    line, ``value=label`` or the label alone) and a hint."""
+    problems: dict[str, str] = {}
+    lines = [line.strip() for line in str(data.get("choices") or "").splitlines() if line.strip()]
+    choices = []
+    for n, line in enumerate(lines[:50], start=1):
+        value, sep, label = line.partition("=")
+        if not sep or not re.fullmatch(r"[A-Za-z0-9_\-]{1,40}", value.strip()):
+            value, label = f"c{n}", line
+        choices.append({"value": value.strip(), "label": label.strip()[:NAME_MAX]})
+    field_type = _text(data, "type", 20) or "text"
+    values: dict[str, Any] = {
+        "form": _text(data, "form", 20) or "intake",
+        "label": _text(data, "label"),
+        "type": field_type,
+        "required": str(data.get("required") or "") in ("1", "on", "true", "yes"),
+        "choices": choices if field_type in CHOICE_TYPES else [],
+        "help": _text(data, "help", 500),
+    }
+    if not values["label"]:
+        problems["label"] = N_("Enter the label")
+    return values, problems

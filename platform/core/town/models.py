@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from kasane.core.db import Base, TenantScoped, UTCDateTime, utcnow
 
-KINDS = ("counter", "area", "meeting", "menu")
+KINDS = ("counter", "area", "meeting", "menu", "field")
 
 
 class TownSetting(TenantScoped, Base):
@@ -26,7 +26,8 @@ class TownSetting(TenantScoped, Base):
     __tablename__ = "town_settings"
     __table_args__ = (UniqueConstraint("tenant_id", "kind", "key"),)
 
-    kind: Mapped[str] = mapped_column(String(16), nullable=False)  # counter|area|meeting|menu
+    # counter | area | meeting | menu | field (a local field on the intake or assessment form)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
     key: Mapped[str] = mapped_column(String(64), nullable=False)
     # field → value the town set (a plugin item's changed fields, or a whole own item)
     values: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)

@@ -22,9 +22,9 @@ from kasane.core.errors import NotFound
 from kasane.core.i18n import gettext
 from kasane.core.plugins import Problem
 from kasane.core.town.effective import (
-    KIND_LISTS,
     TownRow,
     as_data,
+    base_items,
     check_town,
     effective_items,
 )
@@ -142,7 +142,7 @@ def _same(plugin_value: Any, value: Any) -> bool:
 
 def base_item(base: TenantConfig, kind: str, key: str) -> Any | None:
     """The plugin's (or core's) item with this key, None for the town's own."""
-    return next((i for i in getattr(base, KIND_LISTS[kind]) if i.key == key), None)
+    return next((i for i in base_items(base, kind) if i.key == key), None)
 
 
 async def do_save_item(
@@ -190,7 +190,7 @@ async def do_set_retired(
 ) -> None:
     """Retire an item (offered nowhere; records that name it keep its name) or restore it."""
     _check_kind(kind)
-    known = {e.key for e in effective_items(kind, getattr(base, KIND_LISTS[kind]), "", [])}
+    known = {e.key for e in effective_items(kind, base_items(base, kind), "", [])}
     if key not in known and (kind, key) not in await _settings(session):
         raise NotFound("town_setting")
     action = "town.setting.retired" if retired else "town.setting.restored"
@@ -209,7 +209,8 @@ async def do_move(
 ) -> None:
     """Move an item one place up (``step`` -1) or down (+1) among the active ones."""
     _check_kind(kind)
-    keys = [i.key for i in getattr(effective, KIND_LISTS[kind])]
+    rows = [as_row(s) for s in (await _settings(session)).values()]
+    keys = [e.key for e in effective_items(kind, base_items(base, kind), "", rows) if not e.retired]
     if key not in keys:
         raise NotFound("town_setting")
     i = keys.index(key)
