@@ -46,6 +46,8 @@ from kasane.core.registry.api_problems import is_api_path, problem, with_api_pro
 from kasane.core.registry.controllers import ROUTES as REGISTRY_ROUTES
 from kasane.core.reports.controllers import ROUTES as REPORT_ROUTES
 from kasane.core.themes import available_themes
+from kasane.core.town.controllers import ROUTES as TOWN_ROUTES
+from kasane.core.town.setup_controllers import ROUTES as SETUP_ROUTES
 from kasane.core.web.app_config import csrf_config, static_routers
 from kasane.core.web.controllers import LANG_COOKIE, StaffShellController, set_language
 from kasane.core.web.deps import SESSION_COOKIE, LoginRequired, ReadOnlyTenant, provide_session
@@ -57,7 +59,7 @@ from kasane.settings import Settings, load_settings
 from kasane.tenants.controllers import OPERATOR_PREFIX, healthz, operator_home
 from kasane.tenants.onboarding_controllers import ROUTES as ONBOARDING_ROUTES
 from kasane.tenants.portability.controllers import ROUTES as PORTABILITY_ROUTES
-from kasane.tenants.services import CENTRAL_SLUG, TenantResolver
+from kasane.tenants.services import CENTRAL_SLUG, DEMO_SLUGS, TenantResolver
 from kasane.tenants.sharing_controllers import ROUTES as SHARING_ROUTES
 
 di_cleanup.install()  # a failing dependency closes the request's database session
@@ -114,7 +116,7 @@ class KasaneApp(Litestar):
         scope["state"]["tenant"] = tenant
         if not path.startswith(UNROUTED):
             if slug == "" or (slug and tenant is None):
-                await self._page(scope, receive, send, "not_found", 404)
+                await self._page(scope, receive, send, "unknown_host", 404, self._where(host))
                 return
             if tenant is not None and (refusal := _closed_tenant_refusal(tenant.status, scope)):
                 if is_api_path(path):  # the public API answers a problem, like its others
@@ -154,11 +156,36 @@ class KasaneApp(Litestar):
         response = problem(status, i18n.gettext("This municipality's service is not available."))
         await response.to_asgi_response(app=None, request=request)(scope, receive, send)
 
+    def _where(self, host: str) -> dict[str, Any]:
+        """Where the operator site and the towns are, for an address that serves no town
+        (``http://127.0.0.1:8000/``, a mistyped town): the base domain on the same port."""
+        settings = self.state.settings
+        port = host.rsplit(":", 1)[1] if re.search(r":\d+$", host) else ""
+        base = settings.base_domain + (f":{port}" if port else "")
+        scheme = "https" if settings.secure_cookies else "http"
+        return {
+            "asked_host": host,
+            "operator_url": f"{scheme}://{base}/",
+            "town_pattern": f"{scheme}://<town>.{base}/",
+            "demo_towns": [(slug, f"{scheme}://{slug}.{base}/") for slug in sorted(DEMO_SLUGS)]
+            if settings.demo
+            else [],
+        }
+
     async def _page(
-        self, scope: Scope, receive: Receive, send: Send, name: str, status: int
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        name: str,
+        status: int,
+        context: dict[str, Any] | None = None,
     ) -> None:
         await self._respond(
-            scope, receive, send, lambda r: render(r, name, status_code=status, fragment=False)
+            scope,
+            receive,
+            send,
+            lambda r: render(r, name, context, status_code=status, fragment=False),
         )
 
     async def _respond(
@@ -342,6 +369,8 @@ def create_app(
             *REPORT_ROUTES,
             *SSO_ROUTES,
             *LOOK_ROUTES,  # /admin/look and the tenant's /look.css
+            *TOWN_ROUTES,  # /admin/town/…: the town's counters, areas, meetings over its plugin
+            *SETUP_ROUTES,  # /admin/setup: the first-run setup and its checklist
             *ONBOARDING_ROUTES,  # signup, billing, the Stripe webhook (CSRF-exempt by its opt)
             *PORTABILITY_ROUTES,  # /admin/export
             *SHARING_ROUTES,  # /admin/sharing and /comparison: the central comparison's town side

@@ -178,18 +178,39 @@ class TenantConfig(msgspec.Struct):
     # Names of agencies the tenant admin deactivated: no longer offered, still named on
     # the records that mention them (set from the app, never by a plugin).
     retired_agency_names: dict[str, str] = {}
+    # The configuration's version, kept by the records written with it: the plugin's name,
+    # then "+town.N" once the town's admin has changed a setting (N only grows).
+    version: str = ""
+    # Who answered each list before the town's settings: "core" (the national defaults) or
+    # "plugin" — keys "counter", "area", "meeting".
+    sources: dict[str, str] = {}
+    # Counters, areas and meetings the town retired: offered nowhere, still named on the
+    # records that mention them (set from the app, never by a plugin).
+    retired_counters: list[Counter] = []
+    retired_areas: list[Area] = []
+    retired_meeting_types: list[MeetingType] = []
+    retired_participation_menus: list[ParticipationMenu] = []
 
     def agency(self, key: str) -> Agency | None:
         return next((a for a in self.agencies if a.key == key), None)
 
     def area(self, key: str) -> Area | None:
-        return next((a for a in self.areas if a.key == key), None)
+        """The area (a retired one too: old records name it)."""
+        return next((a for a in (*self.areas, *self.retired_areas) if a.key == key), None)
 
     def counter(self, key: str) -> Counter | None:
-        return next((c for c in self.counters if c.key == key), None)
+        """The counter (a retired one too: old records name it)."""
+        return next((c for c in (*self.counters, *self.retired_counters) if c.key == key), None)
+
+    def menu(self, key: str) -> ParticipationMenu | None:
+        """The participation menu (a retired one too: old matches name it)."""
+        menus = (*self.participation_menus, *self.retired_participation_menus)
+        return next((m for m in menus if m.key == key), None)
 
     def meeting_type(self, key: str) -> MeetingType | None:
-        return next((m for m in self.meeting_types if m.key == key), None)
+        return next(
+            (m for m in (*self.meeting_types, *self.retired_meeting_types) if m.key == key), None
+        )
 
     def coordinating_agency(self) -> Agency:
         """The agency that runs 多機関協働: the one marked, else the first municipal one."""

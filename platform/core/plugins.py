@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from importlib.metadata import entry_points
 from types import ModuleType
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 import pluggy
@@ -28,6 +28,7 @@ from kasane.core.config_types import (
     TenantConfig,
     TenantInfo,
 )
+from kasane.core.i18n import N_
 from kasane.core.themes import available_themes
 
 ENTRY_POINT_GROUP = "kasane.municipalities"
@@ -41,6 +42,28 @@ class PluginInvalid(Exception):
         super().__init__(f"plugin {plugin!r} is invalid:\n" + "\n".join(problems))
         self.plugin = plugin
         self.problems = problems
+
+
+class Problem(NamedTuple):
+    """One problem found in a configuration: where, and the message (a msgid and its
+    parameters, and the English text ``kasane plugins check`` prints)."""
+
+    hook: str
+    field: str  # "[2](key='x').agency", "intake.validation.pattern", …
+    msgid: str
+    params: dict[str, Any]
+    text: str
+
+    @property
+    def item_key(self) -> str | None:
+        """The key of the list item the problem is in (``[2](key='x')…`` → ``x``)."""
+        found = re.match(r"^\[\d+\]\(key='([^']*)'\)", self.field)
+        return found.group(1) if found else None
+
+    @property
+    def attribute(self) -> str:
+        """The item's field the problem names (``…(key='x').cadence.time`` → ``cadence.time``)."""
+        return re.sub(r"^\[\d+\](\(key='[^']*'\))?\.?", "", self.field)
 
 
 class PluginNotFound(LookupError):
@@ -110,13 +133,20 @@ def _path(err: msgspec.ValidationError, items: Any) -> tuple[str, str]:
 class _Collector:
     """Calls hooks one by one, gathering problems instead of stopping at the first."""
 
-    def __init__(self, pm: pluggy.PluginManager, plugin: str, tenant: TenantInfo) -> None:
+    def __init__(
+        self, pm: pluggy.PluginManager | None, plugin: str, tenant: TenantInfo | None
+    ) -> None:
         self.pm, self.plugin, self.tenant = pm, plugin, tenant
         self.problems: list[str] = []
+        self.found: list[Problem] = []
 
-    def problem(self, hook: str, field: str, message: str) -> None:
+    def problem(self, hook: str, field: str, message: str, **params: Any) -> None:
+        """Record a problem; ``message`` is an English msgid with ``%(name)s`` parameters,
+        so the admin's pages can show the same message translated."""
         where = f"{hook}{field}" if field.startswith("[") or not field else f"{hook}.{field}"
-        self.problems.append(f"{self.plugin}: {where}: {message}")
+        text = message % params if params else message
+        self.problems.append(f"{self.plugin}: {where}: {text}")
+        self.found.append(Problem(hook, field, message, params, text))
 
     def call(self, hook: str) -> Any:
         try:
@@ -138,9 +168,14 @@ def _unique_keys(c: _Collector, hook: str, items: list[Any]) -> None:
     seen: set[str] = set()
     for i, item in enumerate(items):
         if not _KEY.match(item.key):
-            c.problem(hook, f"[{i}].key", f"{item.key!r} must be lower-case ascii, digits, - or _")
+            c.problem(
+                hook,
+                f"[{i}].key",
+                N_("%(key)r must be lower-case ascii, digits, - or _"),
+                key=item.key,
+            )
         if item.key in seen:
-            c.problem(hook, f"[{i}].key", f"duplicate key {item.key!r}")
+            c.problem(hook, f"[{i}].key", N_("duplicate key %(key)r"), key=item.key)
         seen.add(item.key)
 
 
@@ -162,7 +197,7 @@ def _merge_forms(c: _Collector, answers: list[Any]) -> dict[str, FormDefinition]
                         c.problem(
                             "kasane_form_definitions",
                             f"{form.key}.{section.key}.{field.name}",
-                            "redefines a field the core form already has",
+                            N_("redefines a field the core form already has"),
                         )
             forms[form.key] = FormDefinition(
                 key=base.key,
@@ -176,7 +211,8 @@ def _merge_forms(c: _Collector, answers: list[Any]) -> dict[str, FormDefinition]
                 c.problem(
                     "kasane_form_definitions",
                     f"{form.key}.{field.name}.choices",
-                    f"a {field.type} field needs choices",
+                    N_("a %(type)s field needs choices"),
+                    type=field.type,
                 )
             if field.validation and field.validation.pattern:
                 try:
@@ -185,7 +221,8 @@ def _merge_forms(c: _Collector, answers: list[Any]) -> dict[str, FormDefinition]
                     c.problem(
                         "kasane_form_definitions",
                         f"{form.key}.{field.name}.validation.pattern",
-                        f"not a regular expression: {exc}",
+                        N_("not a regular expression: %(error)s"),
+                        error=str(exc),
                     )
     return forms
 
@@ -235,31 +272,7 @@ def build_config(plugin: ModuleType | object | None, tenant: TenantInfo) -> Tena
     terminology = _merged_dict(c, "kasane_terminology", c.call("kasane_terminology") or [])
     theme = c.call("kasane_theme")
 
-    area_keys, agency_keys = {a.key for a in areas}, {a.key for a in agencies}
-    _check_refs(c, "kasane_counters", counters, "agency", agency_keys)
-    _check_refs(c, "kasane_counters", counters, "area", area_keys)
-    _check_refs(c, "kasane_areas", areas, "parent", area_keys)
-    _check_refs(c, "kasane_participation_menus", menus, "area", area_keys)
-    for i, m in enumerate(meetings):
-        for member in m.members:
-            if member not in agency_keys:
-                c.problem(
-                    "kasane_meeting_types",
-                    f"[{i}](key={m.key!r}).members",
-                    f"{member!r} is not an agency key from kasane_agencies",
-                )
-        if m.cadence.frequency == "monthly" and (m.cadence.weekday is None or not m.cadence.nth):
-            c.problem(
-                "kasane_meeting_types",
-                f"[{i}](key={m.key!r}).cadence",
-                "a monthly cadence needs weekday and nth",
-            )
-        if m.cadence.time and not re.match(r"^([01]\d|2[0-3]):[0-5]\d$", m.cadence.time):
-            c.problem(
-                "kasane_meeting_types",
-                f"[{i}](key={m.key!r}).cadence.time",
-                f"{m.cadence.time!r} is not HH:MM",
-            )
+    check_references(c, counters, areas, agencies, meetings, menus)
     if sum(1 for a in agencies if a.coordinates) > 1:
         c.problem("kasane_agencies", "coordinates", "only one agency may coordinate 多機関協働")
     if not agencies:
@@ -281,8 +294,29 @@ def build_config(plugin: ModuleType | object | None, tenant: TenantInfo) -> Tena
 
     if c.problems:
         raise PluginInvalid(name, c.problems)
+    answered = {
+        hook: any(
+            impl.plugin_name != "kasane-core" for impl in getattr(pm.hook, hook).get_hookimpls()
+        )
+        for hook in (
+            "kasane_counters",
+            "kasane_areas",
+            "kasane_meeting_types",
+            "kasane_participation_menus",
+        )
+    }
     return TenantConfig(
         plugin=name,
+        version=name,
+        sources={
+            kind: "plugin" if answered[hook] else "core"
+            for kind, hook in (
+                ("counter", "kasane_counters"),
+                ("area", "kasane_areas"),
+                ("meeting", "kasane_meeting_types"),
+                ("menu", "kasane_participation_menus"),
+            )
+        },
         counters=counters,
         areas=areas,
         agencies=agencies,
@@ -299,7 +333,103 @@ def _check_refs(c: _Collector, hook: str, items: list[Any], attr: str, keys: set
     for i, item in enumerate(items):
         ref = getattr(item, attr)
         if ref is not None and ref not in keys:
-            c.problem(hook, f"[{i}](key={item.key!r}).{attr}", f"{ref!r} is not a known key")
+            c.problem(
+                hook, f"[{i}](key={item.key!r}).{attr}", N_("%(ref)r is not a known key"), ref=ref
+            )
+
+
+def check_references(
+    c: _Collector,
+    counters: list[Counter],
+    areas: list[Area],
+    agencies: list[Agency],
+    meetings: list[MeetingType],
+    menus: list[ParticipationMenu],
+) -> None:
+    """The rules between lists (a counter's agency and area exist, a meeting's members are
+    agencies, a monthly cadence has its day …): the plugin check's and the town settings'."""
+    area_keys, agency_keys = {a.key for a in areas}, {a.key for a in agencies}
+    _check_refs(c, "kasane_counters", counters, "agency", agency_keys)
+    _check_refs(c, "kasane_counters", counters, "area", area_keys)
+    _check_refs(c, "kasane_areas", areas, "parent", area_keys)
+    _check_refs(c, "kasane_participation_menus", menus, "area", area_keys)
+    for i, m in enumerate(meetings):
+        for member in m.members:
+            if member not in agency_keys:
+                c.problem(
+                    "kasane_meeting_types",
+                    f"[{i}](key={m.key!r}).members",
+                    N_("%(member)r is not an agency key from kasane_agencies"),
+                    member=member,
+                )
+        if m.cadence.frequency == "monthly" and (m.cadence.weekday is None or not m.cadence.nth):
+            c.problem(
+                "kasane_meeting_types",
+                f"[{i}](key={m.key!r}).cadence",
+                N_("a monthly cadence needs weekday and nth"),
+            )
+        if m.cadence.time and not re.match(r"^([01]\d|2[0-3]):[0-5]\d$", m.cadence.time):
+            c.problem(
+                "kasane_meeting_types",
+                f"[{i}](key={m.key!r}).cadence.time",
+                N_("%(time)r is not HH:MM"),
+                time=m.cadence.time,
+            )
+    by_key = {x.key: x for x in areas}
+    for i, a in enumerate(areas):
+        seen, parent = {a.key}, a.parent
+        while parent in by_key:
+            if parent in seen:
+                c.problem(
+                    "kasane_areas",
+                    f"[{i}](key={a.key!r}).parent",
+                    N_("%(key)r would be inside itself"),
+                    key=a.key,
+                )
+                break
+            seen.add(parent)
+            parent = by_key[parent].parent
+
+
+def check_forms(
+    source: str, forms: dict[str, FormDefinition], extra: list[dict[str, Any]]
+) -> list[Problem]:
+    """Validate form definitions added over ``forms`` (plain data, as a plugin's
+    ``kasane_form_definitions`` answer) exactly as ``plugins check`` does: a field may not
+    redefine one the form has, a choice field needs choices, a pattern must compile."""
+    c = _Collector(None, source, None)
+    _merge_forms(c, [extra, [msgspec.to_builtins(f) for f in forms.values()]])
+    return c.found
+
+
+def check_lists(
+    source: str,
+    *,
+    counters: list[dict[str, Any]],
+    areas: list[dict[str, Any]],
+    agencies: list[Agency],
+    meetings: list[dict[str, Any]],
+    menus: list[dict[str, Any]],
+) -> list[Problem]:
+    """Validate counters, areas and meetings given as plain data exactly as ``plugins check``
+    validates a plugin's answers (same messages, same field paths); ``source`` names who
+    answered (the town's settings). Returns every problem found, none when valid."""
+    c = _Collector(None, source, None)
+
+    def listed(hook: str, data: list[dict[str, Any]], typ: type) -> list[Any]:
+        items = c.convert(hook, data, list[typ]) or []  # type: ignore[valid-type]
+        _unique_keys(c, hook, items)
+        return items
+
+    check_references(
+        c,
+        listed("kasane_counters", counters, Counter),
+        listed("kasane_areas", areas, Area),
+        agencies,
+        listed("kasane_meeting_types", meetings, MeetingType),
+        listed("kasane_participation_menus", menus, ParticipationMenu),
+    )
+    return c.found
 
 
 def config_to_json(config: TenantConfig) -> bytes:

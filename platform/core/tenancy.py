@@ -17,6 +17,7 @@ import msgspec
 
 from kasane.core.config_types import Agency, TenantConfig, TenantInfo
 from kasane.core.plugins import config_for, hooks_for
+from kasane.core.town.effective import TownRow, apply_town
 
 WRITABLE_STATUSES = frozenset({"trial", "active", "past_due"})
 
@@ -34,6 +35,8 @@ class TenantLocal:
     terminology: Mapping[str, str] = field(default_factory=dict)
     look: Mapping[str, str] = field(default_factory=dict)
     retired_agency_names: Mapping[str, str] = field(default_factory=dict)
+    # the town's own counters, areas and meetings over the plugin's (kasane.core.town)
+    town: tuple[TownRow, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -45,6 +48,8 @@ class TenantContext:
     info: TenantInfo
     theme_override: str | None = None
     local: TenantLocal = field(default_factory=TenantLocal)
+    # one of the seeded demo towns: only these show demo hints and other towns' themes
+    demo: bool = False
 
     @property
     def key(self) -> str:
@@ -58,7 +63,15 @@ class TenantContext:
 
     @cached_property
     def config(self) -> TenantConfig:
-        """The plugin's configuration with the admin's agencies and terminology on top."""
+        """The effective configuration: core defaults → plugin → the admin's agencies and
+        words → the town's counters, areas and meetings (``kasane.core.town``)."""
+        local = self.local
+        return apply_town(self.admin_config, local.town)
+
+    @cached_property
+    def admin_config(self) -> TenantConfig:
+        """The plugin's configuration with the admin's agencies and terminology on top, but
+        not yet the town's counters, areas and meetings (what those are checked against)."""
         base = config_for(self.key)
         local = self.local
         if not (local.agencies or local.terminology or local.retired_agency_names):

@@ -9,7 +9,8 @@ from litestar.exceptions import NotFoundException
 
 from kasane.core.web.deps import DbSession
 from kasane.core.web.templating import render
-from kasane.tenants.services import list_tenants
+from kasane.tenants.plans import PLANS, TAX_RATE_PERCENT
+from kasane.tenants.services import DEMO_SLUGS, list_tenants
 
 OPERATOR_PREFIX = "/_operator"  # the tenant middleware mounts the operator host here
 
@@ -29,9 +30,15 @@ async def operator_home(request: Request[Any, Any, Any], db_session: DbSession) 
         request,
         "operator",
         {
-            "tenants": [t for t in tenants if t.status in ("trial", "active", "past_due")],
+            "tenants": [
+                t
+                for t in tenants
+                if t.status in ("trial", "active", "past_due") and t.slug in DEMO_SLUGS
+            ],
             "base": settings.base_domain + (f":{port}" if port else ""),
             "scheme": request.url.scheme,
+            "plans": PLANS,
+            "tax_rate": TAX_RATE_PERCENT,
         },
     )
 

@@ -36,7 +36,7 @@ from kasane.tenants.billing.services import (
 )
 from kasane.tenants.controllers import OPERATOR_PREFIX
 from kasane.tenants.models import Tenant
-from kasane.tenants.plans import PLANS, get_plan, plan_for_population
+from kasane.tenants.plans import PLANS, TAX_RATE_PERCENT, get_plan, plan_for_population
 from kasane.tenants.services import get_tenant_by_slug
 from kasane.tenants.signup import (
     INVITATION_PATH,
@@ -101,7 +101,13 @@ def _signup_page(
     return render(
         request,
         "onboarding/signup",
-        {"form": form, "problems": problems, "plans": PLANS, "municipality": municipality},
+        {
+            "form": form,
+            "problems": problems,
+            "plans": PLANS,
+            "municipality": municipality,
+            "tax_rate": TAX_RATE_PERCENT,
+        },
         status_code=status,
         fragment=False,
     )
@@ -149,7 +155,7 @@ async def signup_submit(request: Request[Any, Any, Any], data: Form) -> Response
     tenant = result.tenant
     settings = request.app.state.settings
     link = f"{_origin(request, tenant.slug)}{INVITATION_PATH}?token={result.invitation_token}"
-    return render(
+    response = render(
         request,
         "onboarding/signup_done",
         {
@@ -161,6 +167,41 @@ async def signup_submit(request: Request[Any, Any, Any], data: Form) -> Response
         status_code=201,
         fragment=False,
     )
+    # The page after payment repeats the invitation: it stays in this browser (a signed,
+    # HttpOnly cookie on the operator host), never in the URL the payment provider sees.
+    response.set_cookie(
+        HANDOFF_COOKIE,
+        _handoff_value(request, tenant.slug, result.invitation_token),
+        path="/signup",
+        max_age=CHECKOUT_TOKEN_SECONDS,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+    )
+    return response
+
+
+HANDOFF_COOKIE = "kasane_signup"
+
+
+def _handoff_mac(request: Request[Any, Any, Any], body: str) -> str:
+    key = request.app.state.settings.secret_key.encode()
+    return hmac.new(key, b"signup-handoff:" + body.encode(), hashlib.sha256).hexdigest()
+
+
+def _handoff_value(request: Request[Any, Any, Any], slug: str, token: str) -> str:
+    body = f"{slug}.{token}"
+    return f"{body}.{_handoff_mac(request, body)}"
+
+
+def _handoff_token(request: Request[Any, Any, Any], slug: str) -> str | None:
+    """The invitation token this browser got when it signed ``slug`` up, if it did."""
+    value = request.cookies.get(HANDOFF_COOKIE) or ""
+    parts = value.split(".")
+    if len(parts) != 3 or parts[0] != slug:
+        return None
+    body = f"{parts[0]}.{parts[1]}"
+    return parts[1] if hmac.compare_digest(parts[2], _handoff_mac(request, body)) else None
 
 
 @post(f"{OPERATOR_PREFIX}/signup/checkout", name="signup_checkout")
@@ -191,10 +232,20 @@ async def signup_result(
         row = await get_tenant_by_slug(s, tenant)
     if row is None:
         raise NotFoundException()
+    token = _handoff_token(request, row.slug)
+    town = _origin(request, row.slug)
     return render(
         request,
         "onboarding/signup_result",
-        {"new_tenant": row, "paid": bool(paid), "tenant_url": _origin(request, row.slug) + "/"},
+        {
+            "new_tenant": row,
+            "paid": bool(paid),
+            "tenant_url": town + "/",
+            "signed_here": token is not None,
+            "invitation_link": f"{town}{INVITATION_PATH}?token={token}"
+            if token and request.app.state.settings.demo
+            else None,
+        },
         fragment=False,
     )
 

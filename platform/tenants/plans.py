@@ -12,6 +12,10 @@ from dataclasses import dataclass
 from kasane.core.i18n import N_
 from kasane.settings import Settings
 
+TAX_RATE_PERCENT = 10  # 消費税 (standard rate); prices below exclude it
+# The free trial has no fixed end yet: nothing is charged until the town pays by card
+# (a trial length belongs to the buying issue; the pages say exactly this meanwhile).
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -20,6 +24,11 @@ class Plan:
     description: str  # msgid
     max_population: int | None  # exclusive upper bound; None = no bound
     monthly_yen: int
+
+    @property
+    def monthly_yen_with_tax(self) -> int:
+        """The monthly price with consumption tax (10 %, rounded down as invoices do)."""
+        return self.monthly_yen * (100 + TAX_RATE_PERCENT) // 100
 
     def covers(self, population: int) -> bool:
         return self.max_population is None or population < self.max_population

@@ -148,6 +148,11 @@ async def do_activate_plugin(db: Database, tenant: Tenant) -> list[str]:
     return problems
 
 
+# The seeded demo towns (kasane.tenants.demo): the only tenants the landing page lists and
+# whose pages mention the demo (its password, the other demo town's theme).
+DEMO_SLUGS = frozenset({"usuki", "marugame"})
+
+
 def context_of(t: Tenant, local: TenantLocal | None = None) -> TenantContext:
     return TenantContext(
         id=t.id,
@@ -157,6 +162,7 @@ def context_of(t: Tenant, local: TenantLocal | None = None) -> TenantContext:
         info=tenant_info(t),
         theme_override=t.theme,
         local=local or TenantLocal(),
+        demo=t.slug in DEMO_SLUGS,
     )
 
 

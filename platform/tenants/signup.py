@@ -109,7 +109,7 @@ async def _clashes(db: Database, form: SignupForm, problems: dict[str, str]) -> 
         if "municipality_code" not in problems and form.municipality_code:
             code = Tenant.municipality_code == form.municipality_code
             if (await s.execute(select(Tenant.id).where(code))).first():
-                found["municipality_code"] = N_("A tenant with this code already exists")
+                found["municipality_code"] = N_("This municipality has already signed up")
     return found
 
 

@@ -133,7 +133,7 @@ def test_a_failed_payment_makes_the_town_read_only_while_usuki_is_unaffected(
     page.locator("#password").fill(ADMIN_PASSWORD)
     page.locator("#code").fill(pyotp.TOTP(secret).now())
     page.locator("#invitation form button[type=submit]").click()
-    expect(page).to_have_url(f"{town}/")
+    expect(page).to_have_url(f"{town}/admin/setup")  # a new town's admin: the first-run setup
     before = f"支払い前の居場所{uuid.uuid4().hex[:6]}"
     assert _add_service(page, town, before).status == 303
     expect(page.locator("main h1")).to_contain_text(before)

@@ -168,7 +168,7 @@ def test_a_town_signs_up_pays_and_its_admin_and_invited_caseworker_sign_in(
     page.locator("#password").fill("a-long-enough-password")
     page.locator("#code").fill(pyotp.TOTP(secret).now())
     page.locator("#invitation form button[type=submit]").click()
-    expect(page).to_have_url(f"{town}/")
+    expect(page).to_have_url(f"{town}/admin/setup")  # a new town's admin: the first-run setup
     assert_accessible(page)
     # the paid town: its billing page says so and offers no second Checkout
     page.goto(f"{town}/billing")

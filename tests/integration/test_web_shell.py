@@ -18,7 +18,9 @@ def test_the_operator_host_shows_the_landing_page(sqlite_env: Env) -> None:
 def test_an_unknown_tenant_host_gets_the_404_page(sqlite_env: Env) -> None:
     with tenant_client(sqlite_env, "nowhere") as c:
         r = c.get("/")
-    assert r.status_code == 404 and "ページが見つかりません" in r.text
+    # not a bare "page not found": where the operator site and the towns are (issue 20)
+    assert r.status_code == 404 and 'id="unknown-host"' in r.text
+    assert 'href="http://kasane.test/"' in r.text
 
 
 def test_a_foreign_domain_gets_the_404_page(sqlite_env: Env) -> None:

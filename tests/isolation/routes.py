@@ -75,4 +75,12 @@ def all_routes() -> list[IdRoute]:
 
 # Parameterised routes that are not tenant objects (language switch, static files; the
 # calendar feed /calendar/{token}.ics takes a token — test_calendar_feed tries it cross-tenant).
-NOT_OBJECT_ROUTES = {"/lang/{code}", "/schema/{path}", "/calendar/{feed_file}"}
+NOT_OBJECT_ROUTES = {
+    "/lang/{code}",
+    "/schema/{path}",
+    "/calendar/{feed_file}",
+    # the town's settings pages and the setup's steps are named, not objects (their items
+    # are: tests/isolation/routes_town.py)
+    "/admin/town/{page}",
+    "/admin/setup/{step}",
+}

@@ -30,9 +30,16 @@ from kasane.core.auth.invitations import (
     pending_invitations,
 )
 from kasane.core.auth.models import StaffAccount
-from kasane.core.auth.otp import code_matches, new_secret
+from kasane.core.auth.otp import code_matches, new_secret, qr_svg
 from kasane.core.auth.passwords import hash_password
-from kasane.core.auth.permissions import AGENCY_OPTIONAL_ROLES, ROLE_HINTS, ROLE_LABELS, ROLES
+from kasane.core.auth.permissions import (
+    AGENCY_OPTIONAL_ROLES,
+    ROLE_HINTS,
+    ROLE_LABELS,
+    ROLES,
+    TENANT_ADMIN,
+    role_name,
+)
 from kasane.core.auth.services import do_add_account, do_open_session, new_account
 from kasane.core.auth.sso import get_sso
 from kasane.core.auth.staff_admin import ROUTES as STAFF_ROUTES
@@ -164,6 +171,9 @@ async def invitation_page(request: Request[Any, Any, Any], db_session: DbSession
             "invitation": invitation,
             "secret": secret,
             "otpauth": provisioning_uri(secret, probe, tenant.name),
+            "qr": qr_svg(
+                provisioning_uri(secret, probe, tenant.name), _("QR code for the authenticator app")
+            ),
             "values": {"username": probe.username, "display_name": invitation.name},
             "errors": {},
         },
@@ -215,6 +225,10 @@ async def invitation_accept(
                 "invitation": invitation,
                 "secret": secret,
                 "otpauth": provisioning_uri(secret, probe, tenant.name),
+                "qr": qr_svg(
+                    provisioning_uri(secret, probe, tenant.name),
+                    _("QR code for the authenticator app"),
+                ),
                 "values": values,
                 "errors": errors,
             },
@@ -235,7 +249,9 @@ async def invitation_accept(
     await do_add_account(db_session, account, via="invitation")
     await do_enrol_totp(db_session, account, secret)
     session_token = await do_open_session(db_session, account, method="invitation")
-    response: Response[Any] = Redirect("/")
+    # a town's administrator goes on to the first-run setup (it says when nothing is missing)
+    first = "/admin/setup" if role_name(invitation.role) == TENANT_ADMIN else "/"
+    response: Response[Any] = Redirect(first)
     set_session_cookie(request, response, session_token)
     return response
 

@@ -78,6 +78,9 @@ async def _page(
 
 def _changed(request: Request[Any, Any, Any], done: str) -> Response[Any]:
     request.app.state.resolver.forget(_tenant(request).slug)
+    back = request.query_params.get("back") or ""
+    if back.startswith("/admin/setup/"):  # the first-run setup's step (never another site)
+        return Redirect(f"{back}?done=agency-{done}", status_code=303)
     return Redirect(f"/admin/agencies?done={done}", status_code=303)
 
 
@@ -94,12 +97,15 @@ async def admin_agency_add(
     request: Request[Any, Any, Any], db_session: DbSession, actor: Actor, data: FormBody
 ) -> Response[Any]:
     form = AgencyForm.of(data)
-    problems = agency_problems(
-        form,
-        plugin_keys={a.key for a in _tenant(request).plugin_config.agencies},
-        local_keys={a.key for a in await list_local_agencies(db_session)},
-        new=True,
-    )
+    plugin_keys = {a.key for a in _tenant(request).plugin_config.agencies}
+    local_keys = {a.key for a in await list_local_agencies(db_session)}
+    if not form.key and request.query_params.get("back"):
+        # the first-run setup lets the key be made: agency-1, agency-2 …
+        n = 1
+        while f"agency-{n}" in plugin_keys | local_keys:
+            n += 1
+        form.key = f"agency-{n}"
+    problems = agency_problems(form, plugin_keys=plugin_keys, local_keys=local_keys, new=True)
     if problems:
         errors = {k: _(v) for k, v in problems.items()}
         return await _page(request, db_session, status=422, new=form, new_errors=errors)

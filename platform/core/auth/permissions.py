@@ -31,6 +31,9 @@ PERMISSIONS: dict[str, str] = {
     "tenant:staff:read": N_("See the staff directory"),
     "tenant:staff:manage": N_("Invite staff, grant and revoke roles, deactivate accounts"),
     "tenant:agencies:manage": N_("Add, rename and deactivate agencies"),
+    "tenant:config:manage": N_(
+        "Set the town's counters, areas and meetings over its plugin, and run the first-run setup"
+    ),
     "tenant:sso:manage": N_("Set up sign-in with the municipality's identity provider"),
     "tenant:look:manage": N_("Choose the theme, colours, logo text and words"),
     "tenant:billing:manage": N_("Manage the subscription and payments"),
@@ -210,6 +213,8 @@ PREFIX_PERMISSIONS: dict[str, str] = {
     "/admin/memberships": "tenant:staff:manage",
     "/admin/invitations": "tenant:staff:manage",
     "/admin/agencies": "tenant:agencies:manage",
+    "/admin/town": "tenant:config:manage",
+    "/admin/setup": "tenant:config:manage",
     "/admin/sso": "tenant:sso:manage",
     "/admin/look": "tenant:look:manage",
     "/admin/export": "tenant:data:export",

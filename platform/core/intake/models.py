@@ -38,6 +38,8 @@ class Consultation(TenantScoped, Base):
     categories: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
     main_category: Mapped[str] = mapped_column(String(40), nullable=False)
     form_version: Mapped[str] = mapped_column(String(80), nullable=False)
+    # the configuration (plugin + the town's settings) in force when it was written
+    config_version: Mapped[str | None] = mapped_column(String(120))
     data: Mapped[dict[str, object]] = mapped_column(JSON, nullable=False, default=dict)
     sealed: Mapped[str] = mapped_column(Text, nullable=False, default="")  # sensitive fields
     outcome: Mapped[str] = mapped_column(String(20), nullable=False)

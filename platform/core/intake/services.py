@@ -69,7 +69,7 @@ async def do_intake(
         CaseRuleError: unknown counter, or an outcome the tenant cannot act on.
     """
     counter = config.counter(counter_key)
-    if counter is None:
+    if counter is None or counter in config.retired_counters:
         raise CaseRuleError(N_("Choose one of this municipality's counters."))
     form = config.forms["intake"]
     v = submission.values
@@ -118,6 +118,7 @@ async def do_intake(
         categories=list(v.get("categories") or []),
         main_category=v.get("main_category") or "",
         form_version=form.version,
+        config_version=config.version or None,
         data={k: val for k, val in plain.items() if k not in identity},
         sealed=await seal_json(session, "consultations", row_id, sensitive),
         outcome=outcome,

@@ -32,6 +32,7 @@ from kasane.core.look.services import (
     input_of,
     look_css,
     read_look_form,
+    theme_problem,
 )
 from kasane.core.tenancy import TenantContext
 from kasane.core.themes import available_themes
@@ -51,6 +52,17 @@ CSS_MAX_AGE = 24 * 60 * 60  # the URL changes with the colours; this only bounds
 def _fallback_theme(tenant: TenantContext) -> str:
     """The theme when the admin picks none: the operator's override or the plugin's."""
     return tenant.theme_override or tenant.plugin_config.theme
+
+
+def offered_themes(tenant: TenantContext, chosen: str | None = None) -> list[str]:
+    """The themes this town may choose: every installed one in a demo town; else the
+    default, its own (named after it), the operator's and the plugin's — never another
+    town's."""
+    installed = available_themes()
+    if tenant.demo:
+        return sorted(installed)
+    own = {"default", tenant.slug, tenant.theme_override, tenant.plugin_config.theme, chosen}
+    return sorted(t for t in own if t and t in installed)
 
 
 def _page(
@@ -73,7 +85,7 @@ def _page(
         "errors": errors,
         "saved": saved,
         "previewing": preview,
-        "themes": sorted(available_themes()),
+        "themes": offered_themes(tenant, look.theme if look.theme in available_themes() else None),
         "fallback_theme": fallback,
         "theme_colours": {
             "primary_color": tokens["--color-primary"].value,
@@ -120,6 +132,8 @@ async def admin_look_save(
     tenant = requires_tenant(request)
     look = read_look_form(data)
     errors = check_look(look, _fallback_theme(tenant))
+    if look.theme and look.theme not in offered_themes(tenant) and "theme" not in errors:
+        errors["theme"] = theme_problem(look.theme)
     if errors or data.get("action") == "preview":
         return _page(request, look, errors=errors, preview=True, status=422 if errors else 200)
     await do_save_look(db_session, look, actor.ref)

@@ -102,6 +102,11 @@ def input_of(row: TenantLook | None) -> LookInput:
     )
 
 
+def theme_problem(name: str) -> str:
+    """The message for a theme the town cannot have (not installed, or another town's)."""
+    return _named("theme", N_("%(field)s: no installed theme is called %(name)s"), name=name)
+
+
 def _named(field_name: str, message: str, **variables: object) -> str:
     return _(message, field=_(FIELD_LABELS[field_name]), **variables)
 
@@ -149,9 +154,7 @@ def check_look(look: LookInput, fallback_theme: str) -> dict[str, str]:
     problems: dict[str, str] = {}
     theme = fallback_theme
     if look.theme and look.theme not in available_themes():
-        problems["theme"] = _named(
-            "theme", N_("%(field)s: no installed theme is called %(name)s"), name=look.theme
-        )
+        problems["theme"] = theme_problem(look.theme)
     elif look.theme:
         theme = look.theme
     for field_name, key in COLOUR_FIELDS.items():

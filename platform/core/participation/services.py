@@ -330,7 +330,7 @@ async def do_start_match(
     if match.status != "proposed":
         raise CaseRuleError(N_("Only a proposed match can start."))
     if match.menu_key:
-        menu = next((m for m in config.participation_menus if m.key == match.menu_key), None)
+        menu = config.menu(match.menu_key)
         started = await _started_counts(session)
         if menu and menu.capacity is not None and started[menu.key] >= menu.capacity:
             raise CaseRuleError(N_("This menu has no free places."))

@@ -36,7 +36,6 @@ WEEKDAYS = (
 )
 
 
-
 SAFE_LINK_SCHEMES = ("http://", "https://", "mailto:", "tel:")
 
 
@@ -46,6 +45,7 @@ def link_url(url: str | None) -> str | None:
     link (the template shows it as text)."""
     value = (url or "").strip()
     return value if value.lower().startswith(SAFE_LINK_SCHEMES) else None
+
 
 def to_jst(value: datetime | None) -> str:
     if value is None:
@@ -137,6 +137,18 @@ def _term_of(config: Any) -> Any:
     return term
 
 
+def _setup_checklist(config: Any) -> Any:
+    """``setup_checklist()``: what the town still lacks, as (item, text) pairs (the admin's
+    home shows it; see ``kasane.core.town.setup``)."""
+
+    def found() -> list[tuple[Any, str]]:
+        from kasane.core.town.setup import checklist, missing_text
+
+        return [(m, missing_text(m)) for m in checklist(config)] if config else []
+
+    return found
+
+
 def base_context(request: Request[Any, Any, Any]) -> dict[str, Any]:
     tenant: TenantContext | None = request.scope["state"].get("tenant")
     config = tenant.config if tenant else None
@@ -151,6 +163,7 @@ def base_context(request: Request[Any, Any, Any]) -> dict[str, Any]:
         "csrf_token": _csrf_token(request),
         "demo": request.app.state.settings.demo,
         "now": datetime.now(UTC),
+        "setup_checklist": _setup_checklist(config),
     }
 
 

@@ -1,0 +1,1 @@
+"""The town's own settings over its plugin: counters, areas, meetings (issue 20)."""
