@@ -351,6 +351,8 @@ def test_the_other_town_sees_nothing_and_only_the_admin_may_change_settings(
 
 def test_demo_towns_are_as_before_when_their_admins_change_nothing(env: Env) -> None:
     for slug in ("usuki", "marugame"):
+        # the PostgreSQL database is shared with other modules' tests: start from no setting
+        forget_town(env, slug)
         plugin = load_plugin(slug)
         with tenant_client(env, slug) as c:
             login(c, "admin")
