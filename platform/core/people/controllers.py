@@ -32,6 +32,7 @@ from kasane.core.i18n import gettext as _
 from kasane.core.intake.controllers import error_summary
 from kasane.core.intake.models import OUTCOMES
 from kasane.core.japan_time import today_jst
+from kasane.core.people.search_pages import search_page
 from kasane.core.people.access import access_person, find_duplicates, is_record_keeper
 from kasane.core.people.export import person_record
 from kasane.core.people.matching import PersonKeys
@@ -404,4 +405,4 @@ async def _export(
     return record
 
 
-ROUTES: list[Any] = [PeopleController]  # route handlers and controllers this package serves
+ROUTES: list[Any] = [PeopleController, search_page]  # route handlers and controllers this package serves
