@@ -47,7 +47,9 @@ def test_home_lists_my_new_case_with_its_next_action_and_hides_it_elsewhere(
 
 
 @pytest.mark.parametrize("slug", SLUGS)
-def test_the_supervisor_also_sees_cases_not_taken_up_and_stalled(sqlite_env: Env, slug: str) -> None:
+def test_the_supervisor_also_sees_cases_not_taken_up_and_stalled(
+    sqlite_env: Env, slug: str
+) -> None:
     with tenant_client(sqlite_env, slug) as sv, tenant_client(sqlite_env, slug) as cw:
         login(sv, "supervisor")
         login(cw, "caseworker")

@@ -34,7 +34,10 @@ def test_search_finds_my_person_by_every_spelling_and_hides_them_from_others(
         by_name = cw.get("/search", params={"q": f"高橋 検索 {token}"})
         by_kana = cw.get("/search", params={"q": f"タカハシ ケンサク {token}"})
         digits = phone.replace("-", "")[-8:]
-        by_phone = cw.get("/search", params={"q": digits.translate(str.maketrans("0123456789", "０１２３４５６７８９"))})
+        by_phone = cw.get(
+            "/search",
+            params={"q": digits.translate(str.maketrans("0123456789", "０１２３４５６７８９"))},
+        )
         by_number = cw.get("/search", params={"q": str(case_no)})
         live = cw.get(
             "/search",
@@ -85,3 +88,25 @@ def test_wildcards_are_plain_characters(sqlite_env: Env) -> None:
         login(sv, "supervisor")  # sees every person: a wildcard would list them all
         r = sv.get("/search", params={"q": "%"})
     assert r.status_code == 200 and "一致するものはありません" in r.text
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_an_agenda_names_the_person_to_the_meetings_members(sqlite_env: Env, slug: str) -> None:
+    from kasane.core.meetings.models import AgendaItem
+    from kasane.core.people.models import Person
+
+    rows = _query(
+        sqlite_env,
+        slug,
+        select(AgendaItem.meeting_id, Person.name, AgendaItem.title)
+        .join(Case, (Case.id == AgendaItem.case_id) & (Case.tenant_id == AgendaItem.tenant_id))
+        .join(Person, (Person.id == Case.person_id) & (Person.tenant_id == Case.tenant_id)),
+    )
+    assert rows, "the demo has agendas"
+    with tenant_client(sqlite_env, slug) as sv:
+        login(sv, "supervisor")  # the coordinating agency is a member of every meeting
+        for meeting_id, name, title in rows[:3]:
+            page = sv.get(f"/meetings/{meeting_id}")
+            assert page.status_code == 200
+            # then the agenda says whom each item is about, not only 「No.19」
+            assert name in page.text and title in page.text

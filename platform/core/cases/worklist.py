@@ -63,9 +63,9 @@ class WorkCase:
 
 @dataclass(frozen=True)
 class AgendaLine:
-    case_id: uuid.UUID | None
+    case_id: uuid.UUID | None  # None: the agency does not take part (no link), or outreach
     case_no: int | None
-    person_name: str | None  # None: the agency may not see the case (or it is outreach)
+    person_name: str | None  # None: an outreach record (unnamed)
     title: str
     kind: str
 
@@ -104,7 +104,6 @@ class MyWork:
         ids = {c.id for c in (*self.open_cases, *self.monitoring_due)}
         ids |= {c.id for c in (*self.unassigned, *self.stalled)}
         ids |= {a.case_id for a in self.recent}
-        ids |= {line.case_id for m in self.meetings for line in m.agenda if line.person_name}
         return sorted(str(i) for i in ids if i)
 
 
@@ -148,29 +147,34 @@ async def _agenda(
         ).scalars()
     )
     case_ids = {i.case_id for i in items if i.case_id}
-    names: dict[uuid.UUID, tuple[int, str]] = {}
-    numbers: dict[uuid.UUID, int] = {}
+    # An agenda item is a recorded disclosure to the meeting's members (0006): they see the
+    # name; the case itself opens only to the agencies taking part (``visible_to``).
+    about: dict[uuid.UUID, tuple[int, str]] = {}
+    visible: set[uuid.UUID] = set()
     if case_ids:
         for cid, no, name in (
             await session.execute(
                 select(Case.id, Case.case_no, Person.name)
                 .join(Person, (Person.id == Case.person_id) & (Person.tenant_id == Case.tenant_id))
-                .where(Case.id.in_(case_ids), visible_to(actor))
+                .where(Case.id.in_(case_ids))
             )
         ).all():
-            names[cid] = (no, name)
-        for cid, no in (
-            await session.execute(select(Case.id, Case.case_no).where(Case.id.in_(case_ids)))
-        ).all():
-            numbers[cid] = no
+            about[cid] = (no, name)
+        visible = set(
+            (
+                await session.execute(
+                    select(Case.id).where(Case.id.in_(case_ids), visible_to(actor))
+                )
+            ).scalars()
+        )
     by_meeting: dict[uuid.UUID, list[AgendaLine]] = {m.id: [] for m in meetings}
     for i in items:
-        seen = names.get(i.case_id) if i.case_id else None
+        found = about.get(i.case_id) if i.case_id else None
         by_meeting[i.meeting_id].append(
             AgendaLine(
-                i.case_id,
-                numbers.get(i.case_id) if i.case_id else None,
-                seen[1] if seen else None,
+                i.case_id if i.case_id in visible else None,
+                found[0] if found else None,
+                found[1] if found else None,
                 i.title,
                 i.kind,
             )
@@ -227,7 +231,9 @@ async def my_work(
         for at, cid, no, name, to_stage in (
             await session.execute(
                 select(StageEvent.at, Case.id, Case.case_no, Person.name, StageEvent.to_stage)
-                .join(Case, (Case.id == StageEvent.case_id) & (Case.tenant_id == StageEvent.tenant_id))
+                .join(
+                    Case, (Case.id == StageEvent.case_id) & (Case.tenant_id == StageEvent.tenant_id)
+                )
                 .join(Person, (Person.id == Case.person_id) & (Person.tenant_id == Case.tenant_id))
                 .where(visible_to(actor), StageEvent.at >= since)
                 .order_by(StageEvent.at.desc())
@@ -237,8 +243,13 @@ async def my_work(
             recent.append(Activity(at, cid, no, name, "stage", to_stage))
         for at, cid, no, name, kind in (
             await session.execute(
-                select(ProgressNote.created_at, Case.id, Case.case_no, Person.name, ProgressNote.kind)
-                .join(Case, (Case.id == ProgressNote.case_id) & (Case.tenant_id == ProgressNote.tenant_id))
+                select(
+                    ProgressNote.created_at, Case.id, Case.case_no, Person.name, ProgressNote.kind
+                )
+                .join(
+                    Case,
+                    (Case.id == ProgressNote.case_id) & (Case.tenant_id == ProgressNote.tenant_id),
+                )
                 .join(Person, (Person.id == Case.person_id) & (Person.tenant_id == Case.tenant_id))
                 .where(visible_to(actor), ProgressNote.created_at >= since)
                 .order_by(ProgressNote.created_at.desc())

@@ -32,7 +32,6 @@ from kasane.core.i18n import gettext as _
 from kasane.core.intake.controllers import error_summary
 from kasane.core.intake.models import OUTCOMES
 from kasane.core.japan_time import today_jst
-from kasane.core.people.search_pages import search_page
 from kasane.core.people.access import access_person, find_duplicates, is_record_keeper
 from kasane.core.people.export import person_record
 from kasane.core.people.matching import PersonKeys
@@ -45,6 +44,7 @@ from kasane.core.people.schemas import (
     PrefixedForm,
     consent_form,
 )
+from kasane.core.people.search_pages import search_page
 from kasane.core.people.services import (
     do_add_member,
     do_create_household,
@@ -405,4 +405,7 @@ async def _export(
     return record
 
 
-ROUTES: list[Any] = [PeopleController, search_page]  # route handlers and controllers this package serves
+ROUTES: list[Any] = [
+    PeopleController,
+    search_page,
+]  # route handlers and controllers this package serves

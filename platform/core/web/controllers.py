@@ -10,14 +10,14 @@ from litestar import Controller, Request, Response, get
 from litestar.di import Provide
 from litestar.params import FromPath
 
-from kasane.core.auth.permissions import ROLE_LABELS
 from kasane.core.audit.services import do_audit
+from kasane.core.auth.permissions import ROLE_LABELS
 from kasane.core.auth.services import get_account, list_accounts
 from kasane.core.cases.records import NOTE_KINDS
 from kasane.core.cases.worklist import my_work
+from kasane.core.japan_time import today_jst
 from kasane.core.meetings.models import AGENDA_KINDS
 from kasane.core.referrals.models import STATUSES as REFERRAL_STATUSES
-from kasane.core.japan_time import today_jst
 from kasane.core.web.deps import Actor, DbSession, requires_login
 from kasane.core.web.language import LANG_COOKIE as LANG_COOKIE
 from kasane.core.web.language import set_language as set_language

@@ -36,7 +36,6 @@ WEEKDAYS = (
 )
 
 
-
 SAFE_LINK_SCHEMES = ("http://", "https://", "mailto:", "tel:")
 
 
@@ -46,6 +45,7 @@ def link_url(url: str | None) -> str | None:
     link (the template shows it as text)."""
     value = (url or "").strip()
     return value if value.lower().startswith(SAFE_LINK_SCHEMES) else None
+
 
 def to_jst(value: datetime | None) -> str:
     """A stored UTC moment in JST, by the date policy (``japan_time.jst_moment``)."""
