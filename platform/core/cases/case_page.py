@@ -20,11 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core.audit.services import do_audit
 from kasane.core.auth.actor import ActorInfo
-from kasane.core.cases.models import Assessment, Case, SupportPlan
+from kasane.core.cases.intake_view import intakes_of
+from kasane.core.cases.models import Assessment, Case, CaseDecision, SupportPlan
 from kasane.core.cases.queries import TimelineItem, timeline
 from kasane.core.cases.records import EVALUATION_OUTCOMES, NOTE_KINDS, latest_plan
 from kasane.core.cases.services import access_case, active_agencies, case_facts
-from kasane.core.cases.stages import targets
+from kasane.core.cases.stages import NEXT_ACTIONS, refusal, targets
 from kasane.core.config_types import (
     Choice,
     FormDefinition,
@@ -42,6 +43,7 @@ from kasane.core.people.patterns import PATTERN_LABELS
 from kasane.core.people.services import get_person, household_view
 from kasane.core.referrals.models import STATUSES as REFERRAL_STATUSES
 from kasane.core.tenancy import TenantContext
+from kasane.core.web.templating import wareki_filter
 
 DECISION_LABELS: dict[str, str] = {
     "support_decision": N_("Support decision"),
@@ -311,7 +313,7 @@ def timeline_view(config: TenantConfig, items: list[TimelineItem]) -> list[Timel
         elif i.kind == "plan":
             title = _("Support plan, version %(n)s", n=i.title)
             if i.extra.get("agreed_on"):
-                details.append(_("Agreed on %(d)s", d=i.extra["agreed_on"].isoformat()))
+                details.append(_("Agreed on %(d)s", d=wareki_filter(i.extra["agreed_on"])))
         elif i.kind == "note":
             title = tr(NOTE_KINDS.get(i.title, i.title))
             if i.extra.get("agency"):
@@ -321,7 +323,7 @@ def timeline_view(config: TenantConfig, items: list[TimelineItem]) -> list[Timel
             if i.extra.get("review"):
                 details.append(_("The plan needs review"))
             if i.extra.get("next_on"):
-                details.append(_("Next monitoring: %(d)s", d=i.extra["next_on"].isoformat()))
+                details.append(_("Next monitoring: %(d)s", d=wareki_filter(i.extra["next_on"])))
         elif i.kind == "decision":
             title = tr(DECISION_LABELS.get(i.title, i.title))
             meeting = config.meeting_type(i.extra.get("meeting_type") or "")
@@ -395,8 +397,33 @@ async def case_context(
     for key in forms:
         states.setdefault(key, FormState(values=dict(defaults.get(key, {}))))
     await do_audit(session, actor.ref, "case.read", f"case:{case.id}")
+    reachable = targets(facts)
+    decisions = list(
+        (
+            await session.execute(
+                select(CaseDecision)
+                .where(CaseDecision.case_id == case.id)
+                .order_by(CaseDecision.decided_on.desc(), CaseDecision.at.desc())
+            )
+        ).scalars()
+    )
+    can_write = actor.can("case:cases:write")
     return {
         "case": case,
+        # Only the moves the state machine allows now; the others say what they wait for.
+        "allowed_moves": [t for t in reachable if refusal(facts, t) is None],
+        "blocked_moves": [(t, r) for t in reachable if (r := refusal(facts, t)) is not None],
+        "next_action": NEXT_ACTIONS.get(case.stage, ""),
+        "can_write": can_write,
+        "can_refer": actor.can("referral:referrals:write"),
+        # a decision belongs where the flow expects one (支援決定, 終結, 中断/再開)
+        "decision_open": can_write
+        and case.stage in ("plan_draft", "decision", "monitoring", "evaluation", "suspended"),
+        "matching_open": can_write and case.stage in ("decision", "support", "monitoring"),
+        "decisions": decisions,
+        "decision_labels": DECISION_LABELS,
+        "sources": SOURCES,
+        "intakes": await intakes_of(session, config, case.id),
         "person": person,
         "members": members,
         "patterns": [PATTERN_LABELS.get(p, p) for p in patterns],

@@ -24,6 +24,18 @@ MOVES: dict[str, tuple[str, ...]] = {
     "closed": (),
     "suspended": (),  # 再開 goes back to resume_stage (see CaseFacts.allowed)
 }
+# What the lead agency does next, by stage (msgids). Support and monitoring name their date.
+NEXT_ACTIONS: dict[str, str] = {
+    "reception": N_("Take the intake"),
+    "intake": N_("Record the assessment"),
+    "assessment": N_("Write the draft plan"),
+    "plan_draft": N_("Put the plan to the meeting"),
+    "decision": N_("Record the person's agreement and start support"),
+    "support": N_("Monitoring"),
+    "monitoring": N_("Monitoring"),
+    "evaluation": N_("Closure through the meeting"),
+    "suspended": N_("Resume when contact is back"),
+}
 OPEN_STAGES = frozenset(s for s in MOVES if s not in ("closed", "suspended"))
 
 

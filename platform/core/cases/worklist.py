@@ -17,26 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kasane.core.auth.actor import ActorInfo
 from kasane.core.cases.models import Case, ProgressNote, StageEvent
 from kasane.core.cases.services import visible_to
+from kasane.core.cases.stages import NEXT_ACTIONS
 from kasane.core.config_types import TenantConfig
-from kasane.core.i18n import N_
 from kasane.core.japan_time import JST
 from kasane.core.meetings.models import AgendaItem, Meeting
 from kasane.core.meetings.services import list_meetings
 from kasane.core.people.models import Person
 from kasane.core.referrals.models import Referral
 
-# What the lead agency does next, by stage (msgids). Support and monitoring name their date.
-NEXT_ACTIONS: dict[str, str] = {
-    "reception": N_("Take the intake"),
-    "intake": N_("Record the assessment"),
-    "assessment": N_("Write the draft plan"),
-    "plan_draft": N_("Put the plan to the meeting"),
-    "decision": N_("Record the person's agreement and start support"),
-    "support": N_("Monitoring"),
-    "monitoring": N_("Monitoring"),
-    "evaluation": N_("Closure through the meeting"),
-    "suspended": N_("Resume when contact is back"),
-}
 STALLED_DAYS = 30  # an open case with nothing recorded for this long is "stalled"
 RECENT_DAYS = 14
 LIST_LIMIT = 30
