@@ -58,6 +58,10 @@ DECISION_LABELS: dict[str, str] = {
 }
 # The decisions staff record on the case page; the others belong to meetings.
 CASE_DECISIONS = ("support_decision", "closure", "suspension", "continuation")
+CONFIRM_CLOSE = N_(
+    "Closing: I confirm that the case is closed (the other agencies' part ends; it can be "
+    "reopened as a new support period)"
+)
 SOURCES = {"meeting": N_("Decided at a meeting"), "exception": N_("Recorded exception")}
 BASES = {"consent": N_("The person's consent"), "other_law": N_("Another law allows it")}
 
@@ -134,7 +138,13 @@ def page_forms(
     others = [c for c in agencies if c.value not in taking_part]
     parts = [c for c in agencies if c.value in taking_part and c.value != lead]
     return {
-        "move": _form("move", [_text("note", N_("Reason or note"), max_length=300)]),
+        "move": _form(
+            "move",
+            [
+                _text("note", N_("Reason or note"), max_length=300),
+                FormField(name="confirm", label=CONFIRM_CLOSE, type="boolean"),
+            ],
+        ),
         "decision": _form(
             "decision",
             [
@@ -165,8 +175,9 @@ def page_forms(
                     label=N_("Note, or the reason for the exception"),
                     type="textarea",
                     validation=Validation(max_length=2000),
-                    help=N_("An exception needs its reason."),
+                    help=N_("An exception needs its reason; a closure needs its reason too."),
                 ),
+                FormField(name="confirm", label=CONFIRM_CLOSE, type="boolean"),
             ],
         ),
         "agency": _form(
