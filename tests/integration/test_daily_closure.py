@@ -62,7 +62,7 @@ def test_closure_needs_a_decision_a_reason_and_a_confirmation_and_can_be_reopene
         r = _post(
             cw, f"{url}/decisions", **closure, **{"decision-decided_on": str(d + timedelta(1))}
         )
-        assert r.status_code == 422 and "決定日に未来の日付は指定できません" in r.text
+        assert r.status_code == 422 and "未来の日付は指定できません" in r.text
         r = _post(cw, f"{url}/decisions", **closure, **{"decision-decided_on": "2020-01-01"})
         assert r.status_code == 422 and "会議の決定日は会議の開催日です" in r.text
 

@@ -99,8 +99,15 @@ def _form(key: str, fields: list[FormField]) -> FormDefinition:
     )
 
 
-def _date(name: str, label: str, required: bool = True) -> FormField:
-    return FormField(name=name, label=label, type="date", required=required)
+def _date(name: str, label: str, required: bool = True, past_only: bool = True) -> FormField:
+    """A date on the case page: what happened cannot be after today (a next date can)."""
+    return FormField(
+        name=name,
+        label=label,
+        type="date",
+        required=required,
+        validation=Validation(past_only=True) if past_only else None,
+    )
 
 
 def _text(name: str, label: str, required: bool = False, max_length: int = 4000) -> FormField:
@@ -237,7 +244,7 @@ def page_forms(
                 FormField(
                     name="plan_review_needed", label=N_("The plan needs review"), type="boolean"
                 ),
-                _date("next_on", N_("Next monitoring"), required=False),
+                _date("next_on", N_("Next monitoring"), required=False, past_only=False),
             ],
         ),
         "evaluation": _form(

@@ -64,9 +64,16 @@ def _shown(value: Any, choices: dict[str, str]) -> str | list[str]:
 
 
 async def intakes_of(
-    session: AsyncSession, config: TenantConfig, case_id: uuid.UUID
+    session: AsyncSession,
+    config: TenantConfig,
+    case_id: uuid.UUID | None = None,
+    *,
+    person_id: uuid.UUID | None = None,
+    recorded_by: uuid.UUID | None = None,
 ) -> list[IntakeView]:
-    """The consultations recorded for the case, oldest first, in the intake form's words."""
+    """The consultations of a case (or those of a person that ``recorded_by`` took: whoever
+    records an intake keeps access to what they recorded, decision 0004), oldest first, in
+    the intake form's words."""
     form = config.forms.get("intake")
     fields = list(form.all_fields()) if form else []
     channel_field = next((f for f in fields if f.name == "channel"), None)
@@ -75,7 +82,12 @@ async def intakes_of(
     for c in (
         await session.execute(
             select(Consultation)
-            .where(Consultation.case_id == case_id)
+            .where(
+                Consultation.case_id == case_id
+                if case_id is not None
+                else (Consultation.person_id == person_id)
+                & (Consultation.received_by == recorded_by)
+            )
             .order_by(Consultation.received_on, Consultation.created_at)
         )
     ).scalars():

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core.audit.services import do_audit
 from kasane.core.auth.actor import ActorInfo
+from kasane.core.cases.intake_view import intakes_of
 from kasane.core.cases.models import Case
 from kasane.core.cases.services import visible_to
 from kasane.core.config_types import (
@@ -143,6 +144,11 @@ async def _page(
             "withdraw_values": state.get("withdraw_values", {}),
             "merge_error": state.get("merge_error", ""),
             "today": today,
+            # what the actor recorded at intake stays theirs to read (decision 0004)
+            "my_intakes": await intakes_of(
+                session, config, person_id=person.id, recorded_by=actor.id
+            ),
+            "recorded": request.query_params.get("recorded") == "1",
         },
         status_code=status_code,
     )
