@@ -131,7 +131,8 @@ def test_the_caseworker_walks_a_case_through_the_forms(
         wishes="家で暮らし続けたい",
     )
     assert r.status_code == 200 and str(r.url).endswith(f"{url}/assessment/1")
-    assert "家で暮らし続けたい" in r.text and "national-2021.1" in r.text
+    assert "家で暮らし続けたい" in r.text and "national-2021.1" not in r.text  # no internal ids
+    assert f"{url}#stage" in r.text  # the page offers the next step
 
     # usuki's own word for the draft plan
     r = post(caseworker, f"{url}/move", to="plan_draft")

@@ -327,7 +327,6 @@ def timeline_view(config: TenantConfig, items: list[TimelineItem]) -> list[Timel
             title = _("Consultation at %(counter)s", counter=name)
         elif i.kind == "assessment":
             title = _("Assessment, version %(n)s", n=i.title)
-            details.append(_("Form version %(v)s", v=i.extra.get("form_version", "")))
         elif i.kind == "plan":
             title = _("Support plan, version %(n)s", n=i.title)
             if i.extra.get("agreed_on"):
@@ -437,7 +436,8 @@ async def case_context(
         # a decision belongs where the flow expects one (支援決定, 終結, 中断/再開)
         "decision_open": can_write
         and case.stage in ("plan_draft", "decision", "monitoring", "evaluation", "suspended"),
-        "matching_open": can_write and case.stage in ("decision", "support", "monitoring"),
+        # matching ranks by the assessment's unmet needs: offered once there is one
+        "matching_open": can_write and facts.has_assessment and case.stage != "reception",
         "decisions": decisions,
         "decision_labels": DECISION_LABELS,
         "sources": SOURCES,
