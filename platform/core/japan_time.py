@@ -22,7 +22,7 @@ def today_jst() -> date:
 # keep ISO dates (2026-12-06), still in JST.
 
 
-def _era(day: date) -> tuple[str, str]:
+def era_of(day: date) -> tuple[str, str]:
     """The era's name and its year (元 for the first) of ``day``."""
     from japanera import EraDate  # imported here: a module-level import costs every CLI call
 
@@ -37,7 +37,7 @@ def wareki(day: date | None, *, western: bool = False, english: bool = False) ->
         return ""
     if english:
         return day.isoformat()
-    era, year = _era(day)
+    era, year = era_of(day)
     text = f"{era}{year}年{day.month}月{day.day}日"
     return f"{text}（{day.year}）" if western else text
 
