@@ -24,7 +24,12 @@ from kasane.core.cases.intake_view import intakes_of
 from kasane.core.cases.models import Assessment, Case, CaseDecision, SupportPlan
 from kasane.core.cases.queries import TimelineItem, timeline
 from kasane.core.cases.records import EVALUATION_OUTCOMES, NOTE_KINDS, latest_plan
-from kasane.core.cases.services import access_case, active_agencies, case_facts
+from kasane.core.cases.services import (
+    access_case,
+    active_agencies,
+    case_facts,
+    last_meeting_day,
+)
 from kasane.core.cases.stages import NEXT_ACTIONS, refusal, targets
 from kasane.core.config_types import (
     Choice,
@@ -403,7 +408,13 @@ async def case_context(
             "kind": decision_kind,
             "source": "meeting",
             "meeting": eligible[0].value if len(eligible) == 1 else None,
-            "decided_on": today,
+            # a meeting's decision is dated on its day: propose the last one held
+            "decided_on": (
+                await last_meeting_day(session, eligible[0].value, today)
+                if len(eligible) == 1
+                else None
+            )
+            or today,
         },
         "agency": {"basis": "consent"},
         "note": {"occurred_on": today},

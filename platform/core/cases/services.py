@@ -249,6 +249,29 @@ async def meeting_held_on(
     ).scalar_one_or_none()
 
 
+async def last_meeting_day(
+    session: AsyncSession, meeting_type_key: str, today: date
+) -> date | None:
+    """The JST day of the latest meeting of ``meeting_type_key`` held on or before ``today``
+    (not cancelled): the date a decision form proposes for that meeting's decision."""
+    from kasane.core.meetings.models import Meeting
+
+    end = datetime.combine(today + timedelta(days=1), time(0, 0), tzinfo=JST)
+    starts = (
+        await session.execute(
+            select(Meeting.starts_at)
+            .where(
+                Meeting.meeting_type_key == meeting_type_key,
+                Meeting.starts_at < end,
+                Meeting.status != "cancelled",
+            )
+            .order_by(Meeting.starts_at.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    return starts.astimezone(JST).date() if starts else None
+
+
 DECISION_MOVES = {"support_decision": "decision", "closure": "closed", "suspension": "suspended"}
 
 
