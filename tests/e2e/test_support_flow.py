@@ -274,7 +274,7 @@ def test_usuki_8050_household_from_intake_to_closure(
     # Then the case shows the household with the 8050 pattern
     page.locator(f'#identity a[href="{case_path}"]').click()
     expect_stage(page, labels["intake"])
-    expect(page.locator(f"{CASE_HOUSEHOLD} .badge.pattern")).to_contain_text(["8050"])
+    expect(page.locator(".case-header .badge.pattern")).to_contain_text(["8050"])  # summary
     expect(page.locator(f"{CASE_HOUSEHOLD} table")).to_contain_text(son)
 
     # When the case moves to アセスメント and the national sheet is recorded

@@ -79,3 +79,32 @@ def test_the_registry_editor_gets_a_home_without_case_sections(sqlite_env: Env) 
         home = c.get("/")
     assert home.status_code == 200 and "わたしの仕事" in home.text
     assert "担当中の事例" not in home.text
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_the_viewer_is_offered_no_action_it_cannot_take(sqlite_env: Env, slug: str) -> None:
+    """Crawl what the viewer can reach from home (two levels): no form that writes, and no
+    link to a form page that would answer 403."""
+    import re
+
+    with tenant_client(sqlite_env, slug) as c:
+        login(c, "viewer")
+        queue, seen, refused, forms = ["/"], set(), [], []
+        while queue and len(seen) < 80:
+            path = queue.pop(0)
+            if path in seen or path.startswith(("/static", "/lang", "/logout", "/calendar")):
+                continue
+            seen.add(path)
+            r = c.get(path)
+            if r.status_code == 403:
+                refused.append(path)
+            if r.status_code != 200 or "text/html" not in r.headers.get("content-type", ""):
+                continue
+            main = r.text.split('<main id="main"', 1)[-1]
+            forms += [(path, a) for a in re.findall(r'<form[^>]*method="post"[^>]*', main)]
+            for link in re.findall(r'<a href="(/[a-z][^"#?]*)', main):
+                if link not in seen and len(queue) < 200:
+                    queue.append(link)
+    assert len(seen) > 20
+    assert not forms, forms[:5]
+    assert not refused, refused[:5]
