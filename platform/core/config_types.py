@@ -130,6 +130,7 @@ class Validation(msgspec.Struct, forbid_unknown_fields=True):
     max: float | None = None
     pattern: str | None = None
     message: str | None = None  # shown when the pattern does not match
+    past_only: bool = False  # a date that cannot be after today (JST): 受付日, 生年月日 …
 
 
 class FormField(msgspec.Struct, forbid_unknown_fields=True):

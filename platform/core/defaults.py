@@ -68,6 +68,19 @@ STAGE_LABELS: dict[str, str] = {
 }
 
 
+# 続柄 of a 来談者 who lives with the person (the same words as the household's relations).
+VISITOR_RELATIONS: list[tuple[str, str]] = [
+    ("parent", N_("Parent")),
+    ("spouse", N_("Spouse")),
+    ("child", N_("Child")),
+    ("sibling", N_("Sibling")),
+    ("grandparent", N_("Grandparent")),
+    ("grandchild", N_("Grandchild")),
+    ("child_in_law", N_("Child-in-law")),
+    ("other", N_("Other relative or housemate")),
+]
+
+
 def _choices(pairs: list[tuple[str, str]]) -> list[dict[str, str]]:
     return [{"value": v, "label": label} for v, label in pairs]
 
@@ -87,6 +100,7 @@ NATIONAL_INTAKE_FORM: dict[str, Any] = {
                     "type": "date",
                     "required": True,
                     "national": True,
+                    "validation": {"past_only": True},
                 },
                 {
                     "name": "channel",
@@ -130,6 +144,7 @@ NATIONAL_INTAKE_FORM: dict[str, Any] = {
                     "label": N_("Date of birth"),
                     "type": "date",
                     "national": True,
+                    "validation": {"past_only": True},
                 },
                 {
                     "name": "address",
@@ -165,6 +180,16 @@ NATIONAL_INTAKE_FORM: dict[str, Any] = {
                 {"name": "visitor_name", "label": N_("Visitor's name"), "type": "text"},
                 {"name": "visitor_phone", "label": N_("Visitor's phone"), "type": "tel"},
                 {"name": "visitor_relation", "label": N_("Relation to the person"), "type": "text"},
+                {
+                    "name": "visitor_household",
+                    "label": N_("Add the visitor to the person's household as"),
+                    "type": "select",
+                    "choices": _choices(VISITOR_RELATIONS),
+                    "help": N_(
+                        "The relation to the person (the household's head); leave empty when "
+                        "the visitor does not live with them."
+                    ),
+                },
             ],
         },
         {

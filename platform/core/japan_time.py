@@ -11,3 +11,40 @@ JST = ZoneInfo("Asia/Tokyo")
 def today_jst() -> date:
     """The date in Japan (due dates, meeting days and records are calendar days there)."""
     return datetime.now(JST).date()
+
+
+# ------------------------------------------------------------------ how dates are shown
+#
+# One policy for the whole UI (decision 0019): calendar days in 和暦 with the 西暦 year where
+# staff compare across years (令和8年12月6日 (2026)) — the era from japanera, a maintained
+# era table, with 元年 for an era's first year; birth dates in 和暦 only (昭和20年8月15日);
+# moments (timestamps, stored in UTC) in JST, 和暦 day and a 24-hour time. English pages
+# keep ISO dates (2026-12-06), still in JST.
+
+
+def era_of(day: date) -> tuple[str, str]:
+    """The era's name and its year (元 for the first) of ``day``."""
+    from japanera import EraDate  # imported here: a module-level import costs every CLI call
+
+    era_date = EraDate.from_date(day)
+    year = int(era_date.strftime("%-Y"))
+    return era_date.strftime("%-K"), "元" if year == 1 else str(year)
+
+
+def wareki(day: date | None, *, western: bool = False, english: bool = False) -> str:
+    """``令和8年12月6日`` (``western``: with ``(2026)``); ISO in English."""
+    if day is None:
+        return ""
+    if english:
+        return day.isoformat()
+    era, year = era_of(day)
+    text = f"{era}{year}年{day.month}月{day.day}日"
+    return f"{text}（{day.year}）" if western else text
+
+
+def jst_moment(moment: datetime | None, *, english: bool = False) -> str:
+    """A stored UTC moment as staff read it: 令和8年12月6日 14:05 (JST)."""
+    if moment is None:
+        return ""
+    local = moment.astimezone(JST)
+    return f"{wareki(local.date(), english=english)} {local:%H:%M}"

@@ -208,6 +208,19 @@ def record_evaluation(page: Page, label: str) -> None:
     checked(page)
 
 
+def close_by_decision(page: Page, label: str, exception: str = "") -> None:
+    """At 評価: the closure decision (the meeting's, or an exception), its reason and the
+    confirmation; the case is then closed."""
+    expect(page.locator("#decision-kind")).to_have_value("closure")
+    if exception:
+        page.locator('input[name="decision-source"][value="exception"]').check()
+    page.locator("#decision-note").fill(exception or "目標を達成したため終結（架空）。")
+    page.locator("#decision-confirm").check()
+    page.locator("#decision-form button[type=submit]").click()
+    expect_stage(page, label)
+    checked(page)
+
+
 def expect_404_for(
     browser: Browser, live_server: LiveServer, slug: str, username: str, case_path: str, name: str
 ) -> None:
@@ -261,7 +274,7 @@ def test_usuki_8050_household_from_intake_to_closure(
     # Then the case shows the household with the 8050 pattern
     page.locator(f'#identity a[href="{case_path}"]').click()
     expect_stage(page, labels["intake"])
-    expect(page.locator(f"{CASE_HOUSEHOLD} .badge.pattern")).to_contain_text(["8050"])
+    expect(page.locator(".case-header .badge.pattern")).to_contain_text(["8050"])  # summary
     expect(page.locator(f"{CASE_HOUSEHOLD} table")).to_contain_text(son)
 
     # When the case moves to アセスメント and the national sheet is recorded
@@ -290,9 +303,12 @@ def test_usuki_8050_household_from_intake_to_closure(
     # And the case moves to 評価 and the evaluation is recorded
     move(page, "evaluation", labels["evaluation"])
     record_evaluation(page, labels["evaluation"])
-    # Then it can be closed (終結); the lead agency still sees the closed case
-    move(page, "closed", labels["closed"])
-    expect(page.locator("#move-form")).to_have_count(0)
+    # Then it is closed (終結) by a recorded exception with its reason and a confirmation
+    # (a bare 終結 button is not offered without a closure decision)
+    expect(page.locator('#move-form button[value="closed"]')).to_have_count(0)
+    close_by_decision(page, labels["closed"], exception="本人が施設に入所したため（架空）。")
+    # the lead agency still sees the closed case; the only move left is 再開
+    expect(page.locator('#move-form button[name="to"]')).to_have_count(1)
     expect(page.locator("#timeline")).to_contain_text(labels["closed"])
 
     # When こども家庭センター's caseworker, which takes no part, opens the same URL
@@ -358,10 +374,8 @@ def test_marugame_walk_with_its_own_counter_form_and_labels(
     # And the 支援検討会議's closure decision is recorded (the form offers 終結 at 評価)
     expect(page.locator("#decision-kind")).to_have_value("closure")
     expect(page.locator("#decision-meeting")).to_have_value("shien_kento")
-    page.locator("#decision-form button[type=submit]").click()
     # Then the case is closed under 丸亀市's label 支援終結
-    expect_stage(page, labels["closed"])
-    checked(page)
+    close_by_decision(page, labels["closed"])
 
     # And 子育て支援課's caseworker gets the missing-case 404 for it
     expect_404_for(browser, live_server, "marugame", "kodomo", case_path, parent)

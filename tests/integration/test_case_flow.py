@@ -51,6 +51,12 @@ NO_DECISION = (
 )
 NO_AGREEMENT = "Record the person's agreement to the plan before support starts."
 NO_EVALUATION = "A case can only be closed after its evaluation is recorded."
+NO_CLOSURE_DECISION = (
+    "A case is closed by the meeting's decision, or by a recorded exception with its "
+    "reason: record the closure decision first."
+)
+NO_CLOSE_REASON = "Say why the case is closed."
+NO_REOPEN_REASON = "Say why the case is reopened."
 NOT_A_MOVE = "This case cannot move from its current stage to the one chosen."
 WRONG_MEETING = "This meeting may not take that decision."
 NO_REASON = "An exception needs its reason recorded."
@@ -172,7 +178,23 @@ def test_a_multi_agency_case_walks_from_intake_to_closure(any_env: Env) -> None:
             await do_record_evaluation(
                 s, actor, case, evaluated_on=d, outcome="met", summary="在宅生活を継続できている"
             )
-            await do_move(s, actor, case, "closed", today=d)
+            # … and the closure decided by the meeting (or an exception with its reason)
+            with refused(NO_CLOSURE_DECISION):
+                await do_move(s, actor, case, "closed", today=d, note="目標達成")
+            await do_record_decision(
+                s,
+                actor,
+                config,
+                case,
+                kind="closure",
+                source="exception",
+                decided_on=d,
+                note="本人が転居したため会議を待たずに終結",
+                apply=False,
+            )
+            with refused(NO_CLOSE_REASON):
+                await do_move(s, actor, case, "closed", today=d)
+            await do_move(s, actor, case, "closed", today=d, note="目標達成")
 
             # then the case is closed and final; only the lead agency keeps the record
             assert case.stage == "closed" and case.closed_on == d
@@ -182,6 +204,12 @@ def test_a_multi_agency_case_walks_from_intake_to_closure(any_env: Env) -> None:
             ]
             with refused(NOT_A_MOVE):
                 await do_move(s, actor, case, "support", today=d)
+            # 再開 after 終結 opens a new support period, with its reason, audited
+            with refused(NO_REOPEN_REASON):
+                await do_move(s, actor, case, "intake", today=d)
+            await do_move(s, actor, case, "intake", today=d, note="再び相談があった")
+            assert case.stage == "intake" and case.closed_on is None
+            assert await count_events(s, "case.reopen") >= 1
             case_id = case.id
 
         # the other tenant never sees it, whoever asks

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from litestar.testing import TestClient
@@ -68,6 +68,29 @@ def caseworker(sqlite_env: Env) -> Iterator[TestClient]:
         yield client
 
 
+def meeting_day(env: Env, slug: str, type_key: str, before: date) -> date:
+    """The JST day of the latest meeting of ``type_key`` held on or before ``before``."""
+    from kasane.core.japan_time import JST
+    from kasane.core.meetings.models import Meeting
+
+    tenant_id = env.tenant_id(slug)
+
+    async def go(db: Database) -> date:
+        async with db.session(tenant_id) as s:
+            starts = (
+                await s.execute(
+                    select(Meeting.starts_at)
+                    .where(Meeting.meeting_type_key == type_key, Meeting.status != "cancelled")
+                    .order_by(Meeting.starts_at.desc())
+                )
+            ).scalars()
+            return next(
+                x.astimezone(JST).date() for x in starts if x.astimezone(JST).date() <= before
+            )
+
+    return env.run(go)
+
+
 def post(client: TestClient, url: str, **fields: object):  # type: ignore[no-untyped-def]
     """Submit a form of the page at ``url``'s case, with the page's CSRF token."""
     token = csrf_of(client.get("/").text)
@@ -80,6 +103,7 @@ def test_the_caseworker_walks_a_case_through_the_forms(
     d = today()
     # given a multi-agency case opened at the 地域包括 counter
     case = make_case(sqlite_env, "usuki")
+    held = meeting_day(sqlite_env, "usuki", "jusoteki", d)  # the last 重層的支援会議
     url = f"/cases/{case}"
     page = caseworker.get(url)
     assert page.status_code == 200 and stage_label("intake") in page.text
@@ -107,7 +131,8 @@ def test_the_caseworker_walks_a_case_through_the_forms(
         wishes="家で暮らし続けたい",
     )
     assert r.status_code == 200 and str(r.url).endswith(f"{url}/assessment/1")
-    assert "家で暮らし続けたい" in r.text and "national-2021.1" in r.text
+    assert "家で暮らし続けたい" in r.text and "national-2021.1" not in r.text  # no internal ids
+    assert f"{url}#stage" in r.text  # the page offers the next step
 
     # usuki's own word for the draft plan
     r = post(caseworker, f"{url}/move", to="plan_draft")
@@ -158,12 +183,26 @@ def test_the_caseworker_walks_a_case_through_the_forms(
     assert ja("This meeting may not take that decision.") in r.text
     r = post(caseworker, f"{url}/decisions", **decision, **{"decision-source": "exception"})
     assert r.status_code == 422 and ja("An exception needs its reason recorded.") in r.text
-    r = post(
-        caseworker,
-        f"{url}/decisions",
-        **decision,
-        **{"decision-source": "meeting", "decision-meeting": "jusoteki"},
-    )
+    # a meeting's decision is dated on a day that meeting was held, never in the future
+    at_meeting = {"decision-source": "meeting", "decision-meeting": "jusoteki"}
+    tomorrow = {"decision-decided_on": (d + timedelta(days=1)).isoformat()}
+    r = post(caseworker, f"{url}/decisions", **{**decision, **tomorrow}, **at_meeting)
+    assert r.status_code == 422 and 'id="decision-decided_on-error"' in r.text
+    r = post(caseworker, f"{url}/decisions", **decision, **at_meeting)
+    if r.status_code == 422:  # no 重層的支援会議 today
+        assert (
+            ja(
+                "No meeting of that kind was held on that date: a meeting's decision is dated on "
+                "the meeting's day."
+            )
+            in r.text
+        )
+        r = post(
+            caseworker,
+            f"{url}/decisions",
+            **{**decision, "decision-decided_on": held.isoformat()},
+            **at_meeting,
+        )
     assert r.status_code == 200 and STAGE_LABELS["decision"] in r.text
 
     # support starts (the person agreed in the plan), then monitoring
@@ -207,10 +246,40 @@ def test_the_caseworker_walks_a_case_through_the_forms(
         },
     )
     assert r.status_code == 200
-    r = post(caseworker, f"{url}/move", to="closed")
-    # then the case is closed: the lead agency keeps the record, read-only — no more moves
+    # closing is not a bare click: it needs the closure decision (meeting or exception) …
+    assert 'value="closed"' not in r.text
+    r = post(
+        caseworker, f"{url}/move", to="closed", **{"move-note": "目標達成", "move-confirm": "on"}
+    )
+    assert (
+        r.status_code == 422
+        and ja(
+            "A case is closed by the meeting's decision, or by a recorded exception with its "
+            "reason: record the closure decision first."
+        )
+        in r.text
+    )
+    closure = {
+        "decision-kind": "closure",
+        "decision-source": "exception",
+        "decision-decided_on": d.isoformat(),
+    }
+    # … with its reason …
+    r = post(caseworker, f"{url}/decisions", **closure)
+    assert r.status_code == 422 and 'id="decision-note-error"' in r.text
+    # … and a confirmation
+    r = post(caseworker, f"{url}/decisions", **closure, **{"decision-note": "転居のため"})
+    assert r.status_code == 422 and 'id="decision-confirm-error"' in r.text
+    r = post(
+        caseworker,
+        f"{url}/decisions",
+        **closure,
+        **{"decision-note": "転居のため", "decision-confirm": "on"},
+    )
+    # then the case is closed: the lead agency keeps the record; the only move is 再開
     assert r.status_code == 200 and str(r.url).endswith(url)
-    assert STAGE_LABELS["closed"] in r.text and 'name="to"' not in r.text
+    assert STAGE_LABELS["closed"] in r.text and 'value="support"' not in r.text
+    assert 'value="intake"' in r.text and "転居のため" in r.text
 
     usuki = sqlite_env.tenant_id("usuki")
 

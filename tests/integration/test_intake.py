@@ -252,5 +252,7 @@ def test_a_consultation_at_a_counter_shows_in_its_agencys_recent_list(sqlite_env
         login(c, "caseworker")
         assert _intake(c, "hokatsu", received_on=date.today().isoformat()).status_code == 303
         page = c.get("/intake").text
-    assert 'aria-labelledby="recent-h"' in page and date.today().isoformat() in page
+    from kasane.core.japan_time import wareki
+
+    assert 'aria-labelledby="recent-h"' in page and wareki(date.today()) in page  # 和暦
     assert "母の介護" not in page  # no narratives on the list

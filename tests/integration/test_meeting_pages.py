@@ -138,7 +138,9 @@ def test_a_meeting_is_run_through_its_page(sqlite_env: Env, supervisor: TestClie
         data={"case_id": case_id, "kind": "support_decision", "_csrf_token": csrf_of(page.text)},
     )
     assert r.status_code == 200
-    assert f'href="/cases/{case_id}">No.{case_no}</a>' in r.text
+    # (members see whom the item is about: the person's name before its number)
+    assert f'<span class="muted">No.{case_no}</span></a>' in r.text
+    assert f'href="/cases/{case_id}">' in r.text
     assert "Plan awaiting a support decision" in r.text
     # … record who attended
     r = supervisor.post(

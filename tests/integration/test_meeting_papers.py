@@ -185,8 +185,10 @@ def test_a_member_sees_agenda_decisions_and_minutes_with_the_106_6_notice(
     assert DISCUSSION in page and MINUTES in page
     assert i18n.gettext(DECISION_KINDS["information_sharing"]) in page and "見守りを継続" in page
     assert "臼杵市地域包括支援センター" in page  # an agency that was present
-    # … the person's name is not on the papers (cases go by number) …
-    assert support_meeting.person_name not in page
+    # … the members see whom the case is about, its household and main concern (issue 12;
+    # the item is a recorded disclosure to them, decision 0006), and the copy's 配付番号 …
+    assert support_meeting.person_name in page and 'class="household"' in page
+    assert "配付番号" in page
     # … nothing is cached, and the view is in the audit log
     assert r.headers["cache-control"] == "no-store"
     assert audit_count(sqlite_env, "usuki", "meeting.papers") == before + 1

@@ -47,6 +47,7 @@ def test_each_tenant_home_shows_its_own_counters_meetings_and_menus(usuki, marug
     assert login(usuki, "caseworker").status_code == 302
     assert login(marugame, "caseworker").status_code == 302
     u, m = usuki.get("/").text, marugame.get("/").text
+    u, m = usuki.get("/town").text, marugame.get("/town").text
     assert "重層的支援会議" in u and "まるごと会議" not in u
     assert all(name in m for name in ("まるごと会議", "支援検討会議", "体制検討会議"))
     assert "臼杵市地域包括支援センター" in u and "臼杵市地域包括支援センター" not in m
@@ -94,8 +95,9 @@ def test_htmx_gets_the_fragment_and_a_normal_request_the_full_page(usuki) -> Non
 def test_english_is_available(usuki) -> None:  # type: ignore[no-untyped-def]
     login(usuki, "admin")
     usuki.get("/lang/en")
-    r = usuki.get("/")
-    assert 'lang="en"' in r.text and "Welcome" in r.text
+    assert "My work" in usuki.get("/").text
+    r = usuki.get("/town")
+    assert 'lang="en"' in r.text and "臼杵市" in r.text
     assert "Monthly, week 2 Tuesday 14:00" in r.text
 
 

@@ -207,6 +207,8 @@ def permissions_of(roles: Iterable[str]) -> frozenset[str]:
 PREFIX_PERMISSIONS: dict[str, str] = {
     "/": "account:session:use",  # the home page (exact: see permission_for)
     "/logout": "account:session:use",
+    "/town": "account:session:use",  # the town's introduction
+    "/search": "account:session:use",  # finds only what need-to-know covers
     "/session": "account:session:use",
     "/staff": "tenant:staff:read",
     "/admin/staff": "tenant:staff:manage",

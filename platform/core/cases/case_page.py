@@ -20,11 +20,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core.audit.services import do_audit
 from kasane.core.auth.actor import ActorInfo
-from kasane.core.cases.models import Assessment, Case, SupportPlan
+from kasane.core.cases.intake_view import intakes_of
+from kasane.core.cases.models import Assessment, Case, CaseDecision, SupportPlan
 from kasane.core.cases.queries import TimelineItem, timeline
 from kasane.core.cases.records import EVALUATION_OUTCOMES, NOTE_KINDS, latest_plan
-from kasane.core.cases.services import access_case, active_agencies, case_facts
-from kasane.core.cases.stages import targets
+from kasane.core.cases.services import (
+    access_case,
+    active_agencies,
+    case_facts,
+    last_meeting_day,
+)
+from kasane.core.cases.stages import NEXT_ACTIONS, refusal, targets
 from kasane.core.config_types import (
     Choice,
     FormDefinition,
@@ -42,6 +48,7 @@ from kasane.core.people.patterns import PATTERN_LABELS
 from kasane.core.people.services import get_person, household_view
 from kasane.core.referrals.models import STATUSES as REFERRAL_STATUSES
 from kasane.core.tenancy import TenantContext
+from kasane.core.web.templating import wareki_filter
 
 DECISION_LABELS: dict[str, str] = {
     "support_decision": N_("Support decision"),
@@ -56,6 +63,10 @@ DECISION_LABELS: dict[str, str] = {
 }
 # The decisions staff record on the case page; the others belong to meetings.
 CASE_DECISIONS = ("support_decision", "closure", "suspension", "continuation")
+CONFIRM_CLOSE = N_(
+    "Closing: I confirm that the case is closed (the other agencies' part ends; it can be "
+    "reopened as a new support period)"
+)
 SOURCES = {"meeting": N_("Decided at a meeting"), "exception": N_("Recorded exception")}
 BASES = {"consent": N_("The person's consent"), "other_law": N_("Another law allows it")}
 
@@ -93,8 +104,15 @@ def _form(key: str, fields: list[FormField]) -> FormDefinition:
     )
 
 
-def _date(name: str, label: str, required: bool = True) -> FormField:
-    return FormField(name=name, label=label, type="date", required=required)
+def _date(name: str, label: str, required: bool = True, past_only: bool = True) -> FormField:
+    """A date on the case page: what happened cannot be after today (a next date can)."""
+    return FormField(
+        name=name,
+        label=label,
+        type="date",
+        required=required,
+        validation=Validation(past_only=True) if past_only else None,
+    )
 
 
 def _text(name: str, label: str, required: bool = False, max_length: int = 4000) -> FormField:
@@ -132,7 +150,13 @@ def page_forms(
     others = [c for c in agencies if c.value not in taking_part]
     parts = [c for c in agencies if c.value in taking_part and c.value != lead]
     return {
-        "move": _form("move", [_text("note", N_("Reason or note"), max_length=300)]),
+        "move": _form(
+            "move",
+            [
+                _text("note", N_("Reason or note"), max_length=300),
+                FormField(name="confirm", label=CONFIRM_CLOSE, type="boolean"),
+            ],
+        ),
         "decision": _form(
             "decision",
             [
@@ -163,8 +187,9 @@ def page_forms(
                     label=N_("Note, or the reason for the exception"),
                     type="textarea",
                     validation=Validation(max_length=2000),
-                    help=N_("An exception needs its reason."),
+                    help=N_("An exception needs its reason; a closure needs its reason too."),
                 ),
+                FormField(name="confirm", label=CONFIRM_CLOSE, type="boolean"),
             ],
         ),
         "agency": _form(
@@ -224,7 +249,7 @@ def page_forms(
                 FormField(
                     name="plan_review_needed", label=N_("The plan needs review"), type="boolean"
                 ),
-                _date("next_on", N_("Next monitoring"), required=False),
+                _date("next_on", N_("Next monitoring"), required=False, past_only=False),
             ],
         ),
         "evaluation": _form(
@@ -307,11 +332,10 @@ def timeline_view(config: TenantConfig, items: list[TimelineItem]) -> list[Timel
             title = _("Consultation at %(counter)s", counter=name)
         elif i.kind == "assessment":
             title = _("Assessment, version %(n)s", n=i.title)
-            details.append(_("Form version %(v)s", v=i.extra.get("form_version", "")))
         elif i.kind == "plan":
             title = _("Support plan, version %(n)s", n=i.title)
             if i.extra.get("agreed_on"):
-                details.append(_("Agreed on %(d)s", d=i.extra["agreed_on"].isoformat()))
+                details.append(_("Agreed on %(d)s", d=wareki_filter(i.extra["agreed_on"])))
         elif i.kind == "note":
             title = tr(NOTE_KINDS.get(i.title, i.title))
             if i.extra.get("agency"):
@@ -321,7 +345,7 @@ def timeline_view(config: TenantConfig, items: list[TimelineItem]) -> list[Timel
             if i.extra.get("review"):
                 details.append(_("The plan needs review"))
             if i.extra.get("next_on"):
-                details.append(_("Next monitoring: %(d)s", d=i.extra["next_on"].isoformat()))
+                details.append(_("Next monitoring: %(d)s", d=wareki_filter(i.extra["next_on"])))
         elif i.kind == "decision":
             title = tr(DECISION_LABELS.get(i.title, i.title))
             meeting = config.meeting_type(i.extra.get("meeting_type") or "")
@@ -384,7 +408,13 @@ async def case_context(
             "kind": decision_kind,
             "source": "meeting",
             "meeting": eligible[0].value if len(eligible) == 1 else None,
-            "decided_on": today,
+            # a meeting's decision is dated on its day: propose the last one held
+            "decided_on": (
+                await last_meeting_day(session, eligible[0].value, today)
+                if len(eligible) == 1
+                else None
+            )
+            or today,
         },
         "agency": {"basis": "consent"},
         "note": {"occurred_on": today},
@@ -395,8 +425,34 @@ async def case_context(
     for key in forms:
         states.setdefault(key, FormState(values=dict(defaults.get(key, {}))))
     await do_audit(session, actor.ref, "case.read", f"case:{case.id}")
+    reachable = targets(facts)
+    decisions = list(
+        (
+            await session.execute(
+                select(CaseDecision)
+                .where(CaseDecision.case_id == case.id)
+                .order_by(CaseDecision.decided_on.desc(), CaseDecision.at.desc())
+            )
+        ).scalars()
+    )
+    can_write = actor.can("case:cases:write")
     return {
         "case": case,
+        # Only the moves the state machine allows now; the others say what they wait for.
+        "allowed_moves": [t for t in reachable if refusal(facts, t) is None],
+        "blocked_moves": [(t, r) for t in reachable if (r := refusal(facts, t)) is not None],
+        "next_action": NEXT_ACTIONS.get(case.stage, ""),
+        "can_write": can_write,
+        "can_refer": actor.can("referral:referrals:write"),
+        # a decision belongs where the flow expects one (支援決定, 終結, 中断/再開)
+        "decision_open": can_write
+        and case.stage in ("plan_draft", "decision", "monitoring", "evaluation", "suspended"),
+        # matching ranks by the assessment's unmet needs: offered once there is one
+        "matching_open": can_write and facts.has_assessment and case.stage != "reception",
+        "decisions": decisions,
+        "decision_labels": DECISION_LABELS,
+        "sources": SOURCES,
+        "intakes": await intakes_of(session, config, case.id),
         "person": person,
         "members": members,
         "patterns": [PATTERN_LABELS.get(p, p) for p in patterns],

@@ -50,6 +50,7 @@ from kasane.core.cases.services import (
     do_record_decision,
     do_set_lead,
     do_start_collaboration,
+    meeting_held_on,
 )
 from kasane.core.errors import NotFound
 from kasane.core.forms.validation import Submission
@@ -179,6 +180,8 @@ class CaseController(Controller):
 
         async def act(case: Case, v: dict[str, Any], data: Any) -> None:
             to, note = data.get("to") or "", v["note"] or ""
+            if to == "closed" and not v["confirm"]:
+                raise CaseRuleError(N_("Tick the confirmation to close the case."))
             await do_move(db_session, actor, case, to, today=today_jst(), note=note)
 
         refused = await self._run(request, db_session, actor, case_id, "move", act)
@@ -195,7 +198,7 @@ class CaseController(Controller):
         """Record a decision taken at a meeting, or an exception with its reason."""
         config = tenant_config(request)
 
-        def check(v: dict[str, Any], _data: Any) -> dict[str, str]:
+        def check(v: dict[str, Any], data: Any) -> dict[str, str]:
             meeting = config.meeting_type(v["meeting"] or "")
             if v["source"] == "meeting" and meeting is None:
                 return {"meeting": _("Choose the meeting that took the decision.")}
@@ -203,10 +206,26 @@ class CaseController(Controller):
                 return {"meeting": _("This meeting may not take that decision.")}
             if v["source"] == "exception" and not (v["note"] or "").strip():
                 return {"note": _("An exception needs its reason recorded.")}
+            if v["decided_on"] > today_jst():
+                return {"decided_on": _("Decided on cannot be in the future.")}
+            if v["kind"] == "closure" and not (v["note"] or "").strip():
+                return {"note": _("Say why the case is closed.")}
+            if v["kind"] == "closure" and not v["confirm"]:
+                return {"confirm": _("Tick the confirmation to close the case.")}
             return {}
 
         async def act(case: Case, v: dict[str, Any], _data: Any) -> None:
             meeting = v["meeting"] if v["source"] == "meeting" else None
+            meeting_id = None
+            if meeting:
+                meeting_id = await meeting_held_on(db_session, meeting, v["decided_on"])
+                if meeting_id is None:
+                    raise CaseRuleError(
+                        N_(
+                            "No meeting of that kind was held on that date: a meeting's "
+                            "decision is dated on the meeting's day."
+                        )
+                    )
             await do_record_decision(
                 db_session,
                 actor,
@@ -216,6 +235,7 @@ class CaseController(Controller):
                 source=v["source"],
                 decided_on=v["decided_on"],
                 meeting_type_key=meeting,
+                meeting_id=meeting_id,
                 note=v["note"] or "",
             )
             if v["kind"] == "continuation" and case.stage == "suspended":  # 再開

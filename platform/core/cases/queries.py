@@ -121,8 +121,12 @@ class TimelineItem:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _at(day: date) -> datetime:
-    """A dated record sorts at 09:00 JST of its day among timestamped ones."""
+def _at(day: date, written: datetime | None = None) -> datetime:
+    """Where a dated record sorts among timestamped ones: when it was written, if that was
+    on its day (a note of today's visit comes after this morning's stage move), else 09:00
+    JST of its day (a note written later about an earlier day)."""
+    if written is not None and written.astimezone(JST).date() == day:
+        return written
     return datetime.combine(day, time(9, 0), tzinfo=JST)
 
 
@@ -138,7 +142,7 @@ async def timeline(session: AsyncSession, case: Case) -> list[TimelineItem]:
     ).scalars():
         items.append(
             TimelineItem(
-                _at(c.received_on),
+                _at(c.received_on, c.created_at),
                 "consultation",
                 c.counter_key,
                 "",
@@ -164,7 +168,9 @@ async def timeline(session: AsyncSession, case: Case) -> list[TimelineItem]:
     ).scalars():
         body = await unseal(session, "progress_notes", n.id, "body", n.body_sealed)
         items.append(
-            TimelineItem(_at(n.occurred_on), "note", n.kind, body, {"agency": n.agency_key})
+            TimelineItem(
+                _at(n.occurred_on, n.created_at), "note", n.kind, body, {"agency": n.agency_key}
+            )
         )
     for m in (
         await session.execute(select(Monitoring).where(Monitoring.case_id == case.id))
@@ -172,7 +178,7 @@ async def timeline(session: AsyncSession, case: Case) -> list[TimelineItem]:
         body = await unseal(session, "monitorings", m.id, "summary", m.summary_sealed)
         items.append(
             TimelineItem(
-                _at(m.done_on),
+                _at(m.done_on, m.created_at),
                 "monitoring",
                 "",
                 body,
@@ -195,7 +201,7 @@ async def timeline(session: AsyncSession, case: Case) -> list[TimelineItem]:
         await session.execute(select(Evaluation).where(Evaluation.case_id == case.id))
     ).scalars():
         body = await unseal(session, "evaluations", v.id, "summary", v.summary_sealed)
-        items.append(TimelineItem(_at(v.evaluated_on), "evaluation", v.outcome, body))
+        items.append(TimelineItem(_at(v.evaluated_on, v.created_at), "evaluation", v.outcome, body))
     for r in (await session.execute(select(Referral).where(Referral.case_id == case.id))).scalars():
         items.append(TimelineItem(r.sent_at, "referral", r.to_agency_key, "", {"status": r.status}))
     items.sort(key=lambda i: i.at, reverse=True)

@@ -8,7 +8,7 @@ the actor's agency takes part in the case, else the same NotFound), ``check_*`` 
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,6 +30,7 @@ from kasane.core.config_types import TenantConfig
 from kasane.core.consent.services import do_disclose
 from kasane.core.errors import NotFound
 from kasane.core.i18n import N_
+from kasane.core.japan_time import JST
 from kasane.core.people.models import Household, Person
 
 
@@ -168,7 +169,22 @@ async def case_facts(session: AsyncSession, case: Case) -> CaseFacts:
             )
         ).scalar_one()
     )
+    closure_decided = (
+        entered_evaluation is not None
+        and (
+            await session.execute(
+                select(
+                    exists().where(
+                        CaseDecision.case_id == case.id,
+                        CaseDecision.kind == "closure",
+                        CaseDecision.at >= entered_evaluation,
+                    )
+                )
+            )
+        ).scalar_one()
+    )
     return CaseFacts(
+        closure_decided=bool(closure_decided),
         stage=case.stage,
         resume_stage=case.resume_stage,
         has_assessment=bool(has_assessment),
@@ -188,6 +204,10 @@ async def do_move(
         raise CaseRuleError(reason)
     if to == "suspended" and not note.strip():
         raise CaseRuleError(N_("Say why support is suspended."))
+    if to == "closed" and not note.strip():
+        raise CaseRuleError(N_("Say why the case is closed."))
+    if case.stage == "closed" and not note.strip():
+        raise CaseRuleError(N_("Say why the case is reopened."))
     await _event(session, actor, case, to, note)
     old = case.stage
     if to == "suspended":
@@ -202,6 +222,54 @@ async def do_move(
                 part.ended_on = today
         await _end_collaboration_period(session, case, today, "closed")
     await do_audit(session, actor.ref, "case.move", f"case:{case.id}", from_=old, to=to)
+    if old == "closed":  # 再開: a new support period on the same case record
+        await do_audit(session, actor.ref, "case.reopen", f"case:{case.id}", to=to)
+
+
+async def meeting_held_on(
+    session: AsyncSession, meeting_type_key: str, day: date
+) -> uuid.UUID | None:
+    """The meeting of ``meeting_type_key`` on ``day`` (JST) that was not cancelled, if any:
+    a decision "taken at a meeting" is dated on that meeting's day (issue 12)."""
+    from kasane.core.meetings.models import Meeting  # meetings import cases, not the reverse
+
+    start = datetime.combine(day, time(0, 0), tzinfo=JST)
+    return (
+        await session.execute(
+            select(Meeting.id)
+            .where(
+                Meeting.meeting_type_key == meeting_type_key,
+                Meeting.starts_at >= start,
+                Meeting.starts_at < start + timedelta(days=1),
+                Meeting.status != "cancelled",
+            )
+            .order_by(Meeting.starts_at)
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+
+
+async def last_meeting_day(
+    session: AsyncSession, meeting_type_key: str, today: date
+) -> date | None:
+    """The JST day of the latest meeting of ``meeting_type_key`` held on or before ``today``
+    (not cancelled): the date a decision form proposes for that meeting's decision."""
+    from kasane.core.meetings.models import Meeting
+
+    end = datetime.combine(today + timedelta(days=1), time(0, 0), tzinfo=JST)
+    starts = (
+        await session.execute(
+            select(Meeting.starts_at)
+            .where(
+                Meeting.meeting_type_key == meeting_type_key,
+                Meeting.starts_at < end,
+                Meeting.status != "cancelled",
+            )
+            .order_by(Meeting.starts_at.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    return starts.astimezone(JST).date() if starts else None
 
 
 DECISION_MOVES = {"support_decision": "decision", "closure": "closed", "suspension": "suspended"}
@@ -234,6 +302,8 @@ async def do_record_decision(
             raise CaseRuleError(N_("An exception needs its reason recorded."))
     else:
         raise CaseRuleError(N_("Say whether a meeting decided or an exception applies."))
+    if kind == "closure" and not note.strip():
+        raise CaseRuleError(N_("Say why the case is closed."))
     decision = CaseDecision(
         case_id=case.id,
         kind=kind,

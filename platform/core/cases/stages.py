@@ -21,8 +21,20 @@ MOVES: dict[str, tuple[str, ...]] = {
     "support": ("monitoring", "evaluation"),
     "monitoring": ("support", "plan_draft", "evaluation"),
     "evaluation": ("closed", "support"),
-    "closed": (),
+    "closed": ("intake",),  # 再開 after 終結: a new support period (audited as case.reopen)
     "suspended": (),  # 再開 goes back to resume_stage (see CaseFacts.allowed)
+}
+# What the lead agency does next, by stage (msgids). Support and monitoring name their date.
+NEXT_ACTIONS: dict[str, str] = {
+    "reception": N_("Take the intake"),
+    "intake": N_("Record the assessment"),
+    "assessment": N_("Write the draft plan"),
+    "plan_draft": N_("Put the plan to the meeting"),
+    "decision": N_("Record the person's agreement and start support"),
+    "support": N_("Monitoring"),
+    "monitoring": N_("Monitoring"),
+    "evaluation": N_("Closure through the meeting"),
+    "suspended": N_("Resume when contact is back"),
 }
 OPEN_STAGES = frozenset(s for s in MOVES if s not in ("closed", "suspended"))
 
@@ -38,6 +50,7 @@ class CaseFacts:
     plan_agreed: bool
     decision_since_plan: bool  # a support decision recorded after the latest plan version
     has_evaluation: bool  # an evaluation recorded since the case entered 評価
+    closure_decided: bool = False  # a closure decision (meeting or exception) since then
 
 
 def targets(facts: CaseFacts) -> tuple[str, ...]:
@@ -67,4 +80,9 @@ def refusal(facts: CaseFacts, to: str) -> str | None:
         return N_("Monitoring needs a plan.")
     if to == "closed" and not facts.has_evaluation:
         return N_("A case can only be closed after its evaluation is recorded.")
+    if to == "closed" and not facts.closure_decided:
+        return N_(
+            "A case is closed by the meeting's decision, or by a recorded exception with its "
+            "reason: record the closure decision first."
+        )
     return None

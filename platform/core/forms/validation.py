@@ -14,6 +14,7 @@ from typing import Any
 
 from kasane.core.config_types import FormDefinition, FormField
 from kasane.core.i18n import N_, gettext
+from kasane.core.japan_time import today_jst
 from kasane.core.protection.mynumber import find_mynumber
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -71,9 +72,12 @@ def field_problem(f: FormField, raw: Any) -> tuple[Any, str | None]:
         return text, f"{_label(f)}: {gettext(v.message or N_('the format is not valid'))}"
     if f.type == "date":
         try:
-            return date.fromisoformat(text), None
+            day = date.fromisoformat(text)
         except ValueError:
             return text, gettext(N_("%(label)s: enter a date like 2026-04-01"), label=_label(f))
+        if v and v.past_only and day > today_jst():
+            return text, gettext(N_("%(label)s: cannot be in the future"), label=_label(f))
+        return day, None
     if f.type == "number":
         try:
             number = float(text)

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core.auth.actor import ActorInfo
-from kasane.core.cases.services import CaseRuleError
+from kasane.core.cases.services import CaseRuleError, access_case
 from kasane.core.config_types import Choice, Counter, FormDefinition, FormField, TenantConfig
 from kasane.core.errors import NotFound
 from kasane.core.forms.form_raw import form_data
@@ -241,6 +241,14 @@ class IntakeController(Controller):
                 errors[field] = _(str(exc))
             else:
                 if result.case is not None:
+                    try:
+                        await access_case(db_session, actor, result.case.id)
+                    except NotFound:
+                        # recorded at a counter another agency leads: the case is theirs,
+                        # the recorder keeps what they recorded, on the person's page (0004)
+                        return Redirect(
+                            f"/people/{result.person.id}?recorded=1#my-intakes", status_code=303
+                        )
                     return Redirect(f"/cases/{result.case.id}", status_code=303)
                 return Redirect("/intake?done=1", status_code=303)
         values = {**sub.raw, "outcome": outcome, "referred_to": referred_to}

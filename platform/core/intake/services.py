@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,8 +25,10 @@ from kasane.core.db import uuid7
 from kasane.core.forms.validation import Submission, split_sensitive
 from kasane.core.i18n import N_
 from kasane.core.intake.models import OUTCOMES, Consultation
-from kasane.core.people.models import Person
+from kasane.core.people.matching import normalize_name
+from kasane.core.people.models import Household, HouseholdMember, Person
 from kasane.core.people.services import (
+    do_add_member,
     do_create_household,
     do_create_person,
     get_person,
@@ -49,6 +52,39 @@ def check_outcome(outcome: str, referred_to: str | None, config: TenantConfig) -
     elif outcome == "referral" and (not referred_to or config.agency(referred_to) is None):
         problems["referred_to"] = N_("Choose the agency the person is referred to")
     return problems
+
+
+async def _add_visitor(
+    session: AsyncSession,
+    actor: ActorInfo,
+    household: Household,
+    v: dict[str, Any],
+    area_key: str | None,
+) -> None:
+    """The 来談者 who lives with the person joins the household with their 続柄 (e.g. the
+    mother in an 8050 household) — unless a member of that name is there already."""
+    name = (v.get("visitor_name") or "").strip()
+    members = (
+        await session.execute(
+            select(Person.name_norm)
+            .join(
+                HouseholdMember,
+                (HouseholdMember.person_id == Person.id)
+                & (HouseholdMember.tenant_id == Person.tenant_id),
+            )
+            .where(HouseholdMember.household_id == household.id)
+        )
+    ).scalars()
+    if normalize_name(name) in set(members):
+        return
+    visitor = await do_create_person(
+        session,
+        actor,
+        name=name,
+        phone_mobile=v.get("visitor_phone") or "",
+        area_key=area_key,
+    )
+    await do_add_member(session, actor, household, visitor, v["visitor_household"])
 
 
 async def do_intake(
@@ -93,8 +129,12 @@ async def do_intake(
     household = await household_of(session, person.id) or await do_create_household(
         session, actor, person, area_key=counter.area
     )
+    visitor_relation = v.get("visitor_household")
+    if visitor_relation and (v.get("visitor_name") or "").strip():
+        await _add_visitor(session, actor, household, v, counter.area)
     plain, sensitive = split_sensitive(form, v)
     identity = (
+        "visitor_household",
         "name",
         "kana",
         "sex",

@@ -20,6 +20,7 @@ from kasane.core.cases.services import (
 from kasane.core.config_types import MeetingType, TenantConfig
 from kasane.core.gaps.services import do_record_gap
 from kasane.core.i18n import N_
+from kasane.core.japan_time import JST
 from kasane.core.meetings.models import AgendaItem, Meeting
 from kasane.core.meetings.services import MeetingRuleError
 
@@ -48,6 +49,8 @@ async def do_meeting_decision(
     """
     if kind not in mt.decisions:
         raise MeetingRuleError(N_("This meeting may not take that decision."))
+    # A decision of the meeting is dated on the meeting's day, whenever it is typed in.
+    meeting_day = meeting.starts_at.astimezone(JST).date()
     if meeting.status == "cancelled":
         raise MeetingRuleError(N_("This meeting is cancelled."))
     case = (
@@ -97,7 +100,7 @@ async def do_meeting_decision(
             source="meeting",
             meeting_type_key=mt.key,
             meeting_id=meeting.id,
-            decided_on=today,
+            decided_on=meeting_day,
             note=note,
             apply=False,
         )
@@ -111,7 +114,7 @@ async def do_meeting_decision(
             source="meeting",
             meeting_type_key=mt.key,
             meeting_id=meeting.id,
-            decided_on=today,
+            decided_on=meeting_day,
             note=note,
         )
         if kind == "support_decision" and case.stage == "decision":

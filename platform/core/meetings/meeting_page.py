@@ -38,6 +38,7 @@ from kasane.core.meetings.models import (
 )
 from kasane.core.meetings.services import agenda_of
 from kasane.core.outreach.models import OutreachRecord
+from kasane.core.people.models import Person
 from kasane.core.protection.sealing import unseal
 from kasane.core.web.templating import WEEKDAYS
 
@@ -118,6 +119,7 @@ class ItemView:
     case: Case | None
     discussion: str
     decisions: list[CaseDecision] = field(default_factory=list)
+    person_name: str = ""  # members see whom the item is about (decision 0006)
 
 
 @dataclass(frozen=True)
@@ -187,6 +189,20 @@ async def page_context(
         if case_ids
         else {}
     )
+    # An item on the agenda is a recorded disclosure to the meeting's members (0006): they
+    # see whom it is about, not only its number.
+    names: dict[uuid.UUID, str] = {}
+    if cases:
+        names = {
+            pid: name
+            for pid, name in (
+                await session.execute(
+                    select(Person.id, Person.name).where(
+                        Person.id.in_({c.person_id for c in cases.values()})
+                    )
+                )
+            ).all()
+        }
     decisions: dict[uuid.UUID, list[CaseDecision]] = {}
     for d in (
         await session.execute(
@@ -203,6 +219,7 @@ async def page_context(
             cases.get(i.case_id) if i.case_id else None,
             await unseal(session, "agenda_items", i.id, "discussion", i.discussion_sealed),
             decisions.get(i.case_id, []) if i.case_id else [],
+            names.get(cases[i.case_id].person_id, "") if i.case_id in cases else "",
         )
         for i in items
     ]

@@ -21,9 +21,10 @@ from pathlib import Path
 
 import anyio.to_thread
 from icalendar import Calendar, Event
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kasane.core.audit.models import AuditEvent
 from kasane.core.audit.services import do_audit
 from kasane.core.auth.actor import ActorInfo
 from kasane.core.auth.models import StaffAccount
@@ -33,8 +34,9 @@ from kasane.core.consent.models import BASES
 from kasane.core.errors import NotFound
 from kasane.core.i18n import N_
 from kasane.core.i18n import gettext as _
-from kasane.core.japan_time import JST
+from kasane.core.japan_time import JST, today_jst
 from kasane.core.meetings.models import AGENDA_KINDS, MEETING_STATUSES, Attendance, Meeting
+from kasane.core.meetings.paper_cases import CaseSummary, case_summaries
 from kasane.core.meetings.services import agenda_of, do_generate_meetings, list_meetings
 from kasane.core.protection.sealing import unseal
 
@@ -78,6 +80,7 @@ class PaperItem:
     basis_label: str  # msgid: consent, 106条の6 or another law
     discussion: str  # unsealed
     decisions: list[PaperDecision] = field(default_factory=list)
+    summary: CaseSummary | None = None  # 世帯構成, 主訴, the plan (members only, 0006)
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,7 @@ class Papers:
     confidential: bool  # a 106条の6 支援会議: members only, bound to confidentiality
     notice: str = ART106_6_NOTICE
     status_label: str = ""
+    copy_no: int | None = None  # 支援会議: the 配付番号 of this copy (collected afterwards)
 
     @property
     def filename(self) -> str:
@@ -145,6 +149,7 @@ async def meeting_papers(
         ).scalars():
             label = DECISION_KINDS.get(d.kind, d.kind)
             decided[d.case_id].append(PaperDecision(label, d.decided_on, d.note))
+    summaries = await case_summaries(session, config, case_ids, today_jst())
     paper_items = [
         PaperItem(
             number=n,
@@ -156,6 +161,7 @@ async def meeting_papers(
                 session, "agenda_items", item.id, "discussion", item.discussion_sealed
             ),
             decisions=decided.get(item.case_id, []) if item.case_id else [],
+            summary=summaries.get(item.case_id) if item.case_id else None,
         )
         for n, item in enumerate(items, start=1)
     ]
@@ -168,7 +174,20 @@ async def meeting_papers(
     )
     start, end = meeting.starts_at.astimezone(JST), meeting.ends_at.astimezone(JST)
     await do_audit(session, actor.ref, "meeting.papers", f"meeting:{meeting.id}", output=output)
+    copy_no = None
+    if mt.legal_basis == "art106_6":  # each copy issued is numbered, to be collected
+        copy_no = (
+            await session.execute(
+                select(func.count())
+                .select_from(AuditEvent)
+                .where(
+                    AuditEvent.action == "meeting.papers",
+                    AuditEvent.target == f"meeting:{meeting.id}",
+                )
+            )
+        ).scalar_one()
     return Papers(
+        copy_no=copy_no,
         meeting=meeting,
         meeting_type=mt,
         municipality=municipality,

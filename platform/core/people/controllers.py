@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core.audit.services import do_audit
 from kasane.core.auth.actor import ActorInfo
+from kasane.core.cases.intake_view import intakes_of
 from kasane.core.cases.models import Case
 from kasane.core.cases.services import visible_to
 from kasane.core.config_types import (
@@ -44,6 +45,7 @@ from kasane.core.people.schemas import (
     PrefixedForm,
     consent_form,
 )
+from kasane.core.people.search_pages import search_page
 from kasane.core.people.services import (
     do_add_member,
     do_create_household,
@@ -142,6 +144,11 @@ async def _page(
             "withdraw_values": state.get("withdraw_values", {}),
             "merge_error": state.get("merge_error", ""),
             "today": today,
+            # what the actor recorded at intake stays theirs to read (decision 0004)
+            "my_intakes": await intakes_of(
+                session, config, person_id=person.id, recorded_by=actor.id
+            ),
+            "recorded": request.query_params.get("recorded") == "1",
         },
         status_code=status_code,
     )
@@ -404,4 +411,7 @@ async def _export(
     return record
 
 
-ROUTES: list[Any] = [PeopleController]  # route handlers and controllers this package serves
+ROUTES: list[Any] = [
+    PeopleController,
+    search_page,
+]  # route handlers and controllers this package serves

@@ -270,11 +270,16 @@ class ReferralController(Controller):
         db_session: DbSession,
         actor: Actor,
         person: FromQuery[uuid.UUID],
+        case: FromQuery[uuid.UUID | None] = None,
     ) -> Response[str]:
+        """The referral form for a person; ``case`` (from the case page) is preselected."""
         config = requires_tenant(request).config
         found, cases = await referable_cases(db_session, actor, person)
         await do_audit(db_session, actor.ref, "person.read", f"person:{found.id}", via="referral")
-        values = {"case_id": str(cases[0].id) if len(cases) == 1 else ""}
+        chosen = next((c for c in cases if c.id == case), None) or (
+            cases[0] if len(cases) == 1 else None
+        )
+        values = {"case_id": str(chosen.id) if chosen else ""}
         ctx = {"person": found, "fields": _send_fields(config, actor, cases), "values": values}
         return render(request, "referrals/new", {**ctx, "errors": {}})
 

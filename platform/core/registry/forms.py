@@ -62,7 +62,7 @@ def service_sections(
             "about",
             N_("The service"),
             [
-                _text("name", N_("Name"), required=True),
+                _text("name", N_("Name (of the organisation or service)"), required=True),
                 _text("name_kana", N_("Reading (kana)"), hint=N_("Lets staff find it in kana.")),
                 _text("alternate_name", N_("Other name")),
                 FormField(
@@ -261,7 +261,7 @@ def parse_service(
 
 # The contact's form (no account): a few fields and a message.
 CORRECTION_FIELDS = [
-    _text("name", N_("Name"), required=True),
+    _text("name", N_("Name (of the organisation or service)"), required=True),
     _text("name_kana", N_("Reading (kana)")),
     _area("description", N_("Description")),
     FormField(

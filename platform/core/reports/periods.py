@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
+from kasane.core.japan_time import era_of, wareki
+
 PeriodKind = Literal["fy", "quarter", "month", "range"]
-REIWA_START = date(2019, 5, 1)
-HEISEI_START = date(1989, 1, 8)
 MONTH_EN = (
     "January",
     "February",
@@ -37,14 +37,10 @@ def fiscal_year_of(day: date) -> int:
 
 def era_year(year: int, *, fiscal: bool = False) -> str:
     """和暦 year: 令和8年, 令和元年; ``fiscal`` names a fiscal year (令和元年度 is FY2019, which
-    began in 平成31年4月: the 年度 takes the era in force for most of it)."""
-    if year >= 2019:
-        n = year - 2018
-        return f"令和{'元' if n == 1 else n}年{'度' if fiscal else ''}"
-    if year >= 1989:
-        n = year - 1988
-        return f"平成{'元' if n == 1 else n}年{'度' if fiscal else ''}"
-    return f"{year}年{'度' if fiscal else ''}"
+    began in 平成31年4月: the 年度 takes the era in force for most of it). The era table is
+    japanera's, through the date policy (``japan_time``)."""
+    era, n = era_of(date(year, 12, 31))
+    return f"{era}{n}年{'度' if fiscal else ''}"
 
 
 def era_month(year: int, month: int) -> str:
@@ -53,13 +49,8 @@ def era_month(year: int, month: int) -> str:
 
 
 def era_date(day: date) -> str:
-    """令和8年12月6日 (平成 from 1989-01-08 to 2019-04-30)."""
-    if day >= REIWA_START:
-        return f"{era_year(day.year)}{day.month}月{day.day}日"
-    if day >= HEISEI_START:
-        n = day.year - 1988
-        return f"平成{'元' if n == 1 else n}年{day.month}月{day.day}日"
-    return f"{day.year}年{day.month}月{day.day}日"
+    """令和8年12月6日 (平成31年4月30日, 令和元年5月1日): the date policy's 和暦."""
+    return wareki(day)
 
 
 def month_key(day: date) -> str:

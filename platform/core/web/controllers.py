@@ -1,4 +1,5 @@
-"""Staff shell: home (the tenant's own counters, meetings, menus), staff directory, language."""
+"""Staff shell: home (my work), the town's page (its counters, meetings, menus), staff
+directory, language."""
 
 from __future__ import annotations
 
@@ -9,8 +10,14 @@ from litestar import Controller, Request, Response, get
 from litestar.di import Provide
 from litestar.params import FromPath
 
+from kasane.core.audit.services import do_audit
 from kasane.core.auth.permissions import ROLE_LABELS
 from kasane.core.auth.services import get_account, list_accounts
+from kasane.core.cases.records import NOTE_KINDS
+from kasane.core.cases.worklist import my_work
+from kasane.core.japan_time import today_jst
+from kasane.core.meetings.models import AGENDA_KINDS
+from kasane.core.referrals.models import STATUSES as REFERRAL_STATUSES
 from kasane.core.web.deps import Actor, DbSession, requires_login
 from kasane.core.web.language import LANG_COOKIE as LANG_COOKIE
 from kasane.core.web.language import set_language as set_language
@@ -24,8 +31,32 @@ class StaffShellController(Controller):
     dependencies = {"actor": Provide(requires_login)}
 
     @get("/", name="home")
-    async def home(self, request: Request[Any, Any, Any], actor: Actor) -> Response[str]:
-        return render(request, "home")
+    async def home(
+        self, request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
+    ) -> Response[str]:
+        """My work: the active agency's cases, monitoring, referrals, meetings, activity."""
+        today = today_jst()
+        work = await my_work(db_session, actor, request.scope["state"]["tenant"].config, today)
+        if work.shown_case_ids:
+            await do_audit(
+                db_session, actor.ref, "case.list", "", shown=work.shown_case_ids, view="home"
+            )
+        return render(
+            request,
+            "home",
+            {
+                "work": work,
+                "today": today,
+                "referral_statuses": REFERRAL_STATUSES,
+                "agenda_kinds": AGENDA_KINDS,
+                "note_kinds": NOTE_KINDS,
+            },
+        )
+
+    @get("/town", name="town")
+    async def town(self, request: Request[Any, Any, Any], actor: Actor) -> Response[str]:
+        """The town's introduction: its counters, meetings, participation menus, stages."""
+        return render(request, "town")
 
     @get("/staff", name="staff_list")
     async def staff_list(

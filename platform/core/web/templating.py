@@ -20,7 +20,7 @@ from litestar.utils.scope.state import ScopeState
 from kasane.core import i18n
 from kasane.core.defaults import TERMS
 from kasane.core.i18n import N_
-from kasane.core.japan_time import JST
+from kasane.core.japan_time import JST, jst_moment, wareki
 from kasane.core.tenancy import TenantContext
 from kasane.core.themes import theme_dir
 
@@ -48,21 +48,27 @@ def link_url(url: str | None) -> str | None:
 
 
 def to_jst(value: datetime | None) -> str:
-    if value is None:
-        return ""
-    return value.astimezone(JST).strftime("%Y-%m-%d %H:%M")
+    """A stored UTC moment in JST, by the date policy (``japan_time.jst_moment``)."""
+    return jst_moment(value, english=i18n.current_locale.get() == "en")
 
 
-def wareki(value: date | None) -> str:
-    """令和 dates where staff expect them (R1 = 2019-05-01 onward)."""
-    if value is None:
-        return ""
-    if value >= date(2019, 5, 1):
-        year = value.year - 2018
-        return f"令和{'元' if year == 1 else year}年{value.month}月{value.day}日"
-    if value >= date(1989, 1, 8):
-        return f"平成{value.year - 1988}年{value.month}月{value.day}日"
-    return f"{value.year}年{value.month}月{value.day}日"
+def jst_day(value: datetime | None) -> str:
+    """The JST day and time of a moment (a meeting's start): 令和8年12月8日 14:00."""
+    return to_jst(value)
+
+
+def is_today(value: datetime | None, today: date) -> bool:
+    return value is not None and value.astimezone(JST).date() == today
+
+
+def wareki_filter(value: date | None, western: bool = False) -> str:
+    """A calendar day by the date policy (``japan_time.wareki``)."""
+    return wareki(value, western=western, english=i18n.current_locale.get() == "en")
+
+
+def birth_date(value: date | None) -> str:
+    """A birth date: 和暦 with 元年 (昭和20年8月15日), ISO in English."""
+    return wareki(value, english=i18n.current_locale.get() == "en")
 
 
 def cadence_text(cadence: Any) -> str:
@@ -96,7 +102,15 @@ def _environment(loaders: tuple[str, ...]) -> jinja2.Environment:
         ngettext=lambda s, p, n, **kw: i18n.ngettext(s, p, n, **kw),
         newstyle=True,
     )
-    env.filters.update(jst=to_jst, wareki=wareki, cadence=cadence_text, link_url=link_url)
+    env.filters.update(
+        jst=to_jst,
+        jst_day=jst_day,
+        is_today=is_today,
+        wareki=wareki_filter,
+        birth_date=birth_date,
+        cadence=cadence_text,
+        link_url=link_url,
+    )
     return env
 
 

@@ -1,0 +1,123 @@
+"""The intake as recorded (相談内容), for the case page: every consultation of the case with
+its form's own labels, the 来談者 and the sealed narrative unsealed (the page's read is
+audited by the caller, as the case read)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kasane.core.config_types import TenantConfig
+from kasane.core.intake.models import OUTCOMES, Consultation
+from kasane.core.protection.sealing import unseal_json
+
+# Shown in the case header and household already, or as their own line below.
+SKIP = frozenset(
+    {
+        "name",
+        "kana",
+        "sex",
+        "birth_date",
+        "address",
+        "phone_home",
+        "phone_mobile",
+        "email",
+        "received_on",
+        "channel",
+        "visitor_name",
+        "visitor_phone",
+        "visitor_relation",
+    }
+)
+
+
+@dataclass(frozen=True)
+class IntakeLine:
+    label: str  # a msgid or the plugin's words
+    value: str | list[str]  # choice labels are msgids too; a list for several choices
+    long: bool = False  # a narrative (shown as a paragraph)
+
+
+@dataclass
+class IntakeView:
+    id: uuid.UUID
+    received_on: date
+    counter_key: str
+    channel: str  # a msgid
+    outcome: str  # a msgid
+    visitor_name: str
+    visitor_relation: str
+    visitor_phone: str
+    created_at: datetime
+    lines: list[IntakeLine] = field(default_factory=list)
+
+
+def _shown(value: Any, choices: dict[str, str]) -> str | list[str]:
+    if isinstance(value, list):
+        return [choices.get(str(v), str(v)) for v in value]
+    return choices.get(str(value), str(value)) if value is not None else ""
+
+
+async def intakes_of(
+    session: AsyncSession,
+    config: TenantConfig,
+    case_id: uuid.UUID | None = None,
+    *,
+    person_id: uuid.UUID | None = None,
+    recorded_by: uuid.UUID | None = None,
+) -> list[IntakeView]:
+    """The consultations of a case (or those of a person that ``recorded_by`` took: whoever
+    records an intake keeps access to what they recorded, decision 0004), oldest first, in
+    the intake form's words."""
+    form = config.forms.get("intake")
+    fields = list(form.all_fields()) if form else []
+    channel_field = next((f for f in fields if f.name == "channel"), None)
+    channels = {c.value: c.label for c in (channel_field.choices if channel_field else [])}
+    out: list[IntakeView] = []
+    for c in (
+        await session.execute(
+            select(Consultation)
+            .where(
+                Consultation.case_id == case_id
+                if case_id is not None
+                else (Consultation.person_id == person_id)
+                & (Consultation.received_by == recorded_by)
+            )
+            .order_by(Consultation.received_on, Consultation.created_at)
+        )
+    ).scalars():
+        values: dict[str, Any] = {
+            "categories": c.categories,
+            "main_category": c.main_category,
+            **(c.data or {}),
+            **await unseal_json(session, "consultations", c.id, c.sealed),
+        }
+        view = IntakeView(
+            c.id,
+            c.received_on,
+            c.counter_key,
+            channels.get(c.channel, c.channel),
+            OUTCOMES.get(c.outcome, c.outcome),
+            c.visitor_name,
+            c.visitor_relation,
+            c.visitor_phone,
+            c.created_at,
+        )
+        for f in fields:
+            if f.name in SKIP or f.name not in values:
+                continue
+            value = values[f.name]
+            if value in (None, "", []):
+                continue
+            if isinstance(value, bool):
+                view.lines.append(IntakeLine(f.label, "Yes" if value else "No"))
+                continue
+            choices = {ch.value: ch.label for ch in (f.choices or [])}
+            view.lines.append(IntakeLine(f.label, _shown(value, choices), f.type == "textarea"))
+        out.append(view)
+    return out

@@ -1,0 +1,58 @@
+"""Meeting papers (issue 12), in both demo towns: per case, for the meeting's members, the
+person, 世帯構成, 主訴 and the plan's summary; a 支援会議 (106条の6) copy carries a 配付番号 and
+the note that it is collected."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from kasane.core.cases.models import Case
+from kasane.core.meetings.models import AgendaItem, Meeting
+from kasane.core.people.models import Person
+from tests.conftest import Env, login, tenant_client
+from tests.integration.test_intake import _query
+
+CONFIDENTIAL = {"usuki": "shien_kaigi", "marugame": "marugoto"}
+
+
+def _meetings_with_cases(env: Env, slug: str, type_key: str | None = None) -> list[tuple]:
+    stmt = (
+        select(Meeting.id, Person.name, Case.case_no)
+        .join(AgendaItem, (AgendaItem.meeting_id == Meeting.id))
+        .join(Case, (Case.id == AgendaItem.case_id) & (Case.tenant_id == AgendaItem.tenant_id))
+        .join(Person, (Person.id == Case.person_id) & (Person.tenant_id == Case.tenant_id))
+        .where(Meeting.status != "cancelled")
+    )
+    if type_key:
+        stmt = stmt.where(Meeting.meeting_type_key == type_key)
+    return _query(env, slug, stmt)
+
+
+@pytest.mark.parametrize("slug", ["usuki", "marugame"])
+def test_papers_say_whom_each_case_is_about_and_number_the_confidential_copies(
+    sqlite_env: Env, slug: str
+) -> None:
+    rows = _meetings_with_cases(sqlite_env, slug)
+    assert rows
+    meeting_id, name, case_no = rows[0]
+    with tenant_client(sqlite_env, slug) as sv:
+        login(sv, "supervisor")  # the coordinating agency: a member of every meeting
+        page = sv.get(f"/meetings/{meeting_id}/papers")
+        assert page.status_code == 200
+        # then each case has its person, household, main concern and plan summary
+        assert name in page.text and f"No.{case_no}" in page.text
+        assert 'class="household"' in page.text and "主訴" in page.text
+        confidential = _meetings_with_cases(sqlite_env, slug, CONFIDENTIAL[slug])
+        if confidential:
+            cid = confidential[0][0]
+            first = sv.get(f"/meetings/{cid}/papers").text
+            second = sv.get(f"/meetings/{cid}/papers").text
+            # a 支援会議's copies are numbered, one more each time, and collected
+            import re
+
+            n1 = int(re.search(r"配付番号 (\d+)", first).group(1))  # type: ignore[union-attr]
+            n2 = int(re.search(r"配付番号 (\d+)", second).group(1))  # type: ignore[union-attr]
+            assert n2 == n1 + 1 and "会議終了後に回収します" in first
+    # a consent-based meeting's papers carry no 配付番号
+    assert "配付番号" not in page.text or CONFIDENTIAL[slug] in page.text
