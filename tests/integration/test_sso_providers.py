@@ -390,6 +390,46 @@ def test_private_key_jwt_with_the_towns_published_key(env: Env, op: TownProvider
     client.jwks = None
 
 
+def test_the_admin_rotates_the_private_key_jwt_key_without_a_gap(
+    env: Env, op: TownProvider
+) -> None:
+    configure(env, "usuki", op, token_auth_method="private_key_jwt")
+    client = op.clients["kasane-usuki"]
+    client.auth_method = "private_key_jwt"
+    op.add_user("entra-0013", email="sano@town.example.jp", name="佐野")
+    token = invite(env, "usuki", "sano@usuki.example.jp")
+    admin = admin_client(env)
+    try:
+        old = admin.get("/sso/jwks.json").json()
+        [old_kid] = [k["kid"] for k in old["keys"]]
+        # when the admin makes a new key
+        page = admin.get("/admin/sso")
+        r = admin.post("/admin/sso/keys", data={"action": "new", "_csrf_token": csrf_of(page.text)})
+        assert r.status_code == 200 and 'id="sso-key-done"' in r.text
+        both = admin.get("/sso/jwks.json").json()
+        kids = [k["kid"] for k in both["keys"]]
+        assert len(kids) == 2 and kids[1] == old_kid
+        # then the new key signs: a provider still holding only the old set refuses …
+        client.jwks = old
+        with tenant_client(env, "usuki") as kasane:
+            r2, _ = sign_in(kasane, httpx.Client(), f"/invitation?token={token}", user="entra-0013")
+            assert r2.status_code == 401
+        # … and one that has read the new set (both keys) accepts
+        client.jwks = both
+        with tenant_client(env, "usuki") as kasane:
+            r2, _ = sign_in(kasane, httpx.Client(), f"/invitation?token={token}", user="entra-0013")
+            assert r2.status_code in (302, 303), r2.text
+        # when the admin stops publishing the old key, only the new one is left
+        r = admin.post("/admin/sso/keys", data={"action": "retire", "_csrf_token": csrf_of(r.text)})
+        assert r.status_code == 200 and 'id="sso-key-retire"' not in r.text
+        assert [k["kid"] for k in admin.get("/sso/jwks.json").json()["keys"]] == [kids[0]]
+        actions = [a for a, _t in audit_actions(env, "usuki")]
+        assert "sso.client_key_added" in actions and "sso.client_key_retired" in actions
+    finally:
+        client.jwks = None
+        admin.__exit__(None, None, None)
+
+
 def test_a_client_that_must_use_private_key_jwt_is_refused_with_a_secret(
     env: Env, op: TownProvider
 ) -> None:

@@ -85,6 +85,22 @@ def test_the_issuer_is_compared_exactly() -> None:
             _validate(token, keys)
 
 
+def test_a_token_for_several_audiences_must_name_us_as_azp() -> None:
+    key = _key("RS256")
+    keys = {"keys": [key.as_dict(private=False)]}
+
+    def token(**over: object) -> str:
+        return jwt.encode({"alg": "RS256"}, _claims(**over), key, algorithms=["RS256"])
+
+    assert _validate(token(aud=[CLIENT]), keys)["sub"] == "entra-1"
+    assert _validate(token(aud=[CLIENT, "other"], azp=CLIENT), keys)["sub"] == "entra-1"
+    for bad in ({"aud": [CLIENT, "other"]}, {"aud": [CLIENT, "other"], "azp": "other"}):
+        with pytest.raises(oidc.SSOError):
+            _validate(token(**bad), keys)
+    with pytest.raises(oidc.SSOError):
+        _validate(token(aud=["other"]), keys)
+
+
 @pytest.mark.parametrize(
     ("url", "demo", "ok"),
     [

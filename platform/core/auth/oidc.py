@@ -368,6 +368,15 @@ def validate_id_token(
             exp={"essential": True},
             nonce={"essential": True, "value": nonce},
         ).validate(token.claims)
+        audience = token.claims["aud"]
+        if (
+            isinstance(audience, list)
+            and len(audience) > 1
+            and token.claims.get("azp") != client_id
+        ):
+            # OpenID Connect Core §3.1.3.7: a token for several audiences names us as its
+            # authorized party, or it was issued to another client
+            raise ValueError("several audiences and azp is not this client")
     except (JoseError, ValueError) as exc:
         raise SSOError(MSG_FAILED, f"ID token refused: {exc}") from exc
     return dict(token.claims)

@@ -22,12 +22,10 @@ elsewhere (login CSRF) is refused.
 
 from __future__ import annotations
 
-import json
 import secrets
 import uuid
 from typing import Any
 
-from joserfc.jwk import RSAKey
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,6 +43,7 @@ from kasane.core.auth.oidc import PendingLogin, SSOError, token_hash
 from kasane.core.auth.oidc import forget_provider_metadata as forget_provider_metadata
 from kasane.core.auth.passwords import hash_password
 from kasane.core.auth.services import do_add_account, get_account, new_account
+from kasane.core.auth.sso_keys import ensure_client_key, private_jwks, public_of
 from kasane.core.db import utcnow
 from kasane.core.ephemeral import EphemeralStore
 from kasane.core.errors import NotFound
@@ -68,15 +67,6 @@ MSG_ALREADY_LINKED = N_(
 async def get_sso(session: AsyncSession) -> TenantSSO | None:
     """The session tenant's identity provider (enabled or not), or None."""
     return (await session.execute(select(TenantSSO))).scalar_one_or_none()
-
-
-def _new_private_jwk() -> dict[str, Any]:
-    key = RSAKey.generate_key(
-        2048,
-        parameters={"kid": secrets.token_urlsafe(12), "alg": "RS256", "use": "sig"},
-        private=True,
-    )
-    return dict(key.as_dict(private=True))
 
 
 async def do_configure_sso(
@@ -113,10 +103,7 @@ async def do_configure_sso(
     cipher = await cipher_for(session)
     if client_secret is not None:
         row.client_secret_sealed = cipher.seal("tenant_sso", row.id, "client_secret", client_secret)
-    if not row.private_jwk_sealed:
-        row.private_jwk_sealed = cipher.seal(
-            "tenant_sso", row.id, "private_jwk", json.dumps(_new_private_jwk())
-        )
+    await ensure_client_key(session, row)
     await session.flush()
     await do_audit(
         session,
@@ -136,23 +123,11 @@ async def open_client_secret(session: AsyncSession, row: TenantSSO) -> str:
     return cipher.open("tenant_sso", row.id, "client_secret", row.client_secret_sealed)
 
 
-async def _private_jwk(session: AsyncSession, row: TenantSSO) -> dict[str, Any] | None:
-    if not row.private_jwk_sealed:
-        return None
-    cipher = await cipher_for(session)
-    return dict(
-        json.loads(cipher.open("tenant_sso", row.id, "private_jwk", row.private_jwk_sealed))
-    )
-
-
 async def public_jwks(session: AsyncSession) -> dict[str, Any]:
     """The tenant's public key set for private_key_jwt (empty before SSO is first saved)."""
     row = await get_sso(session)
-    private = await _private_jwk(session, row) if row else None
-    if not private:
-        return {"keys": []}
-    public = RSAKey.import_key(private).as_dict(private=False)
-    return {"keys": [{**public, "kid": private["kid"], "alg": "RS256", "use": "sig"}]}
+    keys = await private_jwks(session, row) if row else []
+    return {"keys": [public_of(k) for k in keys]}
 
 
 async def client_of(session: AsyncSession, row: TenantSSO, *, demo: bool) -> oidc.Client:
@@ -162,7 +137,7 @@ async def client_of(session: AsyncSession, row: TenantSSO, *, demo: bool) -> oid
         client_id=row.client_id,
         client_secret=await open_client_secret(session, row) if row.client_secret_sealed else "",
         auth_method=row.token_auth_method,
-        private_jwk=await _private_jwk(session, row)
+        private_jwk=(await private_jwks(session, row) or [None])[0]
         if row.token_auth_method == "private_key_jwt"
         else None,
         allow_loopback_http=demo,

@@ -24,6 +24,7 @@ from kasane.core.auth import oidc
 from kasane.core.auth.models import TenantSSO
 from kasane.core.auth.services import list_accounts
 from kasane.core.auth.sso import do_configure_sso, do_link_identity, do_unlink_identity, get_sso
+from kasane.core.auth.sso_keys import do_add_client_key, do_retire_old_client_keys, private_jwks
 from kasane.core.errors import NotFound
 from kasane.core.i18n import N_
 from kasane.core.i18n import gettext as _
@@ -234,6 +235,8 @@ async def _page(
         "link_done": "",
         "configured": row is not None,
         "secret_typed": False,
+        "client_keys": [str(k["kid"]) for k in await private_jwks(db_session, row)] if row else [],
+        "key_done": "",
     }
     context.update(extra)
     if context["check"] is None and row is not None and not context["tested"]:
@@ -384,4 +387,27 @@ async def admin_sso_unlink(
     return await _page(request, db_session, {"link_done": "unlinked"})
 
 
-ROUTES: list[Any] = [admin_sso, admin_sso_save, admin_sso_link, admin_sso_unlink]
+@post(
+    "/admin/sso/keys",
+    name="admin_sso_keys",
+    status_code=200,
+    dependencies={"actor": Provide(requires_login)},
+)
+async def admin_sso_keys(
+    request: Request[Any, Any, Any], db_session: DbSession, actor: Actor, data: Form
+) -> Response[str]:
+    """Rotate the private_key_jwt key: ``action=new`` adds a signing key (the previous one
+    stays published), ``action=retire`` stops publishing the older one (both audited)."""
+    row = await get_sso(db_session)
+    if row is None:
+        raise NotFound("tenant_sso")
+    if data.get("action") == "retire":
+        await do_retire_old_client_keys(db_session, row, actor=actor.ref)
+        done = "retired"
+    else:
+        await do_add_client_key(db_session, row, actor=actor.ref)
+        done = "added"
+    return await _page(request, db_session, {"key_done": done})
+
+
+ROUTES: list[Any] = [admin_sso, admin_sso_save, admin_sso_link, admin_sso_unlink, admin_sso_keys]
