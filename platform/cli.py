@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from kasane.central.commands import add_metrics_commands
+from kasane.ops.secrets import add_secrets_commands, require_secrets
 from kasane.settings import Settings, load_settings
 from kasane.tenants.portability.commands import add_billing_commands, add_tenant_commands
 
@@ -18,7 +19,8 @@ def _db(settings: Settings):  # type: ignore[no-untyped-def]
     from kasane.core.db import Database
     from kasane.core.protection.crypto import set_master_secret
 
-    set_master_secret(settings.master_key)
+    if settings.master_key:  # else a command that opens a sealed field says so when it does
+        set_master_secret(settings.master_key)
     return Database(settings.database_url)
 
 
@@ -27,6 +29,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from kasane.app import create_app
 
+    require_secrets(settings, "kasane serve")
     port = args.port or int(os.environ.get("PORT", "8000"))
     # The client address the login throttle counts against comes from the proxy's
     # X-Forwarded-For only when the proxy is trusted (KASANE_FORWARDED_ALLOW_IPS); otherwise
@@ -46,6 +49,7 @@ def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     from kasane.core.protection.crypto import set_master_secret
     from kasane.migrations import upgrade
 
+    require_secrets(settings, "kasane db upgrade")
     set_master_secret(settings.master_key)  # data migrations seal with the tenants' keys (0015)
     upgrade(settings.migration_database_url, args.revision)
     print(f"database upgraded to {args.revision}")
@@ -348,6 +352,7 @@ def parser() -> argparse.ArgumentParser:
     sweep.set_defaults(func=cmd_billing_sweep)
     add_billing_commands(billing)  # offboard
     add_metrics_commands(sub)  # metrics release; central add-account, serve
+    add_secrets_commands(sub)  # secrets generate, rotate-master
     return p
 
 

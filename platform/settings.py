@@ -23,11 +23,18 @@ def async_url(url: str) -> str:
     return url
 
 
-def _secret_key(var_dir: Path, name: str = "secret_key") -> str:
-    """From ``KASANE_<NAME>``, else a random value generated once into ``var/<name>``."""
+# The two secrets the app refuses to start without outside demo mode (kasane.ops.secrets).
+REQUIRED_SECRETS = ("KASANE_SECRET_KEY", "KASANE_MASTER_KEY")
+
+
+def _secret_key(var_dir: Path, name: str = "secret_key", *, generate: bool = True) -> str:
+    """From ``KASANE_<NAME>``, else (``generate``: the demo and local chores) a random value
+    generated once into ``var/<name>``; else ""."""
     if key := os.environ.get(f"KASANE_{name.upper()}"):
         return key
     path = var_dir / name
+    if not generate:
+        return ""
     if not path.exists():
         var_dir.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_urlsafe(48))
@@ -120,6 +127,12 @@ def load_settings(**overrides: object) -> Settings:
     db = str(
         overrides.pop("database_url", None) or os.environ.get("KASANE_DATABASE_URL", default_db)
     )
+    demo = overrides.get("demo")
+    if demo is None:
+        demo = os.environ.get("KASANE_DEMO", "") in ("1", "true", "yes")
+    # Outside demo mode the keys come from the environment only: a key generated into one
+    # pod's var/ would differ from its neighbour's (see kasane.ops.secrets.require_secrets).
+    generate = bool(demo)
     values: dict[str, object] = {
         "database_url": async_url(db),
         "migration_database_url": async_url(
@@ -129,10 +142,10 @@ def load_settings(**overrides: object) -> Settings:
             )
         ),
         "base_domain": os.environ.get("KASANE_BASE_DOMAIN", "localhost"),
-        "secret_key": _secret_key(var_dir),
-        "master_key": _secret_key(var_dir, "master_key"),
+        "secret_key": _secret_key(var_dir, generate=generate),
+        "master_key": _secret_key(var_dir, "master_key", generate=generate),
         "var_dir": var_dir,
-        "demo": os.environ.get("KASANE_DEMO", "") in ("1", "true", "yes"),
+        "demo": bool(demo),
         "redis_url": os.environ.get("KASANE_REDIS_URL", ""),
         "forwarded_allow_ips": os.environ.get("KASANE_FORWARDED_ALLOW_IPS", "127.0.0.1"),
         "central_database_url": async_url(os.environ.get("KASANE_CENTRAL_DATABASE_URL", "")),
