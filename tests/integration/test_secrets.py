@@ -61,9 +61,10 @@ def test_with_both_keys_the_migration_runs_and_the_demo_still_generates_its_own(
     assert keys.returncode == 0
     lines = dict(line.split("=", 1) for line in keys.stdout.split())
     assert set(lines) == {"KASANE_SECRET_KEY", "KASANE_MASTER_KEY"}
-    assert len(lines["KASANE_MASTER_KEY"]) == 64 and lines["KASANE_MASTER_KEY"] != lines[
-        "KASANE_SECRET_KEY"
-    ]
+    assert (
+        len(lines["KASANE_MASTER_KEY"]) == 64
+        and lines["KASANE_MASTER_KEY"] != lines["KASANE_SECRET_KEY"]
+    )
     assert kasane({**env, **lines}, "db", "upgrade").returncode == 0
     assert not (tmp_path / "master_key").exists()  # came from the environment
     demo = tmp_path / "demo"
