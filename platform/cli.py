@@ -8,8 +8,11 @@ import asyncio
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 
 from kasane.central.commands import add_metrics_commands
+from kasane.ops.jobs.commands import add_jobs_commands
+from kasane.ops.logs import configure_logging
 from kasane.ops.secrets import add_secrets_commands, require_secrets
 from kasane.settings import Settings, load_settings
 from kasane.tenants.portability.commands import add_billing_commands, add_tenant_commands
@@ -30,6 +33,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from kasane.app import create_app
 
     require_secrets(settings, "kasane serve")
+    configure_logging()
+    if not settings.jobs:  # one process (the embedded default): it runs the jobs itself
+        settings = replace(settings, jobs="inprocess")
     port = args.port or int(os.environ.get("PORT", "8000"))
     # The client address the login throttle counts against comes from the proxy's
     # X-Forwarded-For only when the proxy is trusted (KASANE_FORWARDED_ALLOW_IPS); otherwise
@@ -41,6 +47,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         log_level="info",
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
+        log_config=None,  # kasane.ops.logs: JSON lines, no access log with query strings
+        access_log=False,
     )
     return 0
 
@@ -353,6 +361,7 @@ def parser() -> argparse.ArgumentParser:
     add_billing_commands(billing)  # offboard
     add_metrics_commands(sub)  # metrics release; central add-account, serve
     add_secrets_commands(sub)  # secrets generate, rotate-master
+    add_jobs_commands(sub)  # jobs list, run, worker
     return p
 
 
