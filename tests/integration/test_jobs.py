@@ -134,7 +134,7 @@ def test_the_app_runs_the_daily_digest_in_process_and_mails_counts_without_names
     assert "digest(s) sent" in done[0].result and "usuki" in done[0].result
     recipients = {r for to, _, _ in box.mails for r in to}
     assert recipients <= {"caseworker@usuki.example.jp", "supervisor@usuki.example.jp"}
-    for _, subject, body in box.mails:
+    for _, _subject, body in box.mails:
         assert "https://usuki.kasane.test/tasks" in body
         assert "monitoring due within 7 days:" in body
         assert "referrals overdue for acknowledgement:" in body
