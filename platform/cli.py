@@ -33,15 +33,16 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from kasane.app import create_app
 
     require_secrets(settings, "kasane serve")
-    configure_logging()
     if not settings.jobs:  # one process (the embedded default): it runs the jobs itself
         settings = replace(settings, jobs="inprocess")
     port = args.port or int(os.environ.get("PORT", "8000"))
     # The client address the login throttle counts against comes from the proxy's
     # X-Forwarded-For only when the proxy is trusted (KASANE_FORWARDED_ALLOW_IPS); otherwise
     # every person behind a load balancer would share its address and one allowance.
+    app = create_app(settings)
+    configure_logging()  # after the apps: Litestar's defaults would replace the root handler
     uvicorn.run(
-        create_app(settings),
+        app,
         host=args.host,
         port=port,
         log_level="info",

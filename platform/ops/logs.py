@@ -23,10 +23,9 @@ _configured = False
 
 
 def configure_logging(level: str = "INFO") -> None:
-    """Route the standard library's logging through structlog's JSON renderer (once)."""
+    """Route the standard library's logging through structlog's JSON renderer (the root
+    logger's only handler; call it after the Litestar apps are built)."""
     global _configured
-    if _configured:
-        return
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
