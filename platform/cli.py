@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from kasane.central.commands import add_metrics_commands
+from kasane.ops.backup import add_backup_commands
 from kasane.ops.jobs.commands import add_jobs_commands
 from kasane.ops.logs import configure_logging
 from kasane.ops.secrets import add_secrets_commands, require_secrets
@@ -388,6 +389,7 @@ def parser() -> argparse.ArgumentParser:
     add_metrics_commands(sub)  # metrics release; central add-account, serve
     add_secrets_commands(sub)  # secrets generate, rotate-master
     add_jobs_commands(sub)  # jobs list, run, worker
+    add_backup_commands(sub)  # backup dump, restore-drill
     return p
 
 
