@@ -26,7 +26,9 @@ def instrument(app: Any) -> None:
         provider = TracerProvider(resource=Resource.create({"service.name": "kasane"}))
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
         trace.set_tracer_provider(provider)
-    SQLAlchemyInstrumentor().instrument(engine=app.state.db.engine.sync_engine)
+    # its declared range stops at SQLAlchemy 2.0; the engine events it uses are unchanged in
+    # 2.1 (tests/integration/test_tracing.py checks the spans)
+    SQLAlchemyInstrumentor().instrument(engine=app.state.db.engine.sync_engine, skip_dep_check=True)
     inner = app.asgi_handler
 
     async def restore_query(scope: Any, receive: Any, send: Any) -> None:
