@@ -75,6 +75,9 @@ def test_the_app_pods_share_keys_redis_and_billing_secret_and_keep_nothing_on_di
     assert "path: /readyz" in app and "path: /healthz" in app
     assert "KASANE_JOBS" in env_names(app)  # jobs run in the worker, not in every web pod
     assert "name: metrics" in app
+    # a stopping pod finishes requests in flight, and waits longer than the server does
+    assert '"--grace", {{ .Values.shutdownGraceSeconds | quote }}' in app
+    assert "terminationGracePeriodSeconds: {{ add .Values.shutdownGraceSeconds 15 }}" in app
 
 
 def test_the_migration_job_gets_the_same_keys_from_the_app_secret() -> None:
