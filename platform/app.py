@@ -55,8 +55,12 @@ from kasane.core.web import di_cleanup, submissions
 from kasane.core.web.headers import with_security_headers
 from kasane.core.web.outage import FALLBACK_ERROR_HTML, is_outage, unavailable
 from kasane.core.web.templating import render
+from kasane.ops.health import HEALTH_PATHS, answer_health
+from kasane.ops.logs import EXPECTED_STATUSES, exception_logging
+from kasane.ops.observe import bind_tenant, observed
+from kasane.ops.wiring import ops_lifecycle
 from kasane.settings import Settings, load_settings
-from kasane.tenants.controllers import OPERATOR_PREFIX, healthz, operator_home
+from kasane.tenants.controllers import OPERATOR_PREFIX, operator_home
 from kasane.tenants.onboarding_controllers import ROUTES as ONBOARDING_ROUTES
 from kasane.tenants.portability.controllers import ROUTES as PORTABILITY_ROUTES
 from kasane.tenants.services import CENTRAL_SLUG, DEMO_SLUGS, TenantResolver
@@ -79,6 +83,7 @@ class KasaneApp(Litestar):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
+        send = observed(scope, send)  # request id, log context, access line, latency metric
         send = with_security_headers(
             send,
             https=self.state.settings.secure_cookies,
@@ -92,6 +97,9 @@ class KasaneApp(Litestar):
         if not VALID_HOST.fullmatch(host):
             scope["state"]["tenant"] = None
             await self._page(scope, receive, send, "bad_request", 400)
+            return
+        if path in HEALTH_PATHS:  # on every host, before (and without) the database
+            await answer_health(self, scope, send)
             return
         receive, form, whole = await _read_form(scope, receive)
         # No text Kasane keeps or searches holds a NUL (PostgreSQL refuses it in text); the
@@ -114,6 +122,7 @@ class KasaneApp(Litestar):
             await self._respond(scope, receive, send, lambda r: unavailable(r, exc))
             return
         scope["state"]["tenant"] = tenant
+        bind_tenant(tenant.slug if tenant is not None else None)
         if not path.startswith(UNROUTED):
             if slug == "" or (slug and tenant is None):
                 await self._page(scope, receive, send, "unknown_host", 404, self._where(host))
@@ -355,7 +364,6 @@ def create_app(
             StaffShellController,
             set_language,
             operator_home,
-            healthz,
             *CASE_ROUTES,
             *INTAKE_ROUTES,
             *OUTREACH_ROUTES,
@@ -394,7 +402,21 @@ def create_app(
         openapi_config=hsds_openapi_config(demo=settings.demo),
         include_in_schema=False,
         on_shutdown=[db.dispose, close_ephemeral],
-        logging_config=LoggingConfig(log_exceptions="always"),
+        # a traceback only for the unexpected (500s): never for a 4xx, a login redirect
+        # or another tenant's "not found" (kasane.ops.logs)
+        logging_config=LoggingConfig(
+            log_exceptions="always",
+            configure_root_logger=False,
+            disable_stack_trace={
+                *EXPECTED_STATUSES,
+                NotFound,
+                NotFoundException,
+                LoginRequired,
+                ReadOnlyTenant,
+                MyNumberRefused,
+            },
+            exception_logging_handler=exception_logging,
+        ),
         debug=False,
     )
     app.state.settings = settings
@@ -403,4 +425,5 @@ def create_app(
     app.state.resolver = TenantResolver(db, settings.base_domain)
     app.state.central = create_central_app(settings, ephemeral=app.state.ephemeral)
     app.on_shutdown.append(app.state.central.state.db.dispose)
+    ops_lifecycle(app, settings)  # in-process jobs, the metrics port, tracing
     return app

@@ -8,8 +8,13 @@ import asyncio
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 
 from kasane.central.commands import add_metrics_commands
+from kasane.ops.backup import add_backup_commands
+from kasane.ops.jobs.commands import add_jobs_commands
+from kasane.ops.logs import configure_logging
+from kasane.ops.secrets import add_secrets_commands, require_secrets
 from kasane.settings import Settings, load_settings
 from kasane.tenants.portability.commands import add_billing_commands, add_tenant_commands
 
@@ -18,7 +23,8 @@ def _db(settings: Settings):  # type: ignore[no-untyped-def]
     from kasane.core.db import Database
     from kasane.core.protection.crypto import set_master_secret
 
-    set_master_secret(settings.master_key)
+    if settings.master_key:  # else a command that opens a sealed field says so when it does
+        set_master_secret(settings.master_key)
     return Database(settings.database_url)
 
 
@@ -27,18 +33,41 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from kasane.app import create_app
 
+    require_secrets(settings, "kasane serve")
     port = args.port or int(os.environ.get("PORT", "8000"))
     # The client address the login throttle counts against comes from the proxy's
     # X-Forwarded-For only when the proxy is trusted (KASANE_FORWARDED_ALLOW_IPS); otherwise
     # every person behind a load balancer would share its address and one allowance.
-    uvicorn.run(
-        create_app(settings),
-        host=args.host,
-        port=port,
-        log_level="info",
-        proxy_headers=True,
-        forwarded_allow_ips=settings.forwarded_allow_ips,
-    )
+    # In-flight requests get --grace seconds to finish on SIGTERM (uvicorn stops accepting
+    # first). No access log: kasane.ops.observe logs each request without its query string.
+    common: dict[str, object] = {
+        "host": args.host,
+        "port": port,
+        "proxy_headers": True,
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
+        "log_config": None,
+        "access_log": False,
+        "timeout_graceful_shutdown": args.grace,
+    }
+    if args.workers > 1:
+        # Several processes: each builds its app from the environment (kasane.ops.asgi).
+        # They share sessions (database) and pending logins and the login limiter only
+        # through Redis, and must not each run the schedules unless told to.
+        if not settings.redis_url:
+            print(
+                "warning: --workers without KASANE_REDIS_URL: pending logins and the login "
+                "limiter are per process",
+                file=sys.stderr,
+            )
+        os.environ.setdefault("KASANE_JOBS", "off")
+        configure_logging()
+        uvicorn.run("kasane.ops.asgi:create", factory=True, workers=args.workers, **common)
+        return 0
+    if not settings.jobs:  # one process (the embedded default): it runs the jobs itself
+        settings = replace(settings, jobs="inprocess")
+    app = create_app(settings)
+    configure_logging()  # after the apps: Litestar's defaults would replace the root handler
+    uvicorn.run(app, **common)  # type: ignore[arg-type]
     return 0
 
 
@@ -46,6 +75,7 @@ def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     from kasane.core.protection.crypto import set_master_secret
     from kasane.migrations import upgrade
 
+    require_secrets(settings, "kasane db upgrade")
     set_master_secret(settings.master_key)  # data migrations seal with the tenants' keys (0015)
     upgrade(settings.migration_database_url, args.revision)
     print(f"database upgraded to {args.revision}")
@@ -277,6 +307,15 @@ def parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the web application")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=None, help="default: $PORT or 8000")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes (share Redis; jobs off unless KASANE_JOBS)",
+    )
+    serve.add_argument(
+        "--grace", type=int, default=30, help="seconds in-flight requests get on SIGTERM"
+    )
     serve.set_defaults(func=cmd_serve)
 
     db = sub.add_parser("db", help="database").add_subparsers(dest="db_command", required=True)
@@ -348,6 +387,9 @@ def parser() -> argparse.ArgumentParser:
     sweep.set_defaults(func=cmd_billing_sweep)
     add_billing_commands(billing)  # offboard
     add_metrics_commands(sub)  # metrics release; central add-account, serve
+    add_secrets_commands(sub)  # secrets generate, rotate-master
+    add_jobs_commands(sub)  # jobs list, run, worker
+    add_backup_commands(sub)  # backup dump, restore-drill
     return p
 
 

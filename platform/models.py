@@ -19,6 +19,7 @@ from kasane.core.referrals import models as referral_models  # noqa: F401
 from kasane.core.registry import models as registry_models  # noqa: F401
 from kasane.core.reports import models as report_models  # noqa: F401
 from kasane.core.town import models as town_models  # noqa: F401
+from kasane.ops.jobs import models as job_models  # noqa: F401
 from kasane.tenants import models as tenant_models  # noqa: F401
 from kasane.tenants.billing import models as billing_models  # noqa: F401
 

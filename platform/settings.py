@@ -23,11 +23,18 @@ def async_url(url: str) -> str:
     return url
 
 
-def _secret_key(var_dir: Path, name: str = "secret_key") -> str:
-    """From ``KASANE_<NAME>``, else a random value generated once into ``var/<name>``."""
+# The two secrets the app refuses to start without outside demo mode (kasane.ops.secrets).
+REQUIRED_SECRETS = ("KASANE_SECRET_KEY", "KASANE_MASTER_KEY")
+
+
+def _secret_key(var_dir: Path, name: str = "secret_key", *, generate: bool = True) -> str:
+    """From ``KASANE_<NAME>``, else (``generate``: the demo and local chores) a random value
+    generated once into ``var/<name>``; else ""."""
     if key := os.environ.get(f"KASANE_{name.upper()}"):
         return key
     path = var_dir / name
+    if not generate:
+        return ""
     if not path.exists():
         var_dir.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_urlsafe(48))
@@ -99,6 +106,20 @@ class Settings:
     central_oidc_issuer: str = ""
     central_oidc_client_id: str = ""
     central_oidc_client_secret: str = ""
+    # Background jobs (kasane.ops.jobs): "inprocess" (run by the app process itself — what
+    # `kasane serve` does when KASANE_JOBS is unset), "worker" (a separate `kasane jobs
+    # worker` runs them; the app only serves), "off"; "" = not set (create_app: off).
+    jobs: str = ""
+    # Mail (digests, registry review notices): smtp://user:pass@host:587 (STARTTLS) or
+    # smtps://…:465; "" = no mail (the job records what it would have sent, counts only).
+    smtp_url: str = ""
+    mail_from: str = "kasane@localhost"
+    operator_email: str = ""  # alarms (a broken audit chain) also go here when set
+    # Prometheus metrics on their own port (kasane.ops.metrics); 0 = not served.
+    metrics_port: int = 0
+    # OpenTelemetry tracing (kasane.ops.tracing): off unless set; the exporter is configured
+    # by the standard OTEL_* variables (e.g. OTEL_EXPORTER_OTLP_ENDPOINT).
+    tracing: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -120,6 +141,12 @@ def load_settings(**overrides: object) -> Settings:
     db = str(
         overrides.pop("database_url", None) or os.environ.get("KASANE_DATABASE_URL", default_db)
     )
+    demo = overrides.get("demo")
+    if demo is None:
+        demo = os.environ.get("KASANE_DEMO", "") in ("1", "true", "yes")
+    # Outside demo mode the keys come from the environment only: a key generated into one
+    # pod's var/ would differ from its neighbour's (see kasane.ops.secrets.require_secrets).
+    generate = bool(demo)
     values: dict[str, object] = {
         "database_url": async_url(db),
         "migration_database_url": async_url(
@@ -129,16 +156,22 @@ def load_settings(**overrides: object) -> Settings:
             )
         ),
         "base_domain": os.environ.get("KASANE_BASE_DOMAIN", "localhost"),
-        "secret_key": _secret_key(var_dir),
-        "master_key": _secret_key(var_dir, "master_key"),
+        "secret_key": _secret_key(var_dir, generate=generate),
+        "master_key": _secret_key(var_dir, "master_key", generate=generate),
         "var_dir": var_dir,
-        "demo": os.environ.get("KASANE_DEMO", "") in ("1", "true", "yes"),
+        "demo": bool(demo),
         "redis_url": os.environ.get("KASANE_REDIS_URL", ""),
         "forwarded_allow_ips": os.environ.get("KASANE_FORWARDED_ALLOW_IPS", "127.0.0.1"),
         "central_database_url": async_url(os.environ.get("KASANE_CENTRAL_DATABASE_URL", "")),
         "central_oidc_issuer": os.environ.get("KASANE_CENTRAL_OIDC_ISSUER", "").rstrip("/"),
         "central_oidc_client_id": os.environ.get("KASANE_CENTRAL_OIDC_CLIENT_ID", ""),
         "central_oidc_client_secret": os.environ.get("KASANE_CENTRAL_OIDC_CLIENT_SECRET", ""),
+        "jobs": os.environ.get("KASANE_JOBS", ""),
+        "smtp_url": os.environ.get("KASANE_SMTP_URL", ""),
+        "mail_from": os.environ.get("KASANE_MAIL_FROM", "kasane@localhost"),
+        "operator_email": os.environ.get("KASANE_OPERATOR_EMAIL", ""),
+        "metrics_port": int(os.environ.get("KASANE_METRICS_PORT", "0") or 0),
+        "tracing": os.environ.get("KASANE_TRACING", "") in ("1", "true", "yes"),
         **_billing_settings(var_dir),
     }
     values.update(overrides)
@@ -148,4 +181,6 @@ def load_settings(**overrides: object) -> Settings:
         # HTTP; KASANE_SECURE_COOKIES=0 turns them off explicitly (e.g. behind a test proxy).
         flag = os.environ.get("KASANE_SECURE_COOKIES", "").lower()
         values["secure_cookies"] = flag in ("1", "true", "yes") if flag else not values["demo"]
+    if values["jobs"] not in ("", "inprocess", "worker", "off"):
+        raise ValueError(f"KASANE_JOBS must be inprocess, worker or off, not {values['jobs']!r}")
     return Settings(**values)  # type: ignore[arg-type]  # keys checked by the dataclass

@@ -29,7 +29,7 @@ from kasane.core.auth.otp import ISSUER_NAME, fresh_step
 from kasane.core.auth.passwords import check_password, hash_password
 from kasane.core.db import utcnow
 from kasane.core.i18n import N_
-from kasane.core.protection.aead import FieldCipher, derive_key
+from kasane.core.protection.aead import FieldCipher, SealedDataError, derive_key
 
 GENESIS = "0" * 64
 CENTRAL_OWNER = uuid.uuid5(uuid.NAMESPACE_URL, "kasane:central")  # binds sealed values
@@ -367,3 +367,39 @@ async def find_oidc_account(
         if account is not None:
             account.oidc_subject = subject
     return account if account is not None and account.is_active else None
+
+
+async def do_reseal_totp_secrets(session: AsyncSession, old_master: str, new_master: str) -> int:
+    """Master-key rotation: re-seal every central account's TOTP secret under a key derived
+    from ``new_master``; one already sealed under it is left alone. Returns how many were
+    re-sealed (audited once on the central chain). The caller commits.
+
+    Raises:
+        SealedDataError: a secret opens under neither key (nothing is changed).
+    """
+    old, new = _cipher(old_master), _cipher(new_master)
+    accounts = (
+        (
+            await session.execute(
+                select(CentralAccount).where(CentralAccount.totp_secret_sealed.is_not(None))
+            )
+        )
+        .scalars()
+        .all()
+    )
+    plan = []
+    for account in accounts:
+        sealed = account.totp_secret_sealed or ""
+        try:
+            new.open("central_accounts", account.id, "totp_secret", sealed)
+            continue
+        except SealedDataError:
+            pass
+        secret = old.open("central_accounts", account.id, "totp_secret", sealed)
+        plan.append((account, secret))
+    for account, secret in plan:
+        account.totp_secret_sealed = new.seal("central_accounts", account.id, "totp_secret", secret)
+    if plan:
+        await session.flush()
+        await do_central_audit(session, "cli", "central.master_key_rotated", "", accounts=len(plan))
+    return len(plan)

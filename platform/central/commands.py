@@ -134,7 +134,9 @@ def cmd_central_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from kasane.central.app import create_central_app
+    from kasane.ops.secrets import require_secrets
 
+    require_secrets(settings, "kasane central serve")
     uvicorn.run(create_central_app(settings), host=args.host, port=args.port, log_level="info")
     return 0
 

@@ -42,8 +42,3 @@ async def operator_home(request: Request[Any, Any, Any], db_session: DbSession) 
         },
     )
 
-
-@get("/healthz", name="healthz", media_type="text/plain")
-async def healthz(db_session: DbSession) -> str:
-    await db_session.connection()
-    return "ok"

@@ -19,6 +19,7 @@ def kasane(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped
         **os.environ,
         "KASANE_VAR_DIR": str(var),
         "KASANE_DATABASE_URL": f"sqlite:///{Path(var) / 'cli.db'}",
+        "KASANE_DEMO": "1",  # the demo generates its keys under var/ (else: refused, test_secrets)
     }
     env.pop("KASANE_SECRET_KEY", None)
 

@@ -290,9 +290,11 @@ async def do_billing_sweep(
     now: datetime | None = None,
     *,
     operator_db: Database | None = None,
+    mark_deletions: bool = True,
 ) -> list[str]:
     """Suspend tenants past due beyond the grace period; mark cancelled tenants whose
-    retention has run out for deletion (the deletion itself is the offboarding job's).
+    retention has run out for deletion (the deletion itself is the offboarding job's;
+    ``mark_deletions=False``: a runner without the operator's connection only suspends).
 
     Marking is the operator's: it goes through ``operator_db`` (the migration URL on
     PostgreSQL, where the app role may not write deletion marks; ``db`` when omitted), and
@@ -312,16 +314,20 @@ async def do_billing_sweep(
                 )
             ).scalars()
         )
-        expired = list(
-            (
-                await s.execute(
-                    select(Tenant.id).where(
-                        Tenant.status == "cancelled",
-                        Tenant.delete_after <= now,
-                        Tenant.deletion_marked_at.is_(None),
+        expired = (
+            []
+            if not mark_deletions
+            else list(
+                (
+                    await s.execute(
+                        select(Tenant.id).where(
+                            Tenant.status == "cancelled",
+                            Tenant.delete_after <= now,
+                            Tenant.deletion_marked_at.is_(None),
+                        )
                     )
-                )
-            ).scalars()
+                ).scalars()
+            )
         )
     lines: list[str] = []
     for tenant_id in overdue:

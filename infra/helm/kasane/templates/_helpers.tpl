@@ -53,19 +53,66 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- printf "postgresql://%s:%s@%s:%v/%s" (.user | urlquery) $password (required "database.host is required" $db.host) $db.port $db.name -}}
 {{- end -}}
 
-{{/* The signing key: from values, else the one already stored, else a new random one. */}}
-{{- define "kasane.secretKey" -}}
-{{- if .Values.secretKey -}}
-{{- .Values.secretKey -}}
+{{/* A key of the app Secret: from values, else the one already stored in the release's
+Secret (so an upgrade never changes it), else a new random one (first install).
+Call with (dict "root" . "key" "KASANE_SECRET_KEY" "value" .Values.secretKey). */}}
+{{- define "kasane.keptKey" -}}
+{{- if .value -}}
+{{- .value -}}
 {{- else -}}
-{{- $existing := lookup "v1" "Secret" .Release.Namespace (include "kasane.appSecretName" .) | default dict -}}
-{{- $stored := dig "data" "KASANE_SECRET_KEY" "" $existing -}}
+{{- $existing := lookup "v1" "Secret" .root.Release.Namespace (include "kasane.appSecretName" .root) | default dict -}}
+{{- $stored := dig "data" .key "" $existing -}}
 {{- if $stored -}}
 {{- $stored | b64dec -}}
 {{- else -}}
 {{- randAlphaNum 64 -}}
 {{- end -}}
 {{- end -}}
+{{- end -}}
+
+{{/* One secret variable taken from the app Secret. */}}
+{{- define "kasane.secretEnv" -}}
+- name: {{ .key }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "kasane.appSecretName" .root }}
+      key: {{ .key }}
+{{- end -}}
+
+{{/* What the app, the worker and the migration job all need from the app Secret: the
+signing key and the master key (the migration seals data: 0015), both the same in every
+pod — else what one pod sealed another could not open. */}}
+{{- define "kasane.keysEnv" -}}
+{{ include "kasane.secretEnv" (dict "root" . "key" "KASANE_SECRET_KEY") }}
+{{ include "kasane.secretEnv" (dict "root" . "key" "KASANE_MASTER_KEY") }}
+{{- end -}}
+
+{{/* The app's and the worker's settings from the app Secret: database, keys, Redis, billing. */}}
+{{- define "kasane.appEnv" -}}
+{{ include "kasane.secretEnv" (dict "root" . "key" "KASANE_DATABASE_URL") }}
+{{ include "kasane.keysEnv" . }}
+{{ include "kasane.secretEnv" (dict "root" . "key" "KASANE_REDIS_URL") }}
+{{ include "kasane.secretEnv" (dict "root" . "key" "KASANE_STRIPE_WEBHOOK_SECRET") }}
+- name: KASANE_BILLING
+  value: {{ .Values.billing.mode | quote }}
+- name: KASANE_MAIL_FROM
+  value: {{ .Values.mail.from | quote }}
+{{- if .Values.mail.smtpUrl }}
+{{ include "kasane.secretEnv" (dict "root" . "key" "KASANE_SMTP_URL") }}
+{{- end }}
+- name: KASANE_METRICS_PORT
+  value: {{ .Values.metrics.port | quote }}
+{{- if eq .Values.billing.mode "stripe" }}
+{{ include "kasane.secretEnv" (dict "root" . "key" "KASANE_STRIPE_SECRET_KEY") }}
+{{- end }}
+{{- end -}}
+
+{{/* Several app pods share pending logins and the login limiter only through Redis. */}}
+{{- define "kasane.redisUrl" -}}
+{{- if and (gt (int .Values.replicaCount) 1) (not .Values.redis.url) -}}
+{{- fail "redis.url is required when replicaCount > 1: pending TOTP/SSO logins and the login limiter must be shared by every pod" -}}
+{{- end -}}
+{{- .Values.redis.url -}}
 {{- end -}}
 
 {{/* Environment shared by the app and the migration job (nothing secret). */}}

@@ -1,0 +1,1 @@
+"""Background jobs on procrastinate: the scheduled jobs, their runs, the worker."""

@@ -1,0 +1,192 @@
+"""The scheduled jobs on the embedded default (SQLite, worked inside the app's process):
+digests by mail with counts and no names, once a day; the audit alarm; ``kasane jobs``.
+
+Mail goes to a real local SMTP server (aiosmtpd) on a free port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from litestar.testing import TestClient
+from sqlalchemy import select, text, update
+
+from kasane.app import create_app
+from kasane.core.audit.models import AuditEvent
+from kasane.core.auth.models import StaffAccount
+from kasane.core.db import Database
+from kasane.core.people.models import Person
+from kasane.ops.jobs.definitions import JOBS
+from kasane.ops.jobs.models import JobRun
+from kasane.ops.jobs.runner import JobRuntime, defer_tick, run_job
+from kasane.ops.metrics import serve_metrics
+from kasane.settings import Settings
+from tests.conftest import Env, _make_sqlite_env
+
+
+@dataclass
+class Inbox:
+    """What the local SMTP server received: (recipients, subject, body) per mail."""
+
+    mails: list[tuple[list[str], str, str]] = field(default_factory=list)
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802  (aiosmtpd's hook name)
+        msg = message_from_bytes(envelope.original_content, policy=policy.default)
+        body = msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+        self.mails.append((list(envelope.rcpt_tos), str(msg["subject"]), body))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def inbox() -> Iterator[tuple[Inbox, str]]:
+    box, port = Inbox(), free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield box, f"smtp://127.0.0.1:{port}"
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def town(tmp_path: Path) -> Env:
+    """A demo copy of its own where usuki's caseworker and supervisor have e-mail addresses."""
+    env = _make_sqlite_env(tmp_path / "jobs")
+    usuki = env.tenant_id("usuki")
+
+    async def give_emails(db: Database) -> None:
+        async with db.session(usuki) as s:
+            for name in ("caseworker", "supervisor"):
+                await s.execute(
+                    update(StaffAccount)
+                    .where(StaffAccount.username == name)
+                    .values(email=f"{name}@usuki.example.jp")
+                )
+
+    env.run(give_emails)
+    return env
+
+
+def names_of(env: Env) -> set[str]:
+    """Every person's name and kana in both towns (what must never be mailed)."""
+
+    ids = [env.tenant_id(slug) for slug in ("usuki", "marugame")]
+
+    async def go(db: Database) -> set[str]:
+        found: set[str] = set()
+        for tenant_id in ids:
+            async with db.session(tenant_id) as s:
+                for person in (await s.execute(select(Person))).scalars():
+                    found |= {v for v in (person.name, getattr(person, "name_kana", "")) if v}
+        return found
+
+    return env.run(go)
+
+
+def runs(env: Env, job: str) -> list[JobRun]:
+    async def go(db: Database) -> list[JobRun]:
+        async with db.session() as s:
+            q = select(JobRun).where(JobRun.job == job).order_by(JobRun.id)
+            return list((await s.execute(q)).scalars())
+
+    return env.run(go)
+
+
+def test_the_app_runs_the_daily_digest_in_process_and_mails_counts_without_names(
+    town: Env, inbox: tuple[Inbox, str]
+) -> None:
+    box, smtp = inbox
+    settings = replace(town.settings, jobs="inprocess", smtp_url=smtp, secure_cookies=True)
+    app = create_app(settings)
+    # given the app running (its lifespan starts the in-process worker)
+    with TestClient(app, base_url="http://usuki.kasane.test"):
+        jobs = app.state.jobs
+        # when the digests' schedule comes round
+        tick = datetime.now(UTC).replace(microsecond=0)
+        asyncio.run_coroutine_threadsafe(
+            defer_tick(jobs.app, "digests", tick), jobs.task.get_loop()
+        ).result(10)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not any(
+            r.status != "running" for r in runs(town, "digests")
+        ):
+            time.sleep(0.2)
+    done = runs(town, "digests")
+    assert [r.status for r in done] == ["succeeded"], [r.result for r in done]
+    # then each agency's staff got one mail: two counts and a link to /tasks
+    assert box.mails, done[0].result
+    assert "digest(s) sent" in done[0].result and "usuki" in done[0].result
+    recipients = {r for to, _, _ in box.mails for r in to}
+    assert recipients <= {"caseworker@usuki.example.jp", "supervisor@usuki.example.jp"}
+    for _, _subject, body in box.mails:
+        assert "https://usuki.kasane.test/tasks" in body
+        assert "monitoring due within 7 days:" in body
+        assert "referrals overdue for acknowledgement:" in body
+    # and no person's name (nor kana) is in any of them
+    names = names_of(town)
+    assert len(names) > 20
+    text_sent = "\n".join(subject + body for _, subject, body in box.mails)
+    assert not [n for n in names if n in text_sent]
+    # a second run the same day (a retry, another worker) mails nothing more
+    sent = len(box.mails)
+    again = town.run(run_now, settings, "digests", tick)
+    assert len(box.mails) == sent and again.startswith("0 digest(s) sent"), again
+
+
+async def run_now(_db: Database, settings: Settings, name: str, at: datetime) -> str:
+    """One job run as ``kasane jobs run`` does it (recorded in job_runs)."""
+    runtime = JobRuntime(settings)
+    try:
+        return (await run_job(runtime, JOBS[name], at, worker="test")).summary
+    finally:
+        await runtime.close()
+
+
+def test_a_broken_audit_chain_raises_the_alarm_metric_and_mails_the_operator(
+    town: Env, inbox: tuple[Inbox, str]
+) -> None:
+    box, smtp = inbox
+    usuki = town.tenant_id("usuki")
+
+    async def tamper(db: Database) -> None:
+        async with db.session(usuki) as s:
+            victim = (
+                await s.execute(select(AuditEvent).order_by(AuditEvent.seq).offset(3).limit(1))
+            ).scalar_one()
+            await s.execute(
+                text("UPDATE audit_events SET action = 'x' WHERE tenant_id = :t AND seq = :q"),
+                {"t": usuki.hex, "q": victim.seq},
+            )
+
+    town.run(tamper)
+    settings = replace(town.settings, operator_email="ops@kasane.example.jp", smtp_url=smtp)
+    summary = town.run(run_now, settings, "audit_verify", datetime.now(UTC))
+    assert summary.startswith("BROKEN: usuki at seq"), summary
+    assert "marugame" not in summary
+    assert runs(town, "audit_verify")[-1].status == "alarm"
+    # the metric an alerting rule watches, on the internal port
+    port = free_port()
+    assert serve_metrics(port, addr="127.0.0.1")
+    page = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    assert 'kasane_audit_chain_ok{tenant="usuki"} 0.0' in page
+    assert 'kasane_audit_chain_ok{tenant="marugame"} 1.0' in page
+    assert 'kasane_job_runs_total{job="audit_verify",status="alarm"}' in page
+    # and the operator got a mail naming the tenant and the command to look closer
+    assert [to for to, _, _ in box.mails] == [["ops@kasane.example.jp"]]
+    assert "usuki at seq" in box.mails[0][2] and "kasane audit verify" in box.mails[0][2]
