@@ -206,8 +206,14 @@ def test_a_town_signs_up_pays_sets_itself_up_and_takes_its_first_consultation(
     page.locator("#admin-invitations form button[type=submit]").first.click()
     invitation = page.locator("#invitation-link").inner_text()
     walk.check(page, "invitations")
-    page.goto(f"{town}/admin/town/counters")
-    walk.check(page, "town-counters")
+    for kind in ("counters", "areas", "meetings", "menus", "fields"):
+        page.goto(f"{town}/admin/town/{kind}")
+        walk.check(page, f"town-{kind}")
+    # a refused change names the field, keeps what was typed, and passes axe too
+    page.locator("#new-label").fill("")
+    page.locator("#new-item button[type=submit]").click()
+    expect(page.locator("#new-label-error")).to_be_visible()
+    walk.check(page, "town-fields-refused")
     page.goto(f"{town}/")
     # the home page has nothing left to ask of the admin
     expect(page.locator("#setup-notice")).to_have_count(0)
