@@ -26,6 +26,7 @@ EVERYTHING = replace(
     plan_agreed=True,
     decision_since_plan=True,
     has_evaluation=True,
+    closure_decided=True,
 )
 
 NO_ASSESSMENT = "A plan needs an assessment first: record the assessment."
@@ -36,6 +37,10 @@ NO_DECISION = (
 )
 NO_AGREEMENT = "Record the person's agreement to the plan before support starts."
 NO_EVALUATION = "A case can only be closed after its evaluation is recorded."
+NO_CLOSURE_DECISION = (
+    "A case is closed by the meeting's decision, or by a recorded exception with its "
+    "reason: record the closure decision first."
+)
 NOT_A_MOVE = "This case cannot move from its current stage to the one chosen."
 
 
@@ -97,6 +102,14 @@ def test_no_closure_without_an_evaluation() -> None:
     assert refusal(replace(facts, has_evaluation=True), "closed") is None
 
 
+def test_no_closure_without_the_closure_decision() -> None:
+    # given an evaluated case whose closure nobody decided (no meeting, no exception)
+    facts = at("evaluation", EVERYTHING, closure_decided=False)
+    # then 終結 is refused with the rule; once decided, it is allowed
+    assert refusal(facts, "closed") == NO_CLOSURE_DECISION
+    assert refusal(replace(facts, closure_decided=True), "closed") is None
+
+
 @pytest.mark.parametrize("stage", sorted(OPEN_STAGES))
 def test_any_open_stage_can_be_suspended_and_resumes_where_it_stopped(stage: str) -> None:
     # given a case at an open stage, then suspension is one of its moves
@@ -121,10 +134,12 @@ def test_a_suspended_case_without_a_resume_stage_goes_back_to_intake() -> None:
     assert targets(at("suspended", resume_stage=None)) == ("intake",)
 
 
-def test_closed_is_final() -> None:
+def test_closed_only_reopens_as_a_new_support_period() -> None:
     closed = at("closed")
-    assert targets(closed) == ()
-    assert all(refusal(closed, s) == NOT_A_MOVE for s in STAGES)
+    # 再開 after 終結 goes back to インテーク; nothing else moves a closed case
+    assert targets(closed) == ("intake",)
+    assert refusal(closed, "intake") is None
+    assert all(refusal(closed, s) == NOT_A_MOVE for s in STAGES if s != "intake")
 
 
 def test_suspended_cannot_be_suspended_again() -> None:
