@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from urllib.parse import urlsplit
+from functools import partial
 from typing import Any
+from urllib.parse import urlsplit
 
 from litestar import Litestar, Request, Response
-from litestar.enums import MediaType
 from litestar.di import Provide
+from litestar.enums import MediaType
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.logging.config import LoggingConfig
 from litestar.response import Redirect
@@ -48,10 +49,10 @@ from kasane.core.reports.controllers import ROUTES as REPORT_ROUTES
 from kasane.core.themes import available_themes
 from kasane.core.town.controllers import ROUTES as TOWN_ROUTES
 from kasane.core.town.setup_controllers import ROUTES as SETUP_ROUTES
+from kasane.core.web import di_cleanup, submissions
 from kasane.core.web.app_config import csrf_config, static_routers
 from kasane.core.web.controllers import LANG_COOKIE, StaffShellController, set_language
 from kasane.core.web.deps import SESSION_COOKIE, LoginRequired, ReadOnlyTenant, provide_session
-from kasane.core.web import di_cleanup, submissions
 from kasane.core.web.headers import with_security_headers
 from kasane.core.web.outage import FALLBACK_ERROR_HTML, is_outage, unavailable
 from kasane.core.web.templating import render
@@ -118,8 +119,8 @@ class KasaneApp(Litestar):
         except Exception as exc:  # before Litestar's handlers: answer the outage here too
             if not is_outage(exc):
                 raise
-            scope["state"]["tenant"] = None
-            await self._respond(scope, receive, send, lambda r: unavailable(r, exc))
+            scope["state"]["tenant"] = resolver.last_known(slug) if slug else None
+            await self._respond(scope, receive, send, partial(unavailable, exc=exc))
             return
         scope["state"]["tenant"] = tenant
         bind_tenant(tenant.slug if tenant is not None else None)
@@ -157,7 +158,7 @@ class KasaneApp(Litestar):
         except Exception as exc:  # the shared store (Redis) is out of reach
             if not is_outage(exc):
                 raise
-            await self._respond(scope, receive, send, lambda r: unavailable(r, exc))
+            await self._respond(scope, receive, send, partial(unavailable, exc=exc))
 
     async def _problem(self, scope: Scope, receive: Receive, send: Send, status: int) -> None:
         scope["litestar_app"] = self  # type: ignore[typeddict-unknown-key]  # set by Litestar
@@ -334,7 +335,7 @@ def _server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[s
         return render(
             request, "error", {"status": 500, "detail": ""}, status_code=500, fragment=False
         )
-    except Exception:  # noqa: BLE001  (rendering itself failed: the plain page)
+    except Exception:
         return Response(FALLBACK_ERROR_HTML, media_type=MediaType.HTML, status_code=500)
 
 

@@ -28,8 +28,8 @@ from kasane.core.db import Database
 from kasane.core.ephemeral import EphemeralStore, make_store
 from kasane.core.web import di_cleanup
 from kasane.core.web.app_config import csrf_config, static_routers
-from kasane.core.web.outage import is_outage, log_outage, static_unavailable
 from kasane.core.web.language import LANG_COOKIE
+from kasane.core.web.outage import is_outage, log_outage, static_unavailable
 from kasane.settings import Settings, load_settings
 
 # The same policy as the tenants' pages: no inline script or style anywhere.

@@ -41,4 +41,3 @@ async def operator_home(request: Request[Any, Any, Any], db_session: DbSession) 
             "tax_rate": TAX_RATE_PERCENT,
         },
     )
-

@@ -212,6 +212,12 @@ class TenantResolver:
     def forget(self, slug: str) -> None:
         self._cache.pop(slug, None)
 
+    def last_known(self, slug: str) -> TenantContext | None:
+        """The town as last resolved, however old: its look for the outage page when the
+        database cannot be asked."""
+        hit = self._cache.get(slug)
+        return hit[1] if hit else None
+
 
 async def do_set_status(db: Database, tenant_id: uuid.UUID, status: str, actor: str) -> None:
     if status not in STATUSES:

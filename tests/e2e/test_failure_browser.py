@@ -6,6 +6,7 @@ exactly one note; drafts are offered back and are gone after logout.
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import uuid
 from collections.abc import Iterator
@@ -79,6 +80,20 @@ def test_a_note_typed_during_an_outage_is_kept_and_saved_once(
     expect(body).to_have_value(NOTE)
     assert_accessible(page)
     assert _note_count(pg_env, case) == 0
+    # a page opened meanwhile is the outage page: 503, in the town's look, accessible
+    other = page.context.new_page()
+    answer = other.goto(server.url("usuki") + "/")
+    assert answer is not None and answer.status == 503
+    assert answer.headers["retry-after"].isdigit()
+    expect(other.locator("main h1")).to_have_text("一時的に利用できません")
+    expect(other.locator(".site-header")).to_contain_text("臼杵市")
+    assert_accessible(other)
+    if shots := os.environ.get("KASANE_SHOTS"):
+        for width, height in ((1366, 768), (390, 844)):
+            for p, name in ((page, "note-failed"), (other, "outage-page")):
+                p.set_viewport_size({"width": width, "height": height})
+                p.screenshot(path=f"{shots}/{name}-{width}.png", full_page=True)
+    other.close()
 
     # when PostgreSQL is back and the caseworker saves again, the note is there exactly once
     relay.restore()

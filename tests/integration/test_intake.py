@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date
 from typing import Any
 
 from litestar.testing import TestClient
@@ -15,6 +14,7 @@ from kasane.core import i18n
 from kasane.core.cases.models import Case
 from kasane.core.db import Database
 from kasane.core.intake.models import Consultation
+from kasane.core.japan_time import today_jst
 from kasane.core.people.models import Person
 from kasane.core.protection.mynumber import is_valid_mynumber
 from kasane.core.referrals.models import Referral
@@ -250,9 +250,9 @@ def test_an_unknown_counter_is_not_found(sqlite_env: Env) -> None:
 def test_a_consultation_at_a_counter_shows_in_its_agencys_recent_list(sqlite_env: Env) -> None:
     with tenant_client(sqlite_env, "marugame") as c:
         login(c, "caseworker")
-        assert _intake(c, "hokatsu", received_on=date.today().isoformat()).status_code == 303
+        assert _intake(c, "hokatsu", received_on=today_jst().isoformat()).status_code == 303
         page = c.get("/intake").text
     from kasane.core.japan_time import wareki
 
-    assert 'aria-labelledby="recent-h"' in page and wareki(date.today()) in page  # 和暦
+    assert 'aria-labelledby="recent-h"' in page and wareki(today_jst()) in page  # 和暦
     assert "母の介護" not in page  # no narratives on the list

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from litestar.testing import TestClient
@@ -17,6 +17,7 @@ from kasane.core.auth.actor import ActorInfo
 from kasane.core.auth.models import StaffAccount
 from kasane.core.db import Database
 from kasane.core.errors import NotFound
+from kasane.core.japan_time import today_jst
 from kasane.core.outreach.models import OutreachContact, OutreachRecord
 from kasane.core.outreach.services import (
     OutreachRuleError,
@@ -33,7 +34,7 @@ from kasane.core.protection.mynumber import is_valid_mynumber
 from kasane.core.protection.sealing import unseal
 from tests.conftest import Env, csrf_of, login, tenant_client
 
-TODAY = date.today()
+TODAY = today_jst()
 DESCRIPTION = "郵便受けに新聞が五日分たまっている。夜は灯りがつく"
 
 

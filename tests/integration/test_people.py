@@ -20,6 +20,7 @@ from kasane.core.cases.models import Case
 from kasane.core.cases.services import CaseRuleError, do_add_agency
 from kasane.core.db import Database
 from kasane.core.intake.models import Consultation
+from kasane.core.japan_time import today_jst
 from kasane.core.people.models import Person
 from kasane.core.people.patterns import PATTERN_LABELS
 from kasane.tenants.services import get_tenant_by_slug, tenant_info
@@ -28,7 +29,7 @@ from tests.conftest import Env, csrf_of, login, tenant_client
 
 def _years_ago(years: int) -> str:
     """A birth date that makes someone exactly ``years`` old today (1 January)."""
-    return date(date.today().year - years, 1, 1).isoformat()
+    return date(today_jst().year - years, 1, 1).isoformat()
 
 
 def _intake(env: Env, client: TestClient, **fields: Any) -> uuid.UUID:
@@ -37,7 +38,7 @@ def _intake(env: Env, client: TestClient, **fields: Any) -> uuid.UUID:
     data: dict[str, Any] = {
         "_csrf_token": csrf_of(page.text),
         "counter": "hokatsu",
-        "received_on": date.today().isoformat(),
+        "received_on": today_jst().isoformat(),
         "channel": "phone",
         "kana": "ひと",
         "name": f"人 {uuid.uuid4().hex[:8]}",
@@ -92,7 +93,7 @@ def _add_agency(env: Env, person_id: uuid.UUID, agency: str) -> str | None:
             ).scalar_one()
             case = (await s.execute(select(Case).where(Case.person_id == person_id))).scalar_one()
             try:
-                await do_add_agency(s, ActorInfo.of(account), config, case, agency, date.today())
+                await do_add_agency(s, ActorInfo.of(account), config, case, agency, today_jst())
             except CaseRuleError as exc:
                 return str(exc)
             return None
@@ -111,7 +112,7 @@ def test_consent_is_recorded_and_withdrawn_and_then_sharing_is_refused(sqlite_en
             **{
                 "consent-agencies": "*",
                 "consent-purposes": "support",
-                "consent-obtained_on": date.today().isoformat(),
+                "consent-obtained_on": today_jst().isoformat(),
                 "consent-method": "written",
             },
         )

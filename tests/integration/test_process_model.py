@@ -18,7 +18,6 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ from sqlalchemy import select
 from kasane.core.auth.models import StaffAccount
 from kasane.core.auth.totp import do_enrol_totp
 from kasane.core.db import Database
+from kasane.core.japan_time import today_jst
 from tests.conftest import REPO, TEST_MASTER_KEY, Env, _make_sqlite_env, csrf_of, login
 
 pytestmark = pytest.mark.redis
@@ -132,7 +132,7 @@ def test_several_processes_share_logins_in_progress_and_sealed_notes(
             f"/cases/{case}/notes",
             data={
                 "note-kind": "visit",
-                "note-occurred_on": date.today().isoformat(),
+                "note-occurred_on": today_jst().isoformat(),
                 "note-body": NOTE,
                 "_csrf_token": csrf_of(writer.get(f"/cases/{case}").text),
             },

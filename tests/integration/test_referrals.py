@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from litestar.testing import TestClient
@@ -27,6 +27,7 @@ from kasane.core.db import Database
 from kasane.core.errors import NotFound
 from kasane.core.forms.validation import check_form
 from kasane.core.intake.services import do_intake
+from kasane.core.japan_time import today_jst
 from kasane.core.people.services import do_create_person
 from kasane.core.protection.mynumber import is_valid_mynumber
 from kasane.core.protection.sealing import unseal
@@ -44,7 +45,7 @@ from kasane.core.referrals.services import (
 from kasane.tenants.services import get_tenant_by_slug, tenant_info
 from tests.conftest import Env, csrf_of, login, tenant_client
 
-TODAY = date.today()
+TODAY = today_jst()
 
 
 def a_mynumber() -> str:

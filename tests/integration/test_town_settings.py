@@ -124,8 +124,9 @@ def test_a_town_setting_overrides_a_plugin_value_and_resets_to_it(
     assert re.search(r'Place.*?data-source="town"|場所.*?data-source="town"', general, re.S)
     assert general.count('data-source="town"') == 2
     assert 'data-overridden="yes"' in general
-    # and the home page shows the town's phone with the counter
-    assert "0972-63-1111" in admin.get("/").text or "臼杵庁舎 1階" in admin.get("/").text
+    # and the town's page shows the town's phone with the counter
+    town = admin.get("/town").text
+    assert "0972-63-1111" in town or "臼杵庁舎 1階" in town
     # when reset, the plugin's values are back and the page says so
     reset = post(admin, "/admin/town/counters", "/admin/town/counters/general/reset")
     assert reset.status_code == 303
@@ -195,7 +196,7 @@ def test_an_invalid_setting_is_refused_with_the_plugin_checks_message(
     assert ok.status_code == 303
     town_page = admin.get("/admin/town/meetings").text
     assert "地域ケア会議" in town_page
-    assert "地域ケア会議" in admin.get("/").text
+    assert "地域ケア会議" in admin.get("/town").text
 
 
 def test_a_new_area_nests_and_a_cycle_is_refused(env: Env, admin: TestClient) -> None:
@@ -381,7 +382,7 @@ def test_a_participation_menu_of_the_towns_own_is_offered_until_retired(
     assert "まちなか畑の手伝い" in refused.text  # what was typed is kept
     added = post(admin, "/admin/town/menus", "/admin/town/menus", **{**menu, "capacity": "3"})
     assert added.status_code == 303
-    assert "まちなか畑の手伝い" in admin.get("/").text
+    assert "まちなか畑の手伝い" in admin.get("/town").text
     assert 'data-own="yes"' in item(admin.get("/admin/town/menus").text, "hatake")
     assert post(admin, "/admin/town/menus", "/admin/town/menus/hatake/retire").status_code == 303
     assert "まちなか畑の手伝い" not in admin.get("/").text

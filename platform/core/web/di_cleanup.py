@@ -47,7 +47,7 @@ async def resolve_dependencies(
     except BaseException as exc:
         try:  # what Litestar leaves to the garbage collector
             await cleanup_group.close(exc)
-        except Exception:  # noqa: BLE001, S110  (a failed rollback: the first error is the news)
+        except Exception:
             pass
         raise
     return cleanup_group

@@ -100,7 +100,7 @@ def unavailable(request: Request[Any, Any, Any], exc: BaseException | None = Non
         log_outage(exc)
     try:
         response = render(request, "unavailable", status_code=503)
-    except Exception:  # noqa: BLE001  (the fallback must not fail)
+    except Exception:
         return static_unavailable()
     return _retry_later(response)
 

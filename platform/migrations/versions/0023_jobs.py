@@ -78,7 +78,8 @@ def downgrade() -> None:
             "WHERE n.nspname = 'public' AND p.proname LIKE 'procrastinate%' LOOP "
             "EXECUTE 'DROP FUNCTION IF EXISTS ' || r.f || ' CASCADE'; END LOOP; "
             "FOR r IN SELECT typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
-            "WHERE n.nspname = 'public' AND typname LIKE 'procrastinate%' AND typtype IN ('e', 'c', 'd') LOOP "
+            "WHERE n.nspname = 'public' AND typname LIKE 'procrastinate%' "
+            "AND typtype IN ('e', 'c', 'd') LOOP "
             "EXECUTE format('DROP TYPE IF EXISTS %I CASCADE', r.typname); END LOOP; END $$"
         )
     op.drop_table("job_marks")
