@@ -18,8 +18,6 @@ from typing import Any
 
 from sqlalchemy import text
 
-from kasane.ops.metrics import observe_pool
-
 HEALTH_PATHS = ("/healthz", "/readyz")
 CHECK_TIMEOUT = 2.0
 log = logging.getLogger("kasane.health")
@@ -43,7 +41,6 @@ async def _database(app: Any) -> str:
     async with db.engine.connect() as conn:
         await conn.execute(text("SELECT 1"))
         rows = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
-    observe_pool(db.engine)
     if {r[0] for r in rows} != script_heads():
         return "migrations pending"
     return ""

@@ -9,8 +9,13 @@ job names and tenant slugs: no personal data, no ids.
 from __future__ import annotations
 
 import logging
+import weakref
+from collections.abc import Iterator
+from typing import Any
 
 from prometheus_client import REGISTRY, Counter, Gauge, Histogram, start_http_server
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 log = logging.getLogger("kasane.metrics")
 
@@ -29,10 +34,35 @@ AUDIT_CHAIN_OK = Gauge(
     "1 when the tenant's audit hash chain verified at the last check, 0 when it is broken.",
     ("tenant",),
 )
-DB_POOL_CHECKED_OUT = Gauge(
-    "kasane_db_pool_checked_out", "Database connections in use (the app's pool)."
-)
-DB_POOL_SIZE = Gauge("kasane_db_pool_size", "Connections the app's pool holds open.")
+_engines: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
+
+
+class PoolCollector(Collector):
+    """The database pools' state, read when Prometheus scrapes (``track_pool``)."""
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        used = GaugeMetricFamily(
+            "kasane_db_pool_checked_out", "Database connections in use, by pool.", labels=["pool"]
+        )
+        size = GaugeMetricFamily(
+            "kasane_db_pool_size", "Connections the pool holds open, by pool.", labels=["pool"]
+        )
+        for name, engine in list(_engines.items()):
+            pool = engine.sync_engine.pool
+            for family, attr in ((used, "checkedout"), (size, "size")):
+                value = getattr(pool, attr, None)
+                family.add_metric([name], float(value()) if callable(value) else 0.0)
+        yield used
+        yield size
+
+
+REGISTRY.register(PoolCollector())
+
+
+def track_pool(name: str, engine: Any) -> None:
+    """Report ``engine``'s pool as ``pool=name`` (the app's, the central site's)."""
+    _engines[name] = engine
+
 
 _served: set[int] = set()
 
@@ -49,14 +79,3 @@ def serve_metrics(port: int, addr: str = "0.0.0.0") -> bool:
         return False
     _served.add(port)
     return True
-
-
-def observe_pool(engine: object) -> None:
-    """Copy the pool's gauges from a SQLAlchemy async engine (called when scraped)."""
-    pool = getattr(getattr(engine, "sync_engine", None), "pool", None)
-    if pool is None:
-        return
-    for gauge, name in ((DB_POOL_CHECKED_OUT, "checkedout"), (DB_POOL_SIZE, "size")):
-        value = getattr(pool, name, None)
-        if callable(value):
-            gauge.set(value())

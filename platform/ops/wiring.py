@@ -11,9 +11,14 @@ from kasane.settings import Settings
 def ops_lifecycle(app: Any, settings: Settings) -> None:
     """Register start-up and shut-down steps on the Litestar ``app``."""
     if settings.metrics_port:
-        from kasane.ops.metrics import serve_metrics
+        from kasane.ops.metrics import serve_metrics, track_pool
 
-        app.on_startup.append(lambda: serve_metrics(settings.metrics_port))
+        def start_metrics() -> None:
+            track_pool("app", app.state.db.engine)
+            track_pool("central", app.state.central.state.db.engine)
+            serve_metrics(settings.metrics_port)
+
+        app.on_startup.append(start_metrics)
     if settings.jobs == "inprocess":
         from kasane.ops.jobs.runner import InProcessJobs
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import socket
 import threading
 import time
@@ -22,6 +23,7 @@ from kasane.app import create_app
 from kasane.core.db import Database
 from kasane.settings import Settings
 from tests.conftest import Env, _make_sqlite_env, login
+from tests.integration.test_ephemeral_store import redis_url  # noqa: F401  (skips without Redis)
 
 HOSTS = [
     "usuki.kasane.test",
@@ -72,8 +74,8 @@ def test_readyz_fails_while_a_migration_is_pending_and_names_redis(tmp_path: Pat
 
 
 @pytest.mark.redis
-def test_readyz_checks_redis_when_configured(sqlite_env: Env) -> None:
-    settings = replace(sqlite_env.settings, redis_url="redis://127.0.0.1:6379/0")
+def test_readyz_checks_redis_when_configured(sqlite_env: Env, redis_url: str) -> None:  # noqa: F811
+    settings = replace(sqlite_env.settings, redis_url=redis_url)
     with client(settings, "usuki.kasane.test") as c:
         ready = c.get("/readyz")
         assert ready.status_code == 200 and ready.json()["checks"]["redis"] == "ok"
@@ -176,6 +178,7 @@ def test_the_metrics_port_shows_latency_by_route_and_status_after_a_crawl(
     )
     assert 'route="/tasks",status="200"' in body
     assert 'route="(unmatched)",status="404"' in body
-    assert "kasane_db_pool_checked_out" in body
+    assert re.search(r"kasane_db_pool_checked_out\{pool=\"app\"\} \d", body)
+    assert re.search(r"kasane_db_pool_size\{pool=\"app\"\} \d", body)
     assert "kasane_job_runs_total" in body or "kasane_job_runs" in body
     assert "caseworker" not in body and "/cases/" not in body.replace('route="/cases/{', "")

@@ -7,12 +7,13 @@ Mail goes to a real local SMTP server (aiosmtpd) on a free port.
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -190,3 +191,41 @@ def test_a_broken_audit_chain_raises_the_alarm_metric_and_mails_the_operator(
     # and the operator got a mail naming the tenant and the command to look closer
     assert [to for to, _, _ in box.mails] == [["ops@kasane.example.jp"]]
     assert "usuki at seq" in box.mails[0][2] and "kasane audit verify" in box.mails[0][2]
+
+
+def test_a_registry_entry_due_for_review_gets_one_confirmation_link_a_month(
+    town: Env, inbox: tuple[Inbox, str]
+) -> None:
+    from kasane.core.registry.models import Service
+
+    box, smtp = inbox
+    usuki = town.tenant_id("usuki")
+
+    async def contact(db: Database) -> str:
+        async with db.session(usuki) as s:
+            service = (
+                await s.execute(
+                    select(Service).where(Service.reviewed_on.is_(None)).order_by(Service.name)
+                )
+            ).scalars().first() or (
+                await s.execute(select(Service).order_by(Service.reviewed_on))
+            ).scalars().first()
+            assert service is not None
+            service.email = "contact@npo.example.jp"
+            service.reviewed_on = date(2024, 4, 1)  # more than 12 months ago
+            return service.name
+
+    name = town.run(contact)
+    settings = replace(town.settings, smtp_url=smtp)
+    summary = town.run(run_now, settings, "registry_review_notices", datetime.now(UTC))
+    assert summary.startswith("1 notice(s) sent; usuki 1"), summary
+    [(to, _subject, body)] = box.mails
+    assert to == ["contact@npo.example.jp"] and name in body
+    link = re.search(r"https?://usuki\.kasane\.test(/registry/confirm/\S+)", body).group(1)  # type: ignore[union-attr]
+    # the link opens the entry's confirmation page, without an account
+    with TestClient(create_app(town.settings), base_url="http://usuki.kasane.test") as c:
+        page = c.get(link)
+    assert page.status_code == 200 and name in page.text
+    # the next run in the same month sends nothing more
+    again = town.run(run_now, settings, "registry_review_notices", datetime.now(UTC))
+    assert again.startswith("0 notice(s) sent") and len(box.mails) == 1

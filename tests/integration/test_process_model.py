@@ -31,8 +31,10 @@ from kasane.core.auth.totp import do_enrol_totp
 from kasane.core.db import Database
 from kasane.core.japan_time import today_jst
 from tests.conftest import REPO, TEST_MASTER_KEY, Env, _make_sqlite_env, csrf_of, login
+from tests.integration.test_ephemeral_store import redis_url  # noqa: F401  (skips without Redis)
 
 pytestmark = pytest.mark.redis
+REDIS_URL = os.environ.get("KASANE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 NOTE = "二つのプロセスで共有される経過記録"
 
 
@@ -43,7 +45,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(env: Env, var: Path, *args: str) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+def serve(
+    env: Env, var: Path, *args: str, redis: str = "redis://127.0.0.1:6379/0"
+) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
     port = free_port()
     child = {
         **{k: v for k, v in os.environ.items() if not k.startswith("KASANE_")},
@@ -52,7 +56,7 @@ def serve(env: Env, var: Path, *args: str) -> Iterator[tuple[int, subprocess.Pop
         "KASANE_BASE_DOMAIN": "localhost",
         "KASANE_SECRET_KEY": "process-model-secret-key-shared-by-every-process",
         "KASANE_MASTER_KEY": TEST_MASTER_KEY,
-        "KASANE_REDIS_URL": os.environ.get("KASANE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
+        "KASANE_REDIS_URL": redis,
         "KASANE_SECURE_COOKIES": "0",  # plain HTTP in the test
     }
     log = (var / f"server-{port}.log").open("wb")
@@ -89,7 +93,7 @@ def tenant(port: int, slug: str = "usuki") -> httpx.Client:
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> Env:
+def env(tmp_path: Path, redis_url: str) -> Env:  # noqa: F811  (the fixture imported above)
     env = _make_sqlite_env(tmp_path / "db")
     usuki = env.tenant_id("usuki")
 
@@ -108,7 +112,10 @@ SECRET = pyotp.random_base32()
 def test_several_processes_share_logins_in_progress_and_sealed_notes(
     env: Env, tmp_path: Path
 ) -> None:
-    with serve(env, tmp_path, "--workers", "2") as (a, _), serve(env, tmp_path) as (b, _):
+    with (
+        serve(env, tmp_path, "--workers", "2", redis=REDIS_URL) as (a, _),
+        serve(env, tmp_path, redis=REDIS_URL) as (b, _),
+    ):
         # a TOTP login: the password on A, the code on B
         on_a, on_b = tenant(a), tenant(b)
         r = login(on_a, "supervisor")
@@ -147,7 +154,7 @@ def test_several_processes_share_logins_in_progress_and_sealed_notes(
 
 
 def test_a_server_told_to_stop_finishes_the_request_in_flight(env: Env, tmp_path: Path) -> None:
-    with serve(env, tmp_path) as (port, proc):
+    with serve(env, tmp_path, redis=REDIS_URL) as (port, proc):
         c = tenant(port)
         page = c.get("/login")
         body = (

@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -82,7 +83,8 @@ async def _unmark(env: JobEnv, job: str, key: str) -> None:
         await s.execute(delete(JobMark).where(JobMark.job == job, JobMark.key == key))
 
 
-async def _tenants(env: JobEnv, statuses: tuple[str, ...] | None = None) -> list[tuple]:
+async def _tenants(env: JobEnv, statuses: tuple[str, ...] | None = None) -> list[tuple[Any, str]]:
+    """(id, slug) of every tenant, or of those in ``statuses``."""
     from kasane.tenants.models import Tenant
 
     async with env.db.session() as s:
@@ -266,11 +268,12 @@ async def registry_review_notices(env: JobEnv) -> JobResult:
     """Mail each registry entry due for review (not reviewed in 12 months) that has a
     contact e-mail a confirmation link (valid 14 days); once per entry and month."""
     from kasane.core.registry.freshness import do_make_link
+    from kasane.core.registry.models import Service
     from kasane.core.registry.services import review_due
 
     sent, unsent = Counter[str](), 0
     month = env.today.strftime("%Y-%m")
-    for tenant_id, slug in await _tenants(env, ("trial", "active", "past_due")):
+    for tenant_id, slug in await _tenants(env, OPEN_STATUSES):
         async with env.db.session(tenant_id) as s:
             due = [(svc.id, svc.email, svc.name) for svc in await review_due(s, env.today)]
         for service_id, email, name in due:
@@ -284,8 +287,6 @@ async def registry_review_notices(env: JobEnv) -> JobResult:
                 continue
             try:
                 async with env.db.session(tenant_id) as s:
-                    from kasane.core.registry.models import Service
-
                     service = (
                         await s.execute(select(Service).where(Service.id == service_id))
                     ).scalar_one()
