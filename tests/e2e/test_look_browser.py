@@ -97,8 +97,8 @@ def test_usuki_admin_sets_colours_logo_text_and_a_word(
     expect(page).to_have_url(usuki + "/admin/look?saved=1")
     expect(page.locator("#logo_text")).to_have_value(LOGO)
 
-    # Then the home page has the colours, the logo text and the word
-    page.goto(usuki + "/")
+    # Then the town's page has the colours, the logo text and the word (home is "my work")
+    page.goto(usuki + "/town")
     assert style_of(page, "header.site-header", "backgroundColor") == PRIMARY_RGB
     expect(page.locator("header .brand-tenant")).to_have_text(LOGO)
     expect(page.locator("#counters-h")).to_have_text(COUNTER_WORD)

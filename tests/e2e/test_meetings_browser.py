@@ -38,6 +38,7 @@ from kasane.core.consent.services import do_record_consent
 from kasane.core.db import Database
 from kasane.core.forms.validation import check_form
 from kasane.core.intake.services import do_intake
+from kasane.core.japan_time import wareki
 from kasane.core.people.models import Person
 from kasane.tenants.demo import DEMO_PASSWORD
 from kasane.tenants.services import get_tenant_by_slug, tenant_info
@@ -386,7 +387,7 @@ def test_usuki_shien_kaigi_outreach_and_non_member_404(
     expect(page).to_have_url(MEETING_PATH)
     meeting_path = page.url.removeprefix(base).split("#")[0]
     expect(page.locator("#meeting-h")).to_contain_text("支援会議")
-    expect(page.locator("#meeting-h")).to_contain_text(day.isoformat())
+    expect(page.locator("#meeting-h")).to_contain_text(wareki(day))  # the date policy
     expect(page.locator("aside.notice.confidential")).to_be_visible()
     expect(page.locator("dl.meeting-facts")).to_contain_text("社会福祉法106条の6")
     checked(page)

@@ -58,9 +58,12 @@ def test_usuki_login_and_home(page: Page, live_server: LiveServer) -> None:
 
     # When they log in as the caseworker through the form
     log_in(page, "caseworker")
-    # Then the staff home shows 臼杵市's own counters, meetings and menus
+    # Then the staff home is their work (issue 12), and 臼杵市's own counters, meetings and
+    # menus are one link away, on the town's page
     expect(page).to_have_url(live_server.url("usuki") + "/")
-    expect(page.get_by_role("heading", level=1)).to_contain_text("相談支援員（デモ）")
+    expect(page.locator("#home")).to_contain_text("相談支援員（デモ）")
+    page.locator('#home a[href="/town"]').click()
+    expect(page).to_have_url(live_server.url("usuki") + "/town")
     expect(page.locator("ul.counters")).to_contain_text("臼杵市地域包括支援センター")
     expect_items(page, "ul.counters > li", USUKI_COUNTERS)
     expect(page.locator("ul.meetings > li > strong")).to_have_text(USUKI_MEETINGS)
@@ -84,8 +87,9 @@ def test_marugame_login_and_home(page: Page, live_server: LiveServer) -> None:
 
     # When the caseworker logs in
     log_in(page, "caseworker")
-    # Then the home shows 丸亀市's three meetings, its counters and menus
+    # Then the town's page shows 丸亀市's three meetings, its counters and menus
     expect(page).to_have_url(live_server.url("marugame") + "/")
+    page.locator('#home a[href="/town"]').click()
     expect(page.locator("ul.meetings > li > strong")).to_have_text(MARUGAME_MEETINGS)
     expect_items(page, "ul.counters > li", MARUGAME_COUNTERS)
     expect_items(page, "ul.menus > li", MARUGAME_MENUS)
@@ -165,7 +169,8 @@ def test_english(page: Page, live_server: LiveServer) -> None:
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Log in", exact=True).click()
     # Then the home is English too, and its link back reads 日本語
-    expect(page.get_by_role("heading", level=1)).to_have_text("Welcome, 相談支援員（デモ）")
+    expect(page.get_by_role("heading", level=1)).to_have_text("My work")
+    expect(page.locator("#home")).to_contain_text("相談支援員（デモ）")
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.locator(".site-header").get_by_role("link", name="日本語")).to_be_visible()
     assert_accessible(page)
