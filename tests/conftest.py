@@ -20,6 +20,7 @@ import shutil
 import sqlite3
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -214,18 +215,25 @@ def _pg_template(admin_url: str, root: Path) -> str:
             conn.execute(f'CREATE DATABASE "{name}"')
         mark.write_text(name)  # written first: a failed build is still dropped at the end
         admin = _with_db(admin_url, name)
-        upgrade(admin)  # as the administrator: objects owned by kasane_owner
-        settings = load_settings(
-            database_url=_with_db(admin_url, name, user="kasane_app"),
-            migration_database_url=admin,
-            central_database_url=_with_db(admin_url, name, user="kasane_central"),
-            var_dir=root / "pg-seeding",
-            demo=True,
-            base_domain=TEST_DOMAIN,
-            master_key=TEST_MASTER_KEY,
-        )
-        Env(settings, "postgres").run(seed_all, settings)  # as the app role, like the app
+        # in a thread of its own: under the browser tests Playwright's loop runs on this one,
+        # and the migration and the seed call asyncio.run()
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pool.submit(_build_pg_template, admin_url, name, admin, root).result()
         return name
+
+
+def _build_pg_template(admin_url: str, name: str, admin: str, root: Path) -> None:
+    upgrade(admin)  # as the administrator: objects owned by kasane_owner
+    settings = load_settings(
+        database_url=_with_db(admin_url, name, user="kasane_app"),
+        migration_database_url=admin,
+        central_database_url=_with_db(admin_url, name, user="kasane_central"),
+        var_dir=root / "pg-seeding",
+        demo=True,
+        base_domain=TEST_DOMAIN,
+        master_key=TEST_MASTER_KEY,
+    )
+    Env(settings, "postgres").run(seed_all, settings)  # as the app role, like the app
 
 
 def _drop_pg_database(admin_url: str, name: str) -> None:

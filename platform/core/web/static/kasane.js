@@ -38,6 +38,7 @@
 
   /* ---- submission keys ---- */
   function giveKey(form, fresh) {
+    if (!document.body.hasAttribute("data-submission-keys")) { return; }
     if (!posts(form) || form.getAttribute("action") === "/logout") { return; }
     var input = form.querySelector('input[name="_submission"]');
     if (!input) {
