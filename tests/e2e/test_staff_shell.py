@@ -226,8 +226,11 @@ def test_operator_landing_and_unknown_host(page: Page, live_server: LiveServer) 
 
     # When an unknown tenant host is opened
     response = page.goto(live_server.url("nowhere") + "/")
-    # Then the Japanese 404 page answers, with status 404
+    # Then the Japanese 404 page answers, with status 404, and says where the towns are
     assert response is not None and response.status == 404
     expect(page.locator("html")).to_have_attribute("lang", "ja")
-    expect(page.get_by_role("heading", level=1)).to_have_text("ページが見つかりません")
+    expect(page.get_by_role("heading", level=1)).to_have_text("このアドレスの自治体はありません")
+    expect(page.locator('a[data-demo-town="usuki"]')).to_have_attribute(
+        "href", live_server.url("usuki") + "/"
+    )
     assert_accessible(page)
