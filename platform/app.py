@@ -28,6 +28,7 @@ from kasane.core import i18n
 from kasane.core.auth.controllers import AuthController
 from kasane.core.auth.sso_controllers import ROUTES as SSO_ROUTES
 from kasane.core.cases.controllers import ROUTES as CASE_ROUTES
+from kasane.core.cases.printables_controllers import ROUTES as PRINTABLE_ROUTES
 from kasane.core.community.controllers import ROUTES as COMMUNITY_ROUTES
 from kasane.core.db import Database
 from kasane.core.ephemeral import EphemeralStore, close_ephemeral, make_store
@@ -372,6 +373,7 @@ def create_app(
             *REFERRAL_ROUTES,
             *MEETING_ROUTES,
             *PAPER_ROUTES,
+            *PRINTABLE_ROUTES,
             *REGISTRY_ROUTES,
             *PARTICIPATION_ROUTES,
             *COMMUNITY_ROUTES,

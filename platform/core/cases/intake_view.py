@@ -41,6 +41,7 @@ class IntakeLine:
     label: str  # a msgid or the plugin's words
     value: str | list[str]  # choice labels are msgids too; a list for several choices
     long: bool = False  # a narrative (shown as a paragraph)
+    coded: bool = False  # a choice or yes/no: no words typed by anyone (no-consent form)
 
 
 @dataclass
@@ -115,9 +116,13 @@ async def intakes_of(
             if value in (None, "", []):
                 continue
             if isinstance(value, bool):
-                view.lines.append(IntakeLine(f.label, "Yes" if value else "No"))
+                view.lines.append(IntakeLine(f.label, "Yes" if value else "No", coded=True))
                 continue
             choices = {ch.value: ch.label for ch in (f.choices or [])}
-            view.lines.append(IntakeLine(f.label, _shown(value, choices), f.type == "textarea"))
+            view.lines.append(
+                IntakeLine(
+                    f.label, _shown(value, choices), f.type == "textarea", coded=bool(choices)
+                )
+            )
         out.append(view)
     return out
