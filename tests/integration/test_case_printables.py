@@ -79,6 +79,8 @@ def pdf_text(content: bytes) -> str:
     """The PDF's text without white space (line breaks fall anywhere in Japanese)."""
     assert content.startswith(b"%PDF-")
     reader = PdfReader(io.BytesIO(content))
+    root = reader.trailer["/Root"]  # tagged for screen readers, in Japanese
+    assert "/StructTreeRoot" in root and root["/MarkInfo"]["/Marked"] and root["/Lang"] == "ja"
     page = reader.pages[0]
     assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == (595, 842)
     return re.sub(r"\s+", "", "".join(p.extract_text() for p in reader.pages))

@@ -219,7 +219,9 @@ def pdf_from_html(html: str) -> bytes:
 
     with _PDF_LOCK:
         document = HTML(string=html, url_fetcher=URLFetcher(allowed_protocols=()))
-        return bytes(document.write_pdf(stylesheets=[CSS(string=PAPERS_CSS.read_text())]))
+        # pdf_tags: a tagged PDF (headings, tables, reading order) that screen readers follow
+        css = [CSS(string=PAPERS_CSS.read_text())]
+        return bytes(document.write_pdf(stylesheets=css, pdf_tags=True))
 
 
 async def render_pdf(html: str) -> bytes:
