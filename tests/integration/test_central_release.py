@@ -143,9 +143,12 @@ def test_the_released_value_of_a_known_count_is_noisy_with_the_stated_scale(run:
     assert 0.75 * expected_var < statistics.variance(values) < 1.25 * expected_var
     assert len(set(values)) > 3  # not the exact count everywhere
     # and the empty cells (the other fields) are stored as 「10未満」 (no value), never as a
-    # small noisy number
+    # small noisy number: a 0 whose noise reaches 10 is shown as it came out (P ≈ 3e-5 a
+    # cell at scale 1, so about 0.07 of 2,000 — a handful at most)
     others = cells_of(run, [t.code for t in towns], "consultations.new", "poverty", "2026-11")
-    assert set(others.values()) == {None}
+    shown = [v for v in others.values() if v is not None]
+    assert None in others.values() and len(shown) <= 5
+    assert all(v >= 10 for v in shown)
 
 
 def test_no_released_value_is_under_ten(run: Any) -> None:

@@ -3,7 +3,7 @@
 
 Each loads the case exactly as the case page does (``access_case``: only an agency taking
 part sees it; another agency's or town's case is the 404 of a missing id) and renders
-through the meeting papers' WeasyPrint plumbing (``meetings.papers.render_pdf``).
+through the meeting papers' PDF answer (``meetings.papers_controllers.pdf_page``).
 """
 
 from __future__ import annotations
@@ -25,12 +25,9 @@ from kasane.core.cases.printables import (
 from kasane.core.cases.records import EVALUATION_OUTCOMES
 from kasane.core.cases.services import access_case
 from kasane.core.japan_time import today_jst
-from kasane.core.meetings.papers import render_pdf
+from kasane.core.meetings.papers_controllers import pdf_page
 from kasane.core.people.models import RELATIONS
 from kasane.core.web.deps import Actor, DbSession, requires_login, requires_tenant
-from kasane.core.web.templating import render
-
-PRIVATE = {"Cache-Control": "no-store"}
 
 
 async def _sheet_pdf(
@@ -53,7 +50,7 @@ async def _sheet_pdf(
         today=today_jst(),
         version=version,
     )
-    html = render(
+    return await pdf_page(
         request,
         "cases/sheet_pdf",
         {
@@ -65,13 +62,7 @@ async def _sheet_pdf(
             "intake_consent": INTAKE_CONSENT,
             "no_consent_note": NO_CONSENT_NOTE,
         },
-        fragment=False,
-    ).content
-    pdf = await render_pdf(str(html))
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{sheet.filename}"', **PRIVATE},
+        sheet.filename,
     )
 
 

@@ -17,6 +17,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from pathlib import Path
 
 import anyio.to_thread
@@ -208,6 +209,11 @@ PAPERS_CSS = Path(__file__).resolve().parents[1] / "web" / "static" / "papers.cs
 _PDF_LOCK = threading.Lock()  # WeasyPrint's thread safety is not documented: one at a time
 
 
+@cache
+def _papers_css() -> str:
+    return PAPERS_CSS.read_text()  # once per process, not once per PDF
+
+
 def pdf_from_html(html: str) -> bytes:
     """Render self-contained HTML to PDF (blocking; call it through :func:`render_pdf`).
 
@@ -220,7 +226,7 @@ def pdf_from_html(html: str) -> bytes:
     with _PDF_LOCK:
         document = HTML(string=html, url_fetcher=URLFetcher(allowed_protocols=()))
         # pdf_tags: a tagged PDF (headings, tables, reading order) that screen readers follow
-        css = [CSS(string=PAPERS_CSS.read_text())]
+        css = [CSS(string=_papers_css())]
         return bytes(document.write_pdf(stylesheets=css, pdf_tags=True))
 
 

@@ -89,17 +89,22 @@ async def papers_pdf(
 ) -> Response[bytes]:
     """The same papers as a PDF (WeasyPrint in a worker thread)."""
     papers = await _papers(request, db_session, actor, meeting_id, "pdf")
-    html = render(
-        request, "meetings/papers_pdf", {"papers": papers, "pdf": True}, fragment=False
-    ).content
+    return await pdf_page(
+        request, "meetings/papers_pdf", {"papers": papers, "pdf": True}, papers.filename
+    )
+
+
+async def pdf_page(
+    request: Request[Any, Any, Any], template: str, context: dict[str, Any], filename: str
+) -> Response[bytes]:
+    """``template`` rendered as an A4 PDF answer, never stored by a browser or a proxy
+    (the meeting papers, the case's printable sheets)."""
+    html = render(request, template, context, fragment=False).content
     pdf = await render_pdf(str(html))
     return Response(
         pdf,
         media_type="application/pdf",
-        headers={
-            "Content-Disposition": f'inline; filename="{papers.filename}"',
-            **PRIVATE,
-        },
+        headers={"Content-Disposition": f'inline; filename="{filename}"', **PRIVATE},
     )
 
 

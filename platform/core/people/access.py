@@ -12,6 +12,7 @@ Anyone else gets :class:`NotFound`, exactly as for an id that does not exist.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import or_, select
@@ -37,10 +38,28 @@ def is_record_keeper(actor: ActorInfo) -> bool:
 
 async def may_see_person(session: AsyncSession, actor: ActorInfo, person_id: uuid.UUID) -> bool:
     """Need-to-know for ``person_id`` (already resolved past any merge)."""
+    return person_id in await visible_people(session, actor, [person_id])
+
+
+async def visible_people(
+    session: AsyncSession, actor: ActorInfo, person_ids: Sequence[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Those of ``person_ids`` that ``actor`` may see, in one query (a search or duplicate
+    check judges all its candidates at once): the agency takes part in an open case of the
+    person or of their household, sent or received a referral for them, or followed them up
+    in outreach; and whoever took a consultation keeps access to it (decision 0004)."""
     if is_record_keeper(actor):
-        return True
+        return set(person_ids)
+    if not person_ids:
+        return set()
     agency = actor.agency_key or ""
-    households = select(HouseholdMember.household_id).where(HouseholdMember.person_id == person_id)
+    # every subquery is about the outer row's person (correlated explicitly: the tenant
+    # criteria the session adds must not turn Person into a FROM of its own in them)
+    households = (
+        select(HouseholdMember.household_id)
+        .where(HouseholdMember.person_id == Person.id)
+        .correlate(Person)
+    )
     in_case = (
         select(Case.id)
         .join(
@@ -50,26 +69,35 @@ async def may_see_person(session: AsyncSession, actor: ActorInfo, person_id: uui
         .where(
             CaseAgency.agency_key == agency,
             CaseAgency.ended_on.is_(None),
-            or_(Case.person_id == person_id, Case.household_id.in_(households)),
+            or_(Case.person_id == Person.id, Case.household_id.in_(households)),
+        )
+        .correlate(Person)
+    )
+    referred = (
+        select(Referral.id)
+        .where(
+            Referral.person_id == Person.id,
+            or_(Referral.to_agency_key == agency, Referral.from_agency_key == agency),
+        )
+        .correlate(Person)
+    )
+    followed = (
+        select(OutreachRecord.id)
+        .where(OutreachRecord.person_id == Person.id, OutreachRecord.agency_key == agency)
+        .correlate(Person)
+    )
+    recorded = (
+        select(Consultation.id)
+        .where(Consultation.person_id == Person.id, Consultation.received_by == actor.id)
+        .correlate(Person)
+    )
+    found = await session.execute(
+        select(Person.id).where(
+            Person.id.in_(list(person_ids)),
+            in_case.exists() | referred.exists() | followed.exists() | recorded.exists(),
         )
     )
-    referred = select(Referral.id).where(
-        Referral.person_id == person_id,
-        or_(Referral.to_agency_key == agency, Referral.from_agency_key == agency),
-    )
-    followed = select(OutreachRecord.id).where(
-        OutreachRecord.person_id == person_id, OutreachRecord.agency_key == agency
-    )
-    # Whoever took a consultation keeps access to what they recorded (decision 0004).
-    recorded = select(Consultation.id).where(
-        Consultation.person_id == person_id, Consultation.received_by == actor.id
-    )
-    found = (
-        await session.execute(
-            select(in_case.exists() | referred.exists() | followed.exists() | recorded.exists())
-        )
-    ).scalar_one()
-    return bool(found)
+    return set(found.scalars())
 
 
 async def access_person(session: AsyncSession, actor: ActorInfo, person_id: uuid.UUID) -> Person:
@@ -110,8 +138,10 @@ async def find_duplicates(
     """
     shown: list[Candidate] = []
     hidden: list[uuid.UUID] = []
-    for candidate in await match_people(session, keys, exclude):
-        if await may_see_person(session, actor, candidate.person.id):
+    candidates = await match_people(session, keys, exclude)
+    visible = await visible_people(session, actor, [c.person.id for c in candidates])
+    for candidate in candidates:
+        if candidate.person.id in visible:
             if len(shown) < limit:
                 shown.append(candidate)
         else:

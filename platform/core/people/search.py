@@ -20,7 +20,7 @@ from kasane.core.audit.services import do_audit
 from kasane.core.auth.actor import ActorInfo
 from kasane.core.cases.models import Case
 from kasane.core.cases.services import visible_to
-from kasane.core.people.access import may_see_person
+from kasane.core.people.access import visible_people
 from kasane.core.people.matching import normalize_kana, normalize_name, normalize_phone
 from kasane.core.people.models import Person
 
@@ -83,15 +83,20 @@ async def search(session: AsyncSession, actor: ActorInfo, raw: str) -> SearchRes
     seen: list[PersonHit] = []
     if conditions:
         rows = (
-            await session.execute(
-                select(Person)
-                .where(or_(*conditions), Person.merged_into_id.is_(None))
-                .order_by(Person.kana_norm, Person.name_norm)
-                .limit(CANDIDATES)
+            (
+                await session.execute(
+                    select(Person)
+                    .where(or_(*conditions), Person.merged_into_id.is_(None))
+                    .order_by(Person.kana_norm, Person.name_norm)
+                    .limit(CANDIDATES)
+                )
             )
-        ).scalars()
+            .scalars()
+            .all()
+        )
+        visible = await visible_people(session, actor, [p.id for p in rows])
         for p in rows:
-            if await may_see_person(session, actor, p.id):
+            if p.id in visible:
                 if len(seen) < SHOWN:
                     seen.append(PersonHit(p.id, p.name, p.kana, p.birth_date))
             else:
