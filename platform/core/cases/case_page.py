@@ -462,7 +462,7 @@ async def case_context(
     )
     states = dict(states or {})
     eligible = meetings_for(config, decision_kind)
-    defaults = {
+    defaults: dict[str, dict[str, Any]] = {
         "decision": {
             "kind": decision_kind,
             "source": "meeting",

@@ -59,7 +59,7 @@ async def _next_version(session: AsyncSession, model: type, case_id: uuid.UUID) 
         await session.execute(
             select(func.max(model.version)).where(model.case_id == case_id)  # type: ignore[attr-defined]
         )
-    ).scalar()  # type: ignore[attr-defined]
+    ).scalar()
     return int(current or 0) + 1
 
 
