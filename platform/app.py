@@ -22,6 +22,7 @@ from litestar.exceptions import HTTPException, NotFoundException
 from litestar.logging.config import LoggingConfig
 from litestar.response import Redirect
 from litestar.types import Message, Receive, Scope, Send
+from litestar_htmx import ClientRedirect
 
 from kasane.central.app import create_central_app
 from kasane.core import i18n
@@ -63,7 +64,7 @@ from kasane.core.web.deps import (
 from kasane.core.web.headers import with_security_headers
 from kasane.core.web.outage import FALLBACK_ERROR_HTML, is_outage, unavailable
 from kasane.core.web.route_guards import PUBLIC_ROUTES, refuse_unguarded
-from kasane.core.web.templating import render
+from kasane.core.web.templating import htmx_of, render
 from kasane.ops.health import HEALTH_PATHS, answer_health
 from kasane.ops.logs import EXPECTED_STATUSES, exception_logging
 from kasane.ops.observe import bind_tenant, observed
@@ -313,11 +314,12 @@ def _not_found(request: Request[Any, Any, Any], _exc: Exception) -> Response[str
 
 
 def _login_required(request: Request[Any, Any, Any], _exc: Exception) -> Response[Any]:
-    if request.headers.get("hx-request") == "true":
+    htmx = htmx_of(request)
+    if htmx:
         # back to the page the person was typing on (its draft is offered there again),
         # not to the address the form posted to
-        page = urlsplit(request.headers.get("hx-current-url", "")).path or request.url.path
-        return Response("", status_code=204, headers={"HX-Redirect": "/login?next=" + page})
+        page = urlsplit(htmx.current_url or "").path or request.url.path
+        return ClientRedirect("/login?next=" + page)
     return Redirect("/login?next=" + request.url.path)
 
 

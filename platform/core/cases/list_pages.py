@@ -15,7 +15,7 @@ from kasane.core.cases.case_page import tenant_config
 from kasane.core.config_types import STAGES
 from kasane.core.japan_time import today_jst
 from kasane.core.web.deps import Actor, DbSession, requires_login
-from kasane.core.web.templating import is_htmx, render
+from kasane.core.web.templating import htmx_of, render
 
 
 def _pick(value: str | None, allowed: set[str]) -> str | None:
@@ -81,7 +81,7 @@ class CaseListController(Controller):
         }
         if request.headers.get("hx-history-restore-request") == "true":
             return render(request, "cases/list", ctx, fragment=False)
-        if is_htmx(request) and request.headers.get("hx-target") == "case-table":
+        if htmx_of(request).target == "case-table":
             return render(request, "cases/table", ctx, fragment=True)
         return render(request, "cases/list", ctx)
 

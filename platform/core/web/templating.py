@@ -16,6 +16,7 @@ import jinja2
 from litestar import Request, Response
 from litestar.enums import MediaType
 from litestar.utils.scope.state import ScopeState
+from litestar_htmx import HTMXDetails
 
 from kasane.core import i18n
 from kasane.core.defaults import TERMS
@@ -132,8 +133,13 @@ def operator_environment(extra: tuple[str, ...] = ()) -> jinja2.Environment:
     return _environment((str(theme_dir("default") / "templates"), *extra))
 
 
+def htmx_of(request: Request[Any, Any, Any]) -> HTMXDetails:
+    """What htmx says about ``request`` (litestar-htmx reads its ``HX-*`` headers)."""
+    return HTMXDetails(request)
+
+
 def is_htmx(request: Request[Any, Any, Any]) -> bool:
-    return request.headers.get("hx-request") == "true"
+    return bool(htmx_of(request))
 
 
 def _csrf_token(request: Request[Any, Any, Any]) -> str:
