@@ -252,4 +252,4 @@ async def do_mark_accepted(session: AsyncSession, invitation: OpenInvitation) ->
             )
             .values(accepted_at=now)
         )
-    return bool(cast("CursorResult[Any]", result).rowcount)  # an UPDATE's result
+    return bool(cast(CursorResult[Any], result).rowcount)  # an UPDATE's result
