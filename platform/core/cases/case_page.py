@@ -18,7 +18,7 @@ from litestar import Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kasane.core.audit.services import do_audit
+from kasane.core.audit.services import do_audit_read
 from kasane.core.auth.actor import ActorInfo
 from kasane.core.cases.intake_view import intakes_of
 from kasane.core.cases.models import Assessment, Case, CaseDecision, SupportPlan
@@ -82,7 +82,7 @@ async def page_case(
 ) -> tuple[Case, Person]:
     """The case (need-to-know) and its person, for a page that shows them: audits the read."""
     case = await access_case(session, actor, case_id)
-    await do_audit(session, actor.ref, "case.read", f"case:{case.id}")
+    do_audit_read(session, actor.ref, "case.read", f"case:{case.id}")
     return case, await get_person(session, case.person_id)
 
 
@@ -424,7 +424,7 @@ async def case_context(
     }
     for key in forms:
         states.setdefault(key, FormState(values=dict(defaults.get(key, {}))))
-    await do_audit(session, actor.ref, "case.read", f"case:{case.id}")
+    do_audit_read(session, actor.ref, "case.read", f"case:{case.id}")
     reachable = targets(facts)
     decisions = list(
         (
