@@ -218,7 +218,9 @@ def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
                     return 2
                 async with db.session(t.id) as s:
                     report = await verify_chain(s)
-                waiting = f", {report.waiting} read(s) waiting for the fold" if report.waiting else ""
+                waiting = (
+                    f", {report.waiting} read(s) waiting for the fold" if report.waiting else ""
+                )
                 if report.ok:
                     print(f"{t.slug}: ok, {report.events} events{waiting}")
                 elif report.broken_at == 0:  # a read not folded yet was changed

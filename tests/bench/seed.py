@@ -132,8 +132,10 @@ async def bulk_seed(
     caseworker_agency: str,
     staff_id: uuid.UUID,
     rng: random.Random,
+    first_no: int = 1,
 ) -> dict[str, int]:
-    """Insert ``n_cases`` cases with their households and records; return rows per table."""
+    """Insert ``n_cases`` cases with their households and records; return rows per table.
+    ``first_no``: the first case number (a second batch continues the first)."""
     tenant_id = session.info["tenant_id"]
     aware = session.bind.dialect.name != "sqlite"  # type: ignore[union-attr]
     cipher = await cipher_for(session)
@@ -158,7 +160,7 @@ async def bulk_seed(
         ]
         for family, kana in zip(FAMILY, FAMILY_KANA, strict=True)
     ]
-    for n in range(1, n_cases + 1):
+    for n in range(first_no, first_no + n_cases):
         stage = rng.choices(stages, weights)[0]
         reached = PATH.index(stage) if stage in PATH else rng.choice((1, 4, 5))
         counter = rng.choice(counters)

@@ -16,8 +16,8 @@ from litestar.testing import TestClient
 from markupsafe import escape
 from sqlalchemy import func, select
 
-from kasane.core.audit.services import fold_reads
 from kasane.core import i18n
+from kasane.core.audit.services import fold_reads
 from kasane.core.cases.models import Case, ProgressNote
 from kasane.core.cases.queries import PAGE_SIZE
 from kasane.core.cases.records import do_record_monitoring

@@ -14,8 +14,8 @@ from litestar.testing import TestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kasane.core.audit.services import fold_reads
 from kasane.core.audit.models import AuditEvent
+from kasane.core.audit.services import fold_reads
 from kasane.core.auth.actor import ActorInfo
 from kasane.core.auth.models import StaffAccount
 from kasane.core.auth.services import do_create_account

@@ -12,9 +12,8 @@ import pytest
 from litestar.testing import TestClient
 from sqlalchemy import select
 
-from kasane.core.audit.services import fold_reads
 from kasane.core import i18n, plugins
-from kasane.core.audit.services import count_events
+from kasane.core.audit.services import count_events, fold_reads
 from kasane.core.auth.actor import ActorInfo
 from kasane.core.auth.models import StaffAccount
 from kasane.core.cases.models import Case

@@ -14,8 +14,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from kasane.core.audit.services import fold_reads
 from kasane.core.audit.models import AuditEvent
+from kasane.core.audit.services import fold_reads
 from kasane.core.db import Database
 from tests.conftest import Env, login, tenant_client
 from tests.integration.test_report_counts import FY2025

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core.auth.actor import ActorInfo
 from kasane.core.cases.models import (
     Assessment,
     Case,
-    CaseAgency,
     CaseDecision,
     Evaluation,
     Monitoring,
@@ -32,6 +31,38 @@ from kasane.core.referrals.models import Referral
 PAGE_SIZE = 25
 
 
+# The list counts the cases it shows up to this many, then says "1,000 or more": an exact
+# total would cost a scan of every case the agency takes part in, on every request.
+TOTAL_CAP = 1_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page of the list starts or ends: the (updated_at, id) of its edge row, so a
+    deep page is found by the index (keyset) instead of skipping every earlier row."""
+
+    updated_at: datetime
+    id: uuid.UUID
+
+    def token(self) -> str:
+        moment = self.updated_at
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return f"{(moment - _EPOCH) // timedelta(microseconds=1)}-{self.id.hex}"
+
+    @classmethod
+    def parse(cls, token: str | None) -> Cursor | None:
+        """The cursor of a token from a pager link; None for anything else."""
+        if not token:
+            return None
+        micros, _, hex_id = token.partition("-")
+        try:
+            return cls(_EPOCH + timedelta(microseconds=int(micros)), uuid.UUID(hex=hex_id))
+        except (ValueError, OverflowError):
+            return None
+
+
 @dataclass(frozen=True)
 class CaseFilters:
     stage: str | None = None
@@ -40,6 +71,8 @@ class CaseFilters:
     lead: str | None = None
     monitoring_due: bool = False
     page: int = 1
+    after: Cursor | None = None  # the page after this row (Next)
+    before: Cursor | None = None  # the page before this row (Previous)
 
 
 @dataclass(frozen=True)
@@ -55,12 +88,27 @@ class CaseRow:
     collaboration: bool
     updated_at: datetime
 
+    @property
+    def cursor(self) -> Cursor:
+        return Cursor(self.updated_at, self.id)
+
+
+@dataclass(frozen=True)
+class CasePage:
+    rows: list[CaseRow]
+    total: int  # exact when not ``capped``
+    capped: bool  # more than TOTAL_CAP cases: ``total`` is the cap
+    has_next: bool
+    has_prev: bool
+
 
 async def list_cases(
     session: AsyncSession, actor: ActorInfo, filters: CaseFilters, today: date
-) -> tuple[list[CaseRow], int]:
-    """One page of the cases the actor may see, newest activity first, and the total."""
-    conditions: list[Any] = []
+) -> CasePage:
+    """One page of the cases the actor may see, newest activity first, and the total (exact
+    up to TOTAL_CAP). A page follows a cursor when it has one, else its number (OFFSET: the
+    first pages, and links from before keyset paging)."""
+    conditions: list[Any] = [visible_to(actor)]
     if filters.stage:
         conditions.append(Case.stage == filters.stage)
     if filters.counter:
@@ -72,44 +120,45 @@ async def list_cases(
     if filters.monitoring_due:  # as in my_tasks: only where support is under way
         conditions.append(Case.next_monitoring_on <= today)
         conditions.append(Case.stage.in_(("support", "monitoring")))
-    # The total is counted from the agency's own participations (an index range), joined to
-    # the cases it takes part in — not by testing need-to-know on every case of the tenant.
-    total = (
-        await session.execute(
-            select(func.count(func.distinct(CaseAgency.case_id)))
-            .select_from(CaseAgency)
-            .join(Case, (Case.id == CaseAgency.case_id) & (Case.tenant_id == CaseAgency.tenant_id))
-            .where(
-                CaseAgency.agency_key == (actor.agency_key or ""),
-                CaseAgency.ended_on.is_(None),
-                *conditions,
-            )
-        )
-    ).scalar_one()
-    conditions.append(visible_to(actor))
+    # The same need-to-know test as the page, stopped after TOTAL_CAP + 1 rows: its cost
+    # does not grow with the tenant's archive.
+    counted = select(Case.id).where(*conditions).limit(TOTAL_CAP + 1).subquery()
+    total = int((await session.execute(select(func.count()).select_from(counted))).scalar_one())
+    stmt = select(
+        Case.id,
+        Case.case_no,
+        Case.stage,
+        Person.name,
+        Case.lead_agency_key,
+        Case.counter_key,
+        Case.area_key,
+        Case.next_monitoring_on,
+        Case.collaboration,
+        Case.updated_at,
+    ).join(Person, (Person.id == Case.person_id) & (Person.tenant_id == Case.tenant_id))
+    key = tuple_(Case.updated_at, Case.id)
     page = max(1, filters.page)
-    rows = (
-        await session.execute(
-            select(
-                Case.id,
-                Case.case_no,
-                Case.stage,
-                Person.name,
-                Case.lead_agency_key,
-                Case.counter_key,
-                Case.area_key,
-                Case.next_monitoring_on,
-                Case.collaboration,
-                Case.updated_at,
+    if filters.before is not None:
+        # the rows just before the cursor, read upwards, then put back in list order
+        found = (
+            await session.execute(
+                stmt.where(*conditions, key > tuple_(filters.before.updated_at, filters.before.id))
+                .order_by(Case.updated_at, Case.id)
+                .limit(PAGE_SIZE + 1)
             )
-            .join(Person, (Person.id == Case.person_id) & (Person.tenant_id == Case.tenant_id))
-            .where(*conditions)
-            .order_by(Case.updated_at.desc(), Case.id.desc())
-            .limit(PAGE_SIZE)
-            .offset((page - 1) * PAGE_SIZE)
-        )
-    ).all()
-    return [CaseRow(*r) for r in rows], int(total)
+        ).all()
+        rows = [CaseRow(*r) for r in reversed(found[:PAGE_SIZE])]
+        has_prev, has_next = len(found) > PAGE_SIZE or page > 1, True
+    else:
+        stmt = stmt.where(*conditions).order_by(Case.updated_at.desc(), Case.id.desc())
+        if filters.after is not None:
+            stmt = stmt.where(key < tuple_(filters.after.updated_at, filters.after.id))
+        else:
+            stmt = stmt.offset((page - 1) * PAGE_SIZE)
+        found = (await session.execute(stmt.limit(PAGE_SIZE + 1))).all()
+        rows = [CaseRow(*r) for r in found[:PAGE_SIZE]]
+        has_prev, has_next = page > 1, len(found) > PAGE_SIZE
+    return CasePage(rows, min(total, TOTAL_CAP), total > TOTAL_CAP, has_next, has_prev)
 
 
 @dataclass(frozen=True)

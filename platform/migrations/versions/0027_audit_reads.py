@@ -23,7 +23,9 @@ def upgrade() -> None:
         sa.Column(
             "tenant_id",
             sa.Uuid(),
-            sa.ForeignKey("tenants.id", ondelete="CASCADE", name="fk_audit_reads_tenant_id_tenants"),
+            sa.ForeignKey(
+                "tenants.id", ondelete="CASCADE", name="fk_audit_reads_tenant_id_tenants"
+            ),
             nullable=False,
         ),
         sa.Column("id", sa.Uuid(), nullable=False),
