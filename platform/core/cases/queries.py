@@ -179,16 +179,56 @@ def _at(day: date, written: datetime | None = None) -> datetime:
     return datetime.combine(day, time(9, 0), tzinfo=JST)
 
 
-async def timeline(session: AsyncSession, case: Case) -> list[TimelineItem]:
+@dataclass
+class CaseRecords:
+    """Every record of one case that the case page shows, each table read once: the
+    timeline, the facts the stage rules test, the plan and version lists all use these."""
+
+    stage_events: list[StageEvent]
+    consultations: list[Consultation]
+    assessments: list[Assessment]
+    plans: list[SupportPlan]
+    notes: list[ProgressNote]
+    monitorings: list[Monitoring]
+    decisions: list[CaseDecision]
+    evaluations: list[Evaluation]
+    referrals: list[Referral]
+
+    @property
+    def latest_plan(self) -> SupportPlan | None:
+        return max(self.plans, key=lambda p: p.version, default=None)
+
+
+async def case_records(session: AsyncSession, case_id: uuid.UUID) -> CaseRecords:
+    """One statement per table of the case's records (nine)."""
+
+    async def rows(model: Any) -> list[Any]:
+        return list(
+            (await session.execute(select(model).where(model.case_id == case_id))).scalars()
+        )
+
+    return CaseRecords(
+        stage_events=await rows(StageEvent),
+        consultations=await rows(Consultation),
+        assessments=await rows(Assessment),
+        plans=await rows(SupportPlan),
+        notes=await rows(ProgressNote),
+        monitorings=await rows(Monitoring),
+        decisions=await rows(CaseDecision),
+        evaluations=await rows(Evaluation),
+        referrals=await rows(Referral),
+    )
+
+
+async def timeline(
+    session: AsyncSession, case: Case, records: CaseRecords | None = None
+) -> list[TimelineItem]:
     """Everything that happened on the case, newest first, narratives unsealed."""
+    r = records or await case_records(session, case.id)
     items: list[TimelineItem] = []
-    for e in (
-        await session.execute(select(StageEvent).where(StageEvent.case_id == case.id))
-    ).scalars():
+    for e in r.stage_events:
         items.append(TimelineItem(e.at, "stage", e.to_stage, e.note, {"from": e.from_stage}))
-    for c in (
-        await session.execute(select(Consultation).where(Consultation.case_id == case.id))
-    ).scalars():
+    for c in r.consultations:
         items.append(
             TimelineItem(
                 _at(c.received_on, c.created_at),
@@ -198,32 +238,24 @@ async def timeline(session: AsyncSession, case: Case) -> list[TimelineItem]:
                 {"channel": c.channel, "main": c.main_category},
             )
         )
-    for a in (
-        await session.execute(select(Assessment).where(Assessment.case_id == case.id))
-    ).scalars():
+    for a in r.assessments:
         items.append(
             TimelineItem(
                 a.created_at, "assessment", str(a.version), "", {"form_version": a.form_version}
             )
         )
-    for p in (
-        await session.execute(select(SupportPlan).where(SupportPlan.case_id == case.id))
-    ).scalars():
+    for p in r.plans:
         items.append(
             TimelineItem(p.created_at, "plan", str(p.version), "", {"agreed_on": p.agreed_on})
         )
-    for n in (
-        await session.execute(select(ProgressNote).where(ProgressNote.case_id == case.id))
-    ).scalars():
+    for n in r.notes:
         body = await unseal(session, "progress_notes", n.id, "body", n.body_sealed)
         items.append(
             TimelineItem(
                 _at(n.occurred_on, n.created_at), "note", n.kind, body, {"agency": n.agency_key}
             )
         )
-    for m in (
-        await session.execute(select(Monitoring).where(Monitoring.case_id == case.id))
-    ).scalars():
+    for m in r.monitorings:
         body = await unseal(session, "monitorings", m.id, "summary", m.summary_sealed)
         items.append(
             TimelineItem(
@@ -234,9 +266,7 @@ async def timeline(session: AsyncSession, case: Case) -> list[TimelineItem]:
                 {"review": m.plan_review_needed, "next_on": m.next_on},
             )
         )
-    for d in (
-        await session.execute(select(CaseDecision).where(CaseDecision.case_id == case.id))
-    ).scalars():
+    for d in r.decisions:
         items.append(
             TimelineItem(
                 d.at,
@@ -246,13 +276,13 @@ async def timeline(session: AsyncSession, case: Case) -> list[TimelineItem]:
                 {"source": d.source, "meeting_type": d.meeting_type_key},
             )
         )
-    for v in (
-        await session.execute(select(Evaluation).where(Evaluation.case_id == case.id))
-    ).scalars():
+    for v in r.evaluations:
         body = await unseal(session, "evaluations", v.id, "summary", v.summary_sealed)
         items.append(TimelineItem(_at(v.evaluated_on, v.created_at), "evaluation", v.outcome, body))
-    for r in (await session.execute(select(Referral).where(Referral.case_id == case.id))).scalars():
-        items.append(TimelineItem(r.sent_at, "referral", r.to_agency_key, "", {"status": r.status}))
+    for ref in r.referrals:
+        items.append(
+            TimelineItem(ref.sent_at, "referral", ref.to_agency_key, "", {"status": ref.status})
+        )
     items.sort(key=lambda i: i.at, reverse=True)
     return items
 
