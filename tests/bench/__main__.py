@@ -471,6 +471,7 @@ async def measure_growth(
             staff_id=staff,
             rng=random.Random("usuki-more"),
             first_no=have + 1,
+            records=False,  # the list reads cases, people and participations only
         )
     await _analyze(db, admin_url)
     print(f"topped usuki up to {target:,} cases in {time.perf_counter() - started:.1f} s")

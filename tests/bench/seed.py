@@ -133,9 +133,12 @@ async def bulk_seed(
     staff_id: uuid.UUID,
     rng: random.Random,
     first_no: int = 1,
+    records: bool = True,
 ) -> dict[str, int]:
     """Insert ``n_cases`` cases with their households and records; return rows per table.
-    ``first_no``: the first case number (a second batch continues the first)."""
+    ``first_no``: the first case number (a second batch continues the first); ``records``
+    False: households, people, cases and participations only — what the case list reads —
+    for the 200,000-case growth line, in a third of the time."""
     tenant_id = session.info["tenant_id"]
     aware = session.bind.dialect.name != "sqlite"  # type: ignore[union-attr]
     cipher = await cipher_for(session)
@@ -243,6 +246,10 @@ async def bulk_seed(
                 started_on=opened,
                 ended_on=updated if closed else None,
             )
+        if not records:
+            if n % 2_000 == 0:
+                await rows.flush(ORDER)
+            continue
         path = [*PATH[: reached + 1], *(["suspended"] if stage == "suspended" else [])]
         span = max(1, (updated - opened).days)
         days = sorted(opened + timedelta(days=rng.randint(0, span)) for _ in path)
