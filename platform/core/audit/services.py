@@ -171,7 +171,10 @@ def _forget_reads(session: Session) -> None:
 FOLD_OVERLAP = timedelta(minutes=10)
 
 
-async def fold_reads(session: AsyncSession, limit: int = 10_000) -> int:
+FOLD_BATCH = 10_000  # reads folded per transaction
+
+
+async def fold_reads(session: AsyncSession, limit: int = FOLD_BATCH) -> int:
     """Append the tenant's reads that are not in the chain yet, oldest first, under the
     chain's lock; return how many. A read whose own hash no longer matches is left out
     (verification names it)."""
