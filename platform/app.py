@@ -64,7 +64,7 @@ from kasane.core.web.deps import (
 from kasane.core.web.headers import with_security_headers
 from kasane.core.web.outage import FALLBACK_ERROR_HTML, is_outage, unavailable
 from kasane.core.web.route_guards import PUBLIC_ROUTES, refuse_unguarded
-from kasane.core.web.templating import htmx_of, render
+from kasane.core.web.templating import htmx_of, render, set_template_reload
 from kasane.ops.health import HEALTH_PATHS, answer_health
 from kasane.ops.logs import EXPECTED_STATUSES, exception_logging
 from kasane.ops.observe import bind_tenant, observed
@@ -367,6 +367,7 @@ def create_app(
     ``ephemeral``: the store for pending logins and rate limits (default from settings)."""
     settings = settings or load_settings()
     set_master_secret(settings.master_key)
+    set_template_reload(settings.template_reload)
     db = Database(settings.database_url)
     static = static_routers(available_themes())
     app = KasaneApp(

@@ -218,14 +218,46 @@ def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
                     return 2
                 async with db.session(t.id) as s:
                     report = await verify_chain(s)
+                waiting = (
+                    f", {report.waiting} read(s) waiting for the fold" if report.waiting else ""
+                )
                 if report.ok:
-                    print(f"{t.slug}: ok, {report.events} events")
+                    print(f"{t.slug}: ok, {report.events} events{waiting}")
+                elif report.broken_at == 0:  # a read not folded yet was changed
+                    failures += 1
+                    print(f"{t.slug}: BROKEN: {report.reason}")
                 else:
                     failures += 1
                     print(f"{t.slug}: BROKEN at seq {report.broken_at}: {report.reason}")
         finally:
             await db.dispose()
         return 1 if failures else 0
+
+    return asyncio.run(run())
+
+
+def cmd_audit_fold(args: argparse.Namespace, settings: Settings) -> int:
+    from kasane.core.audit.services import fold_reads
+    from kasane.tenants.services import get_tenant_by_slug, list_tenants
+
+    async def run() -> int:
+        db = _db(settings)
+        try:
+            async with db.session() as s:
+                tenants = (
+                    [await get_tenant_by_slug(s, args.tenant)]
+                    if args.tenant
+                    else await list_tenants(s)
+                )
+            for t in tenants:
+                if t is None:
+                    print(f"error: no tenant {args.tenant!r}", file=sys.stderr)
+                    return 2
+                async with db.session(t.id) as s:
+                    print(f"{t.slug}: {await fold_reads(s)} read(s) folded")
+        finally:
+            await db.dispose()
+        return 0
 
     return asyncio.run(run())
 
@@ -362,6 +394,9 @@ def parser() -> argparse.ArgumentParser:
     verify = audit.add_parser("verify", help="check every tenant's hash chain")
     verify.add_argument("--tenant", help="only this tenant (slug)")
     verify.set_defaults(func=cmd_audit_verify)
+    fold = audit.add_parser("fold", help="fold the audited reads into each tenant's chain")
+    fold.add_argument("--tenant", help="only this tenant (slug)")
+    fold.set_defaults(func=cmd_audit_fold)
 
     reports = sub.add_parser("reports", help="the towns' figures").add_subparsers(
         dest="reports_command", required=True

@@ -18,21 +18,21 @@ from litestar import Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kasane.core.audit.services import do_audit
+from kasane.core.audit.services import do_audit_read
 from kasane.core.auth.actor import ActorInfo
 from kasane.core.cases.intake_view import intakes_of
-from kasane.core.cases.models import Assessment, Case, CaseDecision, PlanRow, SupportPlan
-from kasane.core.cases.queries import TimelineItem, timeline
+from kasane.core.cases.models import Assessment, Case, PlanRow, SupportPlan
+from kasane.core.cases.queries import TimelineItem, case_records, timeline
 from kasane.core.cases.records import (
     EVALUATION_OUTCOMES,
     GOAL_OUTCOMES,
     NOTE_KINDS,
-    latest_plan,
+    plan_rows,
 )
 from kasane.core.cases.services import (
     access_case,
     active_agencies,
-    case_facts,
+    facts_from,
     last_meeting_day,
 )
 from kasane.core.cases.stages import NEXT_ACTIONS, refusal, targets
@@ -87,7 +87,7 @@ async def page_case(
 ) -> tuple[Case, Person]:
     """The case (need-to-know) and its person, for a page that shows them: audits the read."""
     case = await access_case(session, actor, case_id)
-    await do_audit(session, actor.ref, "case.read", f"case:{case.id}")
+    do_audit_read(session, actor.ref, "case.read", f"case:{case.id}")
     return case, await get_person(session, case.person_id)
 
 
@@ -439,6 +439,12 @@ async def versions(
     )
 
 
+def _versions(items: list[Assessment] | list[SupportPlan]) -> list[Any]:
+    """The records themselves (``version``, ``created_at``), newest first, as
+    :func:`versions` reads them."""
+    return sorted(items, key=lambda i: i.version, reverse=True)
+
+
 async def case_context(
     session: AsyncSession,
     actor: ActorInfo,
@@ -450,11 +456,21 @@ async def case_context(
     decision_kind: str | None = None,
 ) -> dict[str, Any]:
     """Everything the case page shows; audits the read (the page shows a person's record)."""
-    person = await get_person(session, case.person_id)
+    # The household first: its query loads the person too (get_person then needs none).
     members, patterns = await household_view(session, case.household_id, today)
+    person = await get_person(session, case.person_id)
     parts = await active_agencies(session, case.id)
-    facts = await case_facts(session, case)
-    plan, rows = await latest_plan(session, case.id)
+    records = await case_records(session, case.id)
+    facts = facts_from(
+        case,
+        records.plans,
+        records.assessments,
+        records.decisions,
+        records.stage_events,
+        records.evaluations,
+    )
+    plan = records.latest_plan
+    rows = await plan_rows(session, plan) if plan is not None else []
     if decision_kind not in CASE_DECISIONS:
         decision_kind = "closure" if case.stage == "evaluation" else "support_decision"
     forms = page_forms(
@@ -483,17 +499,9 @@ async def case_context(
     }
     for key in forms:
         states.setdefault(key, FormState(values=dict(defaults.get(key, {}))))
-    await do_audit(session, actor.ref, "case.read", f"case:{case.id}")
+    do_audit_read(session, actor.ref, "case.read", f"case:{case.id}")
     reachable = targets(facts)
-    decisions = list(
-        (
-            await session.execute(
-                select(CaseDecision)
-                .where(CaseDecision.case_id == case.id)
-                .order_by(CaseDecision.decided_on.desc(), CaseDecision.at.desc())
-            )
-        ).scalars()
-    )
+    decisions = sorted(records.decisions, key=lambda d: (d.decided_on, d.at), reverse=True)
     can_write = actor.can("case:cases:write")
     return {
         "case": case,
@@ -511,7 +519,7 @@ async def case_context(
         "decisions": decisions,
         "decision_labels": DECISION_LABELS,
         "sources": SOURCES,
-        "intakes": await intakes_of(session, config, case.id),
+        "intakes": await intakes_of(session, config, case.id, consultations=records.consultations),
         "person": person,
         "members": members,
         "patterns": [PATTERN_LABELS.get(p, p) for p in patterns],
@@ -521,9 +529,9 @@ async def case_context(
         "facts": facts,
         "plan": plan,
         "plan_rows": rows,
-        "assessments": await versions(session, Assessment, case.id),
-        "plans": await versions(session, SupportPlan, case.id),
-        "timeline": timeline_view(config, await timeline(session, case)),
+        "assessments": _versions(records.assessments),
+        "plans": _versions(records.plans),
+        "timeline": timeline_view(config, await timeline(session, case, records)),
         "forms": forms,
         "states": states,
         "today": today,

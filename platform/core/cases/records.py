@@ -349,14 +349,17 @@ async def latest_plan(
     ).scalar_one_or_none()
     if plan is None:
         return None, []
-    rows = list(
+    return plan, await plan_rows(session, plan)
+
+
+async def plan_rows(session: AsyncSession, plan: SupportPlan) -> list[PlanRow]:
+    return list(
         (
             await session.execute(
                 select(PlanRow).where(PlanRow.plan_id == plan.id).order_by(PlanRow.position)
             )
         ).scalars()
     )
-    return plan, rows
 
 
 async def latest_assessment(session: AsyncSession, case_id: uuid.UUID) -> Assessment | None:

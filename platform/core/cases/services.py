@@ -125,6 +125,31 @@ async def do_open_case(
     return case
 
 
+def facts_from(
+    case: Case,
+    plans: list[SupportPlan],
+    assessments: list[Assessment],
+    decisions: list[CaseDecision],
+    stage_events: list[StageEvent],
+    evaluations: list[Evaluation],
+) -> CaseFacts:
+    """:func:`case_facts` from the case's records already read (the case page has them)."""
+    plan = max(plans, key=lambda p: p.version, default=None)
+    entered = max((e.at for e in stage_events if e.to_stage == "evaluation"), default=None)
+    return CaseFacts(
+        closure_decided=entered is not None
+        and any(d.kind == "closure" and d.at >= entered for d in decisions),
+        stage=case.stage,
+        resume_stage=case.resume_stage,
+        has_assessment=bool(assessments),
+        has_plan=plan is not None,
+        plan_agreed=bool(plan and plan.agreed_on),
+        decision_since_plan=plan is not None
+        and any(d.kind == "support_decision" and d.at >= plan.created_at for d in decisions),
+        has_evaluation=entered is not None and any(v.created_at >= entered for v in evaluations),
+    )
+
+
 async def case_facts(session: AsyncSession, case: Case) -> CaseFacts:
     plan = (
         await session.execute(

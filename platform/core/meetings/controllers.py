@@ -19,7 +19,7 @@ from litestar.response import Redirect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kasane.core.audit.services import do_audit
+from kasane.core.audit.services import do_audit_read
 from kasane.core.auth.actor import ActorInfo
 from kasane.core.cases.services import CaseRuleError
 from kasane.core.config_types import TenantConfig
@@ -126,7 +126,7 @@ async def _show(
     """The meeting page; after a refusal, the same page with the reason and what was typed."""
     config = _config(request)
     meeting, mt = await access_meeting(session, actor, config, meeting_id)
-    await do_audit(session, actor.ref, "meeting.read", f"meeting:{meeting.id}")
+    do_audit_read(session, actor.ref, "meeting.read", f"meeting:{meeting.id}")
     ctx = await page.page_context(session, config, meeting, mt, today_jst())
     ctx.update(
         values=values or {},

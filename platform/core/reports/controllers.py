@@ -19,7 +19,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
 from litestar.response import Redirect
 
-from kasane.core.audit.services import do_audit
+from kasane.core.audit.services import do_audit, do_audit_read
 from kasane.core.errors import NotFound
 from kasane.core.i18n import N_, current_locale
 from kasane.core.i18n import gettext as _
@@ -216,7 +216,7 @@ class ReportsController(Controller):
         if section not in {key for key, _name, _figures in report.sections()}:
             section = "consultations"  # e.g. local indicators asked for, none counted now
             report = await get_report(db_session, tenant, period, today=today, detail=section)
-        await do_audit(
+        do_audit_read(
             db_session, actor.ref, "report.view", f"report:{period.slug()}", section=section
         )
         context = _context(report, section, actor, today)

@@ -87,6 +87,21 @@ def cadence_text(cadence: Any) -> str:
     return _("Quarterly, %(day)s %(time)s", day=day, time=time).strip()
 
 
+# Whether Jinja re-checks each template file's modification time on every render. Off in
+# production (templates change only with a deploy; the check is a stat() per template and
+# include per request); on for local development (``make run``'s demo). See create_app.
+_AUTO_RELOAD = False
+
+
+def set_template_reload(on: bool) -> None:
+    """Turn the re-check on or off for environments built from now on (the cached ones are
+    dropped)."""
+    global _AUTO_RELOAD
+    _AUTO_RELOAD = on
+    environment_for.cache_clear()
+    operator_environment.cache_clear()
+
+
 def _environment(loaders: tuple[str, ...]) -> jinja2.Environment:
     core = jinja2.FileSystemLoader(str(CORE_TEMPLATES))
     chain: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(p) for p in loaders]
@@ -97,6 +112,7 @@ def _environment(loaders: tuple[str, ...]) -> jinja2.Environment:
         extensions=["jinja2.ext.i18n"],
         undefined=jinja2.StrictUndefined,
         enable_async=False,
+        auto_reload=_AUTO_RELOAD,
     )
     env.install_gettext_callables(  # type: ignore[attr-defined]  # added by the i18n ext
         gettext=lambda s, **kw: i18n.gettext(s, **kw),
