@@ -218,8 +218,9 @@ def kasane_meeting_types(tenant: Any) -> list[dict[str, Any]]:
             "legal_basis": "art106_6",
             "legal_basis_note": f"社会福祉法106条の6（支援体制に関する検討）・{YOKO}第5条",
             "host": HOST_SECTION,
-            # ASSUMPTION: quarterly; the date is set each time.
-            "cadence": {"frequency": "quarterly", "time": "10:00"},
+            # ASSUMPTION: quarterly (April, July, October, January), second Thursday. Without
+            # a weekday a quarterly meeting is never scheduled (plugins check refuses it).
+            "cadence": {"frequency": "quarterly", "weekday": 3, "nth": 2, "time": "10:00"},
             "members": ["kyosei", "kosodate", "korei", "kenko", "gakko", "shakyo"],
             "decisions": ["system_review", "resource_development"],
             "discusses_cases": False,
