@@ -631,6 +631,7 @@ def config_from_json(data: bytes | str) -> TenantConfig:
 
 _managers: dict[str, pluggy.PluginManager] = {}
 _configs: dict[str, TenantConfig] = {}
+_refs: dict[str, str] = {}  # the plugin each tenant was activated with
 
 
 def activate(
@@ -645,6 +646,7 @@ def activate(
     the tenant keeps ``last_good()`` (its last good configuration); with none, the core
     defaults alone.
     """
+    _refs[tenant_key] = plugin_ref
     try:
         plugin = load_plugin(plugin_ref)
         config = build_config(plugin, tenant)
@@ -673,11 +675,15 @@ def config_for(tenant_key: str) -> TenantConfig:
     return _configs[tenant_key]
 
 
-def is_active(tenant_key: str) -> bool:
-    """Whether this process has built the tenant's manager yet."""
+def is_active(tenant_key: str, plugin_ref: str | None = None) -> bool:
+    """Whether this process has built the tenant's manager yet (on ``plugin_ref``, when
+    given: a tenant rebound to another plugin is built again)."""
+    if plugin_ref is not None and _refs.get(tenant_key) != plugin_ref:
+        return False
     return tenant_key in _configs
 
 
 def forget(tenant_key: str) -> None:
     _managers.pop(tenant_key, None)
     _configs.pop(tenant_key, None)
+    _refs.pop(tenant_key, None)
