@@ -163,6 +163,7 @@ def context_of(t: Tenant, local: TenantLocal | None = None) -> TenantContext:
         theme_override=t.theme,
         local=local or TenantLocal(),
         demo=t.slug in DEMO_SLUGS,
+        plugin_problems=tuple((t.config_problems or "").splitlines()),
     )
 
 

@@ -98,12 +98,16 @@ async def do_open_case(
     counter_key: str,
     today: date,
     collaboration: bool = False,
+    lead: str | None = None,
 ) -> Case:
-    """Open a case at a counter; its agency leads. Optionally start 多機関協働 at once."""
+    """Open a case at a counter. ``lead``: the agency the town's routing rule chose
+    (``kasane.core.rules``); by default the counter's agency leads. Optionally start
+    多機関協働 at once."""
     counter = config.counter(counter_key)
     if counter is None:
         raise CaseRuleError(N_("Choose one of this municipality's counters."))
-    lead = counter.agency or config.coordinating_agency().key
+    if lead is None or config.agency(lead) is None:
+        lead = counter.agency or config.coordinating_agency().key
     number = (await session.execute(select(func.coalesce(func.max(Case.case_no), 0)))).scalar_one()
     case = Case(
         case_no=number + 1,
