@@ -38,6 +38,7 @@ class Rules:
     info: TenantInfo | None
     config: TenantConfig
     slug: str = ""
+    noted: list[str] | None = None  # when a list: each fallback is also noted here (tests)
 
     @classmethod
     def of(cls, tenant: Any) -> Rules:
@@ -56,6 +57,8 @@ class Rules:
         return [i for i in getattr(self.hooks, hook).get_hookimpls() if i.plugin_name != CORE]
 
     def fell_back(self, hook: str, plugin: str, reason: str) -> None:
+        if self.noted is not None:
+            self.noted.append(f"{hook}: {plugin}: {reason}")
         log.warning(
             "rule fell back to the core's: tenant=%s hook=%s plugin=%s: %s",
             self.slug or "-",
