@@ -426,13 +426,20 @@ def kasane_monitoring_interval(tenant: Any, case: Any) -> int | None:
 
 @hookimpl
 def kasane_validate_record(tenant: Any, record: Any) -> list[dict[str, str]]:
-    """まるごと会議で共有する相談は、相談内容を1つ以上選んでいること (ASSUMPTION)."""
-    values = record.values
-    if record.form == "intake" and values.get("marugoto_referral") and not values.get("categories"):
+    """A consultation shared at まるごと会議 names its 中学校区 (or the islands), so the
+    meeting knows whose area it is (ASSUMPTION)."""
+    v = record.values
+    if (
+        record.form == "intake"
+        and v.get("marugoto_referral")
+        and not v.get("school_district")
+        and not v.get("island_resident")
+    ):
         return [
             {
-                "field": "marugoto_referral",
-                "message": "まるごと会議で共有するときは、相談内容を1つ以上選んでください。",
+                "field": "school_district",
+                "message": "まるごと会議で共有するときは、お住まいの中学校区を選んでください"
+                "（島しょ部の方は「島しょ部にお住まい」に印を付けてください）。",
             }
         ]
     return []

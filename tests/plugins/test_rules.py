@@ -91,11 +91,16 @@ def test_an_8050_household_prompts_differently() -> None:
 
 
 def test_marugame_checks_marugoto_sharing_at_intake_and_usuki_does_not() -> None:
-    record = sample_record(marugoto_referral=True, categories=[])
-    assert MARUGAME.validate(record) == {
-        "marugoto_referral": "まるごと会議で共有するときは、相談内容を1つ以上選んでください。"
-    }
-    assert MARUGAME.validate(sample_record(marugoto_referral=True, categories=["debt"])) == {}
+    record = sample_record(marugoto_referral=True, school_district=None)
+    [(field, message)] = MARUGAME.validate(record).items()
+    assert field == "school_district" and "中学校区を選んでください" in message
+    assert (
+        MARUGAME.validate(
+            replace(record, values={"marugoto_referral": True, "school_district": "nishi"})
+        )
+        == {}
+    )
+    assert MARUGAME.validate(sample_record(marugoto_referral=True, island_resident=True)) == {}
     assert USUKI.validate(record) == {}
 
 

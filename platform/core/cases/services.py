@@ -122,6 +122,14 @@ async def do_open_case(
     session.add(case)
     await session.flush()
     session.add(CaseAgency(case_id=case.id, agency_key=lead, role="lead", started_on=today))
+    if counter.agency and counter.agency != lead and config.agency(counter.agency):
+        # the town's rule gave the lead to another agency: the counter's, which took the
+        # consultation, stays on the case as a participant (it knows the person)
+        session.add(
+            CaseAgency(
+                case_id=case.id, agency_key=counter.agency, role="participant", started_on=today
+            )
+        )
     session.add(StageEvent(case_id=case.id, from_stage=None, to_stage="intake", by=actor.id))
     await do_audit(session, actor.ref, "case.open", f"case:{case.id}", counter=counter_key)
     if collaboration:
