@@ -15,6 +15,7 @@ from kasane.ops.backup import add_backup_commands
 from kasane.ops.jobs.commands import add_jobs_commands
 from kasane.ops.logs import configure_logging
 from kasane.ops.secrets import add_secrets_commands, require_secrets
+from kasane.plugin_commands import add_plugin_commands
 from kasane.settings import Settings, load_settings
 from kasane.tenants.operator_commands import add_operator_commands
 from kasane.tenants.portability.commands import add_billing_commands, add_tenant_commands
@@ -377,6 +378,7 @@ def parser() -> argparse.ArgumentParser:
     check = plugins.add_parser("check", help="validate a plugin; non-zero exit when bad")
     check.add_argument("name", help="entry-point name or dotted module path")
     check.set_defaults(func=cmd_plugins_check)
+    add_plugin_commands(plugins)  # new, docs, preview
 
     audit = sub.add_parser("audit", help="audit log").add_subparsers(
         dest="audit_command", required=True

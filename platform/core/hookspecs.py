@@ -126,7 +126,20 @@ def kasane_meeting_types(tenant: Any) -> list[dict[str, Any]] | None:
         plan_change, closure, suspension, continuation, role_assignment,
         resource_development, information_sharing, system_review). ``discusses_cases``
         (default true) is false for a meeting about the support system itself
-        (体制検討会議): no case or outreach record goes on its agenda.
+        (体制検討会議): no case or outreach record goes on its agenda, and it may not take
+        a decision about a case (support_decision, plan_change, closure, suspension,
+        continuation, role_assignment). ``host`` is an agency's key or name, or
+        ``"municipality"``.
+
+        How the calendar reads a cadence: ``monthly`` meets on the ``nth`` ``weekday`` of
+        every month (``nth`` -1 = the last); ``quarterly`` the same, in the months that
+        start the fiscal quarters (April, July, October, January); ``weekly`` every week
+        on ``weekday`` (``nth`` means nothing there and is refused); ``as_needed`` has no
+        date (no ``weekday`` or ``nth``). Monthly, quarterly and weekly meetings need a
+        Monday–Friday ``weekday`` (monthly and quarterly also ``nth``), or they are never
+        scheduled. A date that falls on a weekend, a 国民の祝日 or 29 Dec–3 Jan moves to
+        the next business day. ``time`` is JST between 07:00 and 21:00;
+        ``duration_minutes`` 1–480 (default 90).
 
     Example:
         ``[{"key": "jusoteki", "name": "重層的支援会議", "legal_basis": "consent",
