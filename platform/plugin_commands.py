@@ -48,7 +48,10 @@ def cmd_preview(args: argparse.Namespace, settings: Settings) -> int:
         sys.path.insert(0, os.getcwd())
     folder = Path(args.dir or tempfile.mkdtemp(prefix="kasane-preview-"))
     folder.mkdir(parents=True, exist_ok=True)
-    local = preview_settings(settings, folder)
+    local = preview_settings(folder)
+    from kasane.core.protection.crypto import set_master_secret
+
+    set_master_secret(local.master_key)  # the demo caseload seals its narratives
     upgrade(local.migration_database_url)
 
     async def prepare() -> Any:

@@ -14,10 +14,10 @@ from pathlib import Path
 
 from kasane.core import plugins
 from kasane.core.db import Database
-from kasane.settings import Settings
+from kasane.settings import Settings, load_settings
 from kasane.tenants.municipalities import get_municipality
 
-PAGES = ("/", "/intake", "/meetings", "/participation")
+PAGES = ("/", "/intake", "/meetings", "/town")  # home, intake, meetings, menus (the town page)
 FALLBACK_CODE = "442062"  # a plugin that names no code previews as this town
 
 
@@ -25,20 +25,15 @@ class PreviewRefused(ValueError):
     """The plugin cannot be previewed (unknown, or it fails its check)."""
 
 
-def preview_settings(base: Settings, folder: Path) -> Settings:
-    url = f"sqlite:///{folder / 'preview.db'}"
-    return replace(
-        base,
-        database_url=url,
-        migration_database_url=url,
-        central_database_url="",
+def preview_settings(folder: Path) -> Settings:
+    """Demo settings on a SQLite file in ``folder`` (its keys generated there too)."""
+    settings = load_settings(
+        database_url=f"sqlite:///{folder / 'preview.db'}",
         var_dir=folder,
         demo=True,
-        secure_cookies=False,
         base_domain="localhost",
-        jobs="off",
-        smtp_url="",
     )
+    return replace(settings, central_database_url="", jobs="off", smtp_url="")
 
 
 def preview_slug(plugin_ref: str) -> str:
