@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -200,3 +200,48 @@ def test_the_admin_sees_the_plugins_problems_and_a_caseworker_does_not(env: Env)
             )
 
         in_tenant(env, "marugame", back)
+
+
+def test_the_towns_monitoring_interval_proposes_and_fills_the_next_date(env: Env) -> None:
+    from tests.integration.test_case_pages import post
+    from tests.isolation.routes_cases import actor_of, intake_case, tenant_setup, walk
+
+    async def in_support(db: Database) -> uuid.UUID:
+        tenant_id, config = await tenant_setup(db, "marugame")
+        async with db.session(tenant_id) as s:
+            actor = await actor_of(s, "kodomo")
+            # a case that began at Marugame's children's counter (its rule: every 30 days)
+            case = await intake_case(
+                s, actor, config, counter="kodomo", outcome="continued", name="子 間隔"
+            )
+            await walk(s, actor, config, case, "support")
+            return case.id
+
+    case_id = env.run(in_support)
+    with tenant_client(env, "marugame") as kodomo:
+        login(kodomo, "kodomo")
+        page = kodomo.get(f"/cases/{case_id}")
+        today = re.search(r'name="monitoring-done_on"[^>]*value="([0-9-]+)"', page.text)
+        proposed = re.search(r'name="monitoring-next_on"[^>]*value="([0-9-]+)"', page.text)
+        assert today and proposed
+        done = date.fromisoformat(today.group(1))
+        # the form proposes the town's interval …
+        assert date.fromisoformat(proposed.group(1)) == done + timedelta(days=30)
+        # … and a monitoring saved with the date left blank gets it
+        r = post(
+            kodomo,
+            f"/cases/{case_id}/monitoring",
+            **{
+                "monitoring-done_on": done.isoformat(),
+                "monitoring-summary": "見守り継続",
+                "monitoring-next_on": "",
+            },
+        )
+        assert r.status_code == 200
+
+    async def next_on(db: Database) -> date:
+        async with db.session(tid) as s:
+            return (await s.get(Case, (tid, case_id))).next_monitoring_on
+
+    tid = env.tenant_id("marugame")
+    assert env.run(next_on) == done + timedelta(days=30)
