@@ -138,6 +138,7 @@ def cmd_tenants_create(args: argparse.Namespace, settings: Settings) -> int:
             prefecture=args.prefecture,
             plugin=args.plugin,
             population=args.population,
+            slug=args.slug,
         )
     except TenantInvalid as exc:
         for field, problem in exc.problems.items():

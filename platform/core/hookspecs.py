@@ -395,8 +395,9 @@ def kasane_monitoring_interval(tenant: Any, case: Any) -> int | None:
     """Days from one monitoring to the next, by stage and risk.
 
     Called: when a case's page offers the monitoring form (the next date it proposes) and
-    when a monitoring is saved without a next date (staff's own date always wins). The first non-None answer wins;
-    the core's: 30 days for a high-risk case (DV・虐待, 食べるものがない), else 90.
+    when a monitoring is saved without a next date (staff's own date always wins). The
+    first non-None answer wins; the core's: 30 days for a high-risk case (DV・虐待,
+    食べるものがない), else 90.
 
     Args:
         tenant: the TenantInfo of the town.

@@ -57,7 +57,13 @@ class PluginRefused(ValueError):
 
 
 def check_new_tenant(
-    *, name: str, code: str, prefecture: str, plugin: str, population: int | None
+    *,
+    name: str,
+    code: str,
+    prefecture: str,
+    plugin: str,
+    population: int | None,
+    slug: str = "new",
 ) -> None:
     """What ``tenants create`` refuses beyond :func:`check_tenant`.
 
@@ -68,7 +74,7 @@ def check_new_tenant(
     if problems := municipality_problems(code, name, prefecture):
         raise TenantInvalid(problems)
     info = TenantInfo(
-        slug="new", name=name, municipality_code=code, prefecture=prefecture, population=population
+        slug=slug, name=name, municipality_code=code, prefecture=prefecture, population=population
     )
     if problems_found := plugin_problems(plugin, info):
         raise PluginRefused(plugin, problems_found)
