@@ -53,9 +53,16 @@ from kasane.core.town.setup_controllers import ROUTES as SETUP_ROUTES
 from kasane.core.web import di_cleanup, submissions
 from kasane.core.web.app_config import csrf_config, static_routers
 from kasane.core.web.controllers import LANG_COOKIE, StaffShellController, set_language
-from kasane.core.web.deps import SESSION_COOKIE, LoginRequired, ReadOnlyTenant, provide_session
+from kasane.core.web.deps import (
+    SESSION_COOKIE,
+    LoginRequired,
+    ReadOnlyTenant,
+    provide_session,
+    requires_login,
+)
 from kasane.core.web.headers import with_security_headers
 from kasane.core.web.outage import FALLBACK_ERROR_HTML, is_outage, unavailable
+from kasane.core.web.route_guards import PUBLIC_ROUTES, refuse_unguarded
 from kasane.core.web.templating import render
 from kasane.ops.health import HEALTH_PATHS, answer_health
 from kasane.ops.logs import EXPECTED_STATUSES, exception_logging
@@ -429,4 +436,7 @@ def create_app(
     app.state.central = create_central_app(settings, ephemeral=app.state.ephemeral)
     app.on_shutdown.append(app.state.central.state.db.dispose)
     ops_lifecycle(app, settings)  # in-process jobs, the metrics port, tracing
+    refuse_unguarded(app, [requires_login], PUBLIC_ROUTES)
+    # … and again at startup, for a route registered after this (a plugin, a test)
+    app.on_startup.append(lambda: refuse_unguarded(app, [requires_login], PUBLIC_ROUTES))
     return app

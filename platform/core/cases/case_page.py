@@ -21,9 +21,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kasane.core.audit.services import do_audit
 from kasane.core.auth.actor import ActorInfo
 from kasane.core.cases.intake_view import intakes_of
-from kasane.core.cases.models import Assessment, Case, CaseDecision, SupportPlan
+from kasane.core.cases.models import Assessment, Case, CaseDecision, PlanRow, SupportPlan
 from kasane.core.cases.queries import TimelineItem, timeline
-from kasane.core.cases.records import EVALUATION_OUTCOMES, NOTE_KINDS, latest_plan
+from kasane.core.cases.records import (
+    EVALUATION_OUTCOMES,
+    GOAL_OUTCOMES,
+    NOTE_KINDS,
+    latest_plan,
+)
 from kasane.core.cases.services import (
     access_case,
     active_agencies,
@@ -141,17 +146,65 @@ def meetings_for(config: TenantConfig, kind: str | None) -> list[Choice]:
     ]
 
 
+def evaluation_fields(goals: list[PlanRow]) -> list[FormField]:
+    """The evaluation form: each goal of the current plan judged on its own (評価 per
+    目標), or — for a case that never had plan goals — one overall outcome."""
+    if not goals:
+        return [
+            FormField(
+                name="outcome",
+                label=N_("Outcome"),
+                type="select",
+                required=True,
+                choices=_choices(EVALUATION_OUTCOMES),
+            )
+        ]
+    fields: list[FormField] = []
+    for n, row in enumerate(goals, start=1):
+        fields.append(
+            FormField(
+                name=f"goal{n}",
+                label=_("Goal {n}: {goal}").format(n=n, goal=row.goal),
+                type="select",
+                required=True,
+                choices=_choices(GOAL_OUTCOMES),
+            )
+        )
+        fields.append(
+            FormField(
+                name=f"goal{n}_finding",
+                label=_("Findings for goal {n}").format(n=n),
+                type="textarea",
+                validation=Validation(max_length=2000),
+            )
+        )
+    return fields
+
+
+def judged_goals(
+    goals: list[PlanRow], values: Mapping[str, Any]
+) -> dict[uuid.UUID, tuple[str, str]]:
+    """The posted evaluation form's per-goal answers (``goal1``, ``goal1_finding`` …), by
+    plan row, in plan order."""
+    return {
+        r.id: (values[f"goal{n}"], values.get(f"goal{n}_finding") or "")
+        for n, r in enumerate(goals, start=1)
+    }
+
+
 def page_forms(
     config: TenantConfig,
     taking_part: list[str],
     decision_kind: str | None = None,
     lead: str | None = None,
+    goals: list[PlanRow] | None = None,
 ) -> dict[str, FormDefinition]:
     """Every form of the case page, for this tenant and the agencies taking part now.
 
     The meeting list shows the meetings that may take ``decision_kind`` and the lead list
     leaves out the current ``lead``; parsing a post passes None for both (every meeting,
-    every agency taking part), so that a mismatch gets the rule's own message.
+    every agency taking part), so that a mismatch gets the rule's own message. ``goals``
+    are the current plan's rows, judged one by one in the evaluation form.
     """
     agencies = [Choice(value=a.key, label=a.name) for a in config.agencies]
     others = [c for c in agencies if c.value not in taking_part]
@@ -263,14 +316,8 @@ def page_forms(
             "evaluation",
             [
                 _date("evaluated_on", N_("Evaluated on")),
-                FormField(
-                    name="outcome",
-                    label=N_("Outcome"),
-                    type="select",
-                    required=True,
-                    choices=_choices(EVALUATION_OUTCOMES),
-                ),
-                _text("summary", N_("Summary"), required=True),
+                *evaluation_fields(goals or []),
+                _text("summary", N_("Overall findings"), required=True),
             ],
         ),
         "agreement": _form(
@@ -315,6 +362,7 @@ class TimelineEntry:
     title: str
     body: str
     details: list[str]
+    goals: list[tuple[str, str, str]] = field(default_factory=list)  # goal, outcome, finding
 
     @property
     def dated(self) -> bool:
@@ -328,6 +376,7 @@ def timeline_view(config: TenantConfig, items: list[TimelineItem]) -> list[Timel
     stage = config.stage_labels
     for i in items:
         details: list[str] = []
+        goals: list[tuple[str, str, str]] = []
         if i.kind == "stage":
             before = i.extra.get("from")
             title = _("Stage: %(stage)s", stage=tr(stage.get(i.title, i.title)))
@@ -363,6 +412,14 @@ def timeline_view(config: TenantConfig, items: list[TimelineItem]) -> list[Timel
         elif i.kind == "evaluation":
             outcome = tr(EVALUATION_OUTCOMES.get(i.title, i.title))
             title = _("Evaluation: %(outcome)s", outcome=outcome)
+            goals = [
+                (
+                    _("Goal {n}: {goal}").format(n=n, goal=j.row.goal),
+                    tr(GOAL_OUTCOMES.get(j.outcome, j.outcome)),
+                    j.finding,
+                )
+                for n, j in enumerate(i.extra.get("goals", []), start=1)
+            ]
         elif i.kind == "referral":
             title = _("Referral to %(agency)s", agency=tr(config.agency_name(i.title)))
             status = i.extra.get("status") or ""
@@ -370,7 +427,7 @@ def timeline_view(config: TenantConfig, items: list[TimelineItem]) -> list[Timel
                 details.append(tr(REFERRAL_STATUSES.get(status, status)))
         else:
             title = i.title
-        out.append(TimelineEntry(i.at, i.kind, title, i.body, details))
+        out.append(TimelineEntry(i.at, i.kind, title, i.body, details, goals))
     return out
 
 
@@ -415,10 +472,12 @@ async def case_context(
     plan, rows = await latest_plan(session, case.id)
     if decision_kind not in CASE_DECISIONS:
         decision_kind = "closure" if case.stage == "evaluation" else "support_decision"
-    forms = page_forms(config, [p.agency_key for p in parts], decision_kind, case.lead_agency_key)
+    forms = page_forms(
+        config, [p.agency_key for p in parts], decision_kind, case.lead_agency_key, rows
+    )
     states = dict(states or {})
     eligible = meetings_for(config, decision_kind)
-    defaults = {
+    defaults: dict[str, dict[str, Any]] = {
         "decision": {
             "kind": decision_kind,
             "source": "meeting",

@@ -26,6 +26,7 @@ from kasane.core.cases.assessment_pages import AssessmentPagesController
 from kasane.core.cases.case_page import (
     FormState,
     case_context,
+    judged_goals,
     page_forms,
     parse,
     tenant_config,
@@ -158,7 +159,8 @@ class CaseController(Controller):
         case = await access_case(session, actor, case_id)
         data = await request.form()
         parts = [p.agency_key for p in await active_agencies(session, case.id)]
-        sub = parse(page_forms(tenant_config(request), parts)[key], data)
+        goals = (await latest_plan(session, case.id))[1] if key == "evaluation" else []
+        sub = parse(page_forms(tenant_config(request), parts, goals=goals)[key], data)
         if sub.ok and check:
             sub.errors.update(check(sub.values, data))
         alert = ""
@@ -435,12 +437,14 @@ class CaseController(Controller):
         """Record the evaluation that closure needs."""
 
         async def act(case: Case, v: dict[str, Any], _data: Any) -> None:
+            _plan, goals = await latest_plan(db_session, case.id)
             await do_record_evaluation(
                 db_session,
                 actor,
                 case,
                 evaluated_on=v["evaluated_on"],
-                outcome=v["outcome"],
+                goals=judged_goals(goals, v),
+                outcome=v.get("outcome"),
                 summary=v["summary"],
             )
 

@@ -22,6 +22,7 @@ from kasane.core.cases.models import (
     StageEvent,
     SupportPlan,
 )
+from kasane.core.cases.records import evaluation_goals
 from kasane.core.cases.services import visible_to
 from kasane.core.intake.models import Consultation
 from kasane.core.japan_time import JST
@@ -124,9 +125,10 @@ class TimelineItem:
 def _at(day: date, written: datetime | None = None) -> datetime:
     """Where a dated record sorts among timestamped ones: when it was written, if that was
     on its day (a note of today's visit comes after this morning's stage move), else 09:00
-    JST of its day (a note written later about an earlier day)."""
+    JST of its day (a note written later about an earlier day). Always in JST: the page
+    shows a dated record's ``at.date()``, which must be its own day even before 09:00."""
     if written is not None and written.astimezone(JST).date() == day:
-        return written
+        return written.astimezone(JST)
     return datetime.combine(day, time(9, 0), tzinfo=JST)
 
 
@@ -197,11 +199,14 @@ async def timeline(session: AsyncSession, case: Case) -> list[TimelineItem]:
                 {"source": d.source, "meeting_type": d.meeting_type_key},
             )
         )
-    for v in (
-        await session.execute(select(Evaluation).where(Evaluation.case_id == case.id))
-    ).scalars():
+    evaluations = list(
+        (await session.execute(select(Evaluation).where(Evaluation.case_id == case.id))).scalars()
+    )
+    judged = await evaluation_goals(session, [v.id for v in evaluations])
+    for v in evaluations:
         body = await unseal(session, "evaluations", v.id, "summary", v.summary_sealed)
-        items.append(TimelineItem(_at(v.evaluated_on, v.created_at), "evaluation", v.outcome, body))
+        at = _at(v.evaluated_on, v.created_at)
+        items.append(TimelineItem(at, "evaluation", v.outcome, body, {"goals": judged[v.id]}))
     for r in (await session.execute(select(Referral).where(Referral.case_id == case.id))).scalars():
         items.append(TimelineItem(r.sent_at, "referral", r.to_agency_key, "", {"status": r.status}))
     items.sort(key=lambda i: i.at, reverse=True)

@@ -126,8 +126,8 @@ def _neighbours(period: Period) -> tuple[Period | None, Period | None]:
         return Period.month(prev.year, prev.month), Period.month(nxt.year, nxt.month)
     if period.kind == "quarter":
         fy, q = period.fiscal_year_number, period.quarter_number
-        prev = Period.quarter(fy - (q == 1), 4 if q == 1 else q - 1)
-        return prev, Period.quarter(fy + (q == 4), 1 if q == 4 else q + 1)
+        before = Period.quarter(fy - (q == 1), 4 if q == 1 else q - 1)
+        return before, Period.quarter(fy + (q == 4), 1 if q == 4 else q + 1)
     return None, None
 
 
@@ -198,6 +198,7 @@ class ReportsController(Controller):
     ) -> Response[str]:
         """A period's figures: the summary, one section's charts and tables."""
         tenant, today, params = _asked(request)
+        alert: dict[str, Any] | None
         try:
             period = parse_period(params, today)
         except PeriodInvalid as exc:
