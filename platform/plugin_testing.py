@@ -20,11 +20,11 @@ back (hook, plugin, why), so a test can prove a rule really answered.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from dataclasses import replace
 from datetime import date
 from types import MappingProxyType, ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 from kasane.core.config_types import TenantConfig, TenantInfo
 from kasane.core.plugin_kit import (
@@ -40,6 +40,7 @@ from kasane.core.plugins import PluginInvalid, build_config, make_manager
 from kasane.core.rules import apply
 from kasane.core.rules.runner import Rules
 
+T = TypeVar("T")
 SAMPLE_DAY = date(2026, 6, 10)  # a Wednesday in 令和8年度, no holiday
 
 __all__ = [
@@ -157,7 +158,7 @@ class PluginHarness:
             raise AssertionError("the plugin fails its check:\n" + "\n".join(self.problems))
         return Rules(self._hooks, self.tenant, self.config, self.tenant.slug, self.fallbacks)
 
-    def _run(self, work: Any) -> Any:
+    def _run(self, work: Coroutine[Any, Any, T]) -> T:
         return asyncio.run(work)
 
     def route(self, intake: IntakeSnapshot) -> str:

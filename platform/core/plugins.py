@@ -183,7 +183,7 @@ class _Collector:
             key = item.get("key") if isinstance(item, dict) else None
             where = f"[{i}](key={key!r})" if isinstance(key, str) else f"[{i}]"
             try:
-                parsed = msgspec.convert(item, typ)
+                parsed: Any = msgspec.convert(item, typ)
             except msgspec.ValidationError as exc:
                 message, _, at = str(exc).rpartition(" - at ")
                 if not message:

@@ -100,6 +100,7 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
         rows = await tenant_summary(db, args.slug)
         async with db.session() as s:
             tenant = await get_tenant_by_slug(s, args.slug)
+        assert tenant is not None  # tenant_summary found it
         return rows, plugin_problems(tenant.plugin, tenant_info(tenant))
 
     try:

@@ -117,20 +117,21 @@ async def case_snapshots(
         ).all()
     )
     categories: dict[uuid.UUID, set[str]] = defaultdict(set)
-    for case_id, cats in (
+    for consulted, listed in (
         await session.execute(
             select(Consultation.case_id, Consultation.categories).where(
                 Consultation.case_id.in_(ids)
             )
         )
     ).all():
-        categories[case_id].update(cats or ())
+        if consulted is not None:
+            categories[consulted].update(listed or ())
     homes = await households(session, [c.household_id for c in cases], today)
     found = []
     for c in cases:
         counter = config.counter(c.counter_key)
         at = entered.get(c.id)
-        cats = tuple(sorted(categories.get(c.id, ())))
+        cats: tuple[str, ...] = tuple(sorted(categories.get(c.id, ())))
         found.append(
             CaseSnapshot(
                 ref=str(c.id),
@@ -158,7 +159,8 @@ async def case_snapshots(
 def _jst_day(at: Any) -> date:
     from kasane.core.japan_time import JST
 
-    return at.astimezone(JST).date() if at.tzinfo else at.date()
+    day: date = at.astimezone(JST).date() if at.tzinfo else at.date()
+    return day
 
 
 # ---------------------------------------------------------------- the rules
@@ -172,9 +174,10 @@ async def lead_for(rules: Rules, intake: IntakeSnapshot) -> str:
             raise RuleRefused(f"{answer!r} is not one of the town's agency keys")
         return answer
 
-    return await rules.first(
+    lead: str = await rules.first(
         "kasane_intake_routing", lambda: core.intake_routing(intake), check, intake=intake
     )
+    return lead
 
 
 async def agenda_for(
@@ -203,7 +206,10 @@ async def agenda_for(
     def default() -> list[tuple[str, str]]:
         return [(p["case"], p["kind"]) for p in core.agenda(meeting, given)]
 
-    return await rules.first("kasane_agenda_rules", default, check, meeting=meeting, cases=given)
+    found: list[tuple[str, str]] = await rules.first(
+        "kasane_agenda_rules", default, check, meeting=meeting, cases=given
+    )
+    return found
 
 
 async def monitoring_days(rules: Rules, case: CaseSnapshot) -> int:
@@ -214,9 +220,10 @@ async def monitoring_days(rules: Rules, case: CaseSnapshot) -> int:
             raise RuleRefused(f"{answer!r} is not a number of days from 1 to 366")
         return answer
 
-    return await rules.first(
+    days: int = await rules.first(
         "kasane_monitoring_interval", lambda: core.monitoring_interval(case), check, case=case
     )
+    return days
 
 
 @dataclass(frozen=True)
