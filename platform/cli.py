@@ -15,7 +15,9 @@ from kasane.ops.backup import add_backup_commands
 from kasane.ops.jobs.commands import add_jobs_commands
 from kasane.ops.logs import configure_logging
 from kasane.ops.secrets import add_secrets_commands, require_secrets
+from kasane.plugin_commands import add_plugin_commands
 from kasane.settings import Settings, load_settings
+from kasane.tenants.operator_commands import add_operator_commands
 from kasane.tenants.portability.commands import add_billing_commands, add_tenant_commands
 
 
@@ -123,7 +125,28 @@ def cmd_tenants_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_tenants_create(args: argparse.Namespace, settings: Settings) -> int:
+    from kasane.tenants.operator import PluginRefused, check_new_tenant
+    from kasane.tenants.operator_commands import print_refusal
     from kasane.tenants.services import TenantInvalid, do_create_tenant
+
+    if "." in args.plugin and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())  # as plugins check: a module in this checkout
+    try:  # the code must be this town's, and the plugin must pass its check for it
+        check_new_tenant(
+            name=args.name,
+            code=args.code,
+            prefecture=args.prefecture,
+            plugin=args.plugin,
+            population=args.population,
+            slug=args.slug,
+        )
+    except TenantInvalid as exc:
+        for field, problem in exc.problems.items():
+            print(f"error: {field}: {problem}", file=sys.stderr)
+        return 2
+    except PluginRefused as exc:
+        print_refusal(exc.plugin, exc.problems)
+        return 1
 
     async def run() -> object:
         db = _db(settings)
@@ -377,6 +400,7 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--theme")
     create.set_defaults(func=cmd_tenants_create)
     add_tenant_commands(tenants)  # export, import, delete
+    add_operator_commands(tenants)  # set-plugin, invite-admin, show
 
     plugins = sub.add_parser("plugins", help="municipal plugins").add_subparsers(
         dest="plugins_command", required=True
@@ -387,6 +411,7 @@ def parser() -> argparse.ArgumentParser:
     check = plugins.add_parser("check", help="validate a plugin; non-zero exit when bad")
     check.add_argument("name", help="entry-point name or dotted module path")
     check.set_defaults(func=cmd_plugins_check)
+    add_plugin_commands(plugins)  # new, docs, preview
 
     audit = sub.add_parser("audit", help="audit log").add_subparsers(
         dest="audit_command", required=True

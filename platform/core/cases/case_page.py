@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from litestar import Request
@@ -52,6 +52,8 @@ from kasane.core.people.models import RELATIONS, Person
 from kasane.core.people.patterns import PATTERN_LABELS
 from kasane.core.people.services import get_person, household_view
 from kasane.core.referrals.models import STATUSES as REFERRAL_STATUSES
+from kasane.core.rules.apply import case_snapshots, monitoring_days, prompts_for
+from kasane.core.rules.runner import Rules
 from kasane.core.tenancy import TenantContext
 from kasane.core.web.templating import wareki_filter
 
@@ -80,6 +82,11 @@ def tenant_config(request: Request[Any, Any, Any]) -> TenantConfig:
     """The request's tenant configuration (its plugin's agencies, forms, labels …)."""
     tenant: TenantContext = request.scope["state"]["tenant"]
     return tenant.config
+
+
+def tenant_rules(request: Request[Any, Any, Any]) -> Rules:
+    """The request's tenant's rules (kasane.core.rules)."""
+    return Rules.of(request.scope["state"]["tenant"])
 
 
 async def page_case(
@@ -454,8 +461,16 @@ async def case_context(
     *,
     states: dict[str, FormState] | None = None,
     decision_kind: str | None = None,
+    rules: Rules | None = None,
 ) -> dict[str, Any]:
-    """Everything the case page shows; audits the read (the page shows a person's record)."""
+    """Everything the case page shows; audits the read (the page shows a person's record).
+
+    ``rules``: the town's; its escalation rule suggests 多機関協働 or アウトリーチ, its
+    monitoring interval proposes the next monitoring's date (by default, the core's)."""
+    rules = rules or Rules.core(config)
+    [snapshot] = await case_snapshots(session, config, [case], today)
+    prompts = await prompts_for(rules, snapshot) if case.stage not in ("closed",) else []
+    interval = await monitoring_days(rules, snapshot)
     # The household first: its query loads the person too (get_person then needs none).
     members, patterns = await household_view(session, case.household_id, today)
     person = await get_person(session, case.person_id)
@@ -493,7 +508,7 @@ async def case_context(
         },
         "agency": {"basis": "consent"},
         "note": {"occurred_on": today},
-        "monitoring": {"done_on": today},
+        "monitoring": {"done_on": today, "next_on": today + timedelta(days=interval)},
         "evaluation": {"evaluated_on": today},
         "agreement": {"agreed_on": today},
     }
@@ -523,6 +538,8 @@ async def case_context(
         "person": person,
         "members": members,
         "patterns": [PATTERN_LABELS.get(p, p) for p in patterns],
+        "prompts": prompts,
+        "monitoring_interval": interval,
         "relations": RELATIONS,
         "parts": parts,
         "moves": targets(facts),

@@ -47,6 +47,7 @@ from kasane.core.meetings.services import (
     list_meetings,
     member_types,
 )
+from kasane.core.rules.runner import Rules
 from kasane.core.tenancy import TenantContext
 from kasane.core.web.deps import Actor, DbSession, requires_login, requires_writable
 from kasane.core.web.templating import WEEKDAYS, render
@@ -127,7 +128,8 @@ async def _show(
     config = _config(request)
     meeting, mt = await access_meeting(session, actor, config, meeting_id)
     do_audit_read(session, actor.ref, "meeting.read", f"meeting:{meeting.id}")
-    ctx = await page.page_context(session, config, meeting, mt, today_jst())
+    rules = Rules.of(request.scope["state"]["tenant"])
+    ctx = await page.page_context(session, config, meeting, mt, today_jst(), rules)
     ctx.update(
         values=values or {},
         errors=refused.errors if refused else {},
