@@ -84,7 +84,8 @@ def load_plugin(name: str) -> ModuleType:
     """
     found = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == name]
     if found:
-        return found[0].load()
+        module: ModuleType = found[0].load()
+        return module
     if "." in name:
         try:
             return importlib.import_module(name)
@@ -164,6 +165,8 @@ class _Collector:
 
     def call(self, hook: str) -> Any:
         try:
+            if self.pm is None:  # no plugin loaded: no answer (the core's defaults apply)
+                return None
             return getattr(self.pm.hook, hook)(tenant=self.tenant)
         except Exception as exc:  # a plugin bug must not take the tenant down
             self.problem(hook, "", f"raised {type(exc).__name__}: {exc}")

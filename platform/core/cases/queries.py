@@ -94,6 +94,11 @@ class CaseRow:
         return Cursor(self.updated_at, self.id)
 
 
+def case_row(row: Any) -> CaseRow:
+    """A selected row of the case columns (in CaseRow's order) as a CaseRow."""
+    return CaseRow(*row)
+
+
 @dataclass(frozen=True)
 class CasePage:
     rows: list[CaseRow]
@@ -148,7 +153,7 @@ async def list_cases(
                 .limit(PAGE_SIZE + 1)
             )
         ).all()
-        rows = [CaseRow(*r) for r in reversed(found[:PAGE_SIZE])]
+        rows = [case_row(r) for r in reversed(found[:PAGE_SIZE])]
         has_prev, has_next = len(found) > PAGE_SIZE or page > 1, True
     else:
         stmt = stmt.where(*conditions).order_by(Case.updated_at.desc(), Case.id.desc())
@@ -157,7 +162,7 @@ async def list_cases(
         else:
             stmt = stmt.offset((page - 1) * PAGE_SIZE)
         found = (await session.execute(stmt.limit(PAGE_SIZE + 1))).all()
-        rows = [CaseRow(*r) for r in found[:PAGE_SIZE]]
+        rows = [case_row(r) for r in found[:PAGE_SIZE]]
         has_prev, has_next = page > 1, len(found) > PAGE_SIZE
     return CasePage(rows, min(total, TOTAL_CAP), total > TOTAL_CAP, has_next, has_prev)
 
@@ -337,4 +342,4 @@ async def my_tasks(session: AsyncSession, actor: ActorInfo, today: date) -> Task
         ).scalars()
     )
     overdue = frozenset(r.id for r in referrals if r.ack_due_on < today)
-    return Tasks([CaseRow(*r) for r in rows], referrals, overdue)
+    return Tasks([case_row(r) for r in rows], referrals, overdue)
