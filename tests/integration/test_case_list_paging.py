@@ -91,4 +91,3 @@ def test_past_a_thousand_the_total_is_bounded_and_pages_follow_the_cursor(tmp_pa
 
         # a forged cursor is ignored, not an error
         assert c.get("/cases?page=2&after=nonsense").status_code == 200
-
