@@ -159,16 +159,23 @@ def test_the_8050_journey_counts_clicks_and_page_loads(
         page.locator("#decision-note").fill("目標を達成し、地域の見守りにつないだ（架空）。")
         page.locator("#decision-confirm").check()
         page.locator("#decision-form button[type=submit]").click()
-        expect_stage(page, labels["closed"])
+        # 臼杵市's intake rule gave the lead to 地域力創生課 (it runs 多機関協働): closing ends
+        # the 地域包括's part, so its caseworker is back on the list, where the case is gone
+        expect(page).to_have_url(base + "/cases")
+        expect(page.locator(f'a[href="{case_path}"]')).to_have_count(0)
         checked(page)
 
-    with counts.step("reopen (new support period)"):
+    with counts.step("reopen (new support period), by the lead agency"):
+        page.context.clear_cookies()
+        log_in_as(page, live_server, "usuki", "supervisor")  # 地域力創生課
+        page.goto(base + case_path)
+        expect_stage(page, labels["closed"])
         page.locator("#move-note").fill("母から再び相談があった（架空）。")
         page.locator('#move-form button[value="intake"]').click()
         expect_stage(page, labels["intake"])
         checked(page)
 
-    print("\n8050 journey, 臼杵市, caseworker\n" + counts.table())
+    print("\n8050 journey, 臼杵市, caseworker (reopened by the supervisor)\n" + counts.table())
     # the whole journey stays within what a caseworker does in a day's sitting
     assert sum(c for _, c, _ in counts.steps) < 60
 
