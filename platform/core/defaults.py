@@ -10,7 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from kasane.core.i18n import N_
-from kasane.core.plugin_kit import hookimpl
+from kasane.core.plugin_kit import (
+    CaseSnapshot,
+    IntakeSnapshot,
+    MeetingSnapshot,
+    RecordSnapshot,
+    TenantInfo,
+    hookimpl,
+)
 
 NAME = "kasane-core"
 KASANE_HOOKS = (1, 1)
@@ -369,7 +376,7 @@ NATIONAL_ASSESSMENT_FORM: dict[str, Any] = {
 
 
 @hookimpl(trylast=True)
-def kasane_counters(tenant: Any) -> list[dict[str, Any]]:
+def kasane_counters(tenant: TenantInfo) -> list[dict[str, Any]]:
     """The four statutory counters plus a general municipal counter."""
     return [
         {"key": "hokatsu", "name": N_("Community general support center"), "field": "elderly"},
@@ -381,12 +388,12 @@ def kasane_counters(tenant: Any) -> list[dict[str, Any]]:
 
 
 @hookimpl(trylast=True)
-def kasane_areas(tenant: Any) -> list[dict[str, Any]]:
+def kasane_areas(tenant: TenantInfo) -> list[dict[str, Any]]:
     return [{"key": "whole", "name": N_("Whole municipality"), "kind": "municipality"}]
 
 
 @hookimpl(trylast=True)
-def kasane_agencies(tenant: Any) -> list[dict[str, Any]]:
+def kasane_agencies(tenant: TenantInfo) -> list[dict[str, Any]]:
     return [
         {
             "key": "municipality",
@@ -399,7 +406,7 @@ def kasane_agencies(tenant: Any) -> list[dict[str, Any]]:
 
 
 @hookimpl(trylast=True)
-def kasane_meeting_types(tenant: Any) -> list[dict[str, Any]]:
+def kasane_meeting_types(tenant: TenantInfo) -> list[dict[str, Any]]:
     return [
         {
             "key": "shien_kaigi",
@@ -431,27 +438,27 @@ def kasane_meeting_types(tenant: Any) -> list[dict[str, Any]]:
 
 
 @hookimpl(trylast=True)
-def kasane_participation_menus(tenant: Any) -> list[dict[str, Any]]:
+def kasane_participation_menus(tenant: TenantInfo) -> list[dict[str, Any]]:
     return []
 
 
 @hookimpl(trylast=True)
-def kasane_form_definitions(tenant: Any) -> list[dict[str, Any]]:
+def kasane_form_definitions(tenant: TenantInfo) -> list[dict[str, Any]]:
     return [NATIONAL_INTAKE_FORM, NATIONAL_ASSESSMENT_FORM]
 
 
 @hookimpl(trylast=True)
-def kasane_stage_labels(tenant: Any) -> dict[str, str]:
+def kasane_stage_labels(tenant: TenantInfo) -> dict[str, str]:
     return dict(STAGE_LABELS)
 
 
 @hookimpl(trylast=True)
-def kasane_terminology(tenant: Any) -> dict[str, str]:
+def kasane_terminology(tenant: TenantInfo) -> dict[str, str]:
     return dict(TERMS)
 
 
 @hookimpl(trylast=True)
-def kasane_theme(tenant: Any) -> str:
+def kasane_theme(tenant: TenantInfo) -> str:
     return "default"
 
 
@@ -459,33 +466,35 @@ def kasane_theme(tenant: Any) -> str:
 
 
 @hookimpl(trylast=True)
-def kasane_intake_routing(tenant: Any, intake: Any) -> str:
+def kasane_intake_routing(tenant: TenantInfo, intake: IntakeSnapshot) -> str:
     from kasane.core.rules import core
 
     return core.intake_routing(intake)
 
 
 @hookimpl(trylast=True)
-def kasane_agenda_rules(tenant: Any, meeting: Any, cases: Any) -> list[dict[str, str]]:
+def kasane_agenda_rules(
+    tenant: TenantInfo, meeting: MeetingSnapshot, cases: tuple[CaseSnapshot, ...]
+) -> list[dict[str, str]]:
     from kasane.core.rules import core
 
     return core.agenda(meeting, cases)
 
 
 @hookimpl(trylast=True)
-def kasane_monitoring_interval(tenant: Any, case: Any) -> int:
+def kasane_monitoring_interval(tenant: TenantInfo, case: CaseSnapshot) -> int:
     from kasane.core.rules import core
 
     return core.monitoring_interval(case)
 
 
 @hookimpl(trylast=True)
-def kasane_escalation_prompts(tenant: Any, case: Any) -> list[dict[str, str]]:
+def kasane_escalation_prompts(tenant: TenantInfo, case: CaseSnapshot) -> list[dict[str, str]]:
     from kasane.core.rules import core
 
     return core.escalation_prompts(case)
 
 
 @hookimpl(trylast=True)
-def kasane_validate_record(tenant: Any, record: Any) -> list[dict[str, str]]:
+def kasane_validate_record(tenant: TenantInfo, record: RecordSnapshot) -> list[dict[str, str]]:
     return []
