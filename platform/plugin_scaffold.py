@@ -64,7 +64,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from kasane.core.plugin_kit import hookimpl
+from kasane.core.plugin_kit import CaseSnapshot, IntakeSnapshot, TenantInfo, hookimpl
 
 from . import assumptions
 
@@ -78,25 +78,25 @@ PREFECTURE = "$prefecture"
 
 
 @hookimpl
-def kasane_counters(tenant: Any) -> list[dict[str, Any]]:
+def kasane_counters(tenant: TenantInfo) -> list[dict[str, Any]]:
     """The consultation counters (相談窓口): at least one, or no intake can happen."""
     return copy.deepcopy(assumptions.COUNTERS)
 
 
 @hookimpl
-def kasane_areas(tenant: Any) -> list[dict[str, Any]]:
+def kasane_areas(tenant: TenantInfo) -> list[dict[str, Any]]:
     """The town's areas (日常生活圏域)."""
     return copy.deepcopy(assumptions.AREAS)
 
 
 @hookimpl
-def kasane_agencies(tenant: Any) -> list[dict[str, Any]]:
+def kasane_agencies(tenant: TenantInfo) -> list[dict[str, Any]]:
     """The agencies taking part in cases and meetings; one coordinates 多機関協働."""
     return copy.deepcopy(assumptions.AGENCIES)
 
 
 @hookimpl
-def kasane_meeting_types(tenant: Any) -> list[dict[str, Any]]:
+def kasane_meeting_types(tenant: TenantInfo) -> list[dict[str, Any]]:
     """The meetings, each with its legal basis and cadence."""
     return copy.deepcopy(assumptions.MEETINGS)
 
@@ -105,7 +105,7 @@ def kasane_meeting_types(tenant: Any) -> list[dict[str, Any]]:
 
 
 @hookimpl
-def kasane_intake_routing(tenant: Any, intake: Any) -> str | None:
+def kasane_intake_routing(tenant: TenantInfo, intake: IntakeSnapshot) -> str | None:
     """A case taken into 多機関協働 at intake is led by the coordinating section; any other
     case: the core's rule (the counter's agency)."""
     if intake.outcome == "multi_agency":
@@ -114,7 +114,7 @@ def kasane_intake_routing(tenant: Any, intake: Any) -> str | None:
 
 
 @hookimpl
-def kasane_monitoring_interval(tenant: Any, case: Any) -> int:
+def kasane_monitoring_interval(tenant: TenantInfo, case: CaseSnapshot) -> int:
     """Days between monitorings, by risk."""
     return assumptions.MONITORING_DAYS["high" if case.risk == "high" else "normal"]
 '''

@@ -29,9 +29,19 @@ build on), and the staff page works as if the plugin had no rule.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
+
+if TYPE_CHECKING:  # plugin_kit imports this module, so its types are for annotations only
+    from kasane.core.config_types import TenantInfo
+    from kasane.core.reports.snapshot import ReportRecords
+    from kasane.core.rules.snapshots import (
+        CaseSnapshot,
+        IntakeSnapshot,
+        MeetingSnapshot,
+        RecordSnapshot,
+    )
 
 HOOKS_VERSION = 1
 PROJECT = "kasane"
@@ -42,7 +52,7 @@ hookspec = pluggy.HookspecMarker(PROJECT)
 
 
 @hookspec(firstresult=True)
-def kasane_counters(tenant: Any) -> list[dict[str, Any]] | None:
+def kasane_counters(tenant: TenantInfo) -> list[dict[str, Any]] | None:
     """The consultation counters (相談窓口) where intake may happen.
 
     Called: when the tenant's configuration is built. The first non-None answer wins, so
@@ -64,7 +74,7 @@ def kasane_counters(tenant: Any) -> list[dict[str, Any]] | None:
 
 
 @hookspec(firstresult=True)
-def kasane_areas(tenant: Any) -> list[dict[str, Any]] | None:
+def kasane_areas(tenant: TenantInfo) -> list[dict[str, Any]] | None:
     """The areas (圏域) the town divides itself into: 日常生活圏域, 地区, 中学校区.
 
     Called: when the tenant's configuration is built; first non-None answer wins.
@@ -82,7 +92,7 @@ def kasane_areas(tenant: Any) -> list[dict[str, Any]] | None:
 
 
 @hookspec(firstresult=True)
-def kasane_agencies(tenant: Any) -> list[dict[str, Any]] | None:
+def kasane_agencies(tenant: TenantInfo) -> list[dict[str, Any]] | None:
     """The support agencies (支援関係機関) that take part in cases and meetings.
 
     Called: when the tenant's configuration is built; first non-None answer wins.
@@ -105,7 +115,7 @@ def kasane_agencies(tenant: Any) -> list[dict[str, Any]] | None:
 
 
 @hookspec(firstresult=True)
-def kasane_meeting_types(tenant: Any) -> list[dict[str, Any]] | None:
+def kasane_meeting_types(tenant: TenantInfo) -> list[dict[str, Any]] | None:
     """The meetings the town runs, each with its legal basis and cadence.
 
     Called: when the tenant's configuration is built; first non-None answer wins.
@@ -153,7 +163,7 @@ def kasane_meeting_types(tenant: Any) -> list[dict[str, Any]] | None:
 
 
 @hookspec(firstresult=True)
-def kasane_participation_menus(tenant: Any) -> list[dict[str, Any]] | None:
+def kasane_participation_menus(tenant: TenantInfo) -> list[dict[str, Any]] | None:
     """The participation-support (参加支援) menus the town offers.
 
     Called: when the tenant's configuration is built; first non-None answer wins.
@@ -176,7 +186,7 @@ def kasane_participation_menus(tenant: Any) -> list[dict[str, Any]] | None:
 
 
 @hookspec
-def kasane_form_definitions(tenant: Any) -> list[dict[str, Any]] | None:
+def kasane_form_definitions(tenant: TenantInfo) -> list[dict[str, Any]] | None:
     """Forms (intake, assessment, plan …) or local additions to the national ones.
 
     Called: when the tenant's configuration is built. Every implementation's answer is
@@ -207,7 +217,7 @@ def kasane_form_definitions(tenant: Any) -> list[dict[str, Any]] | None:
 
 
 @hookspec
-def kasane_stage_labels(tenant: Any) -> dict[str, str] | None:
+def kasane_stage_labels(tenant: TenantInfo) -> dict[str, str] | None:
     """Labels for the core case stages, as the town's staff say them.
 
     Called: when the tenant's configuration is built; answers are merged, a plugin's
@@ -227,7 +237,7 @@ def kasane_stage_labels(tenant: Any) -> dict[str, str] | None:
 
 
 @hookspec
-def kasane_terminology(tenant: Any) -> dict[str, str] | None:
+def kasane_terminology(tenant: TenantInfo) -> dict[str, str] | None:
     """Words the UI uses for the town's own terms.
 
     Called: when the tenant's configuration is built; answers are merged, a plugin's over
@@ -246,7 +256,7 @@ def kasane_terminology(tenant: Any) -> dict[str, str] | None:
 
 
 @hookspec(firstresult=True)
-def kasane_theme(tenant: Any) -> str | None:
+def kasane_theme(tenant: TenantInfo) -> str | None:
     """The theme the town's staff pages use.
 
     Called: when the tenant's configuration is built; first non-None answer wins. A tenant
@@ -264,7 +274,7 @@ def kasane_theme(tenant: Any) -> str | None:
 
 
 @hookspec(firstresult=True)
-def kasane_template_dir(tenant: Any) -> str | None:
+def kasane_template_dir(tenant: TenantInfo) -> str | None:
     """A folder of templates that override the core's for this town.
 
     Called: when the tenant's template loader is built; first non-None answer wins. The
@@ -286,7 +296,9 @@ def kasane_template_dir(tenant: Any) -> str | None:
 
 
 @hookspec
-def kasane_local_indicators(tenant: Any, records: Any) -> list[dict[str, Any]] | None:
+def kasane_local_indicators(
+    tenant: TenantInfo, records: ReportRecords
+) -> list[dict[str, Any]] | None:
     """Local indicators (市町村独自の指標) counted over the core's records.
 
     Called: each time the town's figures are counted — the report pages, their Excel and
@@ -333,7 +345,7 @@ def kasane_local_indicators(tenant: Any, records: Any) -> list[dict[str, Any]] |
 
 
 @hookspec(firstresult=True)
-def kasane_intake_routing(tenant: Any, intake: Any) -> str | None:
+def kasane_intake_routing(tenant: TenantInfo, intake: IntakeSnapshot) -> str | None:
     """Which agency leads a case opened at intake (主担当機関).
 
     Called: when a consultation opens a case (outcome 継続 or 多機関協働), before the case is
@@ -359,7 +371,9 @@ def kasane_intake_routing(tenant: Any, intake: Any) -> str | None:
 
 
 @hookspec(firstresult=True)
-def kasane_agenda_rules(tenant: Any, meeting: Any, cases: Any) -> list[dict[str, Any]] | None:
+def kasane_agenda_rules(
+    tenant: TenantInfo, meeting: MeetingSnapshot, cases: tuple[CaseSnapshot, ...]
+) -> list[dict[str, str]] | None:
     """Which cases the core proposes for a meeting's agenda, and as what.
 
     Called: when a meeting's page is shown and its agenda is not final. The first non-None
@@ -391,7 +405,7 @@ def kasane_agenda_rules(tenant: Any, meeting: Any, cases: Any) -> list[dict[str,
 
 
 @hookspec(firstresult=True)
-def kasane_monitoring_interval(tenant: Any, case: Any) -> int | None:
+def kasane_monitoring_interval(tenant: TenantInfo, case: CaseSnapshot) -> int | None:
     """Days from one monitoring to the next, by stage and risk.
 
     Called: when a case's page offers the monitoring form (the next date it proposes) and
@@ -412,7 +426,9 @@ def kasane_monitoring_interval(tenant: Any, case: Any) -> int | None:
 
 
 @hookspec
-def kasane_escalation_prompts(tenant: Any, case: Any) -> list[dict[str, Any]] | None:
+def kasane_escalation_prompts(
+    tenant: TenantInfo, case: CaseSnapshot
+) -> list[dict[str, str]] | None:
     """Suggestions shown to staff on a case's page: a pattern that calls for 多機関協働 or
     アウトリーチ. Never an automatic move: staff read the suggestion and decide.
 
@@ -436,7 +452,9 @@ def kasane_escalation_prompts(tenant: Any, case: Any) -> list[dict[str, Any]] | 
 
 
 @hookspec
-def kasane_validate_record(tenant: Any, record: Any) -> list[dict[str, str]] | None:
+def kasane_validate_record(
+    tenant: TenantInfo, record: RecordSnapshot
+) -> list[dict[str, str]] | None:
     """The town's own checks on a record before it is saved (after the core's).
 
     Called: when an intake form is submitted and passed the core's validation. Every

@@ -21,7 +21,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from kasane.core.plugin_kit import core_rules, hookimpl
+from kasane.core.plugin_kit import (
+    CaseSnapshot,
+    MeetingSnapshot,
+    RecordSnapshot,
+    ReportRecords,
+    TenantInfo,
+    core_rules,
+    hookimpl,
+)
 
 KASANE_HOOKS = (1, 1)
 NAME = "丸亀市"
@@ -45,7 +53,7 @@ ISLANDS = "島しょ部（本島・広島・手島・小手島・牛島）"
 
 
 @hookimpl
-def kasane_counters(tenant: Any) -> list[dict[str, Any]]:
+def kasane_counters(tenant: TenantInfo) -> list[dict[str, Any]]:
     """丸亀市's consultation counters."""
     return [
         # Sourced: the 推進室 takes any consultation; the counter's name is ours.
@@ -106,7 +114,7 @@ def kasane_counters(tenant: Any) -> list[dict[str, Any]]:
 
 
 @hookimpl
-def kasane_areas(tenant: Any) -> list[dict[str, Any]]:
+def kasane_areas(tenant: TenantInfo) -> list[dict[str, Any]]:
     """日常生活圏域 by junior-high-school district, and the islands (assumed)."""
     areas: list[dict[str, Any]] = [
         {"key": key, "name": name, "kind": "日常生活圏域"} for key, name in SCHOOL_DISTRICTS
@@ -117,7 +125,7 @@ def kasane_areas(tenant: Any) -> list[dict[str, Any]]:
 
 
 @hookimpl
-def kasane_agencies(tenant: Any) -> list[dict[str, Any]]:
+def kasane_agencies(tenant: TenantInfo) -> list[dict[str, Any]]:
     """The agencies that take part in cases and meetings."""
     return [
         {
@@ -160,7 +168,7 @@ def kasane_agencies(tenant: Any) -> list[dict[str, Any]]:
 
 
 @hookimpl
-def kasane_meeting_types(tenant: Any) -> list[dict[str, Any]]:
+def kasane_meeting_types(tenant: TenantInfo) -> list[dict[str, Any]]:
     """まるごと会議, 支援検討会議 and 体制検討会議 (legal bases are our reading)."""
     return [
         {
@@ -230,7 +238,7 @@ def kasane_meeting_types(tenant: Any) -> list[dict[str, Any]]:
 
 
 @hookimpl
-def kasane_participation_menus(tenant: Any) -> list[dict[str, Any]]:
+def kasane_participation_menus(tenant: TenantInfo) -> list[dict[str, Any]]:
     """Participation-support menus (all ASSUMPTION: names, capacity, schedule)."""
     return [
         {
@@ -272,7 +280,7 @@ def kasane_participation_menus(tenant: Any) -> list[dict[str, Any]]:
 
 
 @hookimpl
-def kasane_form_definitions(tenant: Any) -> list[dict[str, Any]]:
+def kasane_form_definitions(tenant: TenantInfo) -> list[dict[str, Any]]:
     """A local section added after the national intake fields."""
     return [
         {
@@ -310,7 +318,7 @@ def kasane_form_definitions(tenant: Any) -> list[dict[str, Any]]:
 
 
 @hookimpl
-def kasane_stage_labels(tenant: Any) -> dict[str, str]:
+def kasane_stage_labels(tenant: TenantInfo) -> dict[str, str]:
     """Stage names as 丸亀市's staff say them (ASSUMPTION)."""
     return {
         "reception": "相談受付",
@@ -322,25 +330,25 @@ def kasane_stage_labels(tenant: Any) -> dict[str, str]:
 
 
 @hookimpl
-def kasane_terminology(tenant: Any) -> dict[str, str]:
+def kasane_terminology(tenant: TenantInfo) -> dict[str, str]:
     """The city's words for core terms (ASSUMPTION)."""
     return {"area": "中学校区", "lead_agency": "主担当機関", "meeting": "会議"}
 
 
 @hookimpl
-def kasane_theme(tenant: Any) -> str:
+def kasane_theme(tenant: TenantInfo) -> str:
     """丸亀市 uses the default theme."""
     return "default"
 
 
 @hookimpl
-def kasane_template_dir(tenant: Any) -> str:
+def kasane_template_dir(tenant: TenantInfo) -> str:
     """Templates that override the core's (the staff home introduction)."""
     return str(Path(__file__).parent / "templates")
 
 
 @hookimpl
-def kasane_local_indicators(tenant: Any, records: Any) -> list[dict[str, Any]]:
+def kasane_local_indicators(tenant: TenantInfo, records: ReportRecords) -> list[dict[str, Any]]:
     """まるごと会議で検討した事例: each case (or unnamed outreach record) once in the period.
 
     OUR READING: まるごと会議 is where cases are first put on the table across agencies, so
@@ -390,7 +398,9 @@ STALLED_DAYS = 90
 
 
 @hookimpl
-def kasane_agenda_rules(tenant: Any, meeting: Any, cases: Any) -> list[dict[str, str]] | None:
+def kasane_agenda_rules(
+    tenant: TenantInfo, meeting: MeetingSnapshot, cases: tuple[CaseSnapshot, ...]
+) -> list[dict[str, str]] | None:
     """まるごと会議 gets the new cases (早期把握, without consent under 106条の6);
     支援検討会議 gets the core's proposals plus the stalled cases; other meetings: the core's.
     """
@@ -419,13 +429,13 @@ def kasane_agenda_rules(tenant: Any, meeting: Any, cases: Any) -> list[dict[str,
 
 
 @hookimpl
-def kasane_monitoring_interval(tenant: Any, case: Any) -> int | None:
+def kasane_monitoring_interval(tenant: TenantInfo, case: CaseSnapshot) -> int | None:
     """A case that began at a children's counter is monitored monthly (ASSUMPTION)."""
     return 30 if case.field == "children" else None
 
 
 @hookimpl
-def kasane_validate_record(tenant: Any, record: Any) -> list[dict[str, str]]:
+def kasane_validate_record(tenant: TenantInfo, record: RecordSnapshot) -> list[dict[str, str]]:
     """A consultation shared at まるごと会議 names its 中学校区 (or the islands), so the
     meeting knows whose area it is (ASSUMPTION)."""
     v = record.values

@@ -16,7 +16,7 @@ import copy
 from pathlib import Path
 from typing import Any
 
-from kasane.core.plugin_kit import hookimpl
+from kasane.core.plugin_kit import CaseSnapshot, IntakeSnapshot, ReportRecords, TenantInfo, hookimpl
 
 from . import assumptions
 
@@ -32,26 +32,26 @@ FORM_VERSION = "usuki-2026.1"
 
 
 @hookimpl
-def kasane_counters(tenant: Any) -> list[dict[str, Any]]:
+def kasane_counters(tenant: TenantInfo) -> list[dict[str, Any]]:
     """臼杵市's consultation counters (assumed, see :mod:`.assumptions`)."""
     return copy.deepcopy(assumptions.COUNTERS)
 
 
 @hookimpl
-def kasane_areas(tenant: Any) -> list[dict[str, Any]]:
+def kasane_areas(tenant: TenantInfo) -> list[dict[str, Any]]:
     """Two 日常生活圏域 and, inside them, the 18 地域振興協議会 districts."""
     districts = [{**d, "kind": "地域振興協議会"} for d in assumptions.DISTRICTS]
     return copy.deepcopy(assumptions.DAILY_LIFE_AREAS) + districts
 
 
 @hookimpl
-def kasane_agencies(tenant: Any) -> list[dict[str, Any]]:
+def kasane_agencies(tenant: TenantInfo) -> list[dict[str, Any]]:
     """The agencies that take part in cases and meetings (assumed)."""
     return copy.deepcopy(assumptions.AGENCIES)
 
 
 @hookimpl
-def kasane_meeting_types(tenant: Any) -> list[dict[str, Any]]:
+def kasane_meeting_types(tenant: TenantInfo) -> list[dict[str, Any]]:
     """The consent-based 重層的支援会議 (monthly) and the 106条の6 支援会議 (as needed)."""
     return [
         {
@@ -90,13 +90,13 @@ def kasane_meeting_types(tenant: Any) -> list[dict[str, Any]]:
 
 
 @hookimpl
-def kasane_participation_menus(tenant: Any) -> list[dict[str, Any]]:
+def kasane_participation_menus(tenant: TenantInfo) -> list[dict[str, Any]]:
     """Work trials, サロン, volunteering and watched housing (assumed)."""
     return copy.deepcopy(assumptions.PARTICIPATION_MENUS)
 
 
 @hookimpl
-def kasane_form_definitions(tenant: Any) -> list[dict[str, Any]]:
+def kasane_form_definitions(tenant: TenantInfo) -> list[dict[str, Any]]:
     """A local section added after the national intake fields."""
     return [
         {
@@ -140,31 +140,31 @@ def kasane_form_definitions(tenant: Any) -> list[dict[str, Any]]:
 
 
 @hookimpl
-def kasane_stage_labels(tenant: Any) -> dict[str, str]:
+def kasane_stage_labels(tenant: TenantInfo) -> dict[str, str]:
     """Stage names as 臼杵市's staff say them (assumed)."""
     return dict(assumptions.STAGE_LABELS)
 
 
 @hookimpl
-def kasane_terminology(tenant: Any) -> dict[str, str]:
+def kasane_terminology(tenant: TenantInfo) -> dict[str, str]:
     """The town's words for core terms (assumed)."""
     return dict(assumptions.TERMINOLOGY)
 
 
 @hookimpl
-def kasane_theme(tenant: Any) -> str:
+def kasane_theme(tenant: TenantInfo) -> str:
     """臼杵市's own theme."""
     return "usuki"
 
 
 @hookimpl
-def kasane_template_dir(tenant: Any) -> str:
+def kasane_template_dir(tenant: TenantInfo) -> str:
     """Templates that override the core's (the staff home introduction)."""
     return str(Path(__file__).parent / "templates")
 
 
 @hookimpl
-def kasane_local_indicators(tenant: Any, records: Any) -> list[dict[str, Any]]:
+def kasane_local_indicators(tenant: TenantInfo, records: ReportRecords) -> list[dict[str, Any]]:
     """うすき石仏ねっと加入者のつなぎ: consultations of card holders that were passed on.
 
     The intake form records 石仏ねっと membership (``ishibotoke_net``) and the office that
@@ -205,7 +205,7 @@ def kasane_local_indicators(tenant: Any, records: Any) -> list[dict[str, Any]]:
 
 
 @hookimpl
-def kasane_intake_routing(tenant: Any, intake: Any) -> str | None:
+def kasane_intake_routing(tenant: TenantInfo, intake: IntakeSnapshot) -> str | None:
     """地域力創生課 leads every case taken into 多機関協働 at intake; the rest: the core's."""
     if intake.outcome == "multi_agency":
         return assumptions.COLLABORATION_LEAD
@@ -213,13 +213,13 @@ def kasane_intake_routing(tenant: Any, intake: Any) -> str | None:
 
 
 @hookimpl
-def kasane_monitoring_interval(tenant: Any, case: Any) -> int:
+def kasane_monitoring_interval(tenant: TenantInfo, case: CaseSnapshot) -> int:
     """Every two months, a fortnight for a high-risk case (see ``assumptions``)."""
     return assumptions.MONITORING_DAYS["high" if case.risk == "high" else "normal"]
 
 
 @hookimpl
-def kasane_escalation_prompts(tenant: Any, case: Any) -> list[dict[str, str]]:
+def kasane_escalation_prompts(tenant: TenantInfo, case: CaseSnapshot) -> list[dict[str, str]]:
     """An 8050 household: 地域力創生課 visits first (replaces the core's 8050 suggestion)."""
     if "8050" in case.household.patterns:
         return [{"key": "8050", "suggest": "outreach", "message": assumptions.PROMPT_8050}]

@@ -15,7 +15,7 @@ import pyotp
 import pytest
 from sqlalchemy import select, text, update
 
-from kasane.core.auth import oidc
+from kasane.core.auth import oidc, oidc_discovery
 from kasane.core.auth.invitations import do_invite_staff
 from kasane.core.auth.models import StaffAccount, StaffInvitation, TenantSSO
 from kasane.core.auth.services import list_accounts
@@ -169,8 +169,10 @@ def test_a_token_from_another_issuer_is_refused(sso_env: Env, oidc_issuer: str) 
     metadata, keys = sso_env.run(
         lambda _db: oidc.provider_metadata(other, allow_loopback_http=True)
     )
-    now = oidc.time.monotonic()
-    oidc._discovery[pinned] = oidc._Cached(now, metadata, keys, now, oidc.time.time())
+    now = oidc_discovery.time.monotonic()
+    oidc_discovery._discovery[pinned] = oidc_discovery._Cached(
+        now, metadata, keys, now, oidc_discovery.time.time()
+    )
     try:
         with tenant_client(sso_env, "usuki") as c:
             r = sso_login(c, other, "mallory", "mallory@usuki.example.jp")

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from kasane.core.audit.models import AuditEvent
-from kasane.core.auth import oidc
+from kasane.core.auth import oidc_discovery
 from kasane.core.auth.invitations import do_invite_staff
 from kasane.core.auth.models import StaffAccount, TenantSSO
 from kasane.core.auth.sso import do_configure_sso
@@ -143,7 +143,7 @@ def sign_in(
 
 def _age_key_cache(issuer: str, seconds: float) -> None:
     """As if ``seconds`` had passed since the provider's keys were last fetched."""
-    oidc._discovery[issuer].keys_at -= seconds
+    oidc_discovery._discovery[issuer].keys_at -= seconds
 
 
 # ------------------------------------------------------------------ invitation binds the identity
@@ -323,7 +323,7 @@ def test_a_key_rotation_at_the_provider_does_not_block_sign_in(env: Env, op: Tow
         # then the token naming the new key is accepted after one refetch of the keys
         assert r.status_code in (302, 303), r.text
     assert op.jwks_fetches == fetched + 1
-    assert oidc._discovery[op.issuer].keys["keys"][0]["kid"] == new_kid
+    assert oidc_discovery._discovery[op.issuer].keys["keys"][0]["kid"] == new_kid
 
 
 def test_unknown_keys_refetch_at_most_once_and_saving_the_settings_clears_the_cache(
@@ -350,9 +350,9 @@ def test_unknown_keys_refetch_at_most_once_and_saving_the_settings_clears_the_ca
     with tenant_client(env, "usuki") as kasane:
         assert sign_in(kasane, httpx.Client(), user="entra-0007")[0].status_code == 401
     # the admin saves the settings on another app process: this one's cache is as it was
-    stale = oidc._discovery[op.issuer]
+    stale = oidc_discovery._discovery[op.issuer]
     configure(env, "usuki", op)
-    oidc._discovery[op.issuer] = stale
+    oidc_discovery._discovery[op.issuer] = stale
     with tenant_client(env, "usuki") as kasane:
         assert sign_in(kasane, httpx.Client(), user="entra-0007")[0].status_code in (302, 303)
 

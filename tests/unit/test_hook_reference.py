@@ -27,7 +27,8 @@ def test_each_hook_has_its_page_with_the_real_signature(name: str) -> None:
     assert written, f"{name}: no signature in its page"
     params = re.match(rf"{name}\(([^)]*)\)", written.group(1))
     assert params
-    names = [p.split(":")[0].strip() for p in params.group(1).split(",") if p.strip()]
+    # each "name:" at the start or after ", " (an annotation such as tuple[X, ...] has commas)
+    names = re.findall(r"(?:^|, )(\w+):", params.group(1))
     assert names == list(inspect.signature(HOOKS[name]).parameters), (
         f"{name}: the page's arguments differ from the hook's: run `kasane plugins docs`"
     )

@@ -9,28 +9,25 @@ is saved.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kasane.core.audit.services import do_audit_read
 from kasane.core.auth.actor import ActorInfo
 from kasane.core.cases.services import CaseRuleError
 from kasane.core.config_types import TenantConfig
-from kasane.core.errors import NotFound
 from kasane.core.i18n import N_
 from kasane.core.i18n import gettext as _
-from kasane.core.japan_time import JST, today_jst
+from kasane.core.japan_time import today_jst
 from kasane.core.meetings import meeting_forms as forms
 from kasane.core.meetings import meeting_page as page
 from kasane.core.meetings.decisions import do_meeting_decision
-from kasane.core.meetings.models import MEETING_STATUSES, AgendaItem, Meeting
+from kasane.core.meetings.models import Meeting
 from kasane.core.meetings.services import (
     MeetingRuleError,
     access_meeting,
@@ -39,121 +36,25 @@ from kasane.core.meetings.services import (
     do_add_outreach_to_agenda,
     do_cancel,
     do_create_meeting,
-    do_generate_meetings,
     do_record_attendance,
     do_record_discussion,
     do_record_minutes,
     do_reschedule,
-    list_meetings,
     member_types,
 )
-from kasane.core.rules.runner import Rules
-from kasane.core.tenancy import TenantContext
+from kasane.core.meetings.views import (
+    calendar_response,
+    get_agenda_item,
+    meeting_response,
+    parse_uuid,
+    tenant_config,
+)
 from kasane.core.web.deps import Actor, DbSession, requires_login, requires_writable
-from kasane.core.web.templating import WEEKDAYS, render
 
 LIST_FIELDS = ("attend-present",)  # checkbox groups: what was typed is a list
 NO_SUCH_CASE = N_(
     "There is no open case with that number that this meeting's agencies take part in."
 )
-
-
-def _config(request: Request[Any, Any, Any]) -> TenantConfig:
-    tenant: TenantContext = request.scope["state"]["tenant"]
-    return tenant.config
-
-
-async def _calendar(
-    request: Request[Any, Any, Any],
-    session: AsyncSession,
-    actor: ActorInfo,
-    month: str | None,
-    *,
-    values: dict[str, Any] | None = None,
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
-) -> Response[str]:
-    config = _config(request)
-    today = today_jst()
-    first = page.month_bounds(month, today)
-    after = page.add_months(first, 1)
-    # Regular meetings exist once someone looks: generate the shown range (never the past,
-    # which would invent meetings that were not held) and the "my meetings" window.
-    upto = max(after + page.GENERATE_MARGIN, today + timedelta(days=page.UPCOMING_DAYS + 1))
-    if request.scope["state"]["tenant"].writable:
-        await do_generate_meetings(session, config, max(first - page.GENERATE_MARGIN, today), upto)
-    shown = await list_meetings(
-        session, actor, config, start=page.jst_start(first), end=page.jst_start(after)
-    )
-    upcoming = await list_meetings(
-        session,
-        actor,
-        config,
-        start=datetime.now(JST),
-        end=page.jst_start(today + timedelta(days=page.UPCOMING_DAYS + 1)),
-    )
-    types = member_types(config, actor)
-    default_time = next((m.cadence.time for m in types if m.cadence.time), None) or "14:00"
-    return render(
-        request,
-        "meetings/calendar",
-        {
-            "first": first,
-            "month": first.strftime("%Y-%m"),
-            "prev": page.add_months(first, -1).strftime("%Y-%m"),
-            "next": after.strftime("%Y-%m"),
-            "days": page.by_day(page.rows_of(shown, config)),
-            "upcoming": page.rows_of(upcoming, config),
-            "types": types,
-            "weekdays": WEEKDAYS,
-            "statuses": MEETING_STATUSES,
-            "form": forms.calendar_form(types),
-            "values": values or {"new-date": "", "new-time": default_time},
-            "errors": errors or {},
-        },
-        status_code=status_code,
-    )
-
-
-async def _show(
-    request: Request[Any, Any, Any],
-    session: AsyncSession,
-    actor: ActorInfo,
-    meeting_id: uuid.UUID,
-    *,
-    values: dict[str, Any] | None = None,
-    refused: forms.Refused | None = None,
-) -> Response[str]:
-    """The meeting page; after a refusal, the same page with the reason and what was typed."""
-    config = _config(request)
-    meeting, mt = await access_meeting(session, actor, config, meeting_id)
-    do_audit_read(session, actor.ref, "meeting.read", f"meeting:{meeting.id}")
-    rules = Rules.of(request.scope["state"]["tenant"])
-    ctx = await page.page_context(session, config, meeting, mt, today_jst(), rules)
-    ctx.update(
-        values=values or {},
-        errors=refused.errors if refused else {},
-        alert=refused.alert if refused else "",
-    )
-    return render(request, "meetings/page", ctx, status_code=422 if refused else 200)
-
-
-async def _item(session: AsyncSession, meeting: Meeting, item_id: uuid.UUID) -> AgendaItem:
-    item = (
-        await session.execute(
-            select(AgendaItem).where(AgendaItem.id == item_id, AgendaItem.meeting_id == meeting.id)
-        )
-    ).scalar_one_or_none()
-    if item is None:
-        raise NotFound("agenda item")
-    return item
-
-
-def _uuid(text: str | None) -> uuid.UUID | None:
-    try:
-        return uuid.UUID((text or "").strip())
-    except ValueError:
-        return None
 
 
 class MeetingController(Controller):
@@ -171,7 +72,7 @@ class MeetingController(Controller):
         month: FromQuery[str | None] = None,
     ) -> Response[str]:
         """The month (JST) of my agency's meetings, my next meetings, and an ad hoc one."""
-        return await _calendar(request, db_session, actor, month)
+        return await calendar_response(request, db_session, actor, month)
 
     @post("/", name="meeting_create", status_code=200)
     async def create(
@@ -179,7 +80,7 @@ class MeetingController(Controller):
     ) -> Response[Any]:
         """Call an ad hoc meeting (e.g. a 支援会議 as needed)."""
         requires_writable(request)
-        config = _config(request)
+        config = tenant_config(request)
         multi = await request.form()
         form = forms.calendar_form(member_types(config, actor))
         sub = forms.check_prefixed(form, multi, "new-")
@@ -202,7 +103,7 @@ class MeetingController(Controller):
                 return Redirect(f"/meetings/{meeting.id}", status_code=303)
         values = {f"new-{k}": raw for k, raw in sub.raw.items()}
         month = v["date"].strftime("%Y-%m") if isinstance(v["date"], date) else None
-        return await _calendar(
+        return await calendar_response(
             request, db_session, actor, month, values=values, errors=errors, status_code=422
         )
 
@@ -215,7 +116,7 @@ class MeetingController(Controller):
         meeting_id: FromPath[uuid.UUID],
     ) -> Response[str]:
         """A meeting's papers: header, agenda, proposals, attendance, minutes, decisions."""
-        return await _show(request, db_session, actor, meeting_id)
+        return await meeting_response(request, db_session, actor, meeting_id)
 
     async def _change(
         self,
@@ -229,7 +130,7 @@ class MeetingController(Controller):
         """Run ``action(meeting, mt, multi, config)``; redirect on success, or show the
         page again (422) with the refusal, after undoing anything it wrote."""
         requires_writable(request)
-        config = _config(request)
+        config = tenant_config(request)
         meeting, mt = await access_meeting(session, actor, config, meeting_id)
         multi = await request.form()
         try:
@@ -242,7 +143,9 @@ class MeetingController(Controller):
                 for k in multi
                 if k != "_csrf_token"
             }
-            return await _show(request, session, actor, meeting_id, values=values, refused=refused)
+            return await meeting_response(
+                request, session, actor, meeting_id, values=values, refused=refused
+            )
         return Redirect(f"/meetings/{meeting_id}#{anchor}", status_code=303)
 
     @post("/{meeting_id:uuid}/reschedule", name="meeting_reschedule", status_code=200)
@@ -298,7 +201,7 @@ class MeetingController(Controller):
             today = today_jst()
             if multi.get("outreach_id"):
                 record = await page.eligible_outreach(
-                    db_session, mt, _uuid(multi.get("outreach_id")) or uuid.UUID(int=0)
+                    db_session, mt, parse_uuid(multi.get("outreach_id")) or uuid.UUID(int=0)
                 )
                 if record is None:
                     raise forms.Refused(
@@ -310,7 +213,7 @@ class MeetingController(Controller):
             if multi.get("case_id"):
                 kind = multi.get("kind") or ""
                 case = await page.eligible_case(
-                    db_session, mt, case_id=_uuid(multi.get("case_id")) or uuid.UUID(int=0)
+                    db_session, mt, case_id=parse_uuid(multi.get("case_id")) or uuid.UUID(int=0)
                 )
                 if case is None or kind not in kinds:
                     raise forms.Refused(alert=_(NO_SUCH_CASE))
@@ -384,7 +287,7 @@ class MeetingController(Controller):
         """A decision on one agenda item, applied to the case (stage, lead, gap list)."""
 
         async def action(meeting: Meeting, mt: Any, multi: Any, config: TenantConfig) -> None:
-            item = await _item(db_session, meeting, item_id)
+            item = await get_agenda_item(db_session, meeting, item_id)
             prefix = forms.item_prefix(item)
             v = forms.checked(forms.item_forms(config, mt)["decision"], multi, prefix)
             await do_meeting_decision(
@@ -421,7 +324,7 @@ class MeetingController(Controller):
         """What was said about one item (sealed)."""
 
         async def action(meeting: Meeting, mt: Any, multi: Any, config: TenantConfig) -> None:
-            item = await _item(db_session, meeting, item_id)
+            item = await get_agenda_item(db_session, meeting, item_id)
             prefix = forms.item_prefix(item)
             v = forms.checked(forms.item_forms(config, mt)["discussion"], multi, prefix)
             await do_record_discussion(db_session, actor, item, v["text"])

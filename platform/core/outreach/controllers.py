@@ -24,12 +24,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core.audit.services import do_audit_read
 from kasane.core.auth.actor import ActorInfo
-from kasane.core.config_types import Choice, FormField, TenantConfig, Validation
-from kasane.core.forms.validation import field_problem
-from kasane.core.i18n import N_
 from kasane.core.i18n import gettext as _
 from kasane.core.japan_time import today_jst
 from kasane.core.outreach.models import CONTACT_KINDS, OutreachRecord
+from kasane.core.outreach.outreach_forms import (
+    CONTACT_FIELDS,
+    NEW,
+    NEW_PERSON_FIELDS,
+    NOTICED_BY,
+    PERSON_FIELDS,
+    SEARCH,
+    check_fields,
+    record_fields,
+)
 from kasane.core.outreach.services import (
     OutreachRuleError,
     access_outreach,
@@ -52,107 +59,6 @@ from kasane.core.web.deps import (
     requires_writable,
 )
 from kasane.core.web.templating import is_htmx, render
-
-# Who noticed the person (stored as the key; shown in the reader's language).
-NOTICED_BY = {
-    "minsei": N_("Welfare commissioner (minsei-iin)"),
-    "neighbour": N_("Neighbour"),
-    "family": N_("Family or relative"),
-    "community": N_("Community association or volunteer"),
-    "business": N_("Business (deliveries, utilities, shops)"),
-    "agency": N_("Another agency or counter"),
-    "school": N_("School"),
-    "staff": N_("Our own staff"),
-    "other": N_("Other"),
-}
-
-TITLE = FormField(
-    name="title",
-    label=N_("Title"),
-    type="text",
-    required=True,
-    validation=Validation(max_length=120),
-    help=N_("No personal names: describe the situation, e.g. an older man living alone."),
-)
-DESCRIPTION = FormField(
-    name="description",
-    label=N_("What was noticed"),
-    type="textarea",
-    validation=Validation(max_length=4000),
-    help=N_("Stored encrypted."),
-)
-PLACE = FormField(
-    name="place",
-    label=N_("Place"),
-    type="text",
-    validation=Validation(max_length=200),
-    help=N_("Enough to find the place again: a district or a landmark."),
-)
-NOTICED = FormField(
-    name="noticed_by",
-    label=N_("Who noticed"),
-    type="select",
-    choices=[Choice(k, v) for k, v in NOTICED_BY.items()],
-)
-CONTACT_FIELDS = [
-    FormField(
-        name="kind",
-        label=N_("Kind of contact"),
-        type="select",
-        required=True,
-        choices=[Choice(k, v) for k, v in CONTACT_KINDS.items()],
-    ),
-    FormField(name="occurred_on", label=N_("Date"), type="date", required=True),
-    FormField(
-        name="note",
-        label=N_("Note"),
-        type="textarea",
-        validation=Validation(max_length=4000),
-        help=N_("Stored encrypted."),
-    ),
-]
-PERSON_FIELDS = [
-    FormField(name="name", label=N_("Name"), type="text", validation=Validation(max_length=100)),
-    FormField(
-        name="kana", label=N_("Furigana"), type="text", validation=Validation(max_length=100)
-    ),
-    FormField(name="birth_date", label=N_("Date of birth"), type="date"),
-]
-NEW_PERSON_FIELDS = [
-    FormField(
-        name="name",
-        label=N_("Name"),
-        type="text",
-        required=True,
-        validation=Validation(max_length=100),
-    ),
-    *PERSON_FIELDS[1:],
-]
-SEARCH, NEW = "search_", "new_"  # prefixes of the two person forms' field names
-
-
-def _record_fields(config: TenantConfig) -> list[FormField]:
-    area = FormField(
-        name="area_key",
-        label=N_("Area"),
-        type="select",
-        choices=[Choice(a.key, a.name) for a in config.areas],
-    )
-    return [TITLE, DESCRIPTION, PLACE, NOTICED, area]
-
-
-def _check(
-    fields: list[FormField], data: dict[str, str], prefix: str = ""
-) -> tuple[dict[str, str], dict[str, Any], dict[str, str]]:
-    """(what was typed, parsed values, problems) for ``fields``; keys carry ``prefix``."""
-    typed = {prefix + f.name: data.get(prefix + f.name) or "" for f in fields}
-    parsed: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    for f in fields:
-        parsed[f.name], problem = field_problem(f, typed[prefix + f.name])
-        if problem:
-            errors[prefix + f.name] = problem
-    return typed, parsed, errors
 
 
 async def _context(
@@ -208,7 +114,7 @@ async def _search(
     record: OutreachRecord,
     data: dict[str, str],
 ) -> Response[str]:
-    typed, parsed, errors = _check(PERSON_FIELDS, data, SEARCH)
+    typed, parsed, errors = check_fields(PERSON_FIELDS, data, SEARCH)
     if not errors and not any(parsed.values()):
         errors["form"] = _("Enter a name, a reading or a date of birth to search.")
     found: Duplicates | None = None
@@ -266,7 +172,7 @@ class OutreachController(Controller):
 
     @get("/new", name="outreach_new")
     async def new_page(self, request: Request[Any, Any, Any], actor: Actor) -> Response[str]:
-        fields = _record_fields(requires_tenant(request).config)
+        fields = record_fields(requires_tenant(request).config)
         return render(request, "outreach/new", {"fields": fields, "values": {}, "errors": {}})
 
     @post("/", name="outreach_start", status_code=200)
@@ -278,8 +184,8 @@ class OutreachController(Controller):
         data: FormBody,
     ) -> Response[Any]:
         requires_writable(request)
-        fields = _record_fields(requires_tenant(request).config)
-        typed, parsed, errors = _check(fields, data)
+        fields = record_fields(requires_tenant(request).config)
+        typed, parsed, errors = check_fields(fields, data)
         if errors:
             ctx = {"fields": fields, "values": typed, "errors": errors}
             return render(request, "outreach/new", ctx, status_code=422)
@@ -329,7 +235,7 @@ class OutreachController(Controller):
     ) -> Response[Any]:
         requires_writable(request)
         record = await access_outreach(db_session, actor, outreach_id)
-        typed, parsed, errors = _check(CONTACT_FIELDS, data)
+        typed, parsed, errors = check_fields(CONTACT_FIELDS, data)
         if not errors and parsed["occurred_on"] > today_jst():
             errors["occurred_on"] = _(
                 "%(label)s: a contact cannot be in the future", label=_("Date")
@@ -395,7 +301,7 @@ class OutreachController(Controller):
                 except OutreachRuleError as exc:
                     errors["form"] = _(str(exc))
         elif action == "create":
-            typed, parsed, errors = _check(NEW_PERSON_FIELDS, data, NEW)
+            typed, parsed, errors = check_fields(NEW_PERSON_FIELDS, data, NEW)
             if not errors and record.person_id is not None:
                 errors["form"] = _("This outreach record is already linked to a person.")
             if not errors and data.get("confirm") != "yes":

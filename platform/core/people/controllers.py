@@ -11,33 +11,23 @@ from litestar.di import Provide
 from litestar.enums import MediaType
 from litestar.params import FromPath
 from litestar.response import Redirect
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kasane.core.audit.services import do_audit, do_audit_read
+from kasane.core.audit.services import do_audit
 from kasane.core.auth.actor import ActorInfo
-from kasane.core.cases.intake_view import intakes_of
-from kasane.core.cases.models import Case
-from kasane.core.cases.services import visible_to
-from kasane.core.config_types import (
-    FormDefinition,
-    TenantConfig,
-)
 from kasane.core.consent.models import BASES, CONSENT_METHODS, PURPOSES, Consent
-from kasane.core.consent.services import consents_of, do_record_consent, do_withdraw_consent
+from kasane.core.consent.services import do_record_consent, do_withdraw_consent
 from kasane.core.errors import NotFound
 from kasane.core.forms.form_raw import form_data
 from kasane.core.forms.validation import check_form, check_text
 from kasane.core.i18n import N_
 from kasane.core.i18n import gettext as _
-from kasane.core.intake.controllers import error_summary
 from kasane.core.intake.models import OUTCOMES
 from kasane.core.japan_time import today_jst
-from kasane.core.people.access import access_person, find_duplicates, is_record_keeper
+from kasane.core.people.access import access_person, is_record_keeper
 from kasane.core.people.export import person_record
-from kasane.core.people.matching import PersonKeys
 from kasane.core.people.models import RELATIONS, SEXES, Person
-from kasane.core.people.patterns import PATTERN_LABELS, age_on
+from kasane.core.people.person_page import person_page, tenant_config
 from kasane.core.people.schemas import (
     CONSENT_PREFIX,
     MEMBER_FORM,
@@ -53,105 +43,11 @@ from kasane.core.people.services import (
     do_merge_people,
     get_person,
     household_of,
-    household_view,
 )
 from kasane.core.referrals.models import STATUSES
 from kasane.core.tenancy import TenantContext
 from kasane.core.web.deps import Actor, DbSession, requires_login, requires_writable
 from kasane.core.web.templating import render
-
-
-def _prefixed_summary(
-    form: FormDefinition, errors: dict[str, str], prefix: str
-) -> list[tuple[str, str]]:
-    return [(prefix + anchor, msg) for anchor, msg in error_summary(form.all_fields(), errors)]
-
-
-# ------------------------------------------------------------------ the person page
-
-
-def _config(request: Request[Any, Any, Any]) -> TenantConfig:
-    tenant: TenantContext = request.scope["state"]["tenant"]
-    return tenant.config
-
-
-async def _page(
-    request: Request[Any, Any, Any],
-    session: AsyncSession,
-    actor: ActorInfo,
-    person: Person,
-    *,
-    status_code: int = 200,
-    **state: Any,
-) -> Response[str]:
-    """Render the person page; ``state`` carries a refused form's values and errors."""
-    config, today = _config(request), today_jst()
-    household = await household_of(session, person.id)
-    members, patterns = (
-        await household_view(session, household.id, today) if household else ([], [])
-    )
-    duplicates = []
-    if is_record_keeper(actor):
-        keys = PersonKeys(
-            name=person.name,
-            kana=person.kana,
-            birth_date=person.birth_date,
-            phones=(person.phone_home, person.phone_mobile),
-        )
-        duplicates = (await find_duplicates(session, actor, keys, exclude=person.id)).candidates
-    cases = list(
-        (
-            await session.execute(
-                select(Case)
-                .where(Case.person_id == person.id, visible_to(actor))
-                .order_by(Case.opened_on.desc())
-            )
-        ).scalars()
-    )
-    cform = consent_form(config)
-    errors: dict[str, Any] = {
-        "consent": state.get("consent_errors", {}),
-        "member": state.get("member_errors", {}),
-    }
-    do_audit_read(session, actor.ref, "person.read", f"person:{person.id}")
-    return render(
-        request,
-        "people/detail",
-        {
-            "person": person,
-            "age": age_on(person.birth_date, today),
-            "sexes": SEXES,
-            "household": household,
-            "members": members,
-            "patterns": patterns,
-            "pattern_labels": PATTERN_LABELS,
-            "relations": RELATIONS,
-            "consents": await consents_of(session, person.id),
-            "purposes": PURPOSES,
-            "methods": CONSENT_METHODS,
-            "cases": cases,
-            "duplicates": duplicates,
-            "record_keeper": is_record_keeper(actor),
-            "consent_form": cform,
-            "consent_values": state.get("consent_values", {"obtained_on": today.isoformat()}),
-            "consent_errors": errors["consent"],
-            "consent_summary": _prefixed_summary(cform, errors["consent"], CONSENT_PREFIX),
-            "member_form": MEMBER_FORM,
-            "member_values": state.get("member_values", {}),
-            "member_errors": errors["member"],
-            "member_summary": _prefixed_summary(MEMBER_FORM, errors["member"], MEMBER_PREFIX),
-            "withdraw_errors": state.get("withdraw_errors", {}),
-            "withdraw_values": state.get("withdraw_values", {}),
-            "merge_error": state.get("merge_error", ""),
-            "today": today,
-            # what the actor recorded at intake stays theirs to read (decision 0004)
-            "my_intakes": await intakes_of(
-                session, config, person_id=person.id, recorded_by=actor.id
-            ),
-            "recorded": request.query_params.get("recorded") == "1",
-        },
-        status_code=status_code,
-    )
 
 
 async def _person_to_change(
@@ -186,7 +82,7 @@ class PeopleController(Controller):
         person = await access_person(db_session, actor, person_id)
         if person.merged_into_id is not None:
             return Redirect(f"/people/{person.merged_into_id}", status_code=303)
-        return await _page(request, db_session, actor, person)
+        return await person_page(request, db_session, actor, person)
 
     @post("/{person_id:uuid}/consents", name="person_consent_record", status_code=200)
     async def record_consent(
@@ -198,7 +94,7 @@ class PeopleController(Controller):
     ) -> Response[Any]:
         """Add an entry to the consent ledger."""
         person = await _person_to_change(request, db_session, actor, person_id)
-        form = consent_form(_config(request))
+        form = consent_form(tenant_config(request))
         multi = await request.form()
         sub = check_form(form, form_data(form, PrefixedForm(multi, CONSENT_PREFIX)))
         v = sub.values
@@ -207,7 +103,7 @@ class PeopleController(Controller):
                 "%(label)s: must be on or after the date obtained", label=_("Expires on")
             )
         if sub.errors:
-            return await _page(
+            return await person_page(
                 request,
                 db_session,
                 actor,
@@ -251,7 +147,7 @@ class PeopleController(Controller):
         if consent.withdrawn_on is not None:
             problem = _("This consent has already been withdrawn.")
         if problem:
-            return await _page(
+            return await person_page(
                 request,
                 db_session,
                 actor,
@@ -282,7 +178,7 @@ class PeopleController(Controller):
         except (ValueError, NotFound):
             pass
         if duplicate is None or duplicate.id == person.id or duplicate.merged_into_id:
-            return await _page(
+            return await person_page(
                 request,
                 db_session,
                 actor,
@@ -306,7 +202,7 @@ class PeopleController(Controller):
         multi = await request.form()
         sub = check_form(MEMBER_FORM, form_data(MEMBER_FORM, PrefixedForm(multi, MEMBER_PREFIX)))
         if sub.errors:
-            return await _page(
+            return await person_page(
                 request,
                 db_session,
                 actor,
@@ -369,7 +265,7 @@ class PeopleController(Controller):
     ) -> Response[str]:
         """The same record as a printable A4 page."""
         record = await _export(request, db_session, actor, person_id, "page")
-        config = _config(request)
+        config = tenant_config(request)
         fields = [f for form in config.forms.values() for f in form.all_fields()]
         labels = {f.name: f.label for f in fields}
         choices = {f.name: {c.value: c.label for c in f.choices} for f in fields if f.choices}
