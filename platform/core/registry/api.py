@@ -21,7 +21,6 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-import msgspec
 from litestar import Controller, Request, get
 from litestar.params import FromPath, FromQuery, Parameter
 from sqlalchemy import select
@@ -38,6 +37,7 @@ from kasane.core.registry.api_common import (
     PerPageQ,
     RefQ,
     SearchQ,
+    answer,
     check_format,
     maybe_actor,
     paging,
@@ -193,7 +193,7 @@ class HsdsApiController(Controller):
                 contents.append(service_dict(own, own.services[sid], full, None))
             else:
                 contents.append(service_dict(g, s, full, names.get(g.tenant_id)))  # type: ignore[arg-type]
-        return msgspec.convert(pager.page_of(found, contents), ServicePage)
+        return answer(pager.page_of(found, contents), ServicePage)
 
     @get(
         "/services/{service_id:uuid}",
@@ -223,7 +223,7 @@ class HsdsApiController(Controller):
         if service is None or (viewer is None and not service.public):
             raise NotFound()
         data = service_dict(graph, service, True, shared_by)
-        return msgspec.convert(data, HsdsService)
+        return answer(data, HsdsService)
 
     @get(
         "/organizations",
@@ -307,7 +307,7 @@ class HsdsApiController(Controller):
             )
             for k, o in chosen
         ]
-        return msgspec.convert(pager.page_of(rows, contents), OrganizationPage)
+        return answer(pager.page_of(rows, contents), OrganizationPage)
 
     @get(
         "/organizations/{organization_id:uuid}",
@@ -347,7 +347,7 @@ class HsdsApiController(Controller):
         if viewer is not None and graph is own:
             await add_org_places(db_session, own, {org.id})
         data = _org_dict(graph, org, services, full=True, full_service=full_service)
-        return msgspec.convert(data, HsdsOrganization)
+        return answer(data, HsdsOrganization)
 
     @get(
         "/service_at_locations",
@@ -397,7 +397,7 @@ class HsdsApiController(Controller):
             if full and sal.service_id in graph.services:
                 item["service"] = service_full(graph, graph.services[sal.service_id])
             contents.append(item)
-        return msgspec.convert(pager.page_of(items, contents), ServiceAtLocationPage)
+        return answer(pager.page_of(items, contents), ServiceAtLocationPage)
 
 
 API_ROUTES: list[Any] = [HsdsApiController, HsdsVocabularyController]

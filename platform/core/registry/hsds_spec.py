@@ -31,6 +31,7 @@ from kasane.core.registry.models import (
 
 HSDS_VERSION = "3.0"
 PROFILE = "https://kasane.example/docs/decisions/0007-hsds-japanese-profile"
+EXTRAS_ATTR = "hsds_extras"  # a row's kept extras, set by kasane.core.registry.extras
 WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
 
