@@ -57,6 +57,7 @@ from kasane.core.registry.graph import Graph, load_graph
 from kasane.core.registry.hsds import (
     HSDS_VERSION,
     PROFILE,
+    PROFILE_FIELDS,
     flat,
     organization_json,
     sal_json,
@@ -130,6 +131,20 @@ class HsdsApiController(Controller):
     tags = [API_TAG]
     include_in_schema = True  # the app leaves every other route out of the schema
 
+    @get("/profile", name="hsds_profile", include_in_schema=False)
+    async def profile(self, request: Request[Any, Any, Any]) -> dict[str, Any]:
+        """Kasane's Japanese profile of HSDS 3.0: what it adds to each object (the URL the
+        root and every export name as ``profile``)."""
+        requires_tenant(request)
+        return {
+            "name": "Kasane Japanese profile of HSDS 3.0",
+            "hsds_version": HSDS_VERSION,
+            "description": "Extension fields (x_) a Kasane registry adds for Japanese"
+            " municipalities; any HSDS consumer may ignore them. Fields an import brought"
+            " that Kasane has no column for are given back as they came.",
+            "fields": PROFILE_FIELDS,
+        }
+
     @get(
         "/",
         name="hsds_api_root",
@@ -139,9 +154,10 @@ class HsdsApiController(Controller):
     async def root(self, request: Request[Any, Any, Any]) -> ApiInfo:
         """The HSDS version, the profile (Kasane's Japanese profile) and the OpenAPI URL."""
         requires_tenant(request)
+        base = str(request.base_url).rstrip("/")
         return ApiInfo(
             version=HSDS_VERSION,
-            profile=PROFILE,
+            profile=base + PROFILE,
             # the reference wants a URI here, not a path
             openapi_url=str(request.base_url).rstrip("/") + OPENAPI_JSON,
             description="Resource registry (社会資源) of this municipality, HSDS 3.0.",

@@ -25,13 +25,23 @@ from kasane.core.registry.hsds_spec import (
     EXTRAS_ATTR,
     HSDS_VERSION,
     PROFILE,
+    PROFILE_FIELDS,
     SPECS,
     F,
     RecordSpec,
 )
 from kasane.core.registry.models import Organization, Service, ServiceAtLocation
 
-__all__ = ["HSDS_VERSION", "PROFILE", "SPECS", "F", "RecordSpec", "export_dataset", "flat"]
+__all__ = [
+    "HSDS_VERSION",
+    "PROFILE",
+    "PROFILE_FIELDS",
+    "SPECS",
+    "F",
+    "RecordSpec",
+    "export_dataset",
+    "flat",
+]
 
 
 # ------------------------------------------------------------------ values
@@ -137,10 +147,11 @@ class _Nester:
         return out
 
 
-def export_dataset(graph: Graph) -> dict[str, Any]:
-    """The whole registry of one tenant as an HSDS 3.0 dataset (see the module doc)."""
+def export_dataset(graph: Graph, base_url: str = "") -> dict[str, Any]:
+    """The whole registry of one tenant as an HSDS 3.0 dataset (see the module doc);
+    ``base_url`` makes the profile's URL absolute (the instance serves it)."""
     nester = _Nester(graph)
-    out: dict[str, Any] = {"hsds_version": HSDS_VERSION, "profile": PROFILE}
+    out: dict[str, Any] = {"hsds_version": HSDS_VERSION, "profile": base_url + PROFILE}
     out["organizations"] = [nester.record("organization", o) for o in graph.rows("organizations")]
     for type_ in ("location", "contact", "phone", "schedule", "service_area", "attribute"):
         loose = nester.loose.get(type_, [])
