@@ -98,8 +98,10 @@ def parse_modified_after(text: str | None) -> datetime | None:
     """``modified_after`` as an aware UTC datetime (a date is its midnight, UTC); a 400
     problem naming the parameter when it is not ISO 8601 or lies outside the years 1–9999
     once moved to UTC."""
-    if not text:
+    if text is None:
         return None
+    if not text.strip():  # the schema says date-time or date: empty is neither
+        raise bad_parameter("modified_after", gettext(ISO_DATE))
     try:
         # a "+" in a query string arrives as a space
         parsed = datetime.fromisoformat(text.strip().replace(" ", "+"))
