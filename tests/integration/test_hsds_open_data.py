@@ -23,11 +23,13 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
+from sqlalchemy import select
 
 from kasane.core.audit.services import count_events
 from kasane.core.protection.mynumber import find_mynumber
 from kasane.core.registry.hsds import SPECS
 from kasane.core.registry.hsds_import import ImportReport, import_dataset
+from kasane.core.registry.models import Service
 from tests.conftest import Env, csrf_of, login, tenant_client
 from tests.integration.test_hsds_interop import add_supervisor
 from tests.integration.test_registry import in_tenant, new_tenant, seeded
@@ -335,6 +337,16 @@ def _upload(c: Any, data: Any, **form: str) -> Any:
     )
 
 
+def edit_service(env: Env, slug: str, name: str) -> None:
+    async def go(s: Any) -> None:
+        row = (
+            await s.execute(select(Service).where(Service.id == uuid.UUID(SERVICE_ID)))
+        ).scalar_one()
+        row.name = name
+
+    in_tenant(env, slug, go)
+
+
 def test_an_import_is_previewed_committed_as_one_batch_and_undone(any_env: Env) -> None:
     env = seeded(any_env)
     slug, _ = new_tenant(env)
@@ -368,6 +380,11 @@ def test_an_import_is_previewed_committed_as_one_batch_and_undone(any_env: Env) 
         # the first batch is no longer the latest: it cannot be undone
         refused = c.post(f"{batch_url}/undo", data={"_csrf_token": token})
         assert refused.status_code == 409
+        # and while a record it wrote has been edited since, the latest cannot either
+        edit_service(env, slug, "Edited after the import")
+        edited = c.post(f"{second.headers['location']}/undo", data={"_csrf_token": token})
+        assert edited.status_code == 409 and "undo-refused" in edited.text
+        edit_service(env, slug, "Renamed service")
         # undo the update, then the first import
         c.post(f"{second.headers['location']}/undo", data={"_csrf_token": token})
         assert c.get(f"/api/hsds/services/{SERVICE_ID}").json()["name"] == service["name"]

@@ -591,6 +591,7 @@ async def import_dataset(
     written: dict[str, int] = {}
     created: list[list[str]] = []
     updated: list[dict[str, Any]] = []
+    after: dict[str, dict[str, Any]] = {}  # what undo expects to find
     for type_ in WRITE_ORDER:
         spec = SPECS[type_]
         recs = [r for r in c.records[type_].values() if id(r) not in skipped]
@@ -615,6 +616,7 @@ async def import_dataset(
                 created.append([type_, str(rec.id)])
             _defaults(type_, row, now)
             await replace_extras(session, type_, rec.id, rec.extras)  # type: ignore[arg-type]
+            after[f"{type_}:{rec.id}"] = fingerprint(type_, row)
             written[type_] = written.get(type_, 0) + 1
         # flush per type: there are no ORM relationships to order the inserts
         await session.flush()
@@ -628,7 +630,7 @@ async def import_dataset(
     batch.data = None
     batch.committed_at = now
     batch.summary = {"created": report.created, "updated": report.updated}
-    batch.changes = {"created": created, "updated": updated}
+    batch.changes = {"created": created, "updated": updated, "after": after}
     await session.flush()
     report.batch_id = batch.id
     await do_audit(
@@ -654,6 +656,11 @@ async def _rows_by_id(session: AsyncSession, type_: str, ids: list[Any]) -> dict
         return {}
     rows = await session.execute(select(model).where(model.id.in_(wanted)))
     return {r.id: r for r in rows.scalars()}
+
+
+def fingerprint(type_: str, row: Any) -> dict[str, Any]:
+    """A record's HSDS fields as JSON: what undo compares to tell an edit since."""
+    return {f.col: json_value(getattr(row, f.col)) for f in SPECS[type_].fields}
 
 
 def snapshot(row: Any) -> dict[str, Any]:
@@ -713,6 +720,15 @@ async def undo_batch(session: AsyncSession, batch: ImportBatch, *, actor: str) -
                     " undo would delete them. Remove or move them first."
                 )
                 raise UndoRefused(gettext(msg, num=len(since)))
+    edited = 0
+    for key, expected in (changes.get("after") or {}).items():
+        type_, rid = key.split(":", 1)
+        row = (await _rows_by_id(session, type_, [uuid.UUID(rid)])).get(uuid.UUID(rid))
+        if row is not None and fingerprint(type_, row) != expected:
+            edited += 1
+    if edited:
+        msg = N_("%(num)s records were changed since the import; undo would lose those changes.")
+        raise UndoRefused(gettext(msg, num=edited))
     removed: dict[str, int] = {}
     for type_ in reversed(WRITE_ORDER):
         ids = created[type_]
