@@ -31,6 +31,12 @@ def _look(page: Page, name: str) -> None:
     page.set_viewport_size({"width": 1366, "height": 900})
 
 
+def _status(page: Page, url: str) -> int:
+    response = page.goto(url)
+    assert response is not None
+    return response.status
+
+
 def test_an_import_is_previewed_committed_and_undone(page: Page, live_server: LiveServer) -> None:
     base = live_server.url("usuki")
     log_in_as(page, live_server, "usuki", "registry")
@@ -50,10 +56,12 @@ def test_an_import_is_previewed_committed_and_undone(page: Page, live_server: Li
     expect(page.locator("#import-kept")).to_contain_text("wait_time")
     _look(page, "import-preview")
     # and nothing is in the registry yet
-    assert page.request.get(f"{base}/api/hsds/services/{SERVICE_ID}").status == 404
+    preview = page.url
+    assert _status(page, f"{base}/api/hsds/services/{SERVICE_ID}") == 404
     # when it is imported as one batch
+    page.goto(preview)
     page.locator("#import-commit").click()
-    expect(page.locator("#import-batch h1")).to_have_text("取込済み")
+    expect(page.locator("#import-batch h1")).to_have_text("取り込みました")
     _look(page, "import-done")
     page.goto(f"{base}/registry?q=Counselling")
     expect(page.locator("main")).to_contain_text("Community Counselling")
@@ -66,4 +74,4 @@ def test_an_import_is_previewed_committed_and_undone(page: Page, live_server: Li
     # then the registry is as before
     page.goto(f"{base}/registry?q=Counselling")
     expect(page.locator("main")).not_to_contain_text("Community Counselling")
-    assert page.request.get(f"{base}/api/hsds/services/{SERVICE_ID}").status == 404
+    assert _status(page, f"{base}/api/hsds/services/{SERVICE_ID}") == 404
