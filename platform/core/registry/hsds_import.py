@@ -196,6 +196,9 @@ class _Collector:
                 )
             for col, value in implied.items():
                 seen.implied.setdefault(col, value)
+            # a field only this copy carries (a location's languages under its
+            # organization, not under the service) is kept too
+            seen.data = {**data, **seen.data}
         else:
             self.records[type_][ref] = rec
             self.order.append(rec)
