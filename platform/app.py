@@ -22,6 +22,7 @@ from litestar.exceptions import HTTPException, NotFoundException
 from litestar.logging.config import LoggingConfig
 from litestar.response import Redirect
 from litestar.types import Message, Receive, Scope, Send
+from litestar_htmx import ClientRedirect
 
 from kasane.central.app import create_central_app
 from kasane.core import i18n
@@ -58,10 +59,17 @@ from kasane.core.town.setup_controllers import ROUTES as SETUP_ROUTES
 from kasane.core.web import di_cleanup, submissions
 from kasane.core.web.app_config import csrf_config, static_routers
 from kasane.core.web.controllers import LANG_COOKIE, StaffShellController, set_language
-from kasane.core.web.deps import SESSION_COOKIE, LoginRequired, ReadOnlyTenant, provide_session
+from kasane.core.web.deps import (
+    SESSION_COOKIE,
+    LoginRequired,
+    ReadOnlyTenant,
+    provide_session,
+    requires_login,
+)
 from kasane.core.web.headers import with_security_headers
 from kasane.core.web.outage import FALLBACK_ERROR_HTML, is_outage, unavailable
-from kasane.core.web.templating import render
+from kasane.core.web.route_guards import PUBLIC_ROUTES, refuse_unguarded
+from kasane.core.web.templating import htmx_of, render, set_template_reload
 from kasane.ops.health import HEALTH_PATHS, answer_health
 from kasane.ops.logs import EXPECTED_STATUSES, exception_logging
 from kasane.ops.observe import bind_tenant, observed
@@ -312,11 +320,12 @@ def _not_found(request: Request[Any, Any, Any], _exc: Exception) -> Response[str
 
 
 def _login_required(request: Request[Any, Any, Any], _exc: Exception) -> Response[Any]:
-    if request.headers.get("hx-request") == "true":
+    htmx = htmx_of(request)
+    if htmx:
         # back to the page the person was typing on (its draft is offered there again),
         # not to the address the form posted to
-        page = urlsplit(request.headers.get("hx-current-url", "")).path or request.url.path
-        return Response("", status_code=204, headers={"HX-Redirect": "/login?next=" + page})
+        page = urlsplit(htmx.current_url or "").path or request.url.path
+        return ClientRedirect("/login?next=" + page)
     return Redirect("/login?next=" + request.url.path)
 
 
@@ -364,6 +373,7 @@ def create_app(
     ``ephemeral``: the store for pending logins and rate limits (default from settings)."""
     settings = settings or load_settings()
     set_master_secret(settings.master_key)
+    set_template_reload(settings.template_reload)
     db = Database(settings.database_url)
     static = static_routers(available_themes())
     app = KasaneApp(
@@ -435,4 +445,7 @@ def create_app(
     app.state.central = create_central_app(settings, ephemeral=app.state.ephemeral)
     app.on_shutdown.append(app.state.central.state.db.dispose)
     ops_lifecycle(app, settings)  # in-process jobs, the metrics port, tracing
+    refuse_unguarded(app, [requires_login], PUBLIC_ROUTES)
+    # … and again at startup, for a route registered after this (a plugin, a test)
+    app.on_startup.append(lambda: refuse_unguarded(app, [requires_login], PUBLIC_ROUTES))
     return app

@@ -15,7 +15,9 @@ from kasane.ops.backup import add_backup_commands
 from kasane.ops.jobs.commands import add_jobs_commands
 from kasane.ops.logs import configure_logging
 from kasane.ops.secrets import add_secrets_commands, require_secrets
+from kasane.plugin_commands import add_plugin_commands
 from kasane.settings import Settings, load_settings
+from kasane.tenants.operator_commands import add_operator_commands
 from kasane.tenants.portability.commands import add_billing_commands, add_tenant_commands
 
 
@@ -123,7 +125,28 @@ def cmd_tenants_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_tenants_create(args: argparse.Namespace, settings: Settings) -> int:
+    from kasane.tenants.operator import PluginRefused, check_new_tenant
+    from kasane.tenants.operator_commands import print_refusal
     from kasane.tenants.services import TenantInvalid, do_create_tenant
+
+    if "." in args.plugin and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())  # as plugins check: a module in this checkout
+    try:  # the code must be this town's, and the plugin must pass its check for it
+        check_new_tenant(
+            name=args.name,
+            code=args.code,
+            prefecture=args.prefecture,
+            plugin=args.plugin,
+            population=args.population,
+            slug=args.slug,
+        )
+    except TenantInvalid as exc:
+        for field, problem in exc.problems.items():
+            print(f"error: {field}: {problem}", file=sys.stderr)
+        return 2
+    except PluginRefused as exc:
+        print_refusal(exc.plugin, exc.problems)
+        return 1
 
     async def run() -> object:
         db = _db(settings)
@@ -218,14 +241,46 @@ def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
                     return 2
                 async with db.session(t.id) as s:
                     report = await verify_chain(s)
+                waiting = (
+                    f", {report.waiting} read(s) waiting for the fold" if report.waiting else ""
+                )
                 if report.ok:
-                    print(f"{t.slug}: ok, {report.events} events")
+                    print(f"{t.slug}: ok, {report.events} events{waiting}")
+                elif report.broken_at == 0:  # a read not folded yet was changed
+                    failures += 1
+                    print(f"{t.slug}: BROKEN: {report.reason}")
                 else:
                     failures += 1
                     print(f"{t.slug}: BROKEN at seq {report.broken_at}: {report.reason}")
         finally:
             await db.dispose()
         return 1 if failures else 0
+
+    return asyncio.run(run())
+
+
+def cmd_audit_fold(args: argparse.Namespace, settings: Settings) -> int:
+    from kasane.core.audit.services import fold_reads
+    from kasane.tenants.services import get_tenant_by_slug, list_tenants
+
+    async def run() -> int:
+        db = _db(settings)
+        try:
+            async with db.session() as s:
+                tenants = (
+                    [await get_tenant_by_slug(s, args.tenant)]
+                    if args.tenant
+                    else await list_tenants(s)
+                )
+            for t in tenants:
+                if t is None:
+                    print(f"error: no tenant {args.tenant!r}", file=sys.stderr)
+                    return 2
+                async with db.session(t.id) as s:
+                    print(f"{t.slug}: {await fold_reads(s)} read(s) folded")
+        finally:
+            await db.dispose()
+        return 0
 
     return asyncio.run(run())
 
@@ -345,6 +400,7 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--theme")
     create.set_defaults(func=cmd_tenants_create)
     add_tenant_commands(tenants)  # export, import, delete
+    add_operator_commands(tenants)  # set-plugin, invite-admin, show
 
     plugins = sub.add_parser("plugins", help="municipal plugins").add_subparsers(
         dest="plugins_command", required=True
@@ -355,6 +411,7 @@ def parser() -> argparse.ArgumentParser:
     check = plugins.add_parser("check", help="validate a plugin; non-zero exit when bad")
     check.add_argument("name", help="entry-point name or dotted module path")
     check.set_defaults(func=cmd_plugins_check)
+    add_plugin_commands(plugins)  # new, docs, preview
 
     audit = sub.add_parser("audit", help="audit log").add_subparsers(
         dest="audit_command", required=True
@@ -362,6 +419,9 @@ def parser() -> argparse.ArgumentParser:
     verify = audit.add_parser("verify", help="check every tenant's hash chain")
     verify.add_argument("--tenant", help="only this tenant (slug)")
     verify.set_defaults(func=cmd_audit_verify)
+    fold = audit.add_parser("fold", help="fold the audited reads into each tenant's chain")
+    fold.add_argument("--tenant", help="only this tenant (slug)")
+    fold.set_defaults(func=cmd_audit_fold)
 
     reports = sub.add_parser("reports", help="the towns' figures").add_subparsers(
         dest="reports_command", required=True

@@ -80,6 +80,9 @@ class Settings:
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12
     secure_cookies: bool = True  # load_settings: on unless demo (or KASANE_SECURE_COOKIES=0)
+    # Re-read changed templates without a restart: the demo's default (local development);
+    # off in production (KASANE_TEMPLATE_RELOAD=1 turns it on).
+    template_reload: bool = False
     # Pending logins and the login rate limit (kasane.core.ephemeral): "" = this process's
     # memory (one process); a redis:// URL when several app processes share them.
     redis_url: str = ""
@@ -181,6 +184,9 @@ def load_settings(**overrides: object) -> Settings:
         # HTTP; KASANE_SECURE_COOKIES=0 turns them off explicitly (e.g. behind a test proxy).
         flag = os.environ.get("KASANE_SECURE_COOKIES", "").lower()
         values["secure_cookies"] = flag in ("1", "true", "yes") if flag else not values["demo"]
+    if "template_reload" not in values:
+        flag = os.environ.get("KASANE_TEMPLATE_RELOAD", "").lower()
+        values["template_reload"] = flag in ("1", "true", "yes") if flag else values["demo"]
     if values["jobs"] not in ("", "inprocess", "worker", "off"):
         raise ValueError(f"KASANE_JOBS must be inprocess, worker or off, not {values['jobs']!r}")
     return Settings(**values)  # type: ignore[arg-type]  # keys checked by the dataclass

@@ -22,7 +22,12 @@ from litestar.types import Receive, Scope, Send
 
 from kasane.central.auth_controllers import ROUTES as AUTH_ROUTES
 from kasane.central.controllers import ROUTES as PAGE_ROUTES
-from kasane.central.web import CentralLoginRequired, provide_central_session, render_central
+from kasane.central.web import (
+    CentralLoginRequired,
+    provide_central_session,
+    render_central,
+    requires_central_login,
+)
 from kasane.core import i18n
 from kasane.core.db import Database
 from kasane.core.ephemeral import EphemeralStore, make_store
@@ -30,6 +35,7 @@ from kasane.core.web import di_cleanup
 from kasane.core.web.app_config import csrf_config, static_routers
 from kasane.core.web.language import LANG_COOKIE
 from kasane.core.web.outage import is_outage, log_outage, static_unavailable
+from kasane.core.web.route_guards import CENTRAL_PUBLIC_ROUTES, refuse_unguarded
 from kasane.settings import Settings, load_settings
 
 # The same policy as the tenants' pages: no inline script or style anywhere.
@@ -121,4 +127,5 @@ def create_central_app(
     app.state.settings = settings
     app.state.db = db
     app.state.ephemeral = ephemeral or make_store(settings)
+    refuse_unguarded(app, [requires_central_login], CENTRAL_PUBLIC_ROUTES)
     return app

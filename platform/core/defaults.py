@@ -453,3 +453,39 @@ def kasane_terminology(tenant: Any) -> dict[str, str]:
 @hookimpl(trylast=True)
 def kasane_theme(tenant: Any) -> str:
     return "default"
+
+
+# ---------------------------------------------------------------- rules (kasane.core.rules.core)
+
+
+@hookimpl(trylast=True)
+def kasane_intake_routing(tenant: Any, intake: Any) -> str:
+    from kasane.core.rules import core
+
+    return core.intake_routing(intake)
+
+
+@hookimpl(trylast=True)
+def kasane_agenda_rules(tenant: Any, meeting: Any, cases: Any) -> list[dict[str, str]]:
+    from kasane.core.rules import core
+
+    return core.agenda(meeting, cases)
+
+
+@hookimpl(trylast=True)
+def kasane_monitoring_interval(tenant: Any, case: Any) -> int:
+    from kasane.core.rules import core
+
+    return core.monitoring_interval(case)
+
+
+@hookimpl(trylast=True)
+def kasane_escalation_prompts(tenant: Any, case: Any) -> list[dict[str, str]]:
+    from kasane.core.rules import core
+
+    return core.escalation_prompts(case)
+
+
+@hookimpl(trylast=True)
+def kasane_validate_record(tenant: Any, record: Any) -> list[dict[str, str]]:
+    return []

@@ -15,10 +15,16 @@ Rules that keep plugins working across releases:
   it supports as ``KASANE_HOOKS = (min, max)`` in its module.
 
 Phases: **structure** (counters, areas, agencies) → **meetings** → **participation** →
-**forms** → **words and look** (stage labels, terminology, theme, templates). One **rule
-hook** is called at other times: ``kasane_local_indicators``, whenever a report is counted;
-it gets read-only records, never a session or a model, and a failing one is logged and
-left out.
+**forms** → **words and look** (stage labels, terminology, theme, templates).
+
+**Rule hooks** are called at other times, while staff work: ``kasane_intake_routing``,
+``kasane_agenda_rules``, ``kasane_monitoring_interval``, ``kasane_escalation_prompts``,
+``kasane_validate_record`` and ``kasane_local_indicators``. A rule is a pure function of
+read-only snapshots from ``plugin_kit`` (no session, no model, no clock: ``today`` is in
+the snapshot). Each call runs in a worker thread and must answer within half a second; a
+rule that raises, overruns or answers nonsense is logged with the tenant and the hook, the
+core's own rule applies (``kasane.core.rules.core``, importable through ``plugin_kit`` to
+build on), and the staff page works as if the plugin had no rule.
 """
 
 from __future__ import annotations
@@ -120,7 +126,20 @@ def kasane_meeting_types(tenant: Any) -> list[dict[str, Any]] | None:
         plan_change, closure, suspension, continuation, role_assignment,
         resource_development, information_sharing, system_review). ``discusses_cases``
         (default true) is false for a meeting about the support system itself
-        (体制検討会議): no case or outreach record goes on its agenda.
+        (体制検討会議): no case or outreach record goes on its agenda, and it may not take
+        a decision about a case (support_decision, plan_change, closure, suspension,
+        continuation, role_assignment). ``host`` is an agency's key or name, or
+        ``"municipality"``.
+
+        How the calendar reads a cadence: ``monthly`` meets on the ``nth`` ``weekday`` of
+        every month (``nth`` -1 = the last); ``quarterly`` the same, in the months that
+        start the fiscal quarters (April, July, October, January); ``weekly`` every week
+        on ``weekday`` (``nth`` means nothing there and is refused); ``as_needed`` has no
+        date (no ``weekday`` or ``nth``). Monthly, quarterly and weekly meetings need a
+        Monday–Friday ``weekday`` (monthly and quarterly also ``nth``), or they are never
+        scheduled. A date that falls on a weekend, a 国民の祝日 or 29 Dec–3 Jan moves to
+        the next business day. ``time`` is JST between 07:00 and 21:00;
+        ``duration_minutes`` 1–480 (default 90).
 
     Example:
         ``[{"key": "jusoteki", "name": "重層的支援会議", "legal_basis": "consent",
@@ -307,4 +326,133 @@ def kasane_local_indicators(tenant: Any, records: Any) -> list[dict[str, Any]] |
         "definition": "開催したまるごと会議で検討した事例を会議ごとに数えます。",
         "facts": [{"unit": f"{m.ref}:{c}", "on": m.held_on} for m in records.meetings
         if m.meeting_type == "marugoto" for c in m.case_refs]}]``
+    """
+
+
+# ---------------------------------------------------------------- rules (behaviour)
+
+
+@hookspec(firstresult=True)
+def kasane_intake_routing(tenant: Any, intake: Any) -> str | None:
+    """Which agency leads a case opened at intake (主担当機関).
+
+    Called: when a consultation opens a case (outcome 継続 or 多機関協働), before the case is
+    saved. The first non-None answer wins; None leaves it to the core: the counter's agency,
+    or the coordinating agency for a counter without one. An answer that is not one of the
+    town's agency keys falls back to the core's.
+
+    Args:
+        tenant: the TenantInfo of the town.
+        intake: an ``IntakeSnapshot`` (``plugin_kit``): ``counter``, ``field`` (the
+            counter's), ``counter_agency``, ``coordinating_agency``, ``outcome``
+            (``continued`` or ``multi_agency``), ``categories``, ``main_category``,
+            ``channel``, ``household`` (``members`` with ``relation``, ``age``,
+            ``is_carer``, ``needs_care``, ``withdrawn``; ``patterns`` such as ``8050``,
+            ``young_carer``), ``fields`` (the form's plain values) and ``today``.
+
+    Returns:
+        An agency key from ``kasane_agencies`` (or one the town's admin added), or None.
+
+    Example:
+        ``return "chiikiryoku" if intake.outcome == "multi_agency" else None``
+    """
+
+
+@hookspec(firstresult=True)
+def kasane_agenda_rules(tenant: Any, meeting: Any, cases: Any) -> list[dict[str, Any]] | None:
+    """Which cases the core proposes for a meeting's agenda, and as what.
+
+    Called: when a meeting's page is shown and its agenda is not final. The first non-None
+    answer replaces the core's proposals (call ``core_rules.agenda(meeting, cases)`` from
+    ``plugin_kit`` to start from them). The host still chooses: a proposal is never put on
+    the agenda by itself, and consent rules apply as always. Never called for a meeting with
+    ``discusses_cases: false``. Unnamed outreach records are proposed by the core apart.
+
+    Args:
+        tenant: the TenantInfo of the town.
+        meeting: a ``MeetingSnapshot``: ``ref``, ``meeting_type`` (its key),
+            ``legal_basis``, ``decisions``, ``members``, ``on`` (the meeting's day).
+        cases: a tuple of ``CaseSnapshot`` — the open cases a member agency takes part in:
+            ``ref``, ``case_no``, ``stage``, ``stage_since``, ``days_in_stage``,
+            ``opened_on``, ``counter``, ``field``, ``lead_agency``, ``agencies``,
+            ``collaboration``, ``collaboration_since``, ``has_plan``,
+            ``next_monitoring_on``, ``categories``, ``risk`` (high or normal),
+            ``household``, ``today``.
+
+    Returns:
+        A list of ``{"case": ref, "kind"}``, ``kind`` one of support_decision, monitoring,
+        evaluation, new_collaboration, early_detection, other; refs must come from
+        ``cases``. Or None for the core's proposals.
+
+    Example:
+        ``[{"case": c.ref, "kind": "new_collaboration"} for c in cases
+        if meeting.meeting_type == "marugoto" and c.stage == "intake"]``
+    """
+
+
+@hookspec(firstresult=True)
+def kasane_monitoring_interval(tenant: Any, case: Any) -> int | None:
+    """Days from one monitoring to the next, by stage and risk.
+
+    Called: when a case's page offers the monitoring form (the next date it proposes) and
+    when a monitoring is saved without a next date (staff's own date always wins). The
+    first non-None answer wins; the core's: 30 days for a high-risk case (DV・虐待,
+    食べるものがない), else 90.
+
+    Args:
+        tenant: the TenantInfo of the town.
+        case: a ``CaseSnapshot`` (see ``kasane_agenda_rules``).
+
+    Returns:
+        Whole days, 1 to 366, or None for the core's interval.
+
+    Example:
+        ``return 14 if case.risk == "high" else 60``
+    """
+
+
+@hookspec
+def kasane_escalation_prompts(tenant: Any, case: Any) -> list[dict[str, Any]] | None:
+    """Suggestions shown to staff on a case's page: a pattern that calls for 多機関協働 or
+    アウトリーチ. Never an automatic move: staff read the suggestion and decide.
+
+    Called: each time a case's page is shown. Every answer is used, after the core's
+    (8050 and ヤングケアラー without 多機関協働 → suggest 多機関協働; a withdrawn member →
+    suggest アウトリーチ); a plugin answer with the same ``key`` as a core suggestion
+    replaces it.
+
+    Args:
+        tenant: the TenantInfo of the town.
+        case: a ``CaseSnapshot`` (see ``kasane_agenda_rules``).
+
+    Returns:
+        A list of ``{"key", "message", "suggest"}``: ``message`` 1–300 characters in the
+        staff's language; ``suggest`` collaboration, outreach or other.
+
+    Example:
+        ``[{"key": "8050", "suggest": "outreach", "message": "8050世帯です。"
+        "地域力創生課へ相談してください。"}] if "8050" in case.household.patterns else []``
+    """
+
+
+@hookspec
+def kasane_validate_record(tenant: Any, record: Any) -> list[dict[str, str]] | None:
+    """The town's own checks on a record before it is saved (after the core's).
+
+    Called: when an intake form is submitted and passed the core's validation. Every
+    answer is used; a problem refuses the submission and is shown beside its field, with
+    everything typed kept.
+
+    Args:
+        tenant: the TenantInfo of the town.
+        record: a ``RecordSnapshot``: ``form`` (its key, e.g. ``intake``), ``values``
+            (field → value, dates as dates), ``counter`` and ``today``.
+
+    Returns:
+        A list of ``{"field", "message"}``: ``field`` a field name of that form,
+        ``message`` (1–300 characters) naming the problem in the staff's language.
+
+    Example:
+        ``[{"field": "ishibotoke_net", "message": "石仏ねっとの加入を確認してください。"}]
+        if record.form == "intake" and not record.values.get("ishibotoke_net") else []``
     """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 JST = ZoneInfo("Asia/Tokyo")
@@ -22,8 +23,11 @@ def today_jst() -> date:
 # keep ISO dates (2026-12-06), still in JST.
 
 
+@lru_cache(maxsize=8192)
 def era_of(day: date) -> tuple[str, str]:
-    """The era's name and its year (元 for the first) of ``day``."""
+    """The era's name and its year (元 for the first) of ``day``. Cached: japanera parses
+    its era table on every call (about a third of the case page's time went there), and a
+    day's era only changes with a new japanera, which means a restart."""
     from japanera import EraDate  # imported here: a module-level import costs every CLI call
 
     era_date = EraDate.from_date(day)

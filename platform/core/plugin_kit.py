@@ -1,7 +1,10 @@
 """Everything a municipal plugin may import: the hook marker, data types, test helpers.
 
 A plugin never imports models, services or the database; it returns plain data from
-hooks (see :mod:`kasane.core.hookspecs`) and checks itself with :func:`check_plugin`.
+hooks (see :mod:`kasane.core.hookspecs`) and checks itself with :func:`check_plugin`. Its
+rules read the snapshots below (``CaseSnapshot`` …) and may build on the core's own rules
+(``core_rules.agenda(meeting, cases)`` …); ``kasane.plugin_testing`` makes sample
+snapshots for a plugin's tests.
 
 Example plugin module::
 
@@ -45,6 +48,15 @@ from kasane.core.reports.snapshot import (
     ReferralRecord,
     ReportRecords,
 )
+from kasane.core.rules import core as core_rules
+from kasane.core.rules.snapshots import (
+    CaseSnapshot,
+    HouseholdSnapshot,
+    IntakeSnapshot,
+    MeetingSnapshot,
+    MemberSnapshot,
+    RecordSnapshot,
+)
 
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
@@ -54,21 +66,28 @@ __all__ = [
     "Agency",
     "Area",
     "Cadence",
+    "CaseSnapshot",
     "Choice",
     "ConsultationRecord",
     "Counter",
     "FormDefinition",
     "FormField",
     "FormSection",
+    "HouseholdSnapshot",
+    "IntakeSnapshot",
     "MeetingRecord",
+    "MeetingSnapshot",
     "MeetingType",
+    "MemberSnapshot",
     "ParticipationMenu",
+    "RecordSnapshot",
     "ReferralRecord",
     "ReportRecords",
     "TenantConfig",
     "TenantInfo",
     "Validation",
     "check_plugin",
+    "core_rules",
     "example_tenant",
     "hookimpl",
 ]

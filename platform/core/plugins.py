@@ -7,6 +7,7 @@ is no global manager, so no hook implementation ever sees another tenant.
 from __future__ import annotations
 
 import importlib
+import os
 import re
 from collections.abc import Callable
 from importlib.metadata import entry_points
@@ -83,7 +84,8 @@ def load_plugin(name: str) -> ModuleType:
     """
     found = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == name]
     if found:
-        return found[0].load()
+        module: ModuleType = found[0].load()
+        return module
     if "." in name:
         try:
             return importlib.import_module(name)
@@ -94,6 +96,16 @@ def load_plugin(name: str) -> ModuleType:
 
 def plugin_name(plugin: ModuleType | object) -> str:
     return str(getattr(plugin, "__name__", None) or type(plugin).__name__).rsplit(".", 1)[-1]
+
+
+def plugin_label(plugin: ModuleType | object) -> str:
+    """What problems are reported under: the entry point's name when the plugin is installed
+    as one (what the operator types after ``--plugin``), else its module's name."""
+    module = getattr(plugin, "__name__", None)
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.value == module:
+            return ep.name
+    return plugin_name(plugin)
 
 
 def make_manager(plugin: ModuleType | object | None) -> pluggy.PluginManager:
@@ -139,6 +151,9 @@ class _Collector:
         self.pm, self.plugin, self.tenant = pm, plugin, tenant
         self.problems: list[str] = []
         self.found: list[Problem] = []
+        # keys of items refused on their own: references to them are not reported again
+        self.refused: dict[str, set[str]] = {}
+        self.position: dict[int, int] = {}  # id(item) → its index in the hook's answer
 
     def problem(self, hook: str, field: str, message: str, **params: Any) -> None:
         """Record a problem; ``message`` is an English msgid with ``%(name)s`` parameters,
@@ -150,10 +165,43 @@ class _Collector:
 
     def call(self, hook: str) -> Any:
         try:
+            if self.pm is None:  # no plugin loaded: no answer (the core's defaults apply)
+                return None
             return getattr(self.pm.hook, hook)(tenant=self.tenant)
         except Exception as exc:  # a plugin bug must not take the tenant down
             self.problem(hook, "", f"raised {type(exc).__name__}: {exc}")
             return None
+
+    def items(self, hook: str, data: Any, typ: type) -> list[Any]:
+        """Validate a list item by item: one bad item is reported (with its index, key and
+        field) and left out; the others are kept, so nothing cascades from it."""
+        refused = self.refused.setdefault(hook, set())
+        if data is None:
+            return []
+        if not isinstance(data, list):
+            self.problem(hook, "", N_("must be a list, not %(type)s"), type=type(data).__name__)
+            return []
+        good: list[Any] = []
+        for i, item in enumerate(data):
+            key = item.get("key") if isinstance(item, dict) else None
+            where = f"[{i}](key={key!r})" if isinstance(key, str) else f"[{i}]"
+            try:
+                parsed: Any = msgspec.convert(item, typ)
+            except msgspec.ValidationError as exc:
+                message, _, at = str(exc).rpartition(" - at ")
+                if not message:
+                    message, at = str(exc), "$"
+                self.problem(hook, where + at.strip("`").removeprefix("$"), message)
+                if isinstance(key, str):
+                    refused.add(key)
+                continue
+            self.position[id(parsed)] = i
+            good.append(parsed)
+        return good
+
+    def where(self, item: Any, i: int) -> str:
+        """``[index](key='k')`` of an item, its index in the plugin's own answer."""
+        return f"[{self.position.get(id(item), i)}](key={item.key!r})"
 
     def convert(self, hook: str, data: Any, typ: Any) -> Any:
         try:
@@ -167,6 +215,7 @@ class _Collector:
 def _unique_keys(c: _Collector, hook: str, items: list[Any]) -> None:
     seen: set[str] = set()
     for i, item in enumerate(items):
+        i = c.position.get(id(item), i)
         if not _KEY.match(item.key):
             c.problem(
                 hook,
@@ -184,8 +233,8 @@ def _merge_forms(c: _Collector, answers: list[Any]) -> dict[str, FormDefinition]
     forms: dict[str, FormDefinition] = {}
     # pluggy returns the last-registered (the municipal plugin) first; core is trylast.
     for answer in reversed([a for a in answers if a is not None]):
-        parsed = c.convert("kasane_form_definitions", answer, list[FormDefinition])
-        for form in parsed or []:
+        for form in c.items("kasane_form_definitions", answer, FormDefinition):
+            _form_fields(c, form)
             base = forms.get(form.key)
             if base is None:
                 forms[form.key] = form
@@ -227,6 +276,37 @@ def _merge_forms(c: _Collector, answers: list[Any]) -> dict[str, FormDefinition]
     return forms
 
 
+def _form_fields(c: _Collector, form: FormDefinition) -> None:
+    """One form's own fields: names that are keys, each once, sane validation bounds."""
+    hook, seen = "kasane_form_definitions", set()
+    for section in form.sections:
+        for field in section.fields:
+            where = f"{form.key}.{section.key}.{field.name}"
+            if not _KEY.match(field.name):
+                c.problem(
+                    hook,
+                    where + ".name",
+                    N_("%(name)r is not a field key (lower-case ascii, digits, - or _)"),
+                    name=field.name,
+                )
+            if field.name in seen:
+                c.problem(
+                    hook, where + ".name", N_("duplicate field name %(name)r"), name=field.name
+                )
+            seen.add(field.name)
+            v = field.validation
+            if v and v.min is not None and v.max is not None and v.min > v.max:
+                c.problem(
+                    hook,
+                    where + ".validation",
+                    N_("min %(min)s is greater than max %(max)s"),
+                    min=v.min,
+                    max=v.max,
+                )
+            if v and v.max_length is not None and v.max_length < 1:
+                c.problem(hook, where + ".validation.max_length", N_("must be at least 1"))
+
+
 def _merged_dict(c: _Collector, hook: str, answers: list[Any]) -> dict[str, str]:
     merged: dict[str, str] = {}
     for answer in reversed([a for a in answers if a is not None]):
@@ -241,7 +321,7 @@ def build_config(plugin: ModuleType | object | None, tenant: TenantInfo) -> Tena
     Raises:
         PluginInvalid: with every problem found, each naming plugin, hook and field.
     """
-    name = plugin_name(plugin) if plugin is not None else "kasane-core"
+    name = plugin_label(plugin) if plugin is not None else "kasane-core"
     problems: list[str] = []
     supported = getattr(plugin, "KASANE_HOOKS", None) if plugin is not None else (1, 1)
     if (
@@ -258,7 +338,7 @@ def build_config(plugin: ModuleType | object | None, tenant: TenantInfo) -> Tena
     c.problems.extend(problems)
 
     def listed(hook: str, typ: type) -> list[Any]:
-        items = c.convert(hook, c.call(hook), list[typ]) or []  # type: ignore[valid-type]
+        items = c.items(hook, c.call(hook), typ)
         _unique_keys(c, hook, items)
         return items
 
@@ -271,8 +351,21 @@ def build_config(plugin: ModuleType | object | None, tenant: TenantInfo) -> Tena
     stage_labels = _merged_dict(c, "kasane_stage_labels", c.call("kasane_stage_labels") or [])
     terminology = _merged_dict(c, "kasane_terminology", c.call("kasane_terminology") or [])
     theme = c.call("kasane_theme")
+    template_dir = c.call("kasane_template_dir")
 
     check_references(c, counters, areas, agencies, meetings, menus)
+    check_strictly(c, counters, agencies, meetings, menus)
+    if template_dir is not None and not (
+        isinstance(template_dir, str)
+        and os.path.isabs(template_dir)
+        and os.path.isdir(template_dir)
+    ):
+        c.problem(
+            "kasane_template_dir",
+            "",
+            N_("%(path)r is not an existing folder (give an absolute path)"),
+            path=template_dir,
+        )
     if sum(1 for a in agencies if a.coordinates) > 1:
         c.problem("kasane_agencies", "coordinates", "only one agency may coordinate 多機関協働")
     if not agencies:
@@ -294,6 +387,7 @@ def build_config(plugin: ModuleType | object | None, tenant: TenantInfo) -> Tena
 
     if c.problems:
         raise PluginInvalid(name, c.problems)
+    name = plugin_name(plugin) if plugin is not None else "kasane-core"  # records keep this
     answered = {
         hook: any(
             impl.plugin_name != "kasane-core" for impl in getattr(pm.hook, hook).get_hookimpls()
@@ -329,13 +423,14 @@ def build_config(plugin: ModuleType | object | None, tenant: TenantInfo) -> Tena
     )
 
 
-def _check_refs(c: _Collector, hook: str, items: list[Any], attr: str, keys: set[str]) -> None:
+def _check_refs(
+    c: _Collector, hook: str, items: list[Any], attr: str, keys: set[str], target: str
+) -> None:
     for i, item in enumerate(items):
         ref = getattr(item, attr)
-        if ref is not None and ref not in keys:
-            c.problem(
-                hook, f"[{i}](key={item.key!r}).{attr}", N_("%(ref)r is not a known key"), ref=ref
-            )
+        # an item refused on its own was reported where it is, not again at each reference
+        if ref is not None and ref not in keys and ref not in c.refused.get(target, ()):
+            c.problem(hook, f"{c.where(item, i)}.{attr}", N_("%(ref)r is not a known key"), ref=ref)
 
 
 def check_references(
@@ -349,29 +444,30 @@ def check_references(
     """The rules between lists (a counter's agency and area exist, a meeting's members are
     agencies, a monthly cadence has its day …): the plugin check's and the town settings'."""
     area_keys, agency_keys = {a.key for a in areas}, {a.key for a in agencies}
-    _check_refs(c, "kasane_counters", counters, "agency", agency_keys)
-    _check_refs(c, "kasane_counters", counters, "area", area_keys)
-    _check_refs(c, "kasane_areas", areas, "parent", area_keys)
-    _check_refs(c, "kasane_participation_menus", menus, "area", area_keys)
+    _check_refs(c, "kasane_counters", counters, "agency", agency_keys, "kasane_agencies")
+    _check_refs(c, "kasane_counters", counters, "area", area_keys, "kasane_areas")
+    _check_refs(c, "kasane_areas", areas, "parent", area_keys, "kasane_areas")
+    _check_refs(c, "kasane_participation_menus", menus, "area", area_keys, "kasane_areas")
+    refused_agencies = c.refused.get("kasane_agencies", set())
     for i, m in enumerate(meetings):
         for member in m.members:
-            if member not in agency_keys:
+            if member not in agency_keys and member not in refused_agencies:
                 c.problem(
                     "kasane_meeting_types",
-                    f"[{i}](key={m.key!r}).members",
+                    f"{c.where(m, i)}.members",
                     N_("%(member)r is not an agency key from kasane_agencies"),
                     member=member,
                 )
         if m.cadence.frequency == "monthly" and (m.cadence.weekday is None or not m.cadence.nth):
             c.problem(
                 "kasane_meeting_types",
-                f"[{i}](key={m.key!r}).cadence",
+                f"{c.where(m, i)}.cadence",
                 N_("a monthly cadence needs weekday and nth"),
             )
         if m.cadence.time and not re.match(r"^([01]\d|2[0-3]):[0-5]\d$", m.cadence.time):
             c.problem(
                 "kasane_meeting_types",
-                f"[{i}](key={m.key!r}).cadence.time",
+                f"{c.where(m, i)}.cadence.time",
                 N_("%(time)r is not HH:MM"),
                 time=m.cadence.time,
             )
@@ -382,13 +478,106 @@ def check_references(
             if parent in seen:
                 c.problem(
                     "kasane_areas",
-                    f"[{i}](key={a.key!r}).parent",
+                    f"{c.where(a, i)}.parent",
                     N_("%(key)r would be inside itself"),
                     key=a.key,
                 )
                 break
             seen.add(parent)
             parent = by_key[parent].parent
+
+
+# Decisions a meeting takes about one case: none on a meeting about the system itself.
+CASE_DECISIONS = frozenset(
+    {"support_decision", "plan_change", "closure", "suspension", "continuation", "role_assignment"}
+)
+OFFICE_HOURS = ("07:00", "21:00")  # a meeting's start outside these is almost surely a typo
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def check_strictly(
+    c: _Collector,
+    counters: list[Counter],
+    agencies: list[Agency],
+    meetings: list[MeetingType],
+    menus: list[ParticipationMenu],
+) -> None:
+    """What a plugin must get right beyond the types (``plugins check``, tenants create and
+    set-plugin): a town with no counter cannot take a consultation; a cadence the calendar
+    cannot place, or a meeting on a closed day, never happens as written."""
+    if not counters and not c.refused.get("kasane_counters"):
+        c.problem(
+            "kasane_counters", "", N_("at least one counter is needed: intake happens at one")
+        )
+    hosts = {"municipality"} | {a.key for a in agencies} | {a.name for a in agencies}
+    hosts |= c.refused.get("kasane_agencies", set())  # reported where it is
+    for i, m in enumerate(meetings):
+        at, cad = c.where(m, i), m.cadence
+        hook = "kasane_meeting_types"
+        if cad.frequency in ("weekly", "quarterly") and cad.weekday is None:
+            c.problem(
+                hook,
+                f"{at}.cadence.weekday",
+                N_("a %(frequency)s cadence needs a weekday, or it is never scheduled"),
+                frequency=cad.frequency,
+            )
+        if cad.frequency == "quarterly" and not cad.nth:
+            c.problem(hook, f"{at}.cadence.nth", N_("a quarterly cadence needs nth"))
+        if cad.frequency == "weekly" and cad.nth is not None:
+            c.problem(
+                hook, f"{at}.cadence.nth", N_("a weekly meeting meets every week: leave out nth")
+            )
+        if cad.frequency == "as_needed" and (cad.weekday is not None or cad.nth is not None):
+            c.problem(hook, f"{at}.cadence", N_("an as_needed meeting has no weekday or nth"))
+        if cad.weekday is not None and cad.weekday >= 5:
+            c.problem(
+                hook,
+                f"{at}.cadence.weekday",
+                N_("%(day)s is not a working day: the meeting would always move to Monday"),
+                day=WEEKDAYS[cad.weekday],
+            )
+        if cad.time and not OFFICE_HOURS[0] <= cad.time <= OFFICE_HOURS[1]:
+            c.problem(
+                hook,
+                f"{at}.cadence.time",
+                N_("%(time)s is outside %(start)s-%(end)s"),
+                time=cad.time,
+                start=OFFICE_HOURS[0],
+                end=OFFICE_HOURS[1],
+            )
+        if not 1 <= cad.duration_minutes <= 480:
+            c.problem(
+                hook,
+                f"{at}.cadence.duration_minutes",
+                N_("%(minutes)s minutes: a meeting lasts 1 to 480 minutes"),
+                minutes=cad.duration_minutes,
+            )
+        if not m.discusses_cases:
+            for decision in sorted(CASE_DECISIONS & set(m.decisions)):
+                c.problem(
+                    hook,
+                    f"{at}.decisions",
+                    N_(
+                        "%(decision)r is a decision about a case; this meeting does not discuss "
+                        "cases (discusses_cases: false)"
+                    ),
+                    decision=decision,
+                )
+        if m.host not in hosts:
+            c.problem(
+                hook,
+                f"{at}.host",
+                N_('%(host)r is neither an agency\'s key or name nor "municipality"'),
+                host=m.host,
+            )
+    for i, menu in enumerate(menus):
+        if menu.capacity is not None and menu.capacity < 1:
+            c.problem(
+                "kasane_participation_menus",
+                f"{c.where(menu, i)}.capacity",
+                N_("capacity %(capacity)s: at least 1, or leave it out for no limit"),
+                capacity=menu.capacity,
+            )
 
 
 def check_forms(
@@ -417,7 +606,7 @@ def check_lists(
     c = _Collector(None, source, None)
 
     def listed(hook: str, data: list[dict[str, Any]], typ: type) -> list[Any]:
-        items = c.convert(hook, data, list[typ]) or []  # type: ignore[valid-type]
+        items = c.items(hook, data, typ)
         _unique_keys(c, hook, items)
         return items
 
@@ -445,6 +634,7 @@ def config_from_json(data: bytes | str) -> TenantConfig:
 
 _managers: dict[str, pluggy.PluginManager] = {}
 _configs: dict[str, TenantConfig] = {}
+_refs: dict[str, str] = {}  # the plugin each tenant was activated with
 
 
 def activate(
@@ -459,6 +649,7 @@ def activate(
     the tenant keeps ``last_good()`` (its last good configuration); with none, the core
     defaults alone.
     """
+    _refs[tenant_key] = plugin_ref
     try:
         plugin = load_plugin(plugin_ref)
         config = build_config(plugin, tenant)
@@ -487,11 +678,15 @@ def config_for(tenant_key: str) -> TenantConfig:
     return _configs[tenant_key]
 
 
-def is_active(tenant_key: str) -> bool:
-    """Whether this process has built the tenant's manager yet."""
+def is_active(tenant_key: str, plugin_ref: str | None = None) -> bool:
+    """Whether this process has built the tenant's manager yet (on ``plugin_ref``, when
+    given: a tenant rebound to another plugin is built again)."""
+    if plugin_ref is not None and _refs.get(tenant_key) != plugin_ref:
+        return False
     return tenant_key in _configs
 
 
 def forget(tenant_key: str) -> None:
     _managers.pop(tenant_key, None)
     _configs.pop(tenant_key, None)
+    _refs.pop(tenant_key, None)

@@ -50,6 +50,9 @@ class TenantContext:
     local: TenantLocal = field(default_factory=TenantLocal)
     # one of the seeded demo towns: only these show demo hints and other towns' themes
     demo: bool = False
+    # what the town's plugin got wrong when last built (its last good configuration is in
+    # force meanwhile): shown to the tenant admin, and by ``kasane tenants show``
+    plugin_problems: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:

@@ -26,6 +26,7 @@ from kasane.tenants.demo_community import seed_community
 from kasane.tenants.demo_history import seed_history
 from kasane.tenants.demo_meetings import seed_meetings
 from kasane.tenants.demo_registry import seed_registry
+from kasane.tenants.models import Tenant
 from kasane.tenants.services import do_create_tenant, get_tenant_by_slug, tenant_info
 
 DEMO_PASSWORD = "kasane-demo"
@@ -87,6 +88,36 @@ async def _second_memberships(s: AsyncSession, config: TenantConfig, slug: str) 
     return lines
 
 
+async def seed_town(db: Database, tenant: Tenant, *, full: bool = True) -> list[str]:
+    """One town's demo accounts, caseload and meetings (``full``: also its registry,
+    地域づくり and history), on whatever plugin the tenant is bound to (idempotent)."""
+    lines: list[str] = []
+    config = plugins.build_config(plugins.load_plugin(tenant.plugin), tenant_info(tenant))
+    async with db.session(tenant.id) as s:
+        existing = set((await s.execute(select(StaffAccount.username))).scalars())
+        for username, display, role, agency in demo_accounts(config):
+            if username not in existing:
+                await do_create_account(
+                    s,
+                    username=username,
+                    display_name=display,
+                    password=DEMO_PASSWORD,
+                    role=role,
+                    agency_key=agency,
+                    actor="demo-seed",
+                )
+                lines.append(f"created {tenant.slug}/{username}")
+        lines += await _second_memberships(s, config, tenant.slug)
+        accounts = {a.username: a for a in (await s.execute(select(StaffAccount))).scalars()}
+    lines += await seed_caseload(db, tenant, config, accounts)
+    lines += await seed_meetings(db, tenant, config, accounts)
+    if full:
+        lines += await seed_registry(db, tenant, config)
+        lines += await seed_community(db, tenant, config, accounts)
+        lines += await seed_history(db, tenant, config, accounts)
+    return lines
+
+
 async def seed_demo(db: Database, central_db: Database | None = None) -> list[str]:
     """Create the demo tenants and their accounts when missing, then the central
     comparison's demo (``central_db``: the central site's database, default ``db``); report
@@ -99,28 +130,7 @@ async def seed_demo(db: Database, central_db: Database | None = None) -> list[st
         if tenant is None:
             tenant = await do_create_tenant(db, status="active", actor="demo-seed", **spec)  # type: ignore[arg-type]
             lines.append(f"created tenant {tenant.slug}")
-        config = plugins.build_config(plugins.load_plugin(tenant.plugin), tenant_info(tenant))
-        async with db.session(tenant.id) as s:
-            existing = set((await s.execute(select(StaffAccount.username))).scalars())
-            for username, display, role, agency in demo_accounts(config):
-                if username not in existing:
-                    await do_create_account(
-                        s,
-                        username=username,
-                        display_name=display,
-                        password=DEMO_PASSWORD,
-                        role=role,
-                        agency_key=agency,
-                        actor="demo-seed",
-                    )
-                    lines.append(f"created {tenant.slug}/{username}")
-            lines += await _second_memberships(s, config, tenant.slug)
-            accounts = {a.username: a for a in (await s.execute(select(StaffAccount))).scalars()}
-        lines += await seed_caseload(db, tenant, config, accounts)
-        lines += await seed_meetings(db, tenant, config, accounts)
-        lines += await seed_registry(db, tenant, config)
-        lines += await seed_community(db, tenant, config, accounts)
-        lines += await seed_history(db, tenant, config, accounts)
+        lines += await seed_town(db, tenant)
         tenants.append(tenant)
     lines += await seed_central(db, tenants, central_db)
     lines.append("demo data ready")

@@ -160,13 +160,11 @@ class CaseloadSeeder(RecordSteps):
         d = self.later(dates[-1], 20, 40)
         await cs.do_move(self.s, self.note_actor(case), case, "evaluation", today=d)
         if reach == "closed" or self.rng.random() < 0.5:
-            await rec.do_record_evaluation(
-                self.s,
-                self.note_actor(case),
+            await self.evaluate(
                 case,
-                evaluated_on=d,
-                outcome=self.rng.choice(["met", "met", "partly"]),
-                summary="課題が整理され、地域の見守りにつながった（架空）。",
+                d,
+                self.rng.choice(["met", "met", "partly"]),
+                "課題が整理され、地域の見守りにつながった（架空）。",
             )
         if reach == "closed":
             d = await self.decide(case, "closure", self.later(d, 3, 10), note="目標達成のため終結")

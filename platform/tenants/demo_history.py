@@ -26,7 +26,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core.auth.actor import ActorInfo
 from kasane.core.auth.models import StaffAccount
-from kasane.core.cases import records as rec
 from kasane.core.cases import services as cs
 from kasane.core.cases.models import Case
 from kasane.core.community.models import CommunityActivity, CommunityPlace
@@ -86,14 +85,7 @@ class HistorySeeder(CaseloadSeeder):
         if case.stage == "support":
             day = self.later(day, 30, 60)
             await cs.do_move(self.s, actor, case, "evaluation", today=day)
-            await rec.do_record_evaluation(
-                self.s,
-                actor,
-                case,
-                evaluated_on=day,
-                outcome="partly",
-                summary="再開後に落ち着いた（架空）。",
-            )
+            await self.evaluate(case, day, "partly", "再開後に落ち着いた（架空）。")
             await self.decide(case, "closure", self.later(day, 3, 10), note="目標をおおむね達成")
         await self.finish(case)
 

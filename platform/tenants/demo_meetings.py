@@ -216,7 +216,8 @@ class MeetingSeeder:
     ) -> None:
         """Agenda, discussion, decisions, attendance and minutes of one past meeting."""
         day = meeting.starts_at.astimezone(JST).date()
-        eligible = await self.eligible(mt, cases, day)
+        # a meeting about the support system itself (体制検討会議) takes no case
+        eligible = await self.eligible(mt, cases, day) if mt.discusses_cases else []
         picked = self.rng.sample(eligible, min(len(eligible), self.rng.randint(2, 4)))
         for case in sorted(picked, key=lambda c: c.case_no):
             kind = KIND_BY_STAGE.get(case.stage, "other")

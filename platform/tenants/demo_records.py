@@ -132,6 +132,28 @@ class RecordSteps(Seeder):
             if not last or back_to_support:
                 await cs.do_move(self.s, actor, case, "support", today=self.clock.day)
 
+    async def evaluate(self, case: Case, day: date, outcome: str, summary: str) -> None:
+        """評価 of each goal of the current plan: all met, or (partly) the first goal met and
+        the others partly — no extra draws, so the rest of the demo stays as it was."""
+        _plan, rows = await rec.latest_plan(self.s, case.id)
+        findings = {
+            "met": "本人の言葉で変化が語られた（架空）。",
+            "partly": "引き続き地域で見守る（架空）。",
+        }
+        goals = {}
+        for i, row in enumerate(rows):
+            judged = "met" if outcome == "met" or (i == 0 and len(rows) > 1) else "partly"
+            goals[row.id] = (judged, findings[judged])
+        await rec.do_record_evaluation(
+            self.s,
+            self.note_actor(case),
+            case,
+            evaluated_on=day,
+            goals=goals,
+            outcome=outcome,
+            summary=summary,
+        )
+
     def ongoing_monitorings(self, start: date, mode: str) -> tuple[list[date], date]:
         """Monitoring dates since ``start`` and the next date: overdue, due this week, later."""
         if mode == "overdue" and (self.today - start).days < 60:

@@ -13,6 +13,7 @@ import hmac
 import logging
 import time
 import uuid
+from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -23,7 +24,9 @@ from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromQuery
 from litestar.response import Redirect
 
-from kasane.core.db import Database
+from kasane.core import i18n
+from kasane.core.db import Database, utcnow
+from kasane.core.mail.invitations import invitation_mail, mail_if_configured
 from kasane.core.web.deps import Actor, requires_login
 from kasane.core.web.templating import render
 from kasane.tenants.billing.interface import Billing, BillingError, WebhookInvalid, billing_for
@@ -39,6 +42,7 @@ from kasane.tenants.models import Tenant
 from kasane.tenants.plans import PLANS, TAX_RATE_PERCENT, get_plan, plan_for_population
 from kasane.tenants.services import get_tenant_by_slug
 from kasane.tenants.signup import (
+    INVITATION_DAYS,
     INVITATION_PATH,
     SignupForm,
     SignupInvalid,
@@ -155,6 +159,18 @@ async def signup_submit(request: Request[Any, Any, Any], data: Form) -> Response
     tenant = result.tenant
     settings = request.app.state.settings
     link = f"{_origin(request, tenant.slug)}{INVITATION_PATH}?token={result.invitation_token}"
+    # the first admin's invitation by mail when mail is configured (kasane.core.mail)
+    await mail_if_configured(
+        settings,
+        invitation_mail(
+            to=form.admin_email,
+            town=tenant.name,
+            name=form.admin_name,
+            link=link,
+            expires_at=utcnow() + timedelta(days=INVITATION_DAYS),
+            lang=i18n.current_locale.get(),
+        ),
+    )
     response = render(
         request,
         "onboarding/signup_done",

@@ -163,6 +163,7 @@ def context_of(t: Tenant, local: TenantLocal | None = None) -> TenantContext:
         theme_override=t.theme,
         local=local or TenantLocal(),
         demo=t.slug in DEMO_SLUGS,
+        plugin_problems=tuple((t.config_problems or "").splitlines()),
     )
 
 
@@ -200,7 +201,8 @@ class TenantResolver:
             tenant = await get_tenant_by_slug(s, slug)
         ctx = None
         if tenant is not None:
-            if not plugins.is_active(str(tenant.id)):  # first sight in this process
+            # first sight in this process, or rebound (kasane tenants set-plugin) since
+            if not plugins.is_active(str(tenant.id), tenant.plugin):
                 await do_activate_plugin(self.db, tenant)
             ctx = context_of(tenant, await load_tenant_local(self.db, tenant.id))
         self._cache[slug] = (now, ctx)

@@ -21,7 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from kasane.core.plugin_kit import hookimpl
+from kasane.core.plugin_kit import core_rules, hookimpl
 
 KASANE_HOOKS = (1, 1)
 NAME = "丸亀市"
@@ -218,8 +218,9 @@ def kasane_meeting_types(tenant: Any) -> list[dict[str, Any]]:
             "legal_basis": "art106_6",
             "legal_basis_note": f"社会福祉法106条の6（支援体制に関する検討）・{YOKO}第5条",
             "host": HOST_SECTION,
-            # ASSUMPTION: quarterly; the date is set each time.
-            "cadence": {"frequency": "quarterly", "time": "10:00"},
+            # ASSUMPTION: quarterly (April, July, October, January), second Thursday. Without
+            # a weekday a quarterly meeting is never scheduled (plugins check refuses it).
+            "cadence": {"frequency": "quarterly", "weekday": 3, "nth": 2, "time": "10:00"},
             "members": ["kyosei", "kosodate", "korei", "kenko", "gakko", "shakyo"],
             "decisions": ["system_review", "resource_development"],
             "discusses_cases": False,
@@ -378,3 +379,67 @@ def kasane_local_indicators(tenant: Any, records: Any) -> list[dict[str, Any]]:
             "facts": facts,
         }
     ]
+
+
+# ---------------------------------------------------------------- rules (pure functions)
+
+# ASSUMPTION: a case new in the last 30 days goes to まるごと会議; one that has not moved
+# stage for 90 days is "stalled" and goes to 支援検討会議.
+NEW_CASE_DAYS = 30
+STALLED_DAYS = 90
+
+
+@hookimpl
+def kasane_agenda_rules(tenant: Any, meeting: Any, cases: Any) -> list[dict[str, str]] | None:
+    """まるごと会議 gets the new cases (早期把握, without consent under 106条の6);
+    支援検討会議 gets the core's proposals plus the stalled cases; other meetings: the core's.
+    """
+    if meeting.meeting_type == "marugoto":
+        return [
+            {
+                "case": c.ref,
+                "kind": "new_collaboration" if c.collaboration else "early_detection",
+            }
+            for c in sorted(cases, key=lambda c: c.case_no)
+            if (meeting.on - c.opened_on).days <= NEW_CASE_DAYS
+            and c.stage in ("reception", "intake", "assessment")
+        ]
+    if meeting.meeting_type == "shien_kento":
+        found = core_rules.agenda(meeting, cases)
+        taken = {p["case"] for p in found}
+        found += [
+            {"case": c.ref, "kind": "other"}
+            for c in sorted(cases, key=lambda c: c.case_no)
+            if c.ref not in taken
+            and c.stage in ("assessment", "plan_draft", "support", "monitoring")
+            and c.days_in_stage >= STALLED_DAYS
+        ]
+        return found
+    return None
+
+
+@hookimpl
+def kasane_monitoring_interval(tenant: Any, case: Any) -> int | None:
+    """A case that began at a children's counter is monitored monthly (ASSUMPTION)."""
+    return 30 if case.field == "children" else None
+
+
+@hookimpl
+def kasane_validate_record(tenant: Any, record: Any) -> list[dict[str, str]]:
+    """A consultation shared at まるごと会議 names its 中学校区 (or the islands), so the
+    meeting knows whose area it is (ASSUMPTION)."""
+    v = record.values
+    if (
+        record.form == "intake"
+        and v.get("marugoto_referral")
+        and not v.get("school_district")
+        and not v.get("island_resident")
+    ):
+        return [
+            {
+                "field": "school_district",
+                "message": "まるごと会議で共有するときは、お住まいの中学校区を選んでください"
+                "（島しょ部の方は「島しょ部にお住まい」に印を付けてください）。",
+            }
+        ]
+    return []

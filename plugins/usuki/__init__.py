@@ -199,3 +199,28 @@ def kasane_local_indicators(tenant: Any, records: Any) -> list[dict[str, Any]]:
             "facts": facts,
         }
     ]
+
+
+# ---------------------------------------------------------------- rules (pure functions)
+
+
+@hookimpl
+def kasane_intake_routing(tenant: Any, intake: Any) -> str | None:
+    """地域力創生課 leads every case taken into 多機関協働 at intake; the rest: the core's."""
+    if intake.outcome == "multi_agency":
+        return assumptions.COLLABORATION_LEAD
+    return None
+
+
+@hookimpl
+def kasane_monitoring_interval(tenant: Any, case: Any) -> int:
+    """Every two months, a fortnight for a high-risk case (see ``assumptions``)."""
+    return assumptions.MONITORING_DAYS["high" if case.risk == "high" else "normal"]
+
+
+@hookimpl
+def kasane_escalation_prompts(tenant: Any, case: Any) -> list[dict[str, str]]:
+    """An 8050 household: 地域力創生課 visits first (replaces the core's 8050 suggestion)."""
+    if "8050" in case.household.patterns:
+        return [{"key": "8050", "suggest": "outreach", "message": assumptions.PROMPT_8050}]
+    return []

@@ -214,3 +214,14 @@ TERMINOLOGY: dict[str, str] = {
     "lead_agency": "主担当機関",
     "participation_menu": "参加支援メニュー",
 }
+
+# ASSUMPTION: 地域力創生課 leads every case taken into 多機関協働 at intake (it presents the
+# town's 重層的支援体制整備事業); other cases stay with the counter's agency.
+COLLABORATION_LEAD = "chiikiryoku"
+
+# ASSUMPTION: monitoring every two months; a fortnight for a high-risk case.
+MONITORING_DAYS = {"normal": 60, "high": 14}
+
+# ASSUMPTION: in 臼杵市 an 8050 household is first visited by 地域力創生課 (アウトリーチ),
+# not put straight into 多機関協働.
+PROMPT_8050 = "8050世帯です。地域力創生課による訪問（アウトリーチ）を検討してください。"

@@ -132,8 +132,13 @@ async def bulk_seed(
     caseworker_agency: str,
     staff_id: uuid.UUID,
     rng: random.Random,
+    first_no: int = 1,
+    records: bool = True,
 ) -> dict[str, int]:
-    """Insert ``n_cases`` cases with their households and records; return rows per table."""
+    """Insert ``n_cases`` cases with their households and records; return rows per table.
+    ``first_no``: the first case number (a second batch continues the first); ``records``
+    False: households, people, cases and participations only — what the case list reads —
+    for the 200,000-case growth line, in a third of the time."""
     tenant_id = session.info["tenant_id"]
     aware = session.bind.dialect.name != "sqlite"  # type: ignore[union-attr]
     cipher = await cipher_for(session)
@@ -158,7 +163,7 @@ async def bulk_seed(
         ]
         for family, kana in zip(FAMILY, FAMILY_KANA, strict=True)
     ]
-    for n in range(1, n_cases + 1):
+    for n in range(first_no, first_no + n_cases):
         stage = rng.choices(stages, weights)[0]
         reached = PATH.index(stage) if stage in PATH else rng.choice((1, 4, 5))
         counter = rng.choice(counters)
@@ -241,6 +246,10 @@ async def bulk_seed(
                 started_on=opened,
                 ended_on=updated if closed else None,
             )
+        if not records:
+            if n % 2_000 == 0:
+                await rows.flush(ORDER)
+            continue
         path = [*PATH[: reached + 1], *(["suspended"] if stage == "suspended" else [])]
         span = max(1, (updated - opened).days)
         days = sorted(opened + timedelta(days=rng.randint(0, span)) for _ in path)

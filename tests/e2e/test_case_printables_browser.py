@@ -10,10 +10,15 @@ import uuid
 import pytest
 from playwright.sync_api import Page, expect
 
-from kasane.core.cases.records import do_record_evaluation
 from kasane.core.db import Database
 from tests.e2e.conftest import LiveServer, assert_accessible, log_in_as, run_in_db
-from tests.isolation.routes_cases import actor_of, intake_case, tenant_setup, today, walk
+from tests.isolation.routes_cases import (
+    actor_of,
+    evaluate,
+    intake_case,
+    tenant_setup,
+    walk,
+)
 
 pytestmark = pytest.mark.e2e
 SHOTS = os.environ.get("KASANE_SHOTS")  # a folder: save screenshots there to look at them
@@ -25,9 +30,7 @@ async def _evaluated_case(db: Database) -> uuid.UUID:
         actor = await actor_of(s, "caseworker")
         case = await intake_case(s, actor, config, name="印刷 みのり", kana="インサツ ミノリ")
         await walk(s, actor, config, case, "evaluation")
-        await do_record_evaluation(
-            s, actor, case, evaluated_on=today(), outcome="met", summary="目標を達成した。"
-        )
+        await evaluate(s, actor, case, "met", "目標を達成した。")
         return case.id
 
 

@@ -51,6 +51,7 @@ from tests.e2e.conftest import (
     log_in_as,
     run_in_db,
 )
+from tests.isolation.routes_cases import evaluate
 
 pytestmark = pytest.mark.e2e
 
@@ -194,9 +195,7 @@ async def prepare_marugame(db: Database) -> dict[str, Prepared]:
                 )
                 await cs.do_move(s, actor, case, "support", today=today)
                 await cs.do_move(s, actor, case, "evaluation", today=today)
-                await rec.do_record_evaluation(
-                    s, actor, case, evaluated_on=today, outcome="met", summary="目標達成（架空）。"
-                )
+                await evaluate(s, actor, case, "met", "目標達成（架空）。", day=today)
             out[key] = Prepared(str(case.id), case.case_no, name)
     return out
 

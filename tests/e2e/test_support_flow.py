@@ -200,7 +200,8 @@ def record_monitoring(page: Page, label: str) -> None:
 
 
 def record_evaluation(page: Page, label: str) -> None:
-    page.locator("#evaluation-outcome").select_option("met")
+    page.locator("#evaluation-goal1").select_option("met")  # 評価 per goal of the plan
+    page.locator("#evaluation-goal1_finding").fill("ショートステイで介護者が休めた（架空）。")
     page.locator("#evaluation-summary").fill("目標を達成し、地域の見守りにつながった（架空）。")
     page.locator("#evaluation-form button[type=submit]").click()
     expect_stage(page, label)

@@ -7,18 +7,36 @@ import re
 
 import pytest
 
-from tests.bench.__main__ import main
+from tests.bench.__main__ import DEFAULT_PG, main, pg_reachable
 
 
 def test_a_tiny_benchmark_run_measures_every_page(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--scale", "0.005", "--requests", "3", "--warmup", "1", "--budget", "5"]) == 0
+    args = ["--scale", "0.005", "--requests", "3", "--warmup", "1", "--budget", "5"]
+    assert main([*args, "--seconds", "0.5", "--tenants", "20"]) == 0
     out = capsys.readouterr().out
-    lines = re.findall(r"^bench (\S+) p50_ms=", out, re.M)
-    assert re.search(r"^bench metrics_release towns=1741 seconds=[0-9.]+$", out, re.M)
-    assert set(lines) >= {
-        "case_list",
-        "case_list_filtered",
-        "case_page",
-        "fy_report",
-        "fy_report_cold",
-    }
+    backends = ["sqlite", *(["postgresql"] if pg_reachable(DEFAULT_PG) else [])]
+    for backend in backends:
+        end = rf" backend={backend}$"
+        lines = re.findall(rf"^bench (\S+) p50_ms=.* statements=\d+{end}", out, re.M)
+        assert set(lines) >= {
+            "case_list",
+            "case_list_filtered",
+            "case_page",
+            "fy_report",
+            "fy_report_cold",
+        }
+        assert re.search(rf"^bench metrics_release towns=1741 seconds=[0-9.]+{end}", out, re.M)
+        assert re.search(
+            rf"^bench concurrency8 kasane_scaling=[0-9.]+ baseline_scaling=[0-9.]+ "
+            rf"lock_wait_share=(na|[0-9.]+){end}",
+            out,
+            re.M,
+        )
+        assert re.search(
+            rf"^bench case_list_200k .*p50_ms=[0-9.]+ p50_5k_ms=[0-9.]+ growth=[0-9.]+{end}",
+            out,
+            re.M,
+        )
+        assert re.search(
+            rf"^bench tenants1741 tenants=20 rss_mb=\d+ .*cold_p50_ms=.*{end}", out, re.M
+        )

@@ -16,7 +16,6 @@ from kasane.core.audit.services import count_events, verify_chain
 from kasane.core.cases.records import (
     PlanRowInput,
     do_record_agreement,
-    do_record_evaluation,
     do_record_monitoring,
     do_save_plan,
     latest_plan,
@@ -37,6 +36,7 @@ from kasane.core.errors import NotFound
 from tests.conftest import Env
 from tests.isolation.routes_cases import (
     actor_of,
+    evaluate,
     intake_case,
     record_assessment,
     tenant_setup,
@@ -175,9 +175,7 @@ def test_a_multi_agency_case_walks_from_intake_to_closure(any_env: Env) -> None:
             await do_move(s, actor, case, "evaluation", today=d)
             with refused(NO_EVALUATION):
                 await do_move(s, actor, case, "closed", today=d)
-            await do_record_evaluation(
-                s, actor, case, evaluated_on=d, outcome="met", summary="在宅生活を継続できている"
-            )
+            await evaluate(s, actor, case, "met", "在宅生活を継続できている", day=d)
             # … and the closure decided by the meeting (or an exception with its reason)
             with refused(NO_CLOSURE_DECISION):
                 await do_move(s, actor, case, "closed", today=d, note="目標達成")

@@ -17,6 +17,7 @@ from markupsafe import escape
 from sqlalchemy import func, select
 
 from kasane.core import i18n
+from kasane.core.audit.services import fold_reads
 from kasane.core.cases.models import Case, ProgressNote
 from kasane.core.cases.queries import PAGE_SIZE
 from kasane.core.cases.records import do_record_monitoring
@@ -236,16 +237,27 @@ def test_the_caseworker_walks_a_case_through_the_forms(
     assert post(caseworker, f"{url}/move", to="evaluation").status_code == 200
     r = post(caseworker, f"{url}/move", to="closed")
     assert ja("A case can only be closed after its evaluation is recorded.") in r.text
+    # 評価 is per goal of the plan: the form asks for each goal by its words …
+    page = caseworker.get(url).text
+    assert 'id="evaluation-goal1"' in page and "目標1：介護者が休める" in page
+    evaluation = {
+        "evaluation-evaluated_on": d.isoformat(),
+        "evaluation-summary": "在宅生活を継続",
+    }
+    r = post(caseworker, f"{url}/evaluation", **evaluation)  # … and refuses a goal left out
+    assert r.status_code == 422 and 'id="evaluation-goal1-error"' in r.text
+    assert "在宅生活を継続" in r.text  # what was typed stays
     r = post(
         caseworker,
         f"{url}/evaluation",
-        **{
-            "evaluation-evaluated_on": d.isoformat(),
-            "evaluation-outcome": "met",
-            "evaluation-summary": "在宅生活を継続",
-        },
+        **evaluation,
+        **{"evaluation-goal1": "partly", "evaluation-goal1_finding": "月2回のショートステイ"},
     )
     assert r.status_code == 200
+    # the timeline shows the evaluation, its overall outcome and each goal with its finding
+    timeline = r.text.split('id="timeline"', 1)[1]
+    assert "評価：一部達成" in timeline and "目標1：介護者が休める" in timeline
+    assert "月2回のショートステイ" in timeline
     # closing is not a bare click: it needs the closure decision (meeting or exception) …
     assert 'value="closed"' not in r.text
     r = post(
@@ -500,6 +512,7 @@ def test_the_case_read_is_audited(sqlite_env: Env, caseworker: TestClient) -> No
 
     async def reads(db: Database) -> int:
         async with db.session(usuki) as s:
+            await fold_reads(s)  # reads reach the hash chain by the fold
             stmt = select(func.count()).where(
                 AuditEvent.action == "case.read", AuditEvent.target == f"case:{case}"
             )

@@ -16,16 +16,22 @@ from sqlalchemy import select
 from kasane.core.audit.services import count_events
 from kasane.core.auth.models import StaffAccount
 from kasane.core.auth.services import do_create_account
-from kasane.core.cases.records import do_record_evaluation
 from kasane.core.cases.services import active_agencies
 from kasane.core.db import Database, uuid7
 from kasane.tenants.demo import DEMO_PASSWORD
 from tests.conftest import Env, login, tenant_client
-from tests.isolation.routes_cases import actor_of, intake_case, tenant_setup, today, walk
+from tests.isolation.routes_cases import (
+    actor_of,
+    evaluate,
+    intake_case,
+    tenant_setup,
+    walk,
+)
 
 TOWNS = ("usuki", "marugame")
 GOAL = "負担を減らす"  # the plan row routes_cases.walk writes
 EVALUATION = "介護サービスの利用で負担が軽くなった。"
+FINDING = "週二回の通所が定着した。"  # the goal's own finding
 OUTSIDER = "printables-outsider"  # an agency that does not take part in the case
 
 
@@ -47,9 +53,7 @@ def make_evaluated_case(env: Env, slug: str) -> Printed:
             actor = await actor_of(s, "caseworker")
             case = await intake_case(s, actor, config, name=name, kana="インサツ シケン")
             await walk(s, actor, config, case, "evaluation")
-            await do_record_evaluation(
-                s, actor, case, evaluated_on=today(), outcome="partly", summary=EVALUATION
-            )
+            await evaluate(s, actor, case, "partly", EVALUATION, finding=FINDING)
             agencies = {p.agency_key for p in await active_agencies(s, case.id)}
             outsider_agency = next(a.key for a in config.agencies if a.key not in agencies)
             found = (
@@ -138,6 +142,8 @@ def test_the_sheets_are_a4_pdfs_with_the_case_in_japanese(
     text = pdf_text(evaluation.content)
     assert "評価シート" in text and GOAL in text and flat_name in text
     assert "一部達成" in text and EVALUATION.replace("。", "") in text
+    # … the goal judged in Kasane is ticked (■) on its row, with its finding
+    assert text.count("■") == 1 and FINDING.replace("。", "") in text
     # … the 申込票 with consent has the name and the consent's signature lines …
     text = pdf_text(consent.content)
     assert "相談受付・申込票" in text and flat_name in text and "本人署名欄" in text

@@ -72,7 +72,7 @@ def test_tenants_create_validates_the_municipality_code(kasane) -> None:  # type
         "--name",
         "さぬき市",
         "--code",
-        "372072",
+        "372064",
         "--prefecture",
         "香川県",
         "--plugin",

@@ -39,7 +39,7 @@ def test_closure_needs_a_decision_a_reason_and_a_confirmation_and_can_be_reopene
             f"{url}/evaluation",
             **{
                 "evaluation-evaluated_on": d.isoformat(),
-                "evaluation-outcome": "met",
+                "evaluation-goal1": "met",
                 "evaluation-summary": "目標を達成",
             },
         )

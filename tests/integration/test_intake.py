@@ -95,7 +95,9 @@ def test_the_form_has_national_and_local_fields_and_dates_default_to_today(
 
 
 def test_multi_agency_opens_a_collaborative_case_led_by_the_counter(sqlite_env: Env) -> None:
-    with tenant_client(sqlite_env, "usuki") as c:
+    # (丸亀市 has no routing rule: the core's applies. 臼杵市's rule hands 多機関協働 to
+    # 地域力創生課 — tests/integration/test_rules_pages.py)
+    with tenant_client(sqlite_env, "marugame") as c:
         login(c, "caseworker")
         # when a consultation at the hokatsu counter goes to multi-agency collaboration
         r = _intake(c, "hokatsu", outcome="multi_agency")
@@ -103,12 +105,12 @@ def test_multi_agency_opens_a_collaborative_case_led_by_the_counter(sqlite_env: 
     assert r.status_code == 303
     case_id = _case_id(r)
     # … which hokatsu leads with 多機関協働 under way, and the record keeps its form version
-    (case,) = _query(sqlite_env, "usuki", select(Case).where(Case.id == case_id))
+    (case,) = _query(sqlite_env, "marugame", select(Case).where(Case.id == case_id))
     assert case[0].lead_agency_key == "hokatsu" and case[0].collaboration is True
     (row,) = _query(
-        sqlite_env, "usuki", select(Consultation).where(Consultation.case_id == case_id)
+        sqlite_env, "marugame", select(Consultation).where(Consultation.case_id == case_id)
     )
-    assert row[0].form_version == "national-2021.1+usuki-2026.1"
+    assert row[0].form_version == "national-2021.1+marugame-2025.1"
     assert row[0].outcome == "multi_agency" and row[0].counter_key == "hokatsu"
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core.audit.models import AuditEvent
+from kasane.core.audit.services import fold_reads
 from kasane.core.auth.actor import ActorInfo
 from kasane.core.auth.models import StaffAccount
 from kasane.core.auth.services import do_create_account
@@ -217,6 +218,7 @@ def test_opening_a_meeting_is_audited(sqlite_env: Env, supervisor: TestClient) -
     # then the read is in the audit log, by the supervisor
     async def step(s: AsyncSession, actor: ActorInfo, config: TenantConfig) -> list[str]:
         target = "meeting:" + path.rsplit("/", 1)[1]
+        await fold_reads(s)  # reads reach the hash chain by the fold
         rows = await s.execute(
             select(AuditEvent.actor).where(
                 AuditEvent.action == "meeting.read", AuditEvent.target == target

@@ -25,7 +25,6 @@ from kasane.core.cases.models import Case
 from kasane.core.cases.records import (
     PlanRowInput,
     do_record_assessment,
-    do_record_evaluation,
     do_save_plan,
 )
 from kasane.core.cases.services import do_move, do_record_decision
@@ -56,6 +55,7 @@ from kasane.core.outreach.services import do_start_outreach
 from kasane.tenants.services import get_tenant_by_slug, tenant_info
 from kasane_plugins.usuki import assumptions
 from tests.conftest import Env
+from tests.isolation.routes_cases import evaluate
 
 # ------------------------------------------------------------------ helpers (used by the
 # page tests and the isolation routes too)
@@ -157,9 +157,7 @@ async def to_evaluation(
     await session.flush()
     await do_move(session, actor, case, "evaluation", today=today())
     await session.flush()
-    await do_record_evaluation(
-        session, actor, case, evaluated_on=today(), outcome="met", summary="目標を達成した"
-    )
+    await evaluate(session, actor, case, "met", "目標を達成した")
     await session.flush()
 
 

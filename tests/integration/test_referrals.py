@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core import plugins
 from kasane.core.audit.models import AuditEvent
+from kasane.core.audit.services import fold_reads
 from kasane.core.auth.actor import ActorInfo
 from kasane.core.auth.models import StaffAccount
 from kasane.core.cases.models import CaseAgency
@@ -382,6 +383,7 @@ def test_reading_a_referral_is_audited(sqlite_env: Env) -> None:
 
     async def go(db: Database) -> list[str]:
         async with db.session(tenant_id) as s:
+            await fold_reads(s)  # reads reach the hash chain by the fold
             rows = await s.execute(
                 select(AuditEvent.detail).where(
                     AuditEvent.action == "referral.read",

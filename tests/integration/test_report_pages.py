@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from kasane.core.audit.models import AuditEvent
+from kasane.core.audit.services import fold_reads
 from kasane.core.db import Database
 from tests.conftest import Env, login, tenant_client
 from tests.integration.test_report_counts import FY2025
@@ -35,6 +36,7 @@ def _client(env: Env, town: Town, username: str):  # type: ignore[no-untyped-def
 def _events(env: Env, town: Town, action: str) -> list[dict[str, Any]]:
     async def go(db: Database) -> list[dict[str, Any]]:
         async with db.session(town.tenant_id) as s:
+            await fold_reads(s)  # reads reach the hash chain by the fold
             rows = await s.execute(
                 select(AuditEvent.target, AuditEvent.detail).where(AuditEvent.action == action)
             )

@@ -134,6 +134,31 @@ async def walk(
         await do_move(session, actor, case, stage, today=today())
 
 
+async def evaluate(
+    session: AsyncSession,
+    actor: ActorInfo,
+    case: Case,
+    outcome: str,
+    summary: str,
+    *,
+    day: date | None = None,
+    finding: str = "",
+) -> None:
+    """評価 of a case standing at 評価: every goal of its current plan judged ``outcome``."""
+    from kasane.core.cases.records import do_record_evaluation, latest_plan
+
+    _plan, rows = await latest_plan(session, case.id)
+    await do_record_evaluation(
+        session,
+        actor,
+        case,
+        evaluated_on=day or today(),
+        goals={r.id: (outcome, finding) for r in rows},
+        outcome=outcome,
+        summary=summary,
+    )
+
+
 def make_case(env: Env, slug: str, *, until: str = "intake", assessed: bool = False) -> uuid.UUID:
     """A case of ``slug`` that its caseworker sees, standing at ``until`` (optionally with
     an assessment recorded at that stage)."""
@@ -263,7 +288,7 @@ ROUTES = [
         "POST",
         form={
             "evaluation-evaluated_on": "2026-04-01",
-            "evaluation-outcome": "met",
+            "evaluation-goal1": "met",
             "evaluation-summary": "目標達成",
         },
     ),

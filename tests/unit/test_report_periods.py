@@ -61,7 +61,9 @@ def test_three_months_on_and_one_fact_per_month_under_way() -> None:
         "distinct",
     )
     assert result.total == 1 and sum(result.tables[("month",)].values()) == 3
-    summed = tally([fact("a", date(2025, 4, 1), 3), fact("b", date(2025, 4, 2), 4)], [], "sum")
+    summed = tally(
+        [fact("a", date(2025, 4, 1), weight=3), fact("b", date(2025, 4, 2), weight=4)], [], "sum"
+    )
     assert summed.total == 7
 
 

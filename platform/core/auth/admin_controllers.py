@@ -19,6 +19,7 @@ from litestar.params import Body, FromPath
 from litestar.response import Redirect
 from sqlalchemy import select
 
+from kasane.core import i18n
 from kasane.core.auth.agency_admin import ROUTES as AGENCY_ROUTES
 from kasane.core.auth.controllers import set_session_cookie
 from kasane.core.auth.invitations import (
@@ -46,6 +47,7 @@ from kasane.core.auth.staff_admin import ROUTES as STAFF_ROUTES
 from kasane.core.auth.totp import do_enrol_totp, provisioning_uri
 from kasane.core.db import utcnow
 from kasane.core.i18n import gettext as _
+from kasane.core.mail.invitations import invitation_mail, mail_if_configured
 from kasane.core.tenancy import TenantContext
 from kasane.core.web.deps import Actor, DbSession, requires_login, requires_tenant
 from kasane.core.web.templating import render
@@ -126,6 +128,18 @@ async def admin_invite(
     base = request.base_url
     link = f"{base.scheme}://{base.netloc}/invitation?token={token}"
     settings = request.app.state.settings
+    await mail_if_configured(  # staff invitations by mail too, when mail is configured
+        settings,
+        invitation_mail(
+            to=values["email"],
+            town=tenant.name,
+            name="",
+            link=link,
+            expires_at=_inv.expires_at,
+            lang=i18n.current_locale.get(),
+            role="staff",
+        ),
+    )
     return await _invitation_page(
         request, db_session, {"link": link if settings.demo else None, "sent": True}
     )

@@ -11,8 +11,10 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any, cast
 
 from sqlalchemy import Table, func, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core.audit.services import do_audit
@@ -250,4 +252,4 @@ async def do_mark_accepted(session: AsyncSession, invitation: OpenInvitation) ->
             )
             .values(accepted_at=now)
         )
-    return bool(result.rowcount)
+    return bool(cast(CursorResult[Any], result).rowcount)  # an UPDATE's result

@@ -41,8 +41,10 @@ from joserfc.errors import JoseError, SecurityWarning
 from joserfc.jwk import KeySet
 
 from kasane.core.auth.client_auth import AUTH_METHODS as AUTH_METHODS  # re-exported
-from kasane.core.auth.client_auth import Client, token_request
-from kasane.core.auth.errors import MSG_FAILED, SSOError
+from kasane.core.auth.client_auth import Client as Client  # re-exported (sso, central)
+from kasane.core.auth.client_auth import token_request
+from kasane.core.auth.errors import MSG_FAILED as MSG_FAILED  # re-exported
+from kasane.core.auth.errors import SSOError as SSOError  # re-exported
 from kasane.core.ephemeral import EphemeralStore
 from kasane.core.i18n import N_
 
@@ -284,7 +286,11 @@ async def exchange_code(
     try:
         form, auth = token_request(client, metadata["token_endpoint"], data)
         async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
-            response = await http.post(metadata["token_endpoint"], data=form, auth=auth)
+            response = await http.post(
+                metadata["token_endpoint"],
+                data=form,
+                auth=auth if auth is not None else httpx.USE_CLIENT_DEFAULT,
+            )
             response.raise_for_status()
             body = response.json()
             id_token = body["id_token"]
@@ -359,7 +365,9 @@ def validate_id_token(
             # still sign with it, and it is as strong; the warning is not for the signer
             warnings.simplefilter("ignore", SecurityWarning)
             token = jwt.decode(
-                id_token, KeySet.import_key_set(keys), algorithms=ID_TOKEN_ALGORITHMS
+                id_token,
+                KeySet.import_key_set(keys),  # type: ignore[arg-type]  # a JWKS from the wire
+                algorithms=ID_TOKEN_ALGORITHMS,
             )
         jwt.JWTClaimsRegistry(
             iss={"essential": True, "value": issuer},

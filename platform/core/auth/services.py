@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from kasane.core.audit.services import do_audit
 from kasane.core.auth.models import StaffAccount, StaffMembership, StaffSession
@@ -164,19 +165,33 @@ async def get_login(
     """(account, its session row) behind a cookie token on this tenant, or None (expired —
     the row is deleted —, unknown, other tenant). Touches ``last_seen_at`` at most once a
     minute."""
-    row = (
-        await session.execute(
-            select(StaffSession).where(StaffSession.token_hash == _token_hash(token))
+    # One statement on every request: the session, its account and the account's
+    # memberships (joined eagerly) — nothing is cached, so a logout, a deactivation or a
+    # role change is seen by the very next request.
+    found = (
+        (
+            await session.execute(
+                select(StaffSession, StaffAccount)
+                .join(
+                    StaffAccount,
+                    (StaffAccount.tenant_id == StaffSession.tenant_id)
+                    & (StaffAccount.id == StaffSession.account_id),
+                )
+                .where(StaffSession.token_hash == _token_hash(token))
+                .options(joinedload(StaffAccount.memberships))
+            )
         )
-    ).scalar_one_or_none()
-    if row is None:
+        .unique()
+        .first()
+    )
+    if found is None:
         return None
+    row, account = found
     now = utcnow()
     if now - row.last_seen_at > idle or now - row.created_at > absolute:
         await session.delete(row)
         return None
-    account = await session.get(StaffAccount, (row.tenant_id, row.account_id))
-    if account is None or not account.is_active:
+    if not account.is_active:
         return None
     if now - row.last_seen_at > timedelta(minutes=1):
         row.last_seen_at = now

@@ -132,14 +132,13 @@ async def public_jwks(session: AsyncSession) -> dict[str, Any]:
 
 async def client_of(session: AsyncSession, row: TenantSSO, *, demo: bool) -> oidc.Client:
     """Kasane as the tenant provider's client (secrets opened)."""
+    keys = await private_jwks(session, row) if row.token_auth_method == "private_key_jwt" else []
     return oidc.Client(
         issuer=row.issuer,
         client_id=row.client_id,
         client_secret=await open_client_secret(session, row) if row.client_secret_sealed else "",
         auth_method=row.token_auth_method,
-        private_jwk=(await private_jwks(session, row) or [None])[0]
-        if row.token_auth_method == "private_key_jwt"
-        else None,
+        private_jwk=keys[0] if keys else None,
         allow_loopback_http=demo,
         saved_at=row.updated_at.timestamp(),
     )

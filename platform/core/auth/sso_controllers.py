@@ -12,13 +12,13 @@ from litestar.response import Redirect
 
 from kasane.core.auth.admin_controllers import ROUTES as ADMIN_ROUTES
 from kasane.core.auth.controllers import safe_next, set_session_cookie
+from kasane.core.auth.errors import SSOError
 from kasane.core.auth.invitations import find_open_invitation
 from kasane.core.auth.services import do_open_session
 from kasane.core.auth.sso import (
     MSG_FAILED,
     MSG_INVITATION_USED,
     MSG_NOT_CONFIGURED,
-    SSOError,
     begin_login,
     do_keep_id_token,
     do_resolve_account,

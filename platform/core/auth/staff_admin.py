@@ -17,6 +17,7 @@ from litestar import Request, Response, get, post
 from litestar.di import Provide
 from litestar.params import FromPath
 from litestar.response import Redirect
+from litestar_htmx import ClientRedirect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -234,7 +235,7 @@ async def admin_staff_revoke(
     ):
         # an admin who stepped down may no longer open this page: home instead
         if is_htmx(request):
-            return Response("", status_code=204, headers={"HX-Redirect": "/"})
+            return ClientRedirect("/")
         return Redirect("/", status_code=303)
     return await _after(request, db_session, actor, account, "revoked")
 

@@ -11,23 +11,28 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from litestar import Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kasane.core.audit.services import do_audit
+from kasane.core.audit.services import do_audit_read
 from kasane.core.auth.actor import ActorInfo
 from kasane.core.cases.intake_view import intakes_of
-from kasane.core.cases.models import Assessment, Case, CaseDecision, SupportPlan
-from kasane.core.cases.queries import TimelineItem, timeline
-from kasane.core.cases.records import EVALUATION_OUTCOMES, NOTE_KINDS, latest_plan
+from kasane.core.cases.models import Assessment, Case, PlanRow, SupportPlan
+from kasane.core.cases.queries import TimelineItem, case_records, timeline
+from kasane.core.cases.records import (
+    EVALUATION_OUTCOMES,
+    GOAL_OUTCOMES,
+    NOTE_KINDS,
+    plan_rows,
+)
 from kasane.core.cases.services import (
     access_case,
     active_agencies,
-    case_facts,
+    facts_from,
     last_meeting_day,
 )
 from kasane.core.cases.stages import NEXT_ACTIONS, refusal, targets
@@ -47,6 +52,8 @@ from kasane.core.people.models import RELATIONS, Person
 from kasane.core.people.patterns import PATTERN_LABELS
 from kasane.core.people.services import get_person, household_view
 from kasane.core.referrals.models import STATUSES as REFERRAL_STATUSES
+from kasane.core.rules.apply import case_snapshots, monitoring_days, prompts_for
+from kasane.core.rules.runner import Rules
 from kasane.core.tenancy import TenantContext
 from kasane.core.web.templating import wareki_filter
 
@@ -77,12 +84,17 @@ def tenant_config(request: Request[Any, Any, Any]) -> TenantConfig:
     return tenant.config
 
 
+def tenant_rules(request: Request[Any, Any, Any]) -> Rules:
+    """The request's tenant's rules (kasane.core.rules)."""
+    return Rules.of(request.scope["state"]["tenant"])
+
+
 async def page_case(
     session: AsyncSession, actor: ActorInfo, case_id: uuid.UUID
 ) -> tuple[Case, Person]:
     """The case (need-to-know) and its person, for a page that shows them: audits the read."""
     case = await access_case(session, actor, case_id)
-    await do_audit(session, actor.ref, "case.read", f"case:{case.id}")
+    do_audit_read(session, actor.ref, "case.read", f"case:{case.id}")
     return case, await get_person(session, case.person_id)
 
 
@@ -134,17 +146,65 @@ def meetings_for(config: TenantConfig, kind: str | None) -> list[Choice]:
     ]
 
 
+def evaluation_fields(goals: list[PlanRow]) -> list[FormField]:
+    """The evaluation form: each goal of the current plan judged on its own (評価 per
+    目標), or — for a case that never had plan goals — one overall outcome."""
+    if not goals:
+        return [
+            FormField(
+                name="outcome",
+                label=N_("Outcome"),
+                type="select",
+                required=True,
+                choices=_choices(EVALUATION_OUTCOMES),
+            )
+        ]
+    fields: list[FormField] = []
+    for n, row in enumerate(goals, start=1):
+        fields.append(
+            FormField(
+                name=f"goal{n}",
+                label=_("Goal {n}: {goal}").format(n=n, goal=row.goal),
+                type="select",
+                required=True,
+                choices=_choices(GOAL_OUTCOMES),
+            )
+        )
+        fields.append(
+            FormField(
+                name=f"goal{n}_finding",
+                label=_("Findings for goal {n}").format(n=n),
+                type="textarea",
+                validation=Validation(max_length=2000),
+            )
+        )
+    return fields
+
+
+def judged_goals(
+    goals: list[PlanRow], values: Mapping[str, Any]
+) -> dict[uuid.UUID, tuple[str, str]]:
+    """The posted evaluation form's per-goal answers (``goal1``, ``goal1_finding`` …), by
+    plan row, in plan order."""
+    return {
+        r.id: (values[f"goal{n}"], values.get(f"goal{n}_finding") or "")
+        for n, r in enumerate(goals, start=1)
+    }
+
+
 def page_forms(
     config: TenantConfig,
     taking_part: list[str],
     decision_kind: str | None = None,
     lead: str | None = None,
+    goals: list[PlanRow] | None = None,
 ) -> dict[str, FormDefinition]:
     """Every form of the case page, for this tenant and the agencies taking part now.
 
     The meeting list shows the meetings that may take ``decision_kind`` and the lead list
     leaves out the current ``lead``; parsing a post passes None for both (every meeting,
-    every agency taking part), so that a mismatch gets the rule's own message.
+    every agency taking part), so that a mismatch gets the rule's own message. ``goals``
+    are the current plan's rows, judged one by one in the evaluation form.
     """
     agencies = [Choice(value=a.key, label=a.name) for a in config.agencies]
     others = [c for c in agencies if c.value not in taking_part]
@@ -256,14 +316,8 @@ def page_forms(
             "evaluation",
             [
                 _date("evaluated_on", N_("Evaluated on")),
-                FormField(
-                    name="outcome",
-                    label=N_("Outcome"),
-                    type="select",
-                    required=True,
-                    choices=_choices(EVALUATION_OUTCOMES),
-                ),
-                _text("summary", N_("Summary"), required=True),
+                *evaluation_fields(goals or []),
+                _text("summary", N_("Overall findings"), required=True),
             ],
         ),
         "agreement": _form(
@@ -308,6 +362,7 @@ class TimelineEntry:
     title: str
     body: str
     details: list[str]
+    goals: list[tuple[str, str, str]] = field(default_factory=list)  # goal, outcome, finding
 
     @property
     def dated(self) -> bool:
@@ -321,6 +376,7 @@ def timeline_view(config: TenantConfig, items: list[TimelineItem]) -> list[Timel
     stage = config.stage_labels
     for i in items:
         details: list[str] = []
+        goals: list[tuple[str, str, str]] = []
         if i.kind == "stage":
             before = i.extra.get("from")
             title = _("Stage: %(stage)s", stage=tr(stage.get(i.title, i.title)))
@@ -356,6 +412,14 @@ def timeline_view(config: TenantConfig, items: list[TimelineItem]) -> list[Timel
         elif i.kind == "evaluation":
             outcome = tr(EVALUATION_OUTCOMES.get(i.title, i.title))
             title = _("Evaluation: %(outcome)s", outcome=outcome)
+            goals = [
+                (
+                    _("Goal {n}: {goal}").format(n=n, goal=j.row.goal),
+                    tr(GOAL_OUTCOMES.get(j.outcome, j.outcome)),
+                    j.finding,
+                )
+                for n, j in enumerate(i.extra.get("goals", []), start=1)
+            ]
         elif i.kind == "referral":
             title = _("Referral to %(agency)s", agency=tr(config.agency_name(i.title)))
             status = i.extra.get("status") or ""
@@ -363,7 +427,7 @@ def timeline_view(config: TenantConfig, items: list[TimelineItem]) -> list[Timel
                 details.append(tr(REFERRAL_STATUSES.get(status, status)))
         else:
             title = i.title
-        out.append(TimelineEntry(i.at, i.kind, title, i.body, details))
+        out.append(TimelineEntry(i.at, i.kind, title, i.body, details, goals))
     return out
 
 
@@ -382,6 +446,12 @@ async def versions(
     )
 
 
+def _versions(items: list[Assessment] | list[SupportPlan]) -> list[Any]:
+    """The records themselves (``version``, ``created_at``), newest first, as
+    :func:`versions` reads them."""
+    return sorted(items, key=lambda i: i.version, reverse=True)
+
+
 async def case_context(
     session: AsyncSession,
     actor: ActorInfo,
@@ -391,19 +461,39 @@ async def case_context(
     *,
     states: dict[str, FormState] | None = None,
     decision_kind: str | None = None,
+    rules: Rules | None = None,
 ) -> dict[str, Any]:
-    """Everything the case page shows; audits the read (the page shows a person's record)."""
-    person = await get_person(session, case.person_id)
+    """Everything the case page shows; audits the read (the page shows a person's record).
+
+    ``rules``: the town's; its escalation rule suggests 多機関協働 or アウトリーチ, its
+    monitoring interval proposes the next monitoring's date (by default, the core's)."""
+    rules = rules or Rules.core(config)
+    [snapshot] = await case_snapshots(session, config, [case], today)
+    prompts = await prompts_for(rules, snapshot) if case.stage not in ("closed",) else []
+    interval = await monitoring_days(rules, snapshot)
+    # The household first: its query loads the person too (get_person then needs none).
     members, patterns = await household_view(session, case.household_id, today)
+    person = await get_person(session, case.person_id)
     parts = await active_agencies(session, case.id)
-    facts = await case_facts(session, case)
-    plan, rows = await latest_plan(session, case.id)
+    records = await case_records(session, case.id)
+    facts = facts_from(
+        case,
+        records.plans,
+        records.assessments,
+        records.decisions,
+        records.stage_events,
+        records.evaluations,
+    )
+    plan = records.latest_plan
+    rows = await plan_rows(session, plan) if plan is not None else []
     if decision_kind not in CASE_DECISIONS:
         decision_kind = "closure" if case.stage == "evaluation" else "support_decision"
-    forms = page_forms(config, [p.agency_key for p in parts], decision_kind, case.lead_agency_key)
+    forms = page_forms(
+        config, [p.agency_key for p in parts], decision_kind, case.lead_agency_key, rows
+    )
     states = dict(states or {})
     eligible = meetings_for(config, decision_kind)
-    defaults = {
+    defaults: dict[str, dict[str, Any]] = {
         "decision": {
             "kind": decision_kind,
             "source": "meeting",
@@ -418,23 +508,15 @@ async def case_context(
         },
         "agency": {"basis": "consent"},
         "note": {"occurred_on": today},
-        "monitoring": {"done_on": today},
+        "monitoring": {"done_on": today, "next_on": today + timedelta(days=interval)},
         "evaluation": {"evaluated_on": today},
         "agreement": {"agreed_on": today},
     }
     for key in forms:
         states.setdefault(key, FormState(values=dict(defaults.get(key, {}))))
-    await do_audit(session, actor.ref, "case.read", f"case:{case.id}")
+    do_audit_read(session, actor.ref, "case.read", f"case:{case.id}")
     reachable = targets(facts)
-    decisions = list(
-        (
-            await session.execute(
-                select(CaseDecision)
-                .where(CaseDecision.case_id == case.id)
-                .order_by(CaseDecision.decided_on.desc(), CaseDecision.at.desc())
-            )
-        ).scalars()
-    )
+    decisions = sorted(records.decisions, key=lambda d: (d.decided_on, d.at), reverse=True)
     can_write = actor.can("case:cases:write")
     return {
         "case": case,
@@ -452,19 +534,21 @@ async def case_context(
         "decisions": decisions,
         "decision_labels": DECISION_LABELS,
         "sources": SOURCES,
-        "intakes": await intakes_of(session, config, case.id),
+        "intakes": await intakes_of(session, config, case.id, consultations=records.consultations),
         "person": person,
         "members": members,
         "patterns": [PATTERN_LABELS.get(p, p) for p in patterns],
+        "prompts": prompts,
+        "monitoring_interval": interval,
         "relations": RELATIONS,
         "parts": parts,
         "moves": targets(facts),
         "facts": facts,
         "plan": plan,
         "plan_rows": rows,
-        "assessments": await versions(session, Assessment, case.id),
-        "plans": await versions(session, SupportPlan, case.id),
-        "timeline": timeline_view(config, await timeline(session, case)),
+        "assessments": _versions(records.assessments),
+        "plans": _versions(records.plans),
+        "timeline": timeline_view(config, await timeline(session, case, records)),
         "forms": forms,
         "states": states,
         "today": today,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -25,9 +26,11 @@ from kasane.core.cases.assessment_pages import AssessmentPagesController
 from kasane.core.cases.case_page import (
     FormState,
     case_context,
+    judged_goals,
     page_forms,
     parse,
     tenant_config,
+    tenant_rules,
 )
 from kasane.core.cases.list_pages import CaseListController, my_tasks_page
 from kasane.core.cases.models import Case
@@ -57,6 +60,7 @@ from kasane.core.forms.validation import Submission
 from kasane.core.i18n import N_
 from kasane.core.i18n import gettext as _
 from kasane.core.japan_time import today_jst
+from kasane.core.rules.apply import case_snapshots, monitoring_days
 from kasane.core.web.deps import Actor, DbSession, requires_login, requires_writable
 from kasane.core.web.templating import is_htmx, render
 
@@ -87,6 +91,7 @@ class CaseController(Controller):
             tenant_config(request),
             case,
             today_jst(),
+            rules=tenant_rules(request),
             decision_kind=request.query_params.get("decision-kind"),
         )
         return render(request, "cases/case", ctx)
@@ -115,6 +120,7 @@ class CaseController(Controller):
             tenant_config(request),
             case,
             today_jst(),
+            rules=tenant_rules(request),
             states={key: state},
             decision_kind=kind,
         )
@@ -153,7 +159,8 @@ class CaseController(Controller):
         case = await access_case(session, actor, case_id)
         data = await request.form()
         parts = [p.agency_key for p in await active_agencies(session, case.id)]
-        sub = parse(page_forms(tenant_config(request), parts)[key], data)
+        goals = (await latest_plan(session, case.id))[1] if key == "evaluation" else []
+        sub = parse(page_forms(tenant_config(request), parts, goals=goals)[key], data)
         if sub.ok and check:
             sub.errors.update(check(sub.values, data))
         alert = ""
@@ -372,7 +379,12 @@ class CaseController(Controller):
             return refused
         if is_htmx(request):
             ctx = await case_context(
-                db_session, actor, tenant_config(request), saved[0], today_jst()
+                db_session,
+                actor,
+                tenant_config(request),
+                saved[0],
+                today_jst(),
+                rules=tenant_rules(request),
             )
             return render(request, "cases/timeline", {**ctx, "saved": True}, fragment=True)
         return await self._done(db_session, actor, case_id, "#timeline")
@@ -393,6 +405,12 @@ class CaseController(Controller):
             return {}
 
         async def act(case: Case, v: dict[str, Any], _data: Any) -> None:
+            next_on = v["next_on"]
+            if next_on is None:  # left blank: the town's monitoring interval sets it
+                config = tenant_config(request)
+                [snapshot] = await case_snapshots(db_session, config, [case], v["done_on"])
+                days = await monitoring_days(tenant_rules(request), snapshot)
+                next_on = v["done_on"] + timedelta(days=days)
             await do_record_monitoring(
                 db_session,
                 actor,
@@ -400,7 +418,7 @@ class CaseController(Controller):
                 done_on=v["done_on"],
                 summary=v["summary"],
                 plan_review_needed=bool(v["plan_review_needed"]),
-                next_on=v["next_on"],
+                next_on=next_on,
             )
 
         refused = await self._run(
@@ -419,12 +437,14 @@ class CaseController(Controller):
         """Record the evaluation that closure needs."""
 
         async def act(case: Case, v: dict[str, Any], _data: Any) -> None:
+            _plan, goals = await latest_plan(db_session, case.id)
             await do_record_evaluation(
                 db_session,
                 actor,
                 case,
                 evaluated_on=v["evaluated_on"],
-                outcome=v["outcome"],
+                goals=judged_goals(goals, v),
+                outcome=v.get("outcome"),
                 summary=v["summary"],
             )
 

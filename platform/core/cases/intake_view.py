@@ -71,27 +71,30 @@ async def intakes_of(
     *,
     person_id: uuid.UUID | None = None,
     recorded_by: uuid.UUID | None = None,
+    consultations: list[Consultation] | None = None,
 ) -> list[IntakeView]:
     """The consultations of a case (or those of a person that ``recorded_by`` took: whoever
     records an intake keeps access to what they recorded, decision 0004), oldest first, in
-    the intake form's words."""
+    the intake form's words. ``consultations``: the case's, when the caller has them."""
     form = config.forms.get("intake")
     fields = list(form.all_fields()) if form else []
     channel_field = next((f for f in fields if f.name == "channel"), None)
     channels = {c.value: c.label for c in (channel_field.choices if channel_field else [])}
     out: list[IntakeView] = []
-    for c in (
-        await session.execute(
-            select(Consultation)
-            .where(
-                Consultation.case_id == case_id
-                if case_id is not None
-                else (Consultation.person_id == person_id)
-                & (Consultation.received_by == recorded_by)
-            )
-            .order_by(Consultation.received_on, Consultation.created_at)
+    if consultations is None:  # else the case's, read already (the case page)
+        consultations = list(
+            (
+                await session.execute(
+                    select(Consultation).where(
+                        Consultation.case_id == case_id
+                        if case_id is not None
+                        else (Consultation.person_id == person_id)
+                        & (Consultation.received_by == recorded_by)
+                    )
+                )
+            ).scalars()
         )
-    ).scalars():
+    for c in sorted(consultations, key=lambda c: (c.received_on, c.created_at)):
         values: dict[str, Any] = {
             "categories": c.categories,
             "main_category": c.main_category,

@@ -9,13 +9,13 @@ from litestar import Controller, Request, Response, get
 from litestar.di import Provide
 from litestar.params import FromQuery
 
-from kasane.core.audit.services import do_audit
+from kasane.core.audit.services import do_audit_read
 from kasane.core.cases import queries
 from kasane.core.cases.case_page import tenant_config
 from kasane.core.config_types import STAGES
 from kasane.core.japan_time import today_jst
 from kasane.core.web.deps import Actor, DbSession, requires_login
-from kasane.core.web.templating import is_htmx, render
+from kasane.core.web.templating import htmx_of, render
 
 
 def _pick(value: str | None, allowed: set[str]) -> str | None:
@@ -41,8 +41,12 @@ class CaseListController(Controller):
         lead: FromQuery[str | None] = None,
         due: FromQuery[str | None] = None,
         page: FromQuery[str | None] = None,
+        after: FromQuery[str | None] = None,
+        before: FromQuery[str | None] = None,
     ) -> Response[str]:
-        """One page of cases; htmx asking for ``#case-table`` gets the table only."""
+        """One page of cases; htmx asking for ``#case-table`` gets the table only. Next and
+        Previous carry the edge row of the page (keyset), so a deep page costs as little
+        as the first."""
         config, today = tenant_config(request), today_jst()
         chosen = {
             "stage": _pick(stage, set(STAGES)),
@@ -59,29 +63,42 @@ class CaseListController(Controller):
             lead=chosen["lead"],
             monitoring_due=bool(chosen["due"]),
             page=number,
+            after=queries.Cursor.parse(after) if number > 1 else None,
+            before=queries.Cursor.parse(before) if number > 1 else None,
         )
-        rows, total = await queries.list_cases(db_session, actor, filters, today)
-        await do_audit(
+        found = await queries.list_cases(db_session, actor, filters, today)
+        rows = found.rows
+        do_audit_read(
             db_session, actor.ref, "case.list", "", shown=[str(r.id) for r in rows], page=number
         )
         kept = {k: v for k, v in chosen.items() if v}
-        pages = max(1, -(-total // queries.PAGE_SIZE))
+        prev_url = next_url = ""
+        if found.has_prev and rows:
+            back = (
+                {"page": number - 1}
+                if number <= 2
+                else {"page": number - 1, "before": rows[0].cursor.token()}
+            )
+            prev_url = f"/cases?{urlencode({**kept, **back})}"
+        if found.has_next and rows:
+            on = {"page": number + 1, "after": rows[-1].cursor.token()}
+            next_url = f"/cases?{urlencode({**kept, **on})}"
         ctx = {
             "rows": rows,
-            "total": total,
+            "total": found.total,
+            "capped": found.capped,
             "page": number,
-            "pages": pages,
+            # unknown past the cap: the pager then names the page alone
+            "pages": 0 if found.capped else max(1, -(-found.total // queries.PAGE_SIZE)),
             "chosen": chosen,
-            "prev_url": f"/cases?{urlencode({**kept, 'page': number - 1})}" if number > 1 else "",
-            "next_url": f"/cases?{urlencode({**kept, 'page': number + 1})}"
-            if number < pages
-            else "",
+            "prev_url": prev_url,
+            "next_url": next_url,
             "stages": STAGES,
             "today": today,
         }
         if request.headers.get("hx-history-restore-request") == "true":
             return render(request, "cases/list", ctx, fragment=False)
-        if is_htmx(request) and request.headers.get("hx-target") == "case-table":
+        if htmx_of(request).target == "case-table":
             return render(request, "cases/table", ctx, fragment=True)
         return render(request, "cases/list", ctx)
 
@@ -93,7 +110,7 @@ async def my_tasks_page(
     """Monitoring due within a week on my agency's cases; referrals my agency must answer."""
     today = today_jst()
     tasks = await queries.my_tasks(db_session, actor, today)
-    await do_audit(
+    do_audit_read(
         db_session,
         actor.ref,
         "case.list",

@@ -227,7 +227,26 @@ class Evaluation(TenantScoped, Base):
 
     case_id: Mapped[uuid.UUID] = mapped_column(nullable=False)
     evaluated_on: Mapped[date] = mapped_column(Date, nullable=False)
-    outcome: Mapped[str] = mapped_column(String(20), nullable=False)  # met | partly | not_met
+    # met | partly | not_met; with goals, what the goals' outcomes add up to
+    outcome: Mapped[str] = mapped_column(String(20), nullable=False)
+    plan_version: Mapped[int | None] = mapped_column(Integer)  # the plan whose goals it judged
     summary_sealed: Mapped[str] = mapped_column(Text, nullable=False, default="")
     created_by: Mapped[uuid.UUID] = mapped_column(nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+
+
+class EvaluationGoal(TenantScoped, Base):
+    """How far one goal of the plan was met (評価 per 目標), with what was found."""
+
+    __tablename__ = "evaluation_goals"
+    __table_args__ = (
+        tenant_fk("evaluation_id", "evaluations", ondelete="CASCADE"),
+        tenant_fk("plan_row_id", "plan_rows"),
+        Index("ix_evaluation_goals_tenant_evaluation", "tenant_id", "evaluation_id"),
+    )
+
+    evaluation_id: Mapped[uuid.UUID] = mapped_column(nullable=False)
+    plan_row_id: Mapped[uuid.UUID] = mapped_column(nullable=False)
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+    outcome: Mapped[str] = mapped_column(String(20), nullable=False)  # met | partly | not_met
+    finding_sealed: Mapped[str] = mapped_column(Text, nullable=False, default="")

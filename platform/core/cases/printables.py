@@ -11,6 +11,7 @@ as ``case.print``. The PDF plumbing is the meeting papers' (``papers.render_pdf`
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -21,7 +22,12 @@ from kasane.core.audit.services import do_audit
 from kasane.core.auth.actor import ActorInfo
 from kasane.core.cases.intake_view import IntakeView, intakes_of
 from kasane.core.cases.models import Case, Evaluation, PlanRow, SupportPlan
-from kasane.core.cases.records import EVALUATION_OUTCOMES, latest_plan
+from kasane.core.cases.records import (
+    EVALUATION_OUTCOMES,
+    GoalJudgement,
+    evaluation_goals,
+    latest_plan,
+)
 from kasane.core.config_types import TenantConfig
 from kasane.core.consent.models import CONSENT_METHODS
 from kasane.core.errors import NotFound
@@ -70,6 +76,9 @@ class Sheet:
     rows: list[PlanRow] = field(default_factory=list)
     agreement_method: str = ""  # msgid
     evaluations: list[tuple[Evaluation, str, str]] = field(default_factory=list)  # +label, text
+    # the goals of the printed plan as its latest evaluation judged them, by plan row id
+    judged: dict[uuid.UUID, GoalJudgement] = field(default_factory=dict)
+    judgements: dict[uuid.UUID, list[GoalJudgement]] = field(default_factory=dict)  # by evaluation
     intakes: list[IntakeView] = field(default_factory=list)
     members: list[MemberView] = field(default_factory=list)
 
@@ -146,6 +155,10 @@ async def case_sheet(
         ).scalars():
             text = await unseal(session, "evaluations", ev.id, "summary", ev.summary_sealed)
             sheet.evaluations.append((ev, EVALUATION_OUTCOMES.get(ev.outcome, ev.outcome), text))
+        sheet.judgements = await evaluation_goals(session, [e.id for e, *_ in sheet.evaluations])
+        for ev, *_rest in sheet.evaluations:  # the latest evaluation of this plan fills the table
+            if sheet.plan is not None and ev.plan_version == sheet.plan.version:
+                sheet.judged = {j.row.id: j for j in sheet.judgements[ev.id]}
     if kind == "intake":
         sheet.intakes = await intakes_of(session, config, case.id)
         if version == "consent":

@@ -22,7 +22,7 @@ from kasane.core.cases.printables import (
     PLAN_CONSENT,
     case_sheet,
 )
-from kasane.core.cases.records import EVALUATION_OUTCOMES
+from kasane.core.cases.records import EVALUATION_OUTCOMES, GOAL_OUTCOMES
 from kasane.core.cases.services import access_case
 from kasane.core.japan_time import today_jst
 from kasane.core.meetings.papers_controllers import pdf_page
@@ -58,6 +58,7 @@ async def _sheet_pdf(
             "relations": RELATIONS,
             "versions": INTAKE_VERSIONS,
             "outcomes": EVALUATION_OUTCOMES,
+            "goal_outcomes": GOAL_OUTCOMES,
             "plan_consent": PLAN_CONSENT,
             "intake_consent": INTAKE_CONSENT,
             "no_consent_note": NO_CONSENT_NOTE,

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core.auth.actor import ActorInfo
 from kasane.core.cases.models import (
     Assessment,
     Case,
-    CaseAgency,
     CaseDecision,
     Evaluation,
     Monitoring,
@@ -22,6 +21,7 @@ from kasane.core.cases.models import (
     StageEvent,
     SupportPlan,
 )
+from kasane.core.cases.records import evaluation_goals
 from kasane.core.cases.services import visible_to
 from kasane.core.intake.models import Consultation
 from kasane.core.japan_time import JST
@@ -32,6 +32,38 @@ from kasane.core.referrals.models import Referral
 PAGE_SIZE = 25
 
 
+# The list counts the cases it shows up to this many, then says "1,000 or more": an exact
+# total would cost a scan of every case the agency takes part in, on every request.
+TOTAL_CAP = 1_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page of the list starts or ends: the (updated_at, id) of its edge row, so a
+    deep page is found by the index (keyset) instead of skipping every earlier row."""
+
+    updated_at: datetime
+    id: uuid.UUID
+
+    def token(self) -> str:
+        moment = self.updated_at
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return f"{(moment - _EPOCH) // timedelta(microseconds=1)}-{self.id.hex}"
+
+    @classmethod
+    def parse(cls, token: str | None) -> Cursor | None:
+        """The cursor of a token from a pager link; None for anything else."""
+        if not token:
+            return None
+        micros, _, hex_id = token.partition("-")
+        try:
+            return cls(_EPOCH + timedelta(microseconds=int(micros)), uuid.UUID(hex=hex_id))
+        except (ValueError, OverflowError):
+            return None
+
+
 @dataclass(frozen=True)
 class CaseFilters:
     stage: str | None = None
@@ -40,6 +72,8 @@ class CaseFilters:
     lead: str | None = None
     monitoring_due: bool = False
     page: int = 1
+    after: Cursor | None = None  # the page after this row (Next)
+    before: Cursor | None = None  # the page before this row (Previous)
 
 
 @dataclass(frozen=True)
@@ -55,12 +89,32 @@ class CaseRow:
     collaboration: bool
     updated_at: datetime
 
+    @property
+    def cursor(self) -> Cursor:
+        return Cursor(self.updated_at, self.id)
+
+
+def case_row(row: Any) -> CaseRow:
+    """A selected row of the case columns (in CaseRow's order) as a CaseRow."""
+    return CaseRow(*row)
+
+
+@dataclass(frozen=True)
+class CasePage:
+    rows: list[CaseRow]
+    total: int  # exact when not ``capped``
+    capped: bool  # more than TOTAL_CAP cases: ``total`` is the cap
+    has_next: bool
+    has_prev: bool
+
 
 async def list_cases(
     session: AsyncSession, actor: ActorInfo, filters: CaseFilters, today: date
-) -> tuple[list[CaseRow], int]:
-    """One page of the cases the actor may see, newest activity first, and the total."""
-    conditions: list[Any] = []
+) -> CasePage:
+    """One page of the cases the actor may see, newest activity first, and the total (exact
+    up to TOTAL_CAP). A page follows a cursor when it has one, else its number (OFFSET: the
+    first pages, and links from before keyset paging)."""
+    conditions: list[Any] = [visible_to(actor)]
     if filters.stage:
         conditions.append(Case.stage == filters.stage)
     if filters.counter:
@@ -72,44 +126,45 @@ async def list_cases(
     if filters.monitoring_due:  # as in my_tasks: only where support is under way
         conditions.append(Case.next_monitoring_on <= today)
         conditions.append(Case.stage.in_(("support", "monitoring")))
-    # The total is counted from the agency's own participations (an index range), joined to
-    # the cases it takes part in — not by testing need-to-know on every case of the tenant.
-    total = (
-        await session.execute(
-            select(func.count(func.distinct(CaseAgency.case_id)))
-            .select_from(CaseAgency)
-            .join(Case, (Case.id == CaseAgency.case_id) & (Case.tenant_id == CaseAgency.tenant_id))
-            .where(
-                CaseAgency.agency_key == (actor.agency_key or ""),
-                CaseAgency.ended_on.is_(None),
-                *conditions,
-            )
-        )
-    ).scalar_one()
-    conditions.append(visible_to(actor))
+    # The same need-to-know test as the page, stopped after TOTAL_CAP + 1 rows: its cost
+    # does not grow with the tenant's archive.
+    counted = select(Case.id).where(*conditions).limit(TOTAL_CAP + 1).subquery()
+    total = int((await session.execute(select(func.count()).select_from(counted))).scalar_one())
+    stmt = select(
+        Case.id,
+        Case.case_no,
+        Case.stage,
+        Person.name,
+        Case.lead_agency_key,
+        Case.counter_key,
+        Case.area_key,
+        Case.next_monitoring_on,
+        Case.collaboration,
+        Case.updated_at,
+    ).join(Person, (Person.id == Case.person_id) & (Person.tenant_id == Case.tenant_id))
+    key = tuple_(Case.updated_at, Case.id)
     page = max(1, filters.page)
-    rows = (
-        await session.execute(
-            select(
-                Case.id,
-                Case.case_no,
-                Case.stage,
-                Person.name,
-                Case.lead_agency_key,
-                Case.counter_key,
-                Case.area_key,
-                Case.next_monitoring_on,
-                Case.collaboration,
-                Case.updated_at,
+    if filters.before is not None:
+        # the rows just before the cursor, read upwards, then put back in list order
+        found = (
+            await session.execute(
+                stmt.where(*conditions, key > tuple_(filters.before.updated_at, filters.before.id))
+                .order_by(Case.updated_at, Case.id)
+                .limit(PAGE_SIZE + 1)
             )
-            .join(Person, (Person.id == Case.person_id) & (Person.tenant_id == Case.tenant_id))
-            .where(*conditions)
-            .order_by(Case.updated_at.desc(), Case.id.desc())
-            .limit(PAGE_SIZE)
-            .offset((page - 1) * PAGE_SIZE)
-        )
-    ).all()
-    return [CaseRow(*r) for r in rows], int(total)
+        ).all()
+        rows = [case_row(r) for r in reversed(found[:PAGE_SIZE])]
+        has_prev, has_next = len(found) > PAGE_SIZE or page > 1, True
+    else:
+        stmt = stmt.where(*conditions).order_by(Case.updated_at.desc(), Case.id.desc())
+        if filters.after is not None:
+            stmt = stmt.where(key < tuple_(filters.after.updated_at, filters.after.id))
+        else:
+            stmt = stmt.offset((page - 1) * PAGE_SIZE)
+        found = (await session.execute(stmt.limit(PAGE_SIZE + 1))).all()
+        rows = [case_row(r) for r in found[:PAGE_SIZE]]
+        has_prev, has_next = page > 1, len(found) > PAGE_SIZE
+    return CasePage(rows, min(total, TOTAL_CAP), total > TOTAL_CAP, has_next, has_prev)
 
 
 @dataclass(frozen=True)
@@ -124,22 +179,63 @@ class TimelineItem:
 def _at(day: date, written: datetime | None = None) -> datetime:
     """Where a dated record sorts among timestamped ones: when it was written, if that was
     on its day (a note of today's visit comes after this morning's stage move), else 09:00
-    JST of its day (a note written later about an earlier day)."""
+    JST of its day (a note written later about an earlier day). Always in JST: the page
+    shows a dated record's ``at.date()``, which must be its own day even before 09:00."""
     if written is not None and written.astimezone(JST).date() == day:
-        return written
+        return written.astimezone(JST)
     return datetime.combine(day, time(9, 0), tzinfo=JST)
 
 
-async def timeline(session: AsyncSession, case: Case) -> list[TimelineItem]:
+@dataclass
+class CaseRecords:
+    """Every record of one case that the case page shows, each table read once: the
+    timeline, the facts the stage rules test, the plan and version lists all use these."""
+
+    stage_events: list[StageEvent]
+    consultations: list[Consultation]
+    assessments: list[Assessment]
+    plans: list[SupportPlan]
+    notes: list[ProgressNote]
+    monitorings: list[Monitoring]
+    decisions: list[CaseDecision]
+    evaluations: list[Evaluation]
+    referrals: list[Referral]
+
+    @property
+    def latest_plan(self) -> SupportPlan | None:
+        return max(self.plans, key=lambda p: p.version, default=None)
+
+
+async def case_records(session: AsyncSession, case_id: uuid.UUID) -> CaseRecords:
+    """One statement per table of the case's records (nine)."""
+
+    async def rows(model: Any) -> list[Any]:
+        return list(
+            (await session.execute(select(model).where(model.case_id == case_id))).scalars()
+        )
+
+    return CaseRecords(
+        stage_events=await rows(StageEvent),
+        consultations=await rows(Consultation),
+        assessments=await rows(Assessment),
+        plans=await rows(SupportPlan),
+        notes=await rows(ProgressNote),
+        monitorings=await rows(Monitoring),
+        decisions=await rows(CaseDecision),
+        evaluations=await rows(Evaluation),
+        referrals=await rows(Referral),
+    )
+
+
+async def timeline(
+    session: AsyncSession, case: Case, records: CaseRecords | None = None
+) -> list[TimelineItem]:
     """Everything that happened on the case, newest first, narratives unsealed."""
+    r = records or await case_records(session, case.id)
     items: list[TimelineItem] = []
-    for e in (
-        await session.execute(select(StageEvent).where(StageEvent.case_id == case.id))
-    ).scalars():
+    for e in r.stage_events:
         items.append(TimelineItem(e.at, "stage", e.to_stage, e.note, {"from": e.from_stage}))
-    for c in (
-        await session.execute(select(Consultation).where(Consultation.case_id == case.id))
-    ).scalars():
+    for c in r.consultations:
         items.append(
             TimelineItem(
                 _at(c.received_on, c.created_at),
@@ -149,32 +245,24 @@ async def timeline(session: AsyncSession, case: Case) -> list[TimelineItem]:
                 {"channel": c.channel, "main": c.main_category},
             )
         )
-    for a in (
-        await session.execute(select(Assessment).where(Assessment.case_id == case.id))
-    ).scalars():
+    for a in r.assessments:
         items.append(
             TimelineItem(
                 a.created_at, "assessment", str(a.version), "", {"form_version": a.form_version}
             )
         )
-    for p in (
-        await session.execute(select(SupportPlan).where(SupportPlan.case_id == case.id))
-    ).scalars():
+    for p in r.plans:
         items.append(
             TimelineItem(p.created_at, "plan", str(p.version), "", {"agreed_on": p.agreed_on})
         )
-    for n in (
-        await session.execute(select(ProgressNote).where(ProgressNote.case_id == case.id))
-    ).scalars():
+    for n in r.notes:
         body = await unseal(session, "progress_notes", n.id, "body", n.body_sealed)
         items.append(
             TimelineItem(
                 _at(n.occurred_on, n.created_at), "note", n.kind, body, {"agency": n.agency_key}
             )
         )
-    for m in (
-        await session.execute(select(Monitoring).where(Monitoring.case_id == case.id))
-    ).scalars():
+    for m in r.monitorings:
         body = await unseal(session, "monitorings", m.id, "summary", m.summary_sealed)
         items.append(
             TimelineItem(
@@ -185,9 +273,7 @@ async def timeline(session: AsyncSession, case: Case) -> list[TimelineItem]:
                 {"review": m.plan_review_needed, "next_on": m.next_on},
             )
         )
-    for d in (
-        await session.execute(select(CaseDecision).where(CaseDecision.case_id == case.id))
-    ).scalars():
+    for d in r.decisions:
         items.append(
             TimelineItem(
                 d.at,
@@ -197,13 +283,15 @@ async def timeline(session: AsyncSession, case: Case) -> list[TimelineItem]:
                 {"source": d.source, "meeting_type": d.meeting_type_key},
             )
         )
-    for v in (
-        await session.execute(select(Evaluation).where(Evaluation.case_id == case.id))
-    ).scalars():
+    judged = await evaluation_goals(session, [v.id for v in r.evaluations])
+    for v in r.evaluations:
         body = await unseal(session, "evaluations", v.id, "summary", v.summary_sealed)
-        items.append(TimelineItem(_at(v.evaluated_on, v.created_at), "evaluation", v.outcome, body))
-    for r in (await session.execute(select(Referral).where(Referral.case_id == case.id))).scalars():
-        items.append(TimelineItem(r.sent_at, "referral", r.to_agency_key, "", {"status": r.status}))
+        at = _at(v.evaluated_on, v.created_at)
+        items.append(TimelineItem(at, "evaluation", v.outcome, body, {"goals": judged[v.id]}))
+    for ref in r.referrals:
+        items.append(
+            TimelineItem(ref.sent_at, "referral", ref.to_agency_key, "", {"status": ref.status})
+        )
     items.sort(key=lambda i: i.at, reverse=True)
     return items
 
@@ -254,4 +342,4 @@ async def my_tasks(session: AsyncSession, actor: ActorInfo, today: date) -> Task
         ).scalars()
     )
     overdue = frozenset(r.id for r in referrals if r.ack_due_on < today)
-    return Tasks([CaseRow(*r) for r in rows], referrals, overdue)
+    return Tasks([case_row(r) for r in rows], referrals, overdue)

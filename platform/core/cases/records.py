@@ -7,6 +7,7 @@ Narratives are sealed with the tenant key before they reach the database.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -19,6 +20,7 @@ from kasane.core.cases.models import (
     Assessment,
     Case,
     Evaluation,
+    EvaluationGoal,
     Monitoring,
     PlanRow,
     ProgressNote,
@@ -29,7 +31,7 @@ from kasane.core.config_types import FormDefinition
 from kasane.core.db import uuid7
 from kasane.core.forms.validation import Submission, split_sensitive
 from kasane.core.i18n import N_
-from kasane.core.protection.sealing import seal, seal_json
+from kasane.core.protection.sealing import seal, seal_json, unseal
 
 NOTE_KINDS = {
     "interview": N_("Interview"),
@@ -40,6 +42,16 @@ NOTE_KINDS = {
     "other": N_("Other"),
 }
 EVALUATION_OUTCOMES = {"met": N_("Goals met"), "partly": N_("Partly met"), "not_met": N_("Not met")}
+GOAL_OUTCOMES = {"met": N_("Met"), "partly": N_("Partly met"), "not_met": N_("Not met")}
+
+
+def overall_outcome(outcomes: list[str]) -> str:
+    """What the goals add up to: all met, none met, or partly (any mix, or any partly)."""
+    if outcomes and all(o == "met" for o in outcomes):
+        return "met"
+    if outcomes and all(o == "not_met" for o in outcomes):
+        return "not_met"
+    return "partly"
 
 
 async def _next_version(session: AsyncSession, model: type, case_id: uuid.UUID) -> int:
@@ -47,7 +59,7 @@ async def _next_version(session: AsyncSession, model: type, case_id: uuid.UUID) 
         await session.execute(
             select(func.max(model.version)).where(model.case_id == case_id)  # type: ignore[attr-defined]
         )
-    ).scalar()  # type: ignore[attr-defined]
+    ).scalar()
     return int(current or 0) + 1
 
 
@@ -233,11 +245,27 @@ async def do_record_evaluation(
     case: Case,
     *,
     evaluated_on: date,
-    outcome: str,
     summary: str,
+    goals: Mapping[uuid.UUID, tuple[str, str]] | None = None,
+    outcome: str | None = None,
 ) -> Evaluation:
+    """Record the evaluation that closure needs.
+
+    With a plan, every goal of its latest version is judged (``goals``: plan row id →
+    (outcome, finding)) and the overall outcome is what they add up to; a case without
+    plan goals (never planned) takes ``outcome`` as chosen."""
     if case.stage != "evaluation":
         raise CaseRuleError(N_("Move the case to evaluation before recording it."))
+    plan, rows = await latest_plan(session, case.id)
+    goals = dict(goals or {})
+    if rows:
+        if {r.id for r in rows} != set(goals):
+            raise CaseRuleError(N_("Judge each goal of the current plan."))
+        if any(o not in GOAL_OUTCOMES for o, _finding in goals.values()):
+            raise CaseRuleError(N_("Choose how far each goal was met."))
+        outcome = overall_outcome([goals[r.id][0] for r in rows])
+    elif goals:
+        raise CaseRuleError(N_("Judge each goal of the current plan."))
     if outcome not in EVALUATION_OUTCOMES:
         raise CaseRuleError(N_("Choose how far the goals were met."))
     row_id = uuid7()
@@ -246,13 +274,66 @@ async def do_record_evaluation(
         case_id=case.id,
         evaluated_on=evaluated_on,
         outcome=outcome,
+        plan_version=plan.version if plan is not None and rows else None,
         summary_sealed=await seal(session, "evaluations", row_id, "summary", summary),
         created_by=actor.id,
     )
     session.add(evaluation)
+    for r in rows:
+        goal_outcome, finding = goals[r.id]
+        goal_id = uuid7()
+        session.add(
+            EvaluationGoal(
+                id=goal_id,
+                evaluation_id=row_id,
+                plan_row_id=r.id,
+                position=r.position,
+                outcome=goal_outcome,
+                finding_sealed=await seal(
+                    session, "evaluation_goals", goal_id, "finding", finding.strip()
+                ),
+            )
+        )
     case.next_monitoring_on = None
-    await do_audit(session, actor.ref, "evaluation.record", f"case:{case.id}", outcome=outcome)
+    await do_audit(
+        session,
+        actor.ref,
+        "evaluation.record",
+        f"case:{case.id}",
+        outcome=outcome,
+        goals=",".join(goals[r.id][0] for r in rows),
+    )
     return evaluation
+
+
+@dataclass(frozen=True)
+class GoalJudgement:
+    """One goal as it was judged: the plan row, its outcome and the finding."""
+
+    row: PlanRow
+    outcome: str
+    finding: str
+
+
+async def evaluation_goals(
+    session: AsyncSession, evaluation_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[GoalJudgement]]:
+    """Each evaluation's judged goals in plan order (one query for all of them)."""
+    out: dict[uuid.UUID, list[GoalJudgement]] = {i: [] for i in evaluation_ids}
+    if not evaluation_ids:
+        return out
+    pairs = (
+        await session.execute(
+            select(EvaluationGoal, PlanRow)
+            .join(PlanRow, PlanRow.id == EvaluationGoal.plan_row_id)
+            .where(EvaluationGoal.evaluation_id.in_(evaluation_ids))
+            .order_by(EvaluationGoal.evaluation_id, EvaluationGoal.position)
+        )
+    ).all()
+    for g, row in pairs:
+        finding = await unseal(session, "evaluation_goals", g.id, "finding", g.finding_sealed)
+        out[g.evaluation_id].append(GoalJudgement(row, g.outcome, finding))
+    return out
 
 
 async def latest_plan(
@@ -268,14 +349,17 @@ async def latest_plan(
     ).scalar_one_or_none()
     if plan is None:
         return None, []
-    rows = list(
+    return plan, await plan_rows(session, plan)
+
+
+async def plan_rows(session: AsyncSession, plan: SupportPlan) -> list[PlanRow]:
+    return list(
         (
             await session.execute(
                 select(PlanRow).where(PlanRow.plan_id == plan.id).order_by(PlanRow.position)
             )
         ).scalars()
     )
-    return plan, rows
 
 
 async def latest_assessment(session: AsyncSession, case_id: uuid.UUID) -> Assessment | None:

@@ -98,12 +98,16 @@ async def do_open_case(
     counter_key: str,
     today: date,
     collaboration: bool = False,
+    lead: str | None = None,
 ) -> Case:
-    """Open a case at a counter; its agency leads. Optionally start 多機関協働 at once."""
+    """Open a case at a counter. ``lead``: the agency the town's routing rule chose
+    (``kasane.core.rules``); by default the counter's agency leads. Optionally start
+    多機関協働 at once."""
     counter = config.counter(counter_key)
     if counter is None:
         raise CaseRuleError(N_("Choose one of this municipality's counters."))
-    lead = counter.agency or config.coordinating_agency().key
+    if lead is None or config.agency(lead) is None:
+        lead = counter.agency or config.coordinating_agency().key
     number = (await session.execute(select(func.coalesce(func.max(Case.case_no), 0)))).scalar_one()
     case = Case(
         case_no=number + 1,
@@ -118,11 +122,44 @@ async def do_open_case(
     session.add(case)
     await session.flush()
     session.add(CaseAgency(case_id=case.id, agency_key=lead, role="lead", started_on=today))
+    if counter.agency and counter.agency != lead and config.agency(counter.agency):
+        # the town's rule gave the lead to another agency: the counter's, which took the
+        # consultation, stays on the case as a participant (it knows the person)
+        session.add(
+            CaseAgency(
+                case_id=case.id, agency_key=counter.agency, role="participant", started_on=today
+            )
+        )
     session.add(StageEvent(case_id=case.id, from_stage=None, to_stage="intake", by=actor.id))
     await do_audit(session, actor.ref, "case.open", f"case:{case.id}", counter=counter_key)
     if collaboration:
         await do_start_collaboration(session, actor, config, case, today)
     return case
+
+
+def facts_from(
+    case: Case,
+    plans: list[SupportPlan],
+    assessments: list[Assessment],
+    decisions: list[CaseDecision],
+    stage_events: list[StageEvent],
+    evaluations: list[Evaluation],
+) -> CaseFacts:
+    """:func:`case_facts` from the case's records already read (the case page has them)."""
+    plan = max(plans, key=lambda p: p.version, default=None)
+    entered = max((e.at for e in stage_events if e.to_stage == "evaluation"), default=None)
+    return CaseFacts(
+        closure_decided=entered is not None
+        and any(d.kind == "closure" and d.at >= entered for d in decisions),
+        stage=case.stage,
+        resume_stage=case.resume_stage,
+        has_assessment=bool(assessments),
+        has_plan=plan is not None,
+        plan_agreed=bool(plan and plan.agreed_on),
+        decision_since_plan=plan is not None
+        and any(d.kind == "support_decision" and d.at >= plan.created_at for d in decisions),
+        has_evaluation=entered is not None and any(v.created_at >= entered for v in evaluations),
+    )
 
 
 async def case_facts(session: AsyncSession, case: Case) -> CaseFacts:

@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core.auth.actor import ActorInfo
@@ -106,7 +106,8 @@ _CASE_COLUMNS = (
 )
 
 
-def _cases():  # type: ignore[no-untyped-def]  # a Select of _CASE_COLUMNS
+def _cases() -> Select[uuid.UUID, int, str, str, str, date | None, datetime]:
+    """The worklist's case columns, with the person's name."""
     return select(*_CASE_COLUMNS).join(
         Person, (Person.id == Case.person_id) & (Person.tenant_id == Case.tenant_id)
     )

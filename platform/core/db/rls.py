@@ -12,7 +12,7 @@ OWNER_ROLE = "kasane_owner"
 APP_ROLE = "kasane_app"
 POLICY = "tenant_isolation"
 TENANT_EXPR = "tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid"
-APPEND_ONLY_TABLES = ("audit_events",)
+APPEND_ONLY_TABLES = ("audit_events", "audit_reads")
 CENTRAL_ROLE = "kasane_central"  # the central site's (kasane.central): released tables only
 
 

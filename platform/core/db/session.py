@@ -75,7 +75,7 @@ def _stamp_tenant(session: Session, _ctx: Any, _instances: Any) -> None:
 # Columns that hold no typed text: ciphertext (checked before sealing), hashes, tokens,
 # keys and codes. A hex digest may contain twelve digits in a row by chance.
 _NOT_TEXT = ("sealed", "hash", "token", "key", "_id", "_ids", "code", "slug", "status", "subject")
-_NOT_TEXT_TABLES = frozenset({"audit_events", "tenant_keys"})
+_NOT_TEXT_TABLES = frozenset({"audit_events", "audit_reads", "tenant_keys"})
 
 
 _TEXT_COLUMNS: dict[type, list[str]] = {}

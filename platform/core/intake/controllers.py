@@ -28,6 +28,8 @@ from kasane.core.japan_time import today_jst
 from kasane.core.people.access import Duplicates, find_duplicates, find_linkable_person
 from kasane.core.people.matching import PersonKeys
 from kasane.core.referrals.services import ReferralRuleError
+from kasane.core.rules.apply import record_problems, record_snapshot
+from kasane.core.rules.runner import Rules
 from kasane.core.tenancy import TenantContext
 from kasane.core.web.deps import Actor, DbSession, requires_login, requires_writable
 from kasane.core.web.templating import render
@@ -221,6 +223,10 @@ class IntakeController(Controller):
                 chosen = ""
             else:
                 person_id = linked.merged_into_id or linked.id
+        rules = Rules.of(request.scope["state"]["tenant"])
+        if not errors:  # the town's own checks, after the core's (kasane_validate_record)
+            record = record_snapshot("intake", sub.values, today_jst(), counter.key)
+            errors.update(await record_problems(rules, record))
         if not errors:
             try:
                 result = await do_intake(
@@ -233,6 +239,7 @@ class IntakeController(Controller):
                     referred_to=referred_to,
                     person_id=person_id,
                     today=today_jst(),
+                    rules=rules,
                 )
             except (CaseRuleError, ReferralRuleError) as exc:
                 # Nothing of the refused intake may be committed with the page that says so.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import select
@@ -36,6 +37,9 @@ from kasane.core.people.services import (
 )
 from kasane.core.protection.sealing import seal_json
 from kasane.core.referrals.services import do_send_referral
+from kasane.core.rules.apply import households, lead_for
+from kasane.core.rules.runner import Rules
+from kasane.core.rules.snapshots import IntakeSnapshot
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,7 @@ async def do_intake(
     referred_to: str | None = None,
     person_id: uuid.UUID | None = None,
     today: date,
+    rules: Rules | None = None,
 ) -> IntakeResult:
     """Record a consultation. ``submission`` is the validated intake form.
 
@@ -174,6 +179,23 @@ async def do_intake(
                 .limit(1)
             )
         ).scalar_one_or_none()
+        lead = None
+        if existing is None:  # the town's routing rule names the lead (the core's: the counter's)
+            home = (await households(session, [household.id], today))[household.id]
+            intake = IntakeSnapshot(
+                counter=counter.key,
+                field=counter.field,
+                counter_agency=counter.agency,
+                coordinating_agency=config.coordinating_agency().key,
+                outcome=outcome,
+                categories=tuple(v.get("categories") or ()),
+                main_category=v.get("main_category") or "",
+                channel=v.get("channel") or "",
+                household=home,
+                today=today,
+                fields=MappingProxyType({k: val for k, val in plain.items() if k not in identity}),
+            )
+            lead = await lead_for(rules or Rules.core(config), intake)
         case = existing or await do_open_case(
             session,
             actor,
@@ -183,6 +205,7 @@ async def do_intake(
             counter_key=counter_key,
             today=today,
             collaboration=outcome == "multi_agency",
+            lead=lead,
         )
         consultation.case_id = case.id
     elif outcome == "referral" and referred_to:

@@ -1,24 +1,34 @@
 """Agenda proposals drawn from the state of the cases (the host then edits the agenda).
 
-A consent-based meeting (重層的支援会議) gets plans awaiting 支援決定, monitoring due by the
-meeting date, cases awaiting evaluation and closure, and new 多機関協働 cases; a meeting
-under 106条の6 (支援会議) also gets early-detection cases and unnamed outreach records.
-Only cases some member agency takes part in are proposed.
+Which cases are proposed, and as what, is the town's rule (``kasane_agenda_rules``), by
+default the core's (:func:`kasane.core.rules.core.agenda`): plans awaiting 支援決定,
+monitoring due, evaluation and closure, new 多機関協働 cases, and for a meeting under
+106条の6 (支援会議) early-detection cases. A meeting under 106条の6 also gets unnamed outreach
+records. Only cases some member agency takes part in are offered to the rule.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kasane.core.cases.models import Case, CaseAgency, CollaborationPeriod, SupportPlan
-from kasane.core.config_types import MeetingType
+from kasane.core.cases.models import Case, CaseAgency
+from kasane.core.config_types import MeetingType, TenantConfig
 from kasane.core.meetings.models import AgendaItem, Meeting
 from kasane.core.outreach.models import OutreachRecord
+from kasane.core.rules.apply import agenda_for, case_snapshots
+from kasane.core.rules.runner import Rules
+from kasane.core.rules.snapshots import MeetingSnapshot
+
+
+def _no_config() -> TenantConfig:
+    """A config with nothing in it: the core's agenda rule needs no counter (a case's
+    ``field`` is then "other")."""
+    return TenantConfig("", [], [], [], [], [], {}, {}, {}, "default")
 
 
 @dataclass(frozen=True)
@@ -30,9 +40,18 @@ class Proposal:
 
 
 async def propose_agenda(
-    session: AsyncSession, meeting: Meeting, mt: MeetingType, day: date
+    session: AsyncSession,
+    meeting: Meeting,
+    mt: MeetingType,
+    day: date,
+    rules: Rules | None = None,
+    config: TenantConfig | None = None,
 ) -> list[Proposal]:
-    """What the cases' state suggests for this meeting, minus what is already on it."""
+    """What the cases' state suggests for this meeting, minus what is already on it.
+
+    Which case goes on as what is the town's agenda rule (``kasane_agenda_rules``; the
+    core's: :func:`kasane.core.rules.core.agenda`); unnamed outreach records are the core's.
+    """
     if not mt.discusses_cases:
         return []
     taken = set(
@@ -48,46 +67,27 @@ async def propose_agenda(
         CaseAgency.agency_key.in_(mt.members),
     )
     open_cases = select(Case).where(members_take_part, Case.stage.not_in(("closed",)))
-    proposals: list[Proposal] = []
-
-    def add(kind: str, case: Case) -> None:
-        if case.id not in taken:
-            taken.add(case.id)
-            proposals.append(Proposal(kind, case.id, None, f"No.{case.case_no}"))
-
-    decides = set(mt.decisions)
-    if "support_decision" in decides:
-        has_plan = exists().where(SupportPlan.case_id == Case.id)
-        for case in (
-            await session.execute(open_cases.where(Case.stage == "plan_draft", has_plan))
-        ).scalars():
-            add("support_decision", case)
-    if decides & {"plan_change", "continuation", "support_decision"}:
-        for case in (
-            await session.execute(
-                open_cases.where(
-                    Case.stage.in_(("support", "monitoring")), Case.next_monitoring_on <= day
-                )
-            )
-        ).scalars():
-            add("monitoring", case)
-    if "closure" in decides:
-        for case in (await session.execute(open_cases.where(Case.stage == "evaluation"))).scalars():
-            add("evaluation", case)
-    recent = exists().where(
-        CollaborationPeriod.case_id == Case.id,
-        CollaborationPeriod.ended_on.is_(None),
-        CollaborationPeriod.started_on >= day - timedelta(days=60),
+    cases = list((await session.execute(open_cases)).scalars())
+    by_ref = {str(c.id): c for c in cases}
+    snapshot = MeetingSnapshot(
+        ref=str(meeting.id),
+        meeting_type=mt.key,
+        legal_basis=mt.legal_basis,
+        decisions=tuple(mt.decisions),
+        members=tuple(mt.members),
+        on=day,
     )
-    for case in (
-        await session.execute(open_cases.where(recent, Case.stage.in_(("intake", "assessment"))))
-    ).scalars():
-        add("new_collaboration", case)
+    rules = rules or Rules.core(config or _no_config())
+    offered = [
+        c
+        for c in await case_snapshots(session, rules.config, cases, day)
+        if by_ref[c.ref].id not in taken
+    ]
+    proposals = [
+        Proposal(kind, by_ref[ref].id, None, f"No.{by_ref[ref].case_no}")
+        for ref, kind in await agenda_for(rules, snapshot, offered)
+    ]
     if mt.legal_basis != "consent":
-        for case in (
-            await session.execute(open_cases.where(Case.stage.in_(("reception", "intake"))))
-        ).scalars():
-            add("early_detection", case)
         on_agenda = set(
             (
                 await session.execute(

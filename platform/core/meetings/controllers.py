@@ -19,7 +19,7 @@ from litestar.response import Redirect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kasane.core.audit.services import do_audit
+from kasane.core.audit.services import do_audit_read
 from kasane.core.auth.actor import ActorInfo
 from kasane.core.cases.services import CaseRuleError
 from kasane.core.config_types import TenantConfig
@@ -47,6 +47,7 @@ from kasane.core.meetings.services import (
     list_meetings,
     member_types,
 )
+from kasane.core.rules.runner import Rules
 from kasane.core.tenancy import TenantContext
 from kasane.core.web.deps import Actor, DbSession, requires_login, requires_writable
 from kasane.core.web.templating import WEEKDAYS, render
@@ -126,8 +127,9 @@ async def _show(
     """The meeting page; after a refusal, the same page with the reason and what was typed."""
     config = _config(request)
     meeting, mt = await access_meeting(session, actor, config, meeting_id)
-    await do_audit(session, actor.ref, "meeting.read", f"meeting:{meeting.id}")
-    ctx = await page.page_context(session, config, meeting, mt, today_jst())
+    do_audit_read(session, actor.ref, "meeting.read", f"meeting:{meeting.id}")
+    rules = Rules.of(request.scope["state"]["tenant"])
+    ctx = await page.page_context(session, config, meeting, mt, today_jst(), rules)
     ctx.update(
         values=values or {},
         errors=refused.errors if refused else {},

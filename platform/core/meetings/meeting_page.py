@@ -40,6 +40,7 @@ from kasane.core.meetings.services import agenda_of
 from kasane.core.outreach.models import OutreachRecord
 from kasane.core.people.models import Person
 from kasane.core.protection.sealing import unseal
+from kasane.core.rules.runner import Rules
 from kasane.core.web.templating import WEEKDAYS
 
 UPCOMING_DAYS = 60
@@ -176,9 +177,15 @@ def meeting_day(meeting: Meeting) -> date:
 
 
 async def page_context(
-    session: AsyncSession, config: TenantConfig, meeting: Meeting, mt: MeetingType, today: date
+    session: AsyncSession,
+    config: TenantConfig,
+    meeting: Meeting,
+    mt: MeetingType,
+    today: date,
+    rules: Rules | None = None,
 ) -> dict[str, Any]:
-    """Everything the meeting page shows (the caller audits the read)."""
+    """Everything the meeting page shows (the caller audits the read). ``rules``: the
+    town's (its agenda rule proposes the cases); by default the core's."""
     items = await agenda_of(session, meeting)
     case_ids = [i.case_id for i in items if i.case_id]
     cases = (
@@ -225,7 +232,9 @@ async def page_context(
     ]
     proposals: list[ProposalView] = []
     if meeting.status != "cancelled":
-        found = await propose_agenda(session, meeting, mt, meeting_day(meeting))
+        found = await propose_agenda(
+            session, meeting, mt, meeting_day(meeting), rules or Rules.core(config)
+        )
         people = {
             c.id: c.person_id
             for c in (

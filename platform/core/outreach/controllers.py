@@ -22,7 +22,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kasane.core.audit.services import do_audit
+from kasane.core.audit.services import do_audit_read
 from kasane.core.auth.actor import ActorInfo
 from kasane.core.config_types import Choice, FormField, TenantConfig, Validation
 from kasane.core.forms.validation import field_problem
@@ -169,7 +169,7 @@ async def _context(
     }
     person = await get_person(session, record.person_id) if record.person_id else None
     linked = {"person": str(record.person_id)} if record.person_id else {}
-    await do_audit(session, actor.ref, "outreach.read", f"outreach:{record.id}", **linked)
+    do_audit_read(session, actor.ref, "outreach.read", f"outreach:{record.id}", **linked)
     return {
         "record": record,
         "description": description,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -157,7 +158,7 @@ def _rank(c: Candidate, wanted: set[str], own: set[str], near: set[str]) -> bool
     return True
 
 
-def _opens_soon(schedules: list[object], today: date) -> bool:
+def _opens_soon(schedules: Sequence[object], today: date) -> bool:
     return any(occurs_on(s, today + timedelta(days=d)) for s in schedules for d in range(28))
 
 

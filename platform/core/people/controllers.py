@@ -14,7 +14,7 @@ from litestar.response import Redirect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kasane.core.audit.services import do_audit
+from kasane.core.audit.services import do_audit, do_audit_read
 from kasane.core.auth.actor import ActorInfo
 from kasane.core.cases.intake_view import intakes_of
 from kasane.core.cases.models import Case
@@ -113,7 +113,7 @@ async def _page(
         "consent": state.get("consent_errors", {}),
         "member": state.get("member_errors", {}),
     }
-    await do_audit(session, actor.ref, "person.read", f"person:{person.id}")
+    do_audit_read(session, actor.ref, "person.read", f"person:{person.id}")
     return render(
         request,
         "people/detail",

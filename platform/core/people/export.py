@@ -26,6 +26,7 @@ from kasane.core.cases.models import (
     StageEvent,
     SupportPlan,
 )
+from kasane.core.cases.records import evaluation_goals
 from kasane.core.consent.models import Disclosure
 from kasane.core.consent.services import consents_of
 from kasane.core.intake.models import Consultation
@@ -126,12 +127,18 @@ async def _case_record(session: AsyncSession, case: Case) -> dict[str, Any]:
         }
         for m in await _all(session, select(Monitoring).where(Monitoring.case_id == cid))
     ]
+    evaluations = await _all(session, select(Evaluation).where(Evaluation.case_id == cid))
+    judged = await evaluation_goals(session, [v.id for v in evaluations])
     out["evaluations"] = [
         {
-            **_row(v, "evaluated_on", "outcome"),
+            **_row(v, "evaluated_on", "outcome", "plan_version"),
             "summary": await unseal(session, "evaluations", v.id, "summary", v.summary_sealed),
+            "goals": [
+                {"goal": j.row.goal, "outcome": j.outcome, "finding": j.finding}
+                for j in judged[v.id]
+            ],
         }
-        for v in await _all(session, select(Evaluation).where(Evaluation.case_id == cid))
+        for v in evaluations
     ]
     return out
 

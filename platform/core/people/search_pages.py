@@ -10,7 +10,7 @@ from litestar.params import FromQuery
 
 from kasane.core.people.search import search
 from kasane.core.web.deps import Actor, DbSession, requires_login
-from kasane.core.web.templating import is_htmx, render
+from kasane.core.web.templating import htmx_of, render
 
 
 @get("/search", name="search", dependencies={"actor": Provide(requires_login)})
@@ -23,6 +23,6 @@ async def search_page(
     """People and cases matching ``q`` within need-to-know; the header's live list for htmx."""
     result = await search(db_session, actor, q or "")
     ctx = {"result": result}
-    if is_htmx(request) and request.headers.get("hx-target") == "search-live":
+    if htmx_of(request).target == "search-live":
         return render(request, "search/live", ctx, fragment=True)
     return render(request, "search/search", ctx)

@@ -82,7 +82,7 @@ def _session_tenant(session: AsyncSession) -> uuid.UUID:
     tenant_id = session.info.get("tenant_id")
     if tenant_id is None:
         raise RuntimeError("sealing needs a session bound to a tenant")
-    return tenant_id
+    return uuid.UUID(str(tenant_id))
 
 
 async def _key_row(session: AsyncSession, tenant_id: uuid.UUID) -> TenantKey | None:

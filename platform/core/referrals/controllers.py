@@ -23,7 +23,7 @@ from litestar.response import Redirect
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kasane.core.audit.services import do_audit
+from kasane.core.audit.services import do_audit, do_audit_read
 from kasane.core.auth.actor import ActorInfo
 from kasane.core.cases.models import Case
 from kasane.core.cases.services import (
@@ -168,7 +168,7 @@ async def _detail_context(
     """Everything the referral page and its next-step panel show (an audited read)."""
     person = await get_person(session, referral.person_id)
     reason = await unseal(session, "referrals", referral.id, "reason", referral.reason_sealed)
-    await do_audit(
+    do_audit_read(
         session,
         actor.ref,
         "referral.read",
@@ -275,7 +275,7 @@ class ReferralController(Controller):
         """The referral form for a person; ``case`` (from the case page) is preselected."""
         config = requires_tenant(request).config
         found, cases = await referable_cases(db_session, actor, person)
-        await do_audit(db_session, actor.ref, "person.read", f"person:{found.id}", via="referral")
+        do_audit_read(db_session, actor.ref, "person.read", f"person:{found.id}", via="referral")
         chosen = next((c for c in cases if c.id == case), None) or (
             cases[0] if len(cases) == 1 else None
         )

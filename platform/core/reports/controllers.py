@@ -19,7 +19,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
 from litestar.response import Redirect
 
-from kasane.core.audit.services import do_audit
+from kasane.core.audit.services import do_audit, do_audit_read
 from kasane.core.errors import NotFound
 from kasane.core.i18n import N_, current_locale
 from kasane.core.i18n import gettext as _
@@ -126,8 +126,8 @@ def _neighbours(period: Period) -> tuple[Period | None, Period | None]:
         return Period.month(prev.year, prev.month), Period.month(nxt.year, nxt.month)
     if period.kind == "quarter":
         fy, q = period.fiscal_year_number, period.quarter_number
-        prev = Period.quarter(fy - (q == 1), 4 if q == 1 else q - 1)
-        return prev, Period.quarter(fy + (q == 4), 1 if q == 4 else q + 1)
+        before = Period.quarter(fy - (q == 1), 4 if q == 1 else q - 1)
+        return before, Period.quarter(fy + (q == 4), 1 if q == 4 else q + 1)
     return None, None
 
 
@@ -198,6 +198,7 @@ class ReportsController(Controller):
     ) -> Response[str]:
         """A period's figures: the summary, one section's charts and tables."""
         tenant, today, params = _asked(request)
+        alert: dict[str, Any] | None
         try:
             period = parse_period(params, today)
         except PeriodInvalid as exc:
@@ -215,7 +216,7 @@ class ReportsController(Controller):
         if section not in {key for key, _name, _figures in report.sections()}:
             section = "consultations"  # e.g. local indicators asked for, none counted now
             report = await get_report(db_session, tenant, period, today=today, detail=section)
-        await do_audit(
+        do_audit_read(
             db_session, actor.ref, "report.view", f"report:{period.slug()}", section=section
         )
         context = _context(report, section, actor, today)

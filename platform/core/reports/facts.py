@@ -84,10 +84,18 @@ def dims_of(on: date, **dims: str | None) -> dict[str, str]:
 
 
 def fact(
-    unit: Any, on: date, weight: int = 1, *, ref: Ref | None = None, **dims: str | None
+    unit: Any,
+    on: date,
+    dims: Mapping[str, str | None] | None = None,
+    *,
+    weight: int = 1,
+    ref: Ref | None = None,
+    **more: str | None,
 ) -> Fact:
-    """A fact dated ``on``; its ``month`` dimension follows from the date, ``None`` → ""."""
-    return Fact(unit, on, dims_of(on, **dims), weight, ref)
+    """A fact dated ``on`` with the dimensions ``dims`` and ``more``; its ``month`` follows
+    from the date, ``None`` → "". (A mapping of dimensions goes in ``dims``, not as
+    ``**``: a dimension can then never be taken for ``weight`` or ``ref``.)"""
+    return Fact(unit, on, dims_of(on, **{**(dims or {}), **more}), weight, ref)
 
 
 def span_facts(
@@ -108,7 +116,7 @@ def span_facts(
     end = min(last or today, period.end, today)
     day = start
     while day <= end:
-        yield fact(unit, day, ref=ref, **dims)
+        yield fact(unit, day, dims, ref=ref)
         day = (day.replace(day=1) + timedelta(days=32)).replace(day=1)
 
 

@@ -224,11 +224,11 @@ def _accept(result: LocalFigures, plugin: str, spec: LocalIndicatorSpec, period:
         return _problem(result, plugin, f"{spec.key!r}: facts name undeclared {sorted(stray)}")
     indicator = _indicator_of(spec)
     facts = [
-        fact(f.unit, f.on, **{f"local.{k}": v for k, v in f.by.items()})
+        fact(f.unit, f.on, {f"local.{k}": v for k, v in f.by.items()})
         for f in spec.facts
         if f.on in period
     ]
-    groupings = [(d,) for d in indicator.dimensions]
+    groupings: list[tuple[str, ...]] = [(d,) for d in indicator.dimensions]
     groupings += [(d, "month") for d in indicator.dimensions if d != "month"]
     result.figures.append(figure_of(indicator, period, facts, groupings))
     for d in spec.dimensions:

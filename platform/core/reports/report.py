@@ -7,7 +7,7 @@ once by :func:`get_report`. It holds counts and labels only — never a name or 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -93,13 +93,16 @@ class Report:
         """The one-way breakdown of a figure: every value in reading order, zeros included."""
         counts = figure.by(dimension)
         spec = self.local.dimensions.get(dimension)
+        label: Callable[[str], str]
         if spec is not None:
             known = [v for v in spec.values if v]
             extra = sorted(v for v in counts if v and v not in spec.values)
             values = [*known, *extra, *([""] if "" in counts else [])]
 
-            def label(v: str) -> str:
+            def local_label(v: str) -> str:
                 return spec.values.get(v) or v or _("Not recorded")
+
+            label = local_label
         else:
             values = values_of(self.tenant.config, dimension, self.period, counts)
             label = labeller(self.tenant.config, dimension)

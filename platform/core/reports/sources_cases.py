@@ -41,7 +41,7 @@ async def consultations(scope: Scope) -> Facts:
     period starts later (a month, a quarter)."""
     s, config, period = scope.session, scope.config, scope.period
     since = date(fiscal_year_of(period.start), 4, 1)
-    rows = (
+    rows = list(
         await s.execute(
             select(
                 raw(Consultation.id),
@@ -59,7 +59,7 @@ async def consultations(scope: Scope) -> Facts:
             )
             .where(Consultation.received_on >= since, Consultation.received_on <= period.end)
         )
-    ).all()
+    )
     rows.sort(key=lambda r: (r.received_on, r.created_at, r.id))
     first_of: set[tuple[Any, int]] = set()
     fields = fields_of(config)
@@ -208,23 +208,23 @@ async def case_progress(scope: Scope) -> Facts:
             fact(
                 r.id,
                 r.started_on,
+                _on(fields, r.counter_key, r.area_key),
                 ref=("case", r.case_id),
                 collaboration="yes",
-                **_on(fields, r.counter_key, r.area_key),
             )
         )
     for r in plans:
         day = jst_day(r.created_at)
         dims = _on(fields, r.counter_key, r.area_key)
         out["plans"].append(
-            fact(r.id, day, ref=("case", r.case_id), collaboration=collab(r.case_id, day), **dims)
+            fact(r.id, day, dims, ref=("case", r.case_id), collaboration=collab(r.case_id, day))
         )
     for r in moves:
         day = jst_day(r.at)
         key = "resumed" if r.from_stage == "suspended" and r.to_stage != "closed" else r.to_stage
         dims = _on(fields, r.counter_key, r.area_key)
         out[key].append(
-            fact(r.id, day, ref=("case", r.case_id), collaboration=collab(r.case_id, day), **dims)
+            fact(r.id, day, dims, ref=("case", r.case_id), collaboration=collab(r.case_id, day))
         )
     for r in decisions:
         out["decisions"].append(
@@ -255,7 +255,7 @@ async def meetings(scope: Scope) -> Facts:
         mt = scope.config.meeting_type(m.meeting_type_key)
         dims = {"meeting_type": m.meeting_type_key, "legal_basis": mt.legal_basis if mt else ""}
         by_meeting[m.id] = (jst_day(m.starts_at), dims)
-        out["held"].append(fact(m.id, by_meeting[m.id][0], ref=("meeting", m.id), **dims))
+        out["held"].append(fact(m.id, by_meeting[m.id][0], dims, ref=("meeting", m.id)))
     if by_meeting:
         items = (
             await scope.session.execute(
@@ -270,7 +270,7 @@ async def meetings(scope: Scope) -> Facts:
         for item in items:
             day, dims = by_meeting[item.meeting_id]
             ref = ("meeting", item.meeting_id)
-            out["items"].append(fact(item.id, day, ref=ref, **dims))
+            out["items"].append(fact(item.id, day, dims, ref=ref))
             subject = ("case", item.case_id) if item.case_id else ("outreach", item.outreach_id)
-            out["cases"].append(fact(subject, day, ref=ref, **dims))
+            out["cases"].append(fact(subject, day, dims, ref=ref))
     return {f"meetings.{k}": v for k, v in out.items()}

@@ -62,7 +62,7 @@ async def outreach(scope: Scope) -> Facts:
             who, r.started_on, r.closed_on, period, scope.today, ref=ref, **dims
         )
         if r.linked_on and r.linked_on in period:
-            out["linked"].append(fact(r.id, r.linked_on, ref=ref, **dims))
+            out["linked"].append(fact(r.id, r.linked_on, dims, ref=ref))
     for c in contacts:
         out["contacts"].append(
             fact(
@@ -112,10 +112,10 @@ async def participation(scope: Scope) -> Facts:
         if m.started_on is None:
             continue
         if m.started_on in period:
-            out["started"].append(fact(m.id, m.started_on, ref=ref, **cat))
+            out["started"].append(fact(m.id, m.started_on, cat, ref=ref))
         reached = add_months(m.started_on, 3)
         if reached in period and reached <= today and (m.ended_on is None or m.ended_on >= reached):
-            out["retained"].append(fact(m.id, reached, ref=ref, **cat))
+            out["retained"].append(fact(m.id, reached, cat, ref=ref))
         host = (
             ("organization", m.host_organization_id)
             if m.host_organization_id
@@ -150,7 +150,15 @@ async def community(scope: Scope) -> Facts:
             n = getattr(activity, band)
             if n:
                 out["participants"].append(
-                    fact(activity.id, on, n, ref=ref, age_band=band, area=area, place_kind=kind)
+                    fact(
+                        activity.id,
+                        on,
+                        weight=n,
+                        ref=ref,
+                        age_band=band,
+                        area=area,
+                        place_kind=kind,
+                    )
                 )
         for agency in activity.agencies or []:
             out["agencies"].append(fact(agency, on, ref=ref, area=area))

@@ -83,16 +83,16 @@ async def do_set_targets(
         return problems
     existing = await targets_for(session, fiscal_year)
     for key, (number, wording) in checked.items():
-        row = existing.get(key)
-        if row is None and number is None and not wording:
+        saved = existing.get(key)
+        if saved is None and number is None and not wording:
             continue
-        if row is not None and (row.target, row.wording) == (number, wording):
+        if saved is not None and (saved.target, saved.wording) == (number, wording):
             continue
-        old = row.target if row else None
-        if row is None:
-            row = ReportTarget(indicator_key=key, fiscal_year=fiscal_year)
-            session.add(row)
-        row.target, row.wording, row.updated_by = number, wording, actor.id
+        old = saved.target if saved else None
+        if saved is None:
+            saved = ReportTarget(indicator_key=key, fiscal_year=fiscal_year)
+            session.add(saved)
+        saved.target, saved.wording, saved.updated_by = number, wording, actor.id
         await do_audit(
             session,
             actor.ref,

@@ -22,9 +22,7 @@ from litestar._kwargs.cleanup import DependencyCleanupGroup
 from litestar._kwargs.dependencies import resolve_dependency
 from litestar._kwargs.kwargs_model import KwargsModel
 from litestar.connection import ASGIConnection
-from litestar.utils.helpers import get_exception_group
 
-_ExceptionGroup = get_exception_group()
 UPSTREAM = KwargsModel.resolve_dependencies  # Litestar's own (the tests show its gap)
 
 
@@ -43,7 +41,7 @@ async def resolve_dependencies(
                             task_group.start_soon(
                                 resolve_dependency, dependency, connection, kwargs, cleanup_group
                             )
-                except _ExceptionGroup as group:
+                except BaseExceptionGroup as group:  # what anyio's task group raises on 3.11+
                     raise group.exceptions[0] from group
     except BaseException as exc:
         try:  # what Litestar leaves to the garbage collector

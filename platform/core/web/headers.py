@@ -52,7 +52,7 @@ def with_security_headers(send: Send, *, https: bool, cacheable: bool = False) -
             headers = list(message.get("headers") or [])
             present = {bytes(k).lower() for k, _ in headers}
             headers += [(k, v) for k, v in extra if k not in present]
-            message = {**message, "headers": headers}  # type: ignore[typeddict-item]
+            message = {**message, "headers": headers}
         await send(message)
 
     return wrapped

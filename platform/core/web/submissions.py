@@ -20,7 +20,8 @@ import re
 from collections.abc import Awaitable, Callable
 from urllib.parse import unquote_plus, urlsplit
 
-from litestar.types import Message, Receive, Scope, Send
+from litestar.enums import ScopeType
+from litestar.types import HTTPResponseStartEvent, Message, Receive, Scope, Send
 
 from kasane.core.ephemeral import EphemeralStore
 
@@ -51,7 +52,11 @@ def split_key(body: bytes) -> tuple[str | None, bytes]:
 
 
 def applies(scope: Scope) -> bool:
-    return scope["method"] == "POST" and not str(scope["path"]).startswith(NOT_KEPT)
+    return (
+        scope["type"] == ScopeType.HTTP
+        and scope["method"] == "POST"
+        and not str(scope["path"]).startswith(NOT_KEPT)
+    )
 
 
 async def once(
@@ -130,8 +135,13 @@ async def _replay(scope: Scope, send: Send, first: dict[str, object] | None) -> 
                 status = 303
                 headers.append((b"location", _back(scope).encode()))
     headers.append((b"content-length", str(len(body)).encode()))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    start: HTTPResponseStartEvent = {
+        "type": "http.response.start",
+        "status": status,
+        "headers": headers,
+    }
+    await send(start)
+    await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 def _header(scope: Scope, name: bytes) -> str:

@@ -16,6 +16,7 @@ import jinja2
 from litestar import Request, Response
 from litestar.enums import MediaType
 from litestar.utils.scope.state import ScopeState
+from litestar_htmx import HTMXDetails
 
 from kasane.core import i18n
 from kasane.core.defaults import TERMS
@@ -86,6 +87,21 @@ def cadence_text(cadence: Any) -> str:
     return _("Quarterly, %(day)s %(time)s", day=day, time=time).strip()
 
 
+# Whether Jinja re-checks each template file's modification time on every render. Off in
+# production (templates change only with a deploy; the check is a stat() per template and
+# include per request); on for local development (``make run``'s demo). See create_app.
+_AUTO_RELOAD = False
+
+
+def set_template_reload(on: bool) -> None:
+    """Turn the re-check on or off for environments built from now on (the cached ones are
+    dropped)."""
+    global _AUTO_RELOAD
+    _AUTO_RELOAD = on
+    environment_for.cache_clear()
+    operator_environment.cache_clear()
+
+
 def _environment(loaders: tuple[str, ...]) -> jinja2.Environment:
     core = jinja2.FileSystemLoader(str(CORE_TEMPLATES))
     chain: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(p) for p in loaders]
@@ -96,6 +112,7 @@ def _environment(loaders: tuple[str, ...]) -> jinja2.Environment:
         extensions=["jinja2.ext.i18n"],
         undefined=jinja2.StrictUndefined,
         enable_async=False,
+        auto_reload=_AUTO_RELOAD,
     )
     env.install_gettext_callables(  # type: ignore[attr-defined]  # added by the i18n ext
         gettext=lambda s, **kw: i18n.gettext(s, **kw),
@@ -140,8 +157,13 @@ def operator_environment(extra: tuple[str, ...] = ()) -> jinja2.Environment:
     return _environment((str(theme_dir("default") / "templates"), *extra))
 
 
+def htmx_of(request: Request[Any, Any, Any]) -> HTMXDetails:
+    """What htmx says about ``request`` (litestar-htmx reads its ``HX-*`` headers)."""
+    return HTMXDetails(request)
+
+
 def is_htmx(request: Request[Any, Any, Any]) -> bool:
-    return request.headers.get("hx-request") == "true"
+    return bool(htmx_of(request))
 
 
 def _csrf_token(request: Request[Any, Any, Any]) -> str:

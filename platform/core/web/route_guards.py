@@ -1,0 +1,127 @@
+"""Every route is either behind a login or named here as public, with the reason.
+
+A staff route is guarded by depending on the logged-in actor (``requires_login``: the
+login, then the permission :func:`kasane.core.auth.permissions.permission_for` finds for
+the route, deny by default); a central route by ``requires_central_login``. A handler that
+forgets that dependency would silently be public — so the apps refuse to start with a route
+that is neither guarded nor listed below (:func:`refuse_unguarded`), whatever the handler's
+signature, and ``tests/integration/test_route_guards.py`` shows it with a throwaway route.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from litestar import Litestar
+from litestar.handlers import BaseRouteHandler
+
+# Public on a town's host and the operator site, by handler name → why.
+PUBLIC_ROUTES: dict[str, str] = {
+    "login": "the login page",
+    "login_submit": "the login itself",
+    "login_totp": "the login's second step (a pending login, no session yet)",
+    "sso_login": "sign-in with the town's identity provider starts here",
+    "sso_callback": "the identity provider sends the browser back here",
+    "sso_jwks": "the provider reads Kasane's public keys (private_key_jwt)",
+    "invitation": "an invited staff member has no account yet (the token is the key)",
+    "invitation_accept": "accepting the invitation creates the account",
+    "set_language": "the language switch works before login",
+    "look_css": "the town's colours, also on the login page",
+    "calendar_ics": "a personal calendar feed: the secret token in its name is the key",
+    "registry_confirm": "a provider confirms its own entry by a one-time token",
+    "registry_confirm_submit": "… and submits the confirmation",
+    # the anonymous open-data API: public records only (decision 0014)
+    "hsds_api_root": "open data",
+    "hsds_organizations": "open data",
+    "hsds_organization": "open data",
+    "hsds_services": "open data",
+    "hsds_service": "open data",
+    "hsds_service_at_locations": "open data",
+    "hsds_taxonomies": "open data",
+    "hsds_taxonomy": "open data",
+    "hsds_taxonomy_terms": "open data",
+    "hsds_taxonomy_term": "open data",
+    # the operator site (no tenant): the landing page, signup, payment
+    "operator_home": "the operator's landing page",
+    "signup": "a town signs up",
+    "signup_submit": "a town signs up",
+    "signup_checkout": "a town signs up",
+    "signup_lookup": "the municipality code lookup at signup",
+    "signup_result": "the page after payment (a signed cookie names the signup)",
+    "stripe_webhook": "the payment provider's signed webhook",
+    "local_checkout": "the local payment stand-in (no Stripe configured)",
+    "local_checkout_pay": "the local payment stand-in",
+    "local_portal": "the local billing portal stand-in (a signed link)",
+    "local_portal_action": "the local billing portal stand-in",
+}
+# Public by path: static files and the API's schema (its documentation is public too).
+PUBLIC_PREFIXES: tuple[str, ...] = ("/static/", "/schema")
+
+# The central site: its login, the language switch and the health check only.
+CENTRAL_PUBLIC_ROUTES: dict[str, str] = {
+    "central_login": "the central login page",
+    "central_login_submit": "the central login itself",
+    "central_login_totp": "the login's second step",
+    "central_sso_login": "sign-in with the central OpenID provider starts here",
+    "central_sso_callback": "the provider sends the browser back here",
+    "central_healthz": "the load balancer's health check (no data)",
+    "set_language": "the language switch works before login",
+}
+
+
+def _guarded(handler: BaseRouteHandler, logins: tuple[Callable[..., Any], ...]) -> bool:
+    """Does answering ``handler`` need a login: a guard, or a login dependency anywhere
+    in what it depends on (a dependency of a dependency counts)?"""
+    if handler.resolve_guards():
+        return True
+    providers = handler.resolve_dependencies()
+    todo = list(handler.parsed_fn_signature.parameters)
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        provider = providers.get(name)
+        if provider is None or name in seen:
+            continue
+        seen.add(name)
+        if provider.dependency in logins:
+            return True
+        signature = getattr(provider, "parsed_fn_signature", None)
+        if signature is not None:  # what the dependency itself takes
+            todo.extend(signature.parameters)
+    return False
+
+
+def unguarded_routes(
+    app: Litestar,
+    logins: Iterable[Callable[..., Any]],
+    public: Mapping[str, str],
+    public_prefixes: tuple[str, ...] = PUBLIC_PREFIXES,
+) -> list[str]:
+    """``METHOD path (handler)`` for every route of ``app`` that answers without a login
+    and is not listed as public. Litestar's automatic OPTIONS answers are left out."""
+    logins = tuple(logins)
+    found = []
+    for route in app.routes:
+        if route.path.startswith(public_prefixes):
+            continue
+        for handler in getattr(route, "route_handlers", []):
+            methods = set(getattr(handler, "http_methods", ()) or ()) - {"OPTIONS"}
+            if not methods and getattr(handler, "http_methods", None):
+                continue  # the automatic OPTIONS handler
+            if handler.name in public or _guarded(handler, logins):
+                continue
+            found.append(f"{'/'.join(sorted(methods)) or 'WS'} {route.path} ({handler.name})")
+    return found
+
+
+def refuse_unguarded(
+    app: Litestar, logins: Iterable[Callable[..., Any]], public: Mapping[str, str]
+) -> None:
+    """Stop the app from starting with a route that is neither guarded nor public."""
+    found = unguarded_routes(app, logins, public)
+    if found:
+        raise RuntimeError(
+            "routes with neither a login nor a place in the public list "
+            "(kasane.core.web.route_guards): " + "; ".join(found)
+        )

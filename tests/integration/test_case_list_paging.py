@@ -1,0 +1,94 @@
+"""The case list past a thousand cases (issue 16): the total stops at 「1,000件以上」 instead
+of counting every case on every request, and Next/Previous follow the page's edge row
+(keyset) — the same rows, in the same order, as numbered pages."""
+
+from __future__ import annotations
+
+import random
+import re
+
+from sqlalchemy import func, select
+
+from kasane.core import plugins
+from kasane.core.auth.models import StaffAccount
+from kasane.core.cases.models import Case
+from kasane.core.db import Database
+from kasane.tenants.models import Tenant
+from kasane.tenants.services import tenant_info
+from tests.bench.seed import bulk_seed
+from tests.conftest import _make_sqlite_env, login, tenant_client
+
+ROW = re.compile(r'<td><a href="/cases/([0-9a-f-]{36})">')
+
+
+def _seed(env, n: int) -> None:  # type: ignore[no-untyped-def]
+    usuki = env.tenant_id("usuki")
+
+    async def go(db: Database) -> None:
+        async with db.session() as s:
+            tenant = await s.get(Tenant, usuki)
+        config = plugins.build_config(plugins.load_plugin("usuki"), tenant_info(tenant))  # type: ignore[arg-type]
+        async with db.session(usuki) as s:
+            caseworker = (
+                await s.execute(select(StaffAccount).where(StaffAccount.username == "caseworker"))
+            ).scalar_one()
+            agency = caseworker.memberships[0].agency_key
+            first = 1 + int((await s.execute(select(func.max(Case.case_no)))).scalar() or 0)
+            await bulk_seed(
+                s,
+                config,
+                n,
+                caseworker_agency=agency,
+                staff_id=caseworker.id,
+                rng=random.Random("paging"),
+                first_no=first,
+                records=False,
+            )
+
+    env.run(go)
+
+
+def _next(html: str, rel: str) -> str:
+    found = re.search(rf'href="(/cases\?[^"]*)" rel="{rel}"', html)
+    return found.group(1).replace("&amp;", "&") if found else ""
+
+
+def test_past_a_thousand_the_total_is_bounded_and_pages_follow_the_cursor(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    env = _make_sqlite_env(tmp_path)
+    _seed(env, 5_000)  # about a fifth take the caseworker's agency in: over a thousand
+    with tenant_client(env, "usuki") as c:
+        login(c, "caseworker")
+        first = c.get("/cases")
+        assert first.status_code == 200
+        # the total is not counted past the cap
+        assert "1,000件以上" in first.text and "1ページ目" in first.text
+
+        # Next four times: each link carries the last row of its page
+        pages, url = [ROW.findall(first.text)], _next(first.text, "next")
+        for n in range(2, 6):
+            assert f"page={n}" in url and "after=" in url
+            r = c.get(url)
+            assert r.status_code == 200 and f"{n}ページ目" in r.text
+            pages.append(ROW.findall(r.text))
+            url = _next(r.text, "next")
+        seen = [row for page in pages for row in page]
+        assert len(seen) == len(set(seen)) == 5 * 25
+
+        # the same rows, in the same order, as the numbered pages (OFFSET)
+        for n in (3, 5):
+            assert ROW.findall(c.get(f"/cases?page={n}").text) == pages[n - 1]
+
+        # Previous from page 5 (before its first row) is page 4 again
+        fifth = c.get(_next(c.get("/cases?page=4").text, "next"))
+        back = _next(fifth.text, "prev")
+        assert "page=4" in back and "before=" in back
+        assert ROW.findall(c.get(back).text) == pages[3]
+
+        # a filter under the cap is counted exactly
+        r = c.get("/cases?stage=reception")
+        shown = re.search(r"(\d[\d,]*)件", r.text)
+        assert shown is not None and "件以上" not in r.text
+
+        # a forged cursor is ignored, not an error
+        assert c.get("/cases?page=2&after=nonsense").status_code == 200
+
