@@ -49,8 +49,9 @@ run: seed $(SYSTEM_STAMP) ## set up, migrate, seed and serve on 127.0.0.1:$(PORT
 	@echo ""
 	$(BIN)/kasane serve --port $(PORT)
 
-# Debian packages: chromium (browser tests), Noto CJK fonts and Pango (PDF papers).
-DEBS := chromium fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0
+# Debian packages: chromium (browser tests), Noto CJK fonts and Pango (PDF papers), a JRE
+# (the Nu HTML checker in tests/integration/test_html_valid.py).
+DEBS := chromium fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 default-jre-headless
 SYSTEM_STAMP := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 
 $(CHROMIUM) $(SYSTEM_STAMP):

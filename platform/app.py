@@ -45,7 +45,12 @@ from kasane.core.protection.crypto import set_master_secret
 from kasane.core.protection.mynumber import MyNumberRefused, field_label
 from kasane.core.referrals.controllers import ROUTES as REFERRAL_ROUTES
 from kasane.core.registry.api_openapi import hsds_openapi_config
-from kasane.core.registry.api_problems import is_api_path, problem, with_api_problems
+from kasane.core.registry.api_problems import (
+    is_api_path,
+    problem,
+    with_api_cors,
+    with_api_problems,
+)
 from kasane.core.registry.controllers import ROUTES as REGISTRY_ROUTES
 from kasane.core.reports.controllers import ROUTES as REPORT_ROUTES
 from kasane.core.themes import available_themes
@@ -99,6 +104,7 @@ class KasaneApp(Litestar):
             https=self.state.settings.secure_cookies,
             cacheable=scope["path"].startswith(("/static/", "/look.css")),
         )
+        send = with_api_cors(scope, send)  # the anonymous read API, for open-data pages
         scope["state"] = dict(scope.get("state") or {})
         cookie = Request(scope).cookies.get(LANG_COOKIE)  # type: ignore[arg-type]
         i18n.current_locale.set(i18n.pick_locale(cookie))

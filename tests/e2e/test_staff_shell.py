@@ -188,7 +188,7 @@ def test_staff_detail_via_htmx(page: Page, live_server: LiveServer) -> None:
     # When a user name is clicked (hx-get into #main, no full page load)
     page.evaluate("window.__kasaneNoReload = true")
     link = page.get_by_role("link", name="supervisor", exact=True)
-    expect(link).to_have_attribute("hx-get", UUID_PATH)
+    expect(link).to_have_attribute("data-hx-get", UUID_PATH)
     with page.expect_response(lambda r: UUID_PATH.search(r.url) is not None) as answer:
         link.click()
     # Then htmx fetched the fragment, pushed /staff/<uuid> and shows the account

@@ -50,8 +50,8 @@ TAXONOMY_ID = "5c4d79d7-cc55-470e-9f1f-8cad074e4892"
 # the example (a nested service carries its terms, not their parents), and an attribute listed
 # under a service is that service's, whatever its placeholder link_entity says.
 NOT_KEPT_AS_GIVEN = {("taxonomy_term", "parent_id"), ("attribute", "link_entity")}
-NOT_STORED = "Not stored by Kasane; ignored"
-UNKNOWN = "Unknown field; ignored"
+NOT_STORED = "No column in Kasane; kept as given"
+UNKNOWN = "Not an HSDS field; kept as given"
 
 
 def example() -> dict[str, Any]:
@@ -175,7 +175,7 @@ def test_open_referrals_example_imports_as_published_and_nothing_is_lost(any_env
     rows = rows_of(env, slug)
     # then it imports with no problem
     assert report.ok and report.imported, report.problems
-    warned = {(w.record, w.ref, w.field) for w in report.warnings}
+    warned = {(w.record, w.ref, w.field) for w in report.warnings + report.kept}
     # and every record is there: one row per distinct id (the example repeats some)
     expected = {(t, r["id"]) for t, r in records}
     assert expected == set(rows), expected ^ set(rows)
@@ -209,12 +209,13 @@ def test_open_referrals_example_imports_as_published_and_nothing_is_lost(any_env
         phone.location_id,
         phone.organization_id,
     )
-    # and the fields HSDS has but Kasane does not store are reported as such, not as unknown
-    not_stored = {w.field for w in report.warnings if w.message == gettext(NOT_STORED)}
+    # and the fields HSDS has but Kasane has no column for are reported as kept verbatim
+    # (issue 17: they come back in the API and the export), not as unknown
+    not_stored = {w.field for w in report.kept if w.message == gettext(NOT_STORED)}
     assert {"languages", "funding", "cost_options", "program", "required_documents"} <= not_stored
     assert {"metadata", "additional_urls", "additional_websites", "wait_time"} <= not_stored
     assert {"taxonomy", "organization_identifiers", "programs", "tax_status"} <= not_stored
-    assert not [w for w in report.warnings if w.message == gettext(UNKNOWN)]
+    assert not [w for w in report.kept if w.message == gettext(UNKNOWN)]
     # and it is in the audit log
     assert in_tenant(env, slug, lambda s: count_events(s, "registry.import")) == 1
 
@@ -235,9 +236,12 @@ def test_the_example_uploaded_through_the_import_page_reads_back_through_the_api
             data={"_csrf_token": token},
             files={"file": ("service_full.json", EXAMPLE_FILE.read_bytes(), "application/json")},
         )
+        # (the upload is previewed first; importing it is the preview's button)
+        committed = c.post(f"{page.url.path}/commit", data={"_csrf_token": token})
+        assert committed.status_code == 200, committed.text
         served = c.get(f"/api/hsds/services/{SERVICE_ID}").json()
         found = c.get("/registry", params={"q": "Counselling"})
-    # then the page reports success and names what was not stored
+    # then the preview names what Kasane has no column for (kept as given)
     assert page.status_code == 200, page.text
     assert "additional_urls" in page.text and "languages" in page.text
     # and the API serves every value Kasane holds as the example gave it

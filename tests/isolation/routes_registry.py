@@ -10,6 +10,7 @@ from typing import Any
 from kasane.core.db import Database
 from kasane.core.registry.freshness import do_submit_change, make_link_token
 from kasane.core.registry.hsds_import import import_dataset
+from kasane.core.registry.models import ImportBatch
 from kasane.core.registry.services import ServiceInput, do_create_service, get_service
 from tests.conftest import Env
 from tests.isolation.routes import IdRoute
@@ -95,6 +96,37 @@ def confirm_token(env: Env, slug: str) -> Any:
     return make_link_token(env.settings.secret_key, env.tenant_id(slug), service_id)
 
 
+def _taxonomy() -> dict[str, Any]:
+    return {"taxonomies": [{"id": str(uuid.uuid4()), "name": "分類", "description": "確認用"}]}
+
+
+def import_preview_id(env: Env, slug: str) -> uuid.UUID:
+    """A previewed import waiting for the go (issue 17)."""
+    tenant_id = env.tenant_id(slug)
+
+    async def go(db: Database) -> uuid.UUID:
+        async with db.session(tenant_id) as s:
+            batch = ImportBatch(status="preview", source="matrix", data=_taxonomy())
+            s.add(batch)
+            await s.flush()
+            return batch.id
+
+    return env.run(go)
+
+
+def import_committed_id(env: Env, slug: str) -> uuid.UUID:
+    """The tenant's latest committed import (the one undo accepts)."""
+    tenant_id = env.tenant_id(slug)
+
+    async def go(db: Database) -> uuid.UUID:
+        async with db.session(tenant_id) as s:
+            report = await import_dataset(s, _taxonomy(), actor="system", area_keys=set())
+            assert report.batch_id is not None, report.problems
+            return report.batch_id
+
+    return env.run(go)
+
+
 SERVICE_FORM = {
     "name": "マトリクス確認用サービス",
     "status": "active",
@@ -118,6 +150,25 @@ ROUTES = [
     ),
     IdRoute("/registry/confirm/{id}", confirm_token),
     IdRoute("/registry/confirm/{id}", confirm_token, method="POST", form={"action": "confirm"}),
+    IdRoute("/registry/import/batches/{id}", import_preview_id, username="supervisor"),
+    IdRoute(
+        "/registry/import/batches/{id}/commit",
+        import_preview_id,
+        method="POST",
+        username="supervisor",
+    ),
+    IdRoute(
+        "/registry/import/batches/{id}/discard",
+        import_preview_id,
+        method="POST",
+        username="supervisor",
+    ),
+    IdRoute(
+        "/registry/import/batches/{id}/undo",
+        import_committed_id,
+        method="POST",
+        username="supervisor",
+    ),
     IdRoute("/api/hsds/services/{id}", registry_service_id),
     IdRoute("/api/hsds/organizations/{id}", registry_organization_id),
     IdRoute("/api/hsds/taxonomies/{id}", registry_taxonomy_id),

@@ -21,7 +21,6 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-import msgspec
 from litestar import Controller, Request, get
 from litestar.params import FromPath, FromQuery, Parameter
 from sqlalchemy import select
@@ -38,6 +37,7 @@ from kasane.core.registry.api_common import (
     PerPageQ,
     RefQ,
     SearchQ,
+    answer,
     check_format,
     maybe_actor,
     paging,
@@ -57,6 +57,7 @@ from kasane.core.registry.graph import Graph, load_graph
 from kasane.core.registry.hsds import (
     HSDS_VERSION,
     PROFILE,
+    PROFILE_FIELDS,
     flat,
     organization_json,
     sal_json,
@@ -130,6 +131,20 @@ class HsdsApiController(Controller):
     tags = [API_TAG]
     include_in_schema = True  # the app leaves every other route out of the schema
 
+    @get("/profile", name="hsds_profile", include_in_schema=False)
+    async def profile(self, request: Request[Any, Any, Any]) -> dict[str, Any]:
+        """Kasane's Japanese profile of HSDS 3.0: what it adds to each object (the URL the
+        root and every export name as ``profile``)."""
+        requires_tenant(request)
+        return {
+            "name": "Kasane Japanese profile of HSDS 3.0",
+            "hsds_version": HSDS_VERSION,
+            "description": "Extension fields (x_) a Kasane registry adds for Japanese"
+            " municipalities; any HSDS consumer may ignore them. Fields an import brought"
+            " that Kasane has no column for are given back as they came.",
+            "fields": PROFILE_FIELDS,
+        }
+
     @get(
         "/",
         name="hsds_api_root",
@@ -139,9 +154,10 @@ class HsdsApiController(Controller):
     async def root(self, request: Request[Any, Any, Any]) -> ApiInfo:
         """The HSDS version, the profile (Kasane's Japanese profile) and the OpenAPI URL."""
         requires_tenant(request)
+        base = str(request.base_url).rstrip("/")
         return ApiInfo(
             version=HSDS_VERSION,
-            profile=PROFILE,
+            profile=base + PROFILE,
             # the reference wants a URI here, not a path
             openapi_url=str(request.base_url).rstrip("/") + OPENAPI_JSON,
             description="Resource registry (社会資源) of this municipality, HSDS 3.0.",
@@ -193,7 +209,7 @@ class HsdsApiController(Controller):
                 contents.append(service_dict(own, own.services[sid], full, None))
             else:
                 contents.append(service_dict(g, s, full, names.get(g.tenant_id)))  # type: ignore[arg-type]
-        return msgspec.convert(pager.page_of(found, contents), ServicePage)
+        return answer(pager.page_of(found, contents), ServicePage)
 
     @get(
         "/services/{service_id:uuid}",
@@ -223,7 +239,7 @@ class HsdsApiController(Controller):
         if service is None or (viewer is None and not service.public):
             raise NotFound()
         data = service_dict(graph, service, True, shared_by)
-        return msgspec.convert(data, HsdsService)
+        return answer(data, HsdsService)
 
     @get(
         "/organizations",
@@ -307,7 +323,7 @@ class HsdsApiController(Controller):
             )
             for k, o in chosen
         ]
-        return msgspec.convert(pager.page_of(rows, contents), OrganizationPage)
+        return answer(pager.page_of(rows, contents), OrganizationPage)
 
     @get(
         "/organizations/{organization_id:uuid}",
@@ -347,7 +363,7 @@ class HsdsApiController(Controller):
         if viewer is not None and graph is own:
             await add_org_places(db_session, own, {org.id})
         data = _org_dict(graph, org, services, full=True, full_service=full_service)
-        return msgspec.convert(data, HsdsOrganization)
+        return answer(data, HsdsOrganization)
 
     @get(
         "/service_at_locations",
@@ -397,7 +413,7 @@ class HsdsApiController(Controller):
             if full and sal.service_id in graph.services:
                 item["service"] = service_full(graph, graph.services[sal.service_id])
             contents.append(item)
-        return msgspec.convert(pager.page_of(items, contents), ServiceAtLocationPage)
+        return answer(pager.page_of(items, contents), ServiceAtLocationPage)
 
 
 API_ROUTES: list[Any] = [HsdsApiController, HsdsVocabularyController]

@@ -8,8 +8,9 @@ import math
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, cast
 
+import msgspec
 from litestar import Request
 from litestar.exceptions import PermissionDeniedException
 from litestar.openapi.spec import OpenAPIFormat, OpenAPIType, Schema
@@ -97,8 +98,10 @@ def parse_modified_after(text: str | None) -> datetime | None:
     """``modified_after`` as an aware UTC datetime (a date is its midnight, UTC); a 400
     problem naming the parameter when it is not ISO 8601 or lies outside the years 1–9999
     once moved to UTC."""
-    if not text:
+    if text is None:
         return None
+    if not text.strip():  # the schema says date-time or date: empty is neither
+        raise bad_parameter("modified_after", gettext(ISO_DATE))
     try:
         # a "+" in a query string arrives as a space
         parsed = datetime.fromisoformat(text.strip().replace(" ", "+"))
@@ -154,3 +157,20 @@ def paging(page: int, per_page: int) -> Paging:
 def text_match(q: str, *norms: str | None) -> bool:
     qn, qk = query_keys(q)
     return any(n and (qn in n or qk in n) for n in norms)
+
+
+def _pruned(value: Any) -> Any:
+    """``value`` without ``None`` members: in HSDS, absent means absent."""
+    if isinstance(value, dict):
+        return {k: _pruned(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_pruned(v) for v in value]
+    return value
+
+
+def answer(data: dict[str, Any], shape: type[S]) -> S:
+    """The answer as built, once checked against its documented ``shape``. The dict itself
+    is sent (not the converted struct) so the fields an import kept verbatim
+    (:mod:`.extras`: ``languages``, ``funding`` …) reach the caller as they were given."""
+    msgspec.convert(data, shape, strict=False)
+    return cast(S, _pruned(data))

@@ -158,3 +158,30 @@ ERRORS = {
 def api_errors(*statuses: int) -> dict[int, ResponseSpec]:
     """The error answers an operation documents (its route's ``responses=``)."""
     return {status: _spec(ERRORS[status]) for status in statuses}
+
+
+# ------------------------------------------------------------------ CORS
+
+SESSION_COOKIE_PREFIX = b"kasane_session="  # kasane.core.web.deps.SESSION_COOKIE
+
+
+def with_api_cors(scope: Any, send: Any) -> Any:
+    """``Access-Control-Allow-Origin: *`` on the anonymous read API (issue 17): a town's
+    open-data page elsewhere can read the public entries from the browser. Only on GET and
+    HEAD under ``/api/hsds`` without a staff session cookie, never with
+    ``Access-Control-Allow-Credentials``: a browser sending cookies cross-origin is refused
+    the answer, so nothing staff see leaves through this."""
+    if scope.get("method") not in ("GET", "HEAD") or not is_api_path(scope.get("path", "")):
+        return send
+    cookies = b";".join(v for k, v in scope.get("headers", ()) if k == b"cookie")
+    if SESSION_COOKIE_PREFIX in cookies:
+        return send
+
+    async def cors_send(message: Any) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers") or [])
+            headers.append((b"access-control-allow-origin", b"*"))
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return cors_send

@@ -25,12 +25,14 @@ from kasane.core.registry.api_common import (
     PerPageQ,
     RefQ,
     SearchQ,
+    answer,
     check_format,
     paging,
     text_match,
 )
 from kasane.core.registry.api_openapi import API_TAG
 from kasane.core.registry.api_problems import api_errors
+from kasane.core.registry.extras import attach_extras
 from kasane.core.registry.hsds import flat
 from kasane.core.registry.models import Taxonomy, TaxonomyTerm
 from kasane.core.registry.schemas import (
@@ -97,8 +99,10 @@ class HsdsVocabularyController(Controller):
             for t in (await db_session.execute(stmt)).scalars()
             if _matches(search, t.name, t.description)
         ]
-        contents = [flat("taxonomy", t) for t in pager.slice(rows)]
-        return msgspec.convert(pager.page_of(rows, contents), TaxonomyPage)
+        chosen = pager.slice(rows)
+        await attach_extras(db_session, {"taxonomy": chosen})
+        contents = [flat("taxonomy", t) for t in chosen]
+        return answer(pager.page_of(rows, contents), TaxonomyPage)
 
     @get(
         "/taxonomies/{taxonomy_id:uuid}",
@@ -118,7 +122,8 @@ class HsdsVocabularyController(Controller):
         row = (await db_session.execute(stmt)).scalar_one_or_none()
         if row is None:
             raise NotFound()
-        return msgspec.convert(flat("taxonomy", row), HsdsTaxonomy)
+        await attach_extras(db_session, {"taxonomy": [row]})
+        return answer(flat("taxonomy", row), HsdsTaxonomy)
 
     @get(
         "/taxonomy_terms",
@@ -160,8 +165,9 @@ class HsdsVocabularyController(Controller):
         ]
         chosen = pager.slice(rows)
         taxonomies = await _taxonomies(db_session, {t.taxonomy_id for t in chosen})
+        await attach_extras(db_session, {"taxonomy_term": chosen, "taxonomy": taxonomies.values()})
         contents = [_term_json(t, taxonomies) for t in chosen]
-        return msgspec.convert(pager.page_of(rows, contents), TaxonomyTermPage)
+        return answer(pager.page_of(rows, contents), TaxonomyTermPage)
 
     @get(
         "/taxonomy_terms/{term_id:uuid}",
@@ -183,7 +189,8 @@ class HsdsVocabularyController(Controller):
         if row is None:
             raise NotFound()
         taxonomies = await _taxonomies(db_session, {row.taxonomy_id})
-        return msgspec.convert(_term_json(row, taxonomies), HsdsTaxonomyTerm)
+        await attach_extras(db_session, {"taxonomy_term": [row], "taxonomy": taxonomies.values()})
+        return answer(_term_json(row, taxonomies), HsdsTaxonomyTerm)
 
 
 async def _taxonomies(session: Any, ids: set[uuid.UUID | None]) -> dict[uuid.UUID, Taxonomy]:

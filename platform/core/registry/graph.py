@@ -20,6 +20,8 @@ from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core.db import TenantScoped
+from kasane.core.registry.extras import attach_extras
+from kasane.core.registry.hsds_spec import SPECS
 from kasane.core.registry.models import (
     Accessibility,
     Address,
@@ -151,7 +153,7 @@ async def load_graph(
         for kind, model in KINDS.items():
             for row in await _rows(session, model, prepare):
                 g.add(kind, row)
-        return g
+        return await _with_extras(session, g, prepare)
     ids = set(service_ids)
     for row in await _rows(session, Service, prepare, _in(Service.id, ids)):
         g.add("services", row)
@@ -225,4 +227,13 @@ async def load_graph(
     tax_ids = {t.taxonomy_id for t in g.terms.values() if t.taxonomy_id}
     for row in await _rows(session, Taxonomy, prepare, _in(Taxonomy.id, tax_ids)):
         g.add("taxonomies", row)
+    return await _with_extras(session, g, prepare)
+
+
+async def _with_extras(session: AsyncSession, g: Graph, prepare: Prepare) -> Graph:
+    """The fields an import kept verbatim, on the tenant's own rows. A neighbour's shared
+    entries come without them (PostgreSQL's cross-tenant function returns the tables only,
+    and SQLite answers the same)."""
+    if prepare is _identity:
+        await attach_extras(session, {t: getattr(g, s.kind).values() for t, s in SPECS.items()})
     return g

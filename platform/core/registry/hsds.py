@@ -21,19 +21,39 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from kasane.core.registry.graph import Graph
-from kasane.core.registry.hsds_spec import HSDS_VERSION, PROFILE, SPECS, F, RecordSpec
+from kasane.core.registry.hsds_spec import (
+    EXTRAS_ATTR,
+    HSDS_VERSION,
+    PROFILE,
+    PROFILE_FIELDS,
+    SPECS,
+    F,
+    RecordSpec,
+)
 from kasane.core.registry.models import Organization, Service, ServiceAtLocation
 
-__all__ = ["HSDS_VERSION", "PROFILE", "SPECS", "F", "RecordSpec", "export_dataset", "flat"]
+__all__ = [
+    "HSDS_VERSION",
+    "PROFILE",
+    "PROFILE_FIELDS",
+    "SPECS",
+    "F",
+    "RecordSpec",
+    "export_dataset",
+    "flat",
+]
 
 
 # ------------------------------------------------------------------ values
 
 
 def json_value(value: Any) -> Any:
-    """A column value as HSDS JSON: dates ISO, datetimes ISO in UTC with ``Z``."""
+    """A column value as HSDS JSON: dates ISO, datetimes ISO in UTC with ``Z`` and only the
+    fractional digits they need (none, milliseconds or microseconds)."""
     if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+        micro = value.microsecond
+        spec = "seconds" if not micro else "milliseconds" if micro % 1000 == 0 else "microseconds"
+        return value.astimezone(UTC).isoformat(timespec=spec).replace("+00:00", "Z")
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, uuid.UUID):
@@ -42,12 +62,23 @@ def json_value(value: Any) -> Any:
 
 
 def flat(type_: str, row: Any) -> dict[str, Any]:
-    """One record's own fields (no nested arrays), ``id`` first."""
+    """One record's own fields (no nested arrays), ``id`` first. A field without a value is
+    left out (HSDS's schemas refuse ``null`` for most); what an import brought that the
+    columns cannot hold comes back as it was given (:mod:`.extras`)."""
     out: dict[str, Any] = {"id": str(row.id)}
     for f in SPECS[type_].fields:
-        out[f.name] = json_value(getattr(row, f.col))
+        value = json_value(getattr(row, f.col))
+        if value is not None:
+            out[f.name] = value
     if type_ == "attribute" and out.get("link_entity") is None:
         out["link_entity"] = "service"
+    for name, value in (getattr(row, EXTRAS_ATTR, None) or {}).items():
+        if name.startswith("="):
+            name = name[1:]
+            if isinstance(value, dict) and out.get(name) == value.get("stored"):
+                out[name] = value.get("given")
+        elif name not in out:
+            out[name] = value
     return out
 
 
@@ -116,10 +147,11 @@ class _Nester:
         return out
 
 
-def export_dataset(graph: Graph) -> dict[str, Any]:
-    """The whole registry of one tenant as an HSDS 3.0 dataset (see the module doc)."""
+def export_dataset(graph: Graph, base_url: str = "") -> dict[str, Any]:
+    """The whole registry of one tenant as an HSDS 3.0 dataset (see the module doc);
+    ``base_url`` makes the profile's URL absolute (the instance serves it)."""
     nester = _Nester(graph)
-    out: dict[str, Any] = {"hsds_version": HSDS_VERSION, "profile": PROFILE}
+    out: dict[str, Any] = {"hsds_version": HSDS_VERSION, "profile": base_url + PROFILE}
     out["organizations"] = [nester.record("organization", o) for o in graph.rows("organizations")]
     for type_ in ("location", "contact", "phone", "schedule", "service_area", "attribute"):
         loose = nester.loose.get(type_, [])
@@ -136,7 +168,8 @@ def export_dataset(graph: Graph) -> dict[str, Any]:
 def term_json(graph: Graph, term: Any) -> dict[str, Any]:
     out = flat("taxonomy_term", term)
     taxonomy = graph.taxonomies.get(term.taxonomy_id) if term.taxonomy_id else None
-    out["taxonomy_detail"] = flat("taxonomy", taxonomy) if taxonomy else None
+    if taxonomy:
+        out["taxonomy_detail"] = flat("taxonomy", taxonomy)
     return out
 
 

@@ -10,8 +10,11 @@ the API's ``/services/{id}`` answers it, or a page of a list endpoint (:mod:`.hs
 Every problem names its record (type, id or path) and field. By default nothing is written
 when any record has a problem (one transaction, all or nothing); ``partial=True`` writes the
 valid records and skips invalid ones and everything that depends on them; ``dry_run=True``
-only reports. Ids are kept, so an export re-imports into an empty tenant unchanged; an id
-already in the tenant's registry is a problem (import never overwrites).
+only reports. Ids are kept, so an export re-imports into an empty tenant unchanged; a record
+whose id is already in the tenant's registry updates it (``updates=False`` leaves it as it
+is). What Kasane has no column for is kept verbatim (:mod:`.extras`), never dropped. Every
+import that writes is one :class:`~.models.ImportBatch` that :func:`undo_batch` reverses
+(decision 0026).
 """
 
 from __future__ import annotations
@@ -30,9 +33,12 @@ from kasane.core.audit.services import do_audit
 from kasane.core.db import utcnow
 from kasane.core.i18n import N_, gettext
 from kasane.core.protection.mynumber import MYNUMBER_MESSAGE, find_mynumber
-from kasane.core.registry.hsds import SPECS, F, RecordSpec
+from kasane.core.registry.extras import AS_GIVEN, extras_of, replace_extras
+from kasane.core.registry.hsds import SPECS, F, RecordSpec, json_value
 from kasane.core.registry.hsds_shapes import as_dataset
+from kasane.core.registry.models import ImportBatch
 from kasane.core.registry.search_keys import stamp_org_keys, stamp_service_keys
+from kasane.core.registry.sharing import row_from_json
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:\S+$")
@@ -122,6 +128,8 @@ class Record:
     implied: dict[str, str] = field(default_factory=dict)  # fk column → parent id
     values: dict[str, Any] = field(default_factory=dict)  # validated column values
     id: uuid.UUID | None = None
+    extras: dict[str, Any] = field(default_factory=dict)  # kept verbatim (see .extras)
+    update: bool = False  # the id is already in the registry
 
 
 @dataclass
@@ -131,6 +139,13 @@ class ImportReport:
     counts: dict[str, int] = field(default_factory=dict)
     imported: bool = False
     skipped: int = 0
+    # what the import will do (or did): type → count of records created / updated, and
+    # (type, id, name, action) per record for the preview's table
+    created: dict[str, int] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)
+    kept: list[Problem] = field(default_factory=list)  # fields kept verbatim
+    rows: list[tuple[str, str, str, str]] = field(default_factory=list)
+    batch_id: uuid.UUID | None = None
 
     @property
     def ok(self) -> bool:
@@ -154,6 +169,7 @@ class _Collector:
         self.order: list[Record] = []
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []
+        self.kept: list[Problem] = []
 
     def problem(self, rec: Record | None, type_: str, ref: str, fld: str, msg: str) -> None:
         self.problems.append(Problem(type_, rec.ref if rec else ref, fld, msg))
@@ -180,6 +196,9 @@ class _Collector:
                 )
             for col, value in implied.items():
                 seen.implied.setdefault(col, value)
+            # a field only this copy carries (a location's languages under its
+            # organization, not under the service) is kept too
+            seen.data = {**data, **seen.data}
         else:
             self.records[type_][ref] = rec
             self.order.append(rec)
@@ -278,14 +297,19 @@ def _validate(c: _Collector, rec: Record, area_keys: set[str]) -> None:
         c.problem(rec, rec.type, rec.ref, "id", gettext(N_("The id must be a UUID")))
     known = {"id"} | {f.name for f in spec.fields} | {k for k, *_ in spec.nests}
     known |= {k for k in NESTED_OBJECTS.get(rec.type, {}) if isinstance(rec.data.get(k), dict)}
-    for key in rec.data:
-        if key not in known:
-            msg = (
-                N_("Not stored by Kasane; ignored")
-                if key in NOT_STORED
-                else N_("Unknown field; ignored")
-            )
-            c.warnings.append(Problem(rec.type, rec.ref, key, gettext(msg)))
+    for key, value in rec.data.items():
+        if key in known or value is None:
+            continue
+        if _has_mynumber(value):
+            c.problem(rec, rec.type, rec.ref, key, gettext(MYNUMBER_MESSAGE))
+            continue
+        rec.extras[key] = value
+        msg = (
+            N_("No column in Kasane; kept as given")
+            if key in NOT_STORED
+            else N_("Not an HSDS field; kept as given")
+        )
+        c.kept.append(Problem(rec.type, rec.ref, key, gettext(msg)))
     for f in spec.fields:
         value = rec.data.get(f.name)
         if f.ref and value is None and f.col in rec.implied:
@@ -308,6 +332,8 @@ def _validate(c: _Collector, rec: Record, area_keys: set[str]) -> None:
         if msg:
             c.problem(rec, rec.type, rec.ref, f.name, gettext(msg))
         rec.values[f.col] = parsed
+        if not msg and f.name in rec.data:
+            _keep_spelling(rec, f.name, value, json_value(parsed))
     for cols, need_all in (
         (NEEDS_ONE_OF.get(rec.type, ()), False),
         (NEEDS_ALL.get(rec.type, ()), True),
@@ -324,6 +350,27 @@ def _validate(c: _Collector, rec: Record, area_keys: set[str]) -> None:
             )
 
 
+def _has_mynumber(value: Any) -> bool:
+    """A My Number anywhere in a kept value (its strings, at any depth)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str) and find_mynumber(item):
+            return True
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def _keep_spelling(rec: Record, name: str, given: Any, stored: Any) -> None:
+    """Keep a held field's given spelling when Kasane would write it differently
+    (``.123Z`` vs ``.123000Z``, ``+09:00`` vs ``Z``, ``12.0`` vs ``12``)."""
+    if given != stored or type(given) is not type(stored):
+        rec.extras[AS_GIVEN + name] = {"given": given, "stored": stored}
+
+
 def _settle_link_entity(c: _Collector, rec: Record) -> bool:
     """Kasane's attributes classify services. One listed under a service is that service's,
     whatever its ``link_entity`` says (Open Referral's example has the placeholder
@@ -335,6 +382,7 @@ def _settle_link_entity(c: _Collector, rec: Record) -> bool:
         msg = N_("Kasane links the attribute to the service it is listed under")
         c.warnings.append(Problem(rec.type, rec.ref, "link_entity", gettext(msg)))
         rec.data = {**rec.data, "link_entity": "service"}
+        rec.extras[AS_GIVEN + "link_entity"] = {"given": entity, "stored": "service"}
         return True
     msg = N_("Kasane keeps the attributes of services only; not imported")
     c.warnings.append(Problem(rec.type, rec.ref, "link_entity", gettext(msg)))
@@ -393,9 +441,11 @@ async def check_dataset(
             if isinstance(target, uuid.UUID) and target not in known[f.ref]:
                 if (rec.type, f.name) in LOOSE_LINKS:
                     rec.values[f.col] = None
+                    given = rec.data.get(f.name, str(target))
+                    rec.extras[AS_GIVEN + f.name] = {"given": given, "stored": None}
                     msg = N_(
                         "Refers to a record that is neither in the file nor in the registry;"
-                        " imported without this link"
+                        " kept as given, without the link"
                     )
                     c.warnings.append(Problem(rec.type, rec.ref, f.name, gettext(msg)))
                     continue
@@ -412,17 +462,38 @@ async def check_dataset(
     for type_, recs in c.records.items():
         taken = await _existing(session, type_, in_file[type_])
         for rec in recs.values():
-            if rec.id in taken:
-                c.problem(
-                    rec,
-                    type_,
-                    rec.ref,
-                    "id",
-                    gettext(N_("A record with this id is already in the registry")),
-                )
-    report = ImportReport(c.problems, c.warnings)
+            rec.update = rec.id in taken
+    report = ImportReport(c.problems, c.warnings, kept=c.kept)
     report.counts = {t: len(r) for t, r in c.records.items() if r}
+    _plan(c, report, set(), updates=True)
     return c, report
+
+
+def _label(rec: Record) -> str:
+    for key in ("name", "number", "address_1", "description", "value", "link_type"):
+        value = rec.data.get(key)
+        if isinstance(value, str) and value:
+            return value[:80]
+    return ""
+
+
+def _plan(c: _Collector, report: ImportReport, skipped: set[int], *, updates: bool) -> None:
+    """What writing would do: counts and one row per record (created, updated, left)."""
+    report.created, report.updated, report.rows = {}, {}, []
+    for rec in c.order:
+        if rec.type not in c.records or c.records[rec.type].get(rec.ref) is not rec:
+            continue
+        if id(rec) in skipped:
+            action = "skipped"
+        elif rec.update:
+            action = "update" if updates else "unchanged"
+        else:
+            action = "create"
+        if action == "create":
+            report.created[rec.type] = report.created.get(rec.type, 0) + 1
+        elif action == "update":
+            report.updated[rec.type] = report.updated.get(rec.type, 0) + 1
+        report.rows.append((rec.type, rec.ref, _label(rec), action))
 
 
 def _skip_dependents(c: _Collector) -> set[int]:
@@ -465,6 +536,40 @@ def _term_order(recs: list[Record]) -> list[Record]:
     return out
 
 
+WRITE_ORDER = (
+    "organization",
+    "taxonomy",
+    "taxonomy_term",
+    "service",
+    "location",
+    "address",
+    "accessibility",
+    "service_at_location",
+    "schedule",
+    "service_area",
+    "attribute",
+    "contact",
+    "phone",
+)
+
+
+def _defaults(type_: str, row: Any, now: datetime) -> None:
+    """Kasane's own columns an HSDS record may leave empty."""
+    if type_ in ("organization", "service") and row.last_modified is None:
+        row.last_modified = now
+    if type_ == "service":
+        row.public = bool(row.public)
+        row.status = row.status or "active"
+        stamp_service_keys(row)
+    if type_ == "organization":
+        row.description = row.description or ""
+        stamp_org_keys(row)
+    if type_ == "attribute":
+        row.link_entity = row.link_entity or "service"
+    if type_ in ("location", "service", "organization") and row.name_kana is None:
+        row.name_kana = ""
+
+
 async def import_dataset(
     session: AsyncSession,
     data: Any,
@@ -473,64 +578,194 @@ async def import_dataset(
     area_keys: set[str],
     dry_run: bool = False,
     partial: bool = False,
+    updates: bool = True,
+    batch: ImportBatch | None = None,
 ) -> ImportReport:
-    """Validate ``data`` and, unless there are problems (or ``dry_run``), write it."""
+    """Validate ``data`` and, unless there are problems (or ``dry_run``), write it as one
+    batch (``batch``, a previewed one, or a new one) that :func:`undo_batch` can reverse.
+    A record whose id is in the registry replaces its HSDS fields there (``updates``) or is
+    left as it is."""
     c, report = await check_dataset(session, data, area_keys)
     if dry_run or (report.problems and not partial):
         return report
     skipped = _skip_dependents(c) if report.problems else set()
+    _plan(c, report, skipped, updates=updates)
     now = utcnow()
     written: dict[str, int] = {}
-    for type_ in (
-        "organization",
-        "taxonomy",
-        "taxonomy_term",
-        "service",
-        "location",
-        "address",
-        "accessibility",
-        "service_at_location",
-        "schedule",
-        "service_area",
-        "attribute",
-        "contact",
-        "phone",
-    ):
+    created: list[list[str]] = []
+    updated: list[dict[str, Any]] = []
+    after: dict[str, dict[str, Any]] = {}  # what undo expects to find
+    for type_ in WRITE_ORDER:
         spec = SPECS[type_]
         recs = [r for r in c.records[type_].values() if id(r) not in skipped]
         if type_ == "taxonomy_term":
             recs = _term_order(recs)
+        existing = await _rows_by_id(session, type_, [r.id for r in recs if r.update])
         for rec in recs:
-            row = spec.model(id=rec.id, **rec.values)
-            if type_ in ("organization", "service") and row.last_modified is None:
-                row.last_modified = now
-            if type_ == "service":
-                row.public = bool(row.public)
-                row.status = row.status or "active"
-                stamp_service_keys(row)
-            if type_ == "organization":
-                row.description = row.description or ""
-                stamp_org_keys(row)
-            if type_ == "attribute":
-                row.link_entity = row.link_entity or "service"
-            if type_ in ("location", "service") and row.name_kana is None:
-                row.name_kana = ""
-            if type_ == "organization" and row.name_kana is None:
-                row.name_kana = ""
-            session.add(row)
+            row = existing.get(rec.id)
+            if row is not None:
+                if not updates:
+                    continue
+                before = snapshot(row)
+                old_extras = (await extras_of(session, type_, [rec.id])).get(rec.id, {})
+                for col, value in rec.values.items():
+                    setattr(row, col, value)
+                updated.append(
+                    {"type": type_, "id": str(rec.id), "before": before, "extras": old_extras}
+                )
+            else:
+                row = spec.model(id=rec.id, **rec.values)
+                session.add(row)
+                created.append([type_, str(rec.id)])
+            _defaults(type_, row, now)
+            await replace_extras(session, type_, rec.id, rec.extras)  # type: ignore[arg-type]
+            after[f"{type_}:{rec.id}"] = fingerprint(type_, row)
             written[type_] = written.get(type_, 0) + 1
-            # flush per type: there are no ORM relationships to order the inserts
+        # flush per type: there are no ORM relationships to order the inserts
         await session.flush()
     report.counts = written
     report.skipped = len(skipped)
     report.imported = True
+    if batch is None:
+        batch = ImportBatch(created_by=actor[:80], partial=partial)
+        session.add(batch)
+    batch.status = "committed"
+    batch.data = None
+    batch.committed_at = now
+    batch.summary = {"created": report.created, "updated": report.updated}
+    batch.changes = {"created": created, "updated": updated, "after": after}
+    await session.flush()
+    report.batch_id = batch.id
     await do_audit(
         session,
         actor,
         "registry.import",
-        "registry",
+        f"import_batch:{batch.id}",
         partial=partial,
         skipped=len(skipped),
-        **{k: v for k, v in written.items()},
+        created=sum(report.created.values()),
+        updated=sum(report.updated.values()),
     )
     return report
+
+
+# ------------------------------------------------------------------ undo
+
+
+async def _rows_by_id(session: AsyncSession, type_: str, ids: list[Any]) -> dict[uuid.UUID, Any]:
+    model = SPECS[type_].model
+    wanted = sorted({i for i in ids if i is not None})
+    if not wanted:
+        return {}
+    rows = await session.execute(select(model).where(model.id.in_(wanted)))
+    return {r.id: r for r in rows.scalars()}
+
+
+def fingerprint(type_: str, row: Any) -> dict[str, Any]:
+    """A record's HSDS fields as JSON: what undo compares to tell an edit since."""
+    return {f.col: json_value(getattr(row, f.col)) for f in SPECS[type_].fields}
+
+
+def snapshot(row: Any) -> dict[str, Any]:
+    """Every column of a row but the tenant's, as JSON (what undo puts back)."""
+    out = {}
+    for col in row.__table__.columns:
+        if col.key != "tenant_id":
+            value = getattr(row, col.key)
+            out[col.key] = (
+                value.isoformat()
+                if isinstance(value, date | datetime)
+                else (str(value) if isinstance(value, uuid.UUID) else value)
+            )
+    return out
+
+
+class UndoRefused(Exception):
+    """Undo would lose work done since the import (the message says which)."""
+
+
+async def latest_committed(session: AsyncSession) -> ImportBatch | None:
+    stmt = (
+        select(ImportBatch)
+        .where(ImportBatch.status == "committed")
+        .order_by(ImportBatch.committed_at.desc(), ImportBatch.id.desc())
+        .limit(1)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def undo_batch(session: AsyncSession, batch: ImportBatch, *, actor: str) -> dict[str, int]:
+    """Reverse a committed import: delete what it created, put back what it updated.
+
+    Only the latest committed batch (a later one may build on it), and only while nothing
+    added since belongs to a record it created (deleting would take it along: the foreign
+    keys cascade). Audited as ``registry.import.undo``."""
+    latest = await latest_committed(session)
+    if batch.status != "committed" or latest is None or latest.id != batch.id:
+        raise UndoRefused(gettext(N_("Only the latest import can be undone.")))
+    changes: dict[str, Any] = batch.changes or {}  # type: ignore[assignment]
+    created: dict[str, set[uuid.UUID]] = {t: set() for t in SPECS}
+    for type_, rid in changes.get("created", []):
+        created[type_].add(uuid.UUID(rid))
+    touched = {t: set(ids) for t, ids in created.items()}  # updated ones are put back too
+    for item in changes.get("updated", []):
+        touched[item["type"]].add(uuid.UUID(item["id"]))
+    for type_, spec in SPECS.items():
+        for f in spec.fks:
+            if not created[f.ref]:
+                continue
+            column = getattr(spec.model, f.col)
+            stmt = select(spec.model.id).where(column.in_(sorted(created[f.ref])))
+            since = set((await session.execute(stmt)).scalars()) - touched[type_]
+            if since:
+                msg = N_(
+                    "%(num)s records added since the import belong to records it created;"
+                    " undo would delete them. Remove or move them first."
+                )
+                raise UndoRefused(gettext(msg, num=len(since)))
+    edited = 0
+    for key, expected in (changes.get("after") or {}).items():
+        type_, rid = key.split(":", 1)
+        row = (await _rows_by_id(session, type_, [uuid.UUID(rid)])).get(uuid.UUID(rid))
+        if row is not None and fingerprint(type_, row) != expected:
+            edited += 1
+    if edited:
+        msg = N_("%(num)s records were changed since the import; undo would lose those changes.")
+        raise UndoRefused(gettext(msg, num=edited))
+    removed: dict[str, int] = {}
+    for type_ in reversed(WRITE_ORDER):
+        ids = created[type_]
+        if not ids:
+            continue
+        rows = await _rows_by_id(session, type_, list(ids))
+        for row in rows.values():
+            await session.delete(row)
+            await replace_extras(session, type_, row.id, {})
+        removed[type_] = len(rows)
+        await session.flush()
+    restored = 0
+    for item in changes.get("updated", []):
+        type_ = item["type"]
+        rows = await _rows_by_id(session, type_, [uuid.UUID(item["id"])])
+        row = rows.get(uuid.UUID(item["id"]))
+        if row is None:
+            continue  # deleted since: nothing to put back into
+        old = row_from_json(SPECS[type_].model, item["before"])
+        for col in row.__table__.columns:
+            if col.key not in ("tenant_id", "id"):
+                setattr(row, col.key, getattr(old, col.key))
+        await replace_extras(session, type_, row.id, item.get("extras") or {})
+        restored += 1
+    await session.flush()
+    batch.status = "undone"
+    batch.undone_by = actor[:80]
+    batch.undone_at = utcnow()
+    await do_audit(
+        session,
+        actor,
+        "registry.import.undo",
+        f"import_batch:{batch.id}",
+        deleted=sum(removed.values()),
+        restored=restored,
+    )
+    return {"deleted": sum(removed.values()), "restored": restored}

@@ -30,7 +30,38 @@ from kasane.core.registry.models import (
 )
 
 HSDS_VERSION = "3.0"
-PROFILE = "https://kasane.example/docs/decisions/0007-hsds-japanese-profile"
+PROFILE_PATH = "/api/hsds/profile"  # served by every instance (decision 0007's table)
+PROFILE = PROFILE_PATH  # made absolute with the tenant's base URL where it is sent
+# What the profile adds (decision 0007), served at PROFILE_PATH.
+PROFILE_FIELDS: dict[str, dict[str, str]] = {
+    "organization": {
+        "x_name_kana": "reading in kana (よみがな)",
+        "x_municipality_code": "全国地方公共団体コード of the provider's seat",
+        "x_last_modified": "when the record last changed (HSDS has it on services only)",
+    },
+    "service": {
+        "x_name_kana": "reading in kana",
+        "x_area_key": "the 圏域 (a key of the municipality's areas)",
+        "x_public": "open data: readable by anyone through the API",
+        "x_shared_by": "API only: the municipality that shares the entry",
+        "assured_date": "HSDS field, used as the freshness date",
+    },
+    "location": {"x_name_kana": "reading in kana", "x_area_key": "the 圏域 the place is in"},
+    "address": {
+        "x_municipality_code": "全国地方公共団体コード of the address",
+        "postal_code": "郵便番号",
+        "state_province": "都道府県",
+        "city": "市区町村",
+        "address_1": "町名・番地",
+        "address_2": "建物名",
+        "country": "JP",
+    },
+    "service_area": {
+        "x_area_key": "the area served (a key of the municipality's areas)",
+        "x_municipality_code": "全国地方公共団体コード of the area served",
+    },
+}
+EXTRAS_ATTR = "hsds_extras"  # a row's kept extras, set by kasane.core.registry.extras
 WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
 

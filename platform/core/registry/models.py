@@ -13,10 +13,14 @@ There are no ORM relationships on purpose: graphs are loaded in bulk by
 
 from __future__ import annotations
 
+import json
 import uuid
+import zlib
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     Date,
@@ -24,6 +28,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -391,6 +396,86 @@ class PendingChange(TenantScoped, Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decision_note: Mapped[str] = mapped_column(String(300), nullable=False, default="")
     link_hash: Mapped[str | None] = mapped_column(String(64))  # the link it came through
+
+
+class RegistryExtra(TenantScoped, Base):
+    """What an HSDS import brought that Kasane's columns cannot hold, kept verbatim so the
+    API and the export give it back (``docs/decisions/0026-open-data-round-trip.md``).
+
+    ``field`` is an HSDS field name (``languages``, ``funding``, ``wait_time`` … or an
+    unknown one) with its JSON ``value`` as given; a name starting with ``=`` is a held
+    field whose given spelling differs from Kasane's (``last_modified`` with three
+    fractional digits): ``value`` is ``{"given": …, "stored": …}`` and the given form is
+    written back only while the column still renders as ``stored``.
+    """
+
+    __tablename__ = "registry_extras"
+    __table_args__ = (UniqueConstraint("tenant_id", "record_type", "record_id", "field"),)
+
+    record_type: Mapped[str] = mapped_column(String(40), nullable=False)
+    record_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    field: Mapped[str] = mapped_column(String(200), nullable=False)
+    value: Mapped[object] = mapped_column(JSON, nullable=True)
+
+
+IMPORT_STATUSES = ("preview", "committed", "undone", "discarded")
+
+
+def _pack(value: object) -> bytes | None:
+    return None if value is None else zlib.compress(json.dumps(value).encode())
+
+
+def _unpack(blob: bytes | None) -> Any:
+    return None if blob is None else json.loads(zlib.decompress(blob))
+
+
+class ImportBatch(TenantScoped, Base):
+    """One HSDS import: previewed (``data`` waits for the editor's go), committed (``changes``
+    lists what it created and, for each record it updated, the values before), undone or
+    discarded. Only the latest committed batch can be undone.
+
+    ``data`` and ``changes`` are compressed JSON, not text columns: they are full of record
+    ids, and a UUID's digits can look like a My Number to the flush-time guard. Their text
+    is checked anyway — the file by the import's own check before a preview is kept (a
+    file with a My Number never is), the snapshots when the rows were first stored.
+    """
+
+    __tablename__ = "registry_import_batches"
+    __table_args__ = (
+        CheckConstraint("status IN ('preview','committed','undone','discarded')", name="status"),
+        Index("ix_registry_import_batches_tenant_created", "tenant_id", "created_at"),
+    )
+
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="preview")
+    source: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    data_packed: Mapped[bytes | None] = mapped_column("data", LargeBinary)
+    partial: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    summary: Mapped[object] = mapped_column(JSON, nullable=True)  # counts shown on the page
+    changes_packed: Mapped[bytes | None] = mapped_column("changes", LargeBinary)
+    created_by: Mapped[str] = mapped_column(String(80), nullable=False, default="")
+    created_at: Mapped[datetime] = _now_column()
+    committed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    undone_by: Mapped[str | None] = mapped_column(String(80))
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @property
+    def data(self) -> Any:
+        """The previewed dataset; cleared on commit or discard."""
+        return _unpack(self.data_packed)
+
+    @data.setter
+    def data(self, value: object) -> None:
+        self.data_packed = _pack(value)
+
+    @property
+    def changes(self) -> Any:
+        """What undo reverses: ``{"created": [[type, id] …], "updated": [{type, id, before,
+        extras} …]}``."""
+        return _unpack(self.changes_packed)
+
+    @changes.setter
+    def changes(self, value: object) -> None:
+        self.changes_packed = _pack(value)
 
 
 # Every HSDS table, parents before children (import order; delete in reverse).

@@ -151,8 +151,9 @@ async def do_unshare(
 # ------------------------------------------------------------------ the cross-tenant read
 
 
-def _from_json(model: type[TenantScoped], data: dict[str, Any]) -> Any:
-    """A detached, read-only model instance from ``to_jsonb(row)``."""
+def row_from_json(model: type[TenantScoped], data: dict[str, Any]) -> Any:
+    """A detached, read-only model instance from ``to_jsonb(row)`` (or an import's
+    snapshot, which undo puts back)."""
     values: dict[str, Any] = {}
     for col in model.__table__.columns:  # type: ignore[attr-defined]
         raw = data.get(col.name)
@@ -193,7 +194,7 @@ async def read_shared(
         for kind_table, data in await session.execute(select(fn.c.kind, fn.c.data)):
             row_data = json.loads(data) if isinstance(data, str) else data
             kind = KIND_OF_TABLE[kind_table]
-            row = _from_json(KINDS[kind], row_data)
+            row = row_from_json(KINDS[kind], row_data)
             graphs.setdefault(row.tenant_id, Graph(tenant_id=row.tenant_id)).add(kind, row)
     else:
         shares = await session.execute(

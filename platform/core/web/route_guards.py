@@ -42,6 +42,7 @@ PUBLIC_ROUTES: dict[str, str] = {
     "hsds_taxonomy": "open data",
     "hsds_taxonomy_terms": "open data",
     "hsds_taxonomy_term": "open data",
+    "hsds_profile": "describes the open data's Japanese profile (decision 0026)",
     # the operator site (no tenant): the landing page, signup, payment
     "operator_home": "the operator's landing page",
     "signup": "a town signs up",

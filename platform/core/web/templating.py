@@ -127,8 +127,16 @@ def _environment(loaders: tuple[str, ...]) -> jinja2.Environment:
         birth_date=birth_date,
         cadence=cadence_text,
         link_url=link_url,
+        html_datetime=html_datetime,
     )
     return env
+
+
+def html_datetime(value: Any) -> str:
+    """A ``<time datetime>`` value HTML accepts: at most three fractional digits (Python's
+    ``isoformat`` writes six)."""
+    micro = getattr(value, "microsecond", 0)
+    return value.isoformat(timespec="milliseconds" if micro else "seconds")
 
 
 @cache

@@ -33,7 +33,7 @@
   }
   function posts(form) {
     return (form.getAttribute("method") || "").toLowerCase() === "post" ||
-      form.hasAttribute("hx-post");
+      (form.hasAttribute("hx-post") || form.hasAttribute("data-hx-post"));
   }
 
   /* ---- submission keys ---- */
@@ -54,7 +54,7 @@
 
   /* ---- drafts ---- */
   function draftKey(form, area) {
-    var action = form.getAttribute("action") || form.getAttribute("hx-post") || "";
+    var action = form.getAttribute("action") || form.getAttribute("data-hx-post") || form.getAttribute("hx-post") || "";
     return DRAFT + user() + ":" + location.pathname + ":" + action + ":" + area.name;
   }
   function draftAreas(form) {
@@ -199,7 +199,7 @@
   document.addEventListener("submit", function (evt) {
     var form = evt.target;
     if (form.getAttribute("action") === "/logout") { forgetAll(null); return; }
-    if (!form.hasAttribute("hx-post") && store()) {
+    if (!form.hasAttribute("hx-post") && !form.hasAttribute("data-hx-post") && store()) {
       try { store().setItem(PENDING, JSON.stringify(draftKeysOf(form))); } catch (e) { /* */ }
     }
   }, true);
