@@ -235,7 +235,8 @@ class HsdsApiController(Controller):
         if service is None and viewer is not None:
             for g in await read_shared(db_session, {service_id}):
                 graph, service = g, g.services[service_id]
-                shared_by = (await shared_names(db_session, [g])).get(g.tenant_id)
+                names = await shared_names(db_session, [g])
+                shared_by = names.get(g.tenant_id) if g.tenant_id else None
         if service is None or (viewer is None and not service.public):
             raise NotFound()
         data = service_dict(graph, service, True, shared_by)
@@ -290,12 +291,16 @@ class HsdsApiController(Controller):
         services: dict[OrgKey, list[Service]] = {}
         for s in own_services:
             services.setdefault((None, s.organization_id), []).append(s)
-        for _n, _sid, g, s in found:
-            org = g.organizations.get(s.organization_id) if g and s else None
-            if g is not None and s is not None and org is not None:
+        for _n, _sid, g, shared in found:
+            org = (
+                g.organizations.get(shared.organization_id)
+                if g and shared and shared.organization_id
+                else None
+            )
+            if g is not None and shared is not None and org is not None:
                 shared_graphs[g.tenant_id] = g
                 orgs[(g.tenant_id, org.id)] = org
-                services.setdefault((g.tenant_id, org.id), []).append(s)
+                services.setdefault((g.tenant_id, org.id), []).append(shared)
         rows = [
             (key, o)
             for key, o in orgs.items()

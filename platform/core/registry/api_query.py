@@ -121,20 +121,26 @@ async def add_org_places(session: AsyncSession, graph: Graph, org_ids: set[uuid.
     accessibility, phones, contacts and schedules) to a graph loaded for some services.
     Staff only: for anonymous callers an organization shows what its public services show."""
     orgs = sorted(org_ids)
-    for kind, model in (("phones", Phone), ("contacts", Contact), ("locations", Location)):
-        found = await session.execute(select(model).where(model.organization_id.in_(orgs)))  # type: ignore[attr-defined]
+    owned: tuple[tuple[str, Any], ...] = (
+        ("phones", Phone),
+        ("contacts", Contact),
+        ("locations", Location),
+    )
+    for kind, model in owned:
+        found = await session.execute(select(model).where(model.organization_id.in_(orgs)))
         for row in found.scalars():
             if row.id not in getattr(graph, kind):
                 graph.add(kind, row)
     places = sorted(loc.id for loc in graph.locations.values() if loc.organization_id in org_ids)
-    for kind, model in (
+    at_places: tuple[tuple[str, Any], ...] = (
         ("addresses", Address),
         ("accessibility", Accessibility),
         ("phones", Phone),
         ("contacts", Contact),
         ("schedules", Schedule),
-    ):
-        found = await session.execute(select(model).where(model.location_id.in_(places)))  # type: ignore[attr-defined]
+    )
+    for kind, model in at_places:
+        found = await session.execute(select(model).where(model.location_id.in_(places)))
         for row in found.scalars():
             if row.id not in getattr(graph, kind):
                 graph.add(kind, row)

@@ -169,7 +169,7 @@ async def load_graph(
     for row in await _rows(session, Location, prepare, _in(Location.id, loc_ids)):
         g.add("locations", row)
     for kind, model in (("addresses", Address), ("accessibility", Accessibility)):
-        for row in await _rows(session, model, prepare, _in(model.location_id, loc_ids)):  # type: ignore[attr-defined]
+        for row in await _rows(session, model, prepare, _in(model.location_id, loc_ids)):
             g.add(kind, row)
     for row in await _rows(
         session,

@@ -292,7 +292,7 @@ def _max_len(spec: RecordSpec, f: F) -> int | None:
 def _validate(c: _Collector, rec: Record, area_keys: set[str]) -> None:
     spec = SPECS[rec.type]
     try:
-        rec.id = uuid.UUID(rec.data.get("id"))  # type: ignore[arg-type]
+        rec.id = uuid.UUID(rec.data.get("id"))
     except (ValueError, AttributeError, TypeError):
         c.problem(rec, rec.type, rec.ref, "id", gettext(N_("The id must be a UUID")))
     known = {"id"} | {f.name for f in spec.fields} | {k for k, *_ in spec.nests}
@@ -602,6 +602,8 @@ async def import_dataset(
             recs = _term_order(recs)
         existing = await _rows_by_id(session, type_, [r.id for r in recs if r.update])
         for rec in recs:
+            if rec.id is None:  # every record was given its id when the file was read
+                raise RuntimeError(f"an HSDS {type_} record without an id reached the write")
             row = existing.get(rec.id)
             if row is not None:
                 if not updates:
@@ -618,7 +620,7 @@ async def import_dataset(
                 session.add(row)
                 created.append([type_, str(rec.id)])
             _defaults(type_, row, now)
-            await replace_extras(session, type_, rec.id, rec.extras)  # type: ignore[arg-type]
+            await replace_extras(session, type_, rec.id, rec.extras)
             after[f"{type_}:{rec.id}"] = fingerprint(type_, row)
             written[type_] = written.get(type_, 0) + 1
         # flush per type: there are no ORM relationships to order the inserts
@@ -703,7 +705,7 @@ async def undo_batch(session: AsyncSession, batch: ImportBatch, *, actor: str) -
     latest = await latest_committed(session)
     if batch.status != "committed" or latest is None or latest.id != batch.id:
         raise UndoRefused(gettext(N_("Only the latest import can be undone.")))
-    changes: dict[str, Any] = batch.changes or {}  # type: ignore[assignment]
+    changes: dict[str, Any] = batch.changes or {}
     created: dict[str, set[uuid.UUID]] = {t: set() for t in SPECS}
     for type_, rid in changes.get("created", []):
         created[type_].add(uuid.UUID(rid))

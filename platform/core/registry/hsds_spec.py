@@ -8,6 +8,7 @@ names; the Japanese profile adds ``x_``-prefixed extension fields and maps
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,7 +95,7 @@ def _fk(name: str, ref: str) -> F:
 class RecordSpec:
     type: str  # HSDS object name, e.g. "service_at_location"
     kind: str  # Graph attribute, e.g. "sals"
-    model: type[Any]
+    model: builtins.type[Any]  # `type` is the field above, in this class's scope
     fields: tuple[F, ...]
     nests: tuple[tuple[str, str, str], ...] = ()  # (array key, child type, child's fk column)
     plural: str = ""  # top-level array name in a dataset

@@ -123,7 +123,13 @@ class RegistryIOController(Controller):
     async def import_page(
         self, request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
     ) -> Response[str]:
-        ctx = {"report": None, "pasted": "", "dry_run": False, "partial": False, **LIMITS}
+        ctx: dict[str, Any] = {
+            "report": None,
+            "pasted": "",
+            "dry_run": False,
+            "partial": False,
+            **LIMITS,
+        }
         ctx["batches"] = await _recent(db_session)
         ctx["batch_states"] = BATCH_STATES
         return render(request, "registry/import", ctx)
@@ -187,7 +193,7 @@ class RegistryIOController(Controller):
                 await do_audit(
                     db_session, actor.ref, "registry.import.preview", f"import_batch:{batch.id}"
                 )
-                return Redirect(f"/registry/import/batches/{batch.id}", status_code=303)  # type: ignore[return-value]
+                return Redirect(f"/registry/import/batches/{batch.id}", status_code=303)
         ctx = {
             "report": report,
             "pasted": pasted if len(pasted) < 200_000 else "",
@@ -245,7 +251,7 @@ class RegistryIOController(Controller):
         )
         if not report.imported:
             return await _batch_response(request, db_session, batch, status_code=422)
-        return Redirect(f"/registry/import/batches/{batch.id}", status_code=303)  # type: ignore[return-value]
+        return Redirect(f"/registry/import/batches/{batch.id}", status_code=303)
 
     @post(
         "/import/batches/{batch_id:uuid}/discard",
@@ -267,7 +273,7 @@ class RegistryIOController(Controller):
             await do_audit(
                 db_session, actor.ref, "registry.import.discard", f"import_batch:{batch.id}"
             )
-        return Redirect("/registry/import", status_code=303)  # type: ignore[return-value]
+        return Redirect("/registry/import", status_code=303)
 
     @post(
         "/import/batches/{batch_id:uuid}/undo",
@@ -292,7 +298,7 @@ class RegistryIOController(Controller):
             return await _batch_response(
                 request, db_session, batch, status_code=409, refused=str(refused)
             )
-        return Redirect(f"/registry/import/batches/{batch.id}", status_code=303)  # type: ignore[return-value]
+        return Redirect(f"/registry/import/batches/{batch.id}", status_code=303)
 
 
 async def _recent(session: Any) -> list[ImportBatch]:
@@ -306,7 +312,7 @@ async def _recent(session: Any) -> list[ImportBatch]:
 
 
 async def _batch(session: Any, batch_id: uuid.UUID) -> ImportBatch:
-    found = (
+    found: ImportBatch | None = (
         await session.execute(select(ImportBatch).where(ImportBatch.id == batch_id))
     ).scalar_one_or_none()
     if found is None:

@@ -245,7 +245,9 @@ def _blank(value: str | None) -> bool:
 
 async def _organization(session: AsyncSession, data: ServiceInput) -> Organization:
     if data.organization_id is not None:
-        org = await _first(session, Organization, Organization.id == data.organization_id)
+        org: Organization | None = await _first(
+            session, Organization, Organization.id == data.organization_id
+        )
         if org is None:
             raise NotFound("registry_organization")
         return org

@@ -136,7 +136,7 @@ def html_datetime(value: Any) -> str:
     """A ``<time datetime>`` value HTML accepts: at most three fractional digits (Python's
     ``isoformat`` writes six)."""
     micro = getattr(value, "microsecond", 0)
-    return value.isoformat(timespec="milliseconds" if micro else "seconds")
+    return str(value.isoformat(timespec="milliseconds" if micro else "seconds"))
 
 
 @cache
