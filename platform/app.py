@@ -62,6 +62,7 @@ from kasane.ops.logs import EXPECTED_STATUSES, exception_logging
 from kasane.ops.observe import bind_tenant, observed
 from kasane.ops.wiring import ops_lifecycle
 from kasane.settings import Settings, load_settings
+from kasane.tenants.contract_controllers import ROUTES as CONTRACT_ROUTES
 from kasane.tenants.controllers import OPERATOR_PREFIX, operator_home
 from kasane.tenants.onboarding_controllers import ROUTES as ONBOARDING_ROUTES
 from kasane.tenants.portability.controllers import ROUTES as PORTABILITY_ROUTES
@@ -383,6 +384,7 @@ def create_app(
             *TOWN_ROUTES,  # /admin/town/…: the town's counters, areas, meetings over its plugin
             *SETUP_ROUTES,  # /admin/setup: the first-run setup and its checklist
             *ONBOARDING_ROUTES,  # signup, billing, the Stripe webhook (CSRF-exempt by its opt)
+            *CONTRACT_ROUTES,  # /quote, /billing/quote, /billing/invoice…: buying on paper
             *PORTABILITY_ROUTES,  # /admin/export
             *SHARING_ROUTES,  # /admin/sharing and /comparison: the central comparison's town side
             *static,
