@@ -15,6 +15,7 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.di import Provide
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 from litestar.response import Redirect
 from sqlalchemy import select
 
@@ -180,7 +181,10 @@ async def tenant_start_invoice(
     dependencies={"actor": Provide(requires_login)},
 )
 async def tenant_invoice_pdf(
-    request: Request[Any, Any, Any], db_session: DbSession, actor: Actor, invoice_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    db_session: DbSession,
+    actor: Actor,
+    invoice_id: FromPath[uuid.UUID],
 ) -> Response[bytes]:
     """One invoice as a 適格請求書 PDF (another tenant's id is simply not found)."""
     invoice = (

@@ -114,38 +114,16 @@ class LocalBilling:
     async def create_invoice_subscription(
         self, account: BillingAccount, amounts: ContractAmounts, *, number: str, days_until_due: int
     ) -> IssuedInvoice:
-        """localstripe has invoices, invoice items and tax rates, but no ``send_invoice``
-        collection, ``days_until_due``, finalize/send or bank transfers: the invoice (with
-        its 10 % tax rate) is made there as a draft, and the subscription, the due date
-        and the payment are Kasane's own (the local portal's "bank transfer received")."""
+        """localstripe makes invoices only from subscriptions it charges automatically: it
+        has no stand-alone invoice, no ``send_invoice`` collection, ``days_until_due``,
+        finalize/send or bank transfer. So the subscription and the invoice are Kasane's
+        own here (the customer is localstripe's); the local portal's "bank transfer
+        received" sends the ``invoice.paid`` webhook Stripe would send."""
         if not account.customer_id:
             raise BillingError("the tenant has no customer yet")
-        subscription = f"sub_local_{secrets.token_hex(8)}"
-        if self.client is None:
-            return IssuedInvoice(subscription, f"in_local_{secrets.token_hex(8)}")
-        client, customer = self.client, account.customer_id
-        metadata = account.metadata(plan=amounts.plan.key, invoice=number)
-
-        def issue() -> IssuedInvoice:
-            tax: Any = {
-                "display_name": "消費税",
-                "percentage": amounts.tax_rate,
-                "inclusive": False,
-            }
-            tax_rate = client.v1.tax_rates.create(tax).id
-            item: Any = {
-                "customer": customer,
-                "amount": amounts.subtotal,
-                "currency": "jpy",
-                "description": f"Kasane {amounts.plan.key} FY{amounts.fiscal_year} "
-                f"({amounts.months} months)",
-                "tax_rates": [tax_rate],
-            }
-            client.v1.invoice_items.create(item)
-            invoice = client.v1.invoices.create({"customer": customer, "metadata": metadata})
-            return IssuedInvoice(subscription, str(invoice.id))
-
-        return await call(issue)
+        return IssuedInvoice(
+            f"sub_local_{secrets.token_hex(8)}", f"in_local_{secrets.token_hex(8)}"
+        )
 
     def parse_webhook(self, payload: bytes, signature: str | None) -> WebhookEvent:
         return verify_webhook(payload, signature, self.settings.stripe_webhook_secret)
