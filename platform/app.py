@@ -27,6 +27,7 @@ from kasane.central.app import create_central_app
 from kasane.core import i18n
 from kasane.core.auth.controllers import AuthController
 from kasane.core.auth.sso_controllers import ROUTES as SSO_ROUTES
+from kasane.core.caseload.controllers import ROUTES as CASELOAD_ROUTES
 from kasane.core.cases.controllers import ROUTES as CASE_ROUTES
 from kasane.core.cases.printables_controllers import ROUTES as PRINTABLE_ROUTES
 from kasane.core.community.controllers import ROUTES as COMMUNITY_ROUTES
@@ -386,6 +387,7 @@ def create_app(
             *ONBOARDING_ROUTES,  # signup, billing, the Stripe webhook (CSRF-exempt by its opt)
             *CONTRACT_ROUTES,  # /quote, /billing/quote, /billing/invoice…: buying on paper
             *PORTABILITY_ROUTES,  # /admin/export
+            *CASELOAD_ROUTES,  # /admin/import: the caseload a town brings when it moves in
             *SHARING_ROUTES,  # /admin/sharing and /comparison: the central comparison's town side
             *static,
         ],

@@ -82,10 +82,12 @@ class _Choices:
     def __init__(self, config: TenantConfig) -> None:
         self.counters: dict[str, str] = {}
         for c in config.counters:  # retired counters take no new consultations
-            self.counters[squash(c.key)] = self.counters[squash(c.name)] = c.key
+            for word in {squash(c.key), *labels_of(c.name)}:
+                self.counters[word] = c.key
         self.agencies: dict[str, str] = {}
         for a in config.agencies:
-            self.agencies[squash(a.key)] = self.agencies[squash(a.name)] = a.key
+            for word in {squash(a.key), *labels_of(a.name)}:
+                self.agencies[word] = a.key
         self.counter_agency = {
             c.key: c.agency or config.coordinating_agency().key for c in config.counters
         }
@@ -125,7 +127,7 @@ def check_rows(table: Table, mapping: dict[str, str], config: TenantConfig, toda
     index = {h: i for i, h in enumerate(table.headers)}
     for number, cells in table.rows:
         problems = _check_row(
-            number, cells, table.headers, column_of, index, choices, today, checked.records
+            number, cells, table, column_of, index, choices, today, checked.records
         )
         checked.problems.extend(problems)
     if checked.problems:
@@ -136,7 +138,7 @@ def check_rows(table: Table, mapping: dict[str, str], config: TenantConfig, toda
 def _check_row(
     number: int,
     cells: list[str],
-    headers: list[str],
+    table: Table,
     column_of: dict[str, str],
     index: dict[str, int],
     choices: _Choices,
@@ -148,8 +150,8 @@ def _check_row(
     def problem(key: str, message: str) -> None:
         problems.append(Problem(number, column_of[key], message))
 
-    for header, cell in zip(headers, cells, strict=False):
-        if cell and find_mynumber(cell):
+    for header, cell in zip(table.headers, cells, strict=False):
+        if (number, header) in table.refused or (cell and find_mynumber(cell)):
             problems.append(
                 Problem(number, header, N_("A My Number is in this cell; remove it (refused)"))
             )

@@ -29,6 +29,9 @@ class CaseloadImport(TenantScoped, Base):
     status: Mapped[str] = mapped_column(String(12), nullable=False, default="uploaded")
     rows_total: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     headers: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
+    # [row, header] of each cell that held a マイナンバー: blanked before the file was kept
+    # (it is never stored, not even sealed), and reported by every check as a problem
+    refused_cells: Mapped[list[list[object]]] = mapped_column(JSON, nullable=False, default=list)
     data_sealed: Mapped[str] = mapped_column(Text, nullable=False, default="")
     mapping: Mapped[dict[str, str]] = mapped_column(JSON, nullable=False, default=dict)
     checked_ok: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)

@@ -29,6 +29,18 @@ class UnreadableFile(ValueError):
 class Table:
     headers: list[str]
     rows: list[tuple[int, list[str]]] = field(default_factory=list)  # (row number in file, cells)
+    refused: set[tuple[int, str]] = field(default_factory=set)  # (row, header) of a My Number
+
+    def blank_mynumbers(self) -> None:
+        """Empty every cell that holds a マイナンバー, remembering where it was: the number
+        is never kept, and each check names its row and column."""
+        from kasane.core.protection.mynumber import find_mynumber
+
+        for number, cells in self.rows:
+            for i, cell in enumerate(cells):
+                if cell and find_mynumber(cell):
+                    cells[i] = ""
+                    self.refused.add((number, self.headers[i]))
 
 
 def _cell(value: object) -> str:

@@ -82,11 +82,13 @@ async def do_upload(
         UnreadableFile: see :func:`~.reading.read_table`.
     """
     table = read_table(filename, raw)
+    table.blank_mynumbers()
     batch = CaseloadImport(
         id=uuid7(),
         filename=filename[:200],
         rows_total=len(table.rows),
         headers=table.headers,
+        refused_cells=sorted([row, header] for row, header in table.refused),
         created_by=actor.id,
     )
     batch.data_sealed = await seal(
@@ -104,7 +106,8 @@ async def load_table(session: AsyncSession, batch: CaseloadImport) -> Table:
     if not batch.data_sealed:
         raise ImportRefused(N_("This file's contents are no longer kept; upload it again."))
     text = await unseal(session, "caseload_imports", batch.id, "data", batch.data_sealed)
-    return Table(batch.headers, [(n, cells) for n, cells in json.loads(text)])
+    refused = {(int(row), str(header)) for row, header in batch.refused_cells}  # type: ignore[call-overload]
+    return Table(batch.headers, [(n, cells) for n, cells in json.loads(text)], refused)
 
 
 async def known_people(session: AsyncSession) -> list[Existing]:

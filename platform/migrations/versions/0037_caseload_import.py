@@ -52,6 +52,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=12), nullable=False),
         sa.Column("rows_total", sa.Integer(), nullable=False),
         sa.Column("headers", sa.JSON(), nullable=False),
+        sa.Column("refused_cells", sa.JSON(), nullable=False),
         sa.Column("data_sealed", sa.Text(), nullable=False),
         sa.Column("mapping", sa.JSON(), nullable=False),
         sa.Column("checked_ok", sa.Boolean(), nullable=False),
