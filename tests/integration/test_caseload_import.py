@@ -237,13 +237,12 @@ def test_a_known_person_is_proposed_not_merged(env: Env, admin: TestClient) -> N
 def test_undo_is_refused_once_staff_have_worked_on_the_cases(env: Env, admin: TestClient) -> None:
     path = upload(admin, "worked.csv", csv_bytes(sample_rows(2, seed=11)))
     run_and_wait(admin, path, check(admin, path).text)
-    tenant_id = env.tenant_id("iju")
+    tenant_id, batch = env.tenant_id("iju"), uuid.UUID(path.rsplit("/", 1)[1])
 
-    async def touch(db: Database) -> None:  # a caseworker's note on an imported case
+    async def touch(db: Database) -> None:  # a caseworker's note on a case of this batch
         async with db.session(tenant_id) as s:
-            case = (
-                (await s.execute(select(Case).where(Case.import_id.is_not(None)))).scalars().first()
-            )
+            made = select(Case).where(Case.import_id == batch)
+            case = (await s.execute(made)).scalars().first()
             assert case is not None
             s.add(ProgressNote(case_id=case.id, kind="phone", occurred_on=date(2026, 1, 5),
                                body_sealed="", created_by=uuid.uuid4()))  # fmt: skip
