@@ -48,6 +48,7 @@ from kasane.settings import Settings, async_url, load_settings
 from kasane.tenants.demo import DEMO_PASSWORD, DEMO_TENANTS, demo_accounts
 from kasane.tenants.services import do_create_tenant, tenant_info
 from tests.bench.baseline import create_baseline_app
+from tests.bench.caseload_import import measure_caseload_import
 from tests.bench.central import measure_release
 from tests.bench.seed import bulk_seed
 
@@ -309,7 +310,8 @@ async def run(
         finally:
             await kasane.state.db.dispose()
             await kasane.state.central.state.db.dispose()
-        return results, await measure_release(db)
+        release = await measure_release(db)
+        return results, f"{release}\n{await measure_caseload_import(db, args.scale)}"
     finally:
         await db.dispose()
 

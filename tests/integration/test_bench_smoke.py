@@ -15,6 +15,8 @@ def test_a_tiny_benchmark_run_measures_every_page(capsys: pytest.CaptureFixture[
     out = capsys.readouterr().out
     lines = re.findall(r"^bench (\S+) p50_ms=", out, re.M)
     assert re.search(r"^bench metrics_release towns=1741 seconds=[0-9.]+$", out, re.M)
+    imported = r"^bench caseload_import rows=\d+ upload_s=.* total_s=[0-9.]+ cases="
+    assert re.search(imported, out, re.M)
     assert set(lines) >= {
         "case_list",
         "case_list_filtered",
