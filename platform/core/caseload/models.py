@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from kasane.core.caseload import indexes as _indexes  # noqa: F401  (registers them)
 from kasane.core.db import Base, TenantScoped, UTCDateTime, utcnow
 
 IMPORT_STATUSES = ("uploaded", "checked", "importing", "imported", "undone", "failed")
