@@ -306,3 +306,20 @@ def test_invoice_billing_works_as_the_app_role_on_postgres(pg_env: Env) -> None:
     later = due + timedelta(days=env.settings.billing_grace_days + 2)
     env.run(lambda db: do_billing_sweep(db, env.settings, later))
     assert tenant_row(env, slug).status == "suspended"
+
+
+@pytest.mark.postgres
+def test_a_quotation_is_numbered_and_kept_as_the_app_role_on_postgres(pg_env: Env) -> None:
+    env = Env(replace(pg_env.settings, stripe_webhook_secret=WEBHOOK_SECRET), "postgres")
+    with tenant_client(env, None) as operator:
+        page = operator.get("/quote")
+        r = operator.post(
+            "/quote",
+            data={
+                "municipality_code": "442062",
+                "plan": "small",
+                "start": f"{today_jst():%Y-%m}",
+                "_csrf_token": csrf_of(page.text),
+            },
+        )
+    assert r.status_code == 200 and re.search(r"Q\d{8}-[0-9A-F]{6}", pdf_text(r.content))

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import uuid
 from typing import Any
+from urllib.parse import quote
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
@@ -107,7 +108,7 @@ async def upload(
     except UnreadableFile as exc:
         return await _index(request, db_session, str(exc.args[0]), 422)
     mapping = form.get("mapping") or ""
-    suffix = f"?mapping={mapping}" if isinstance(mapping, str) and mapping else ""
+    suffix = f"?mapping={quote(mapping)}" if isinstance(mapping, str) and mapping else ""
     return Redirect(f"/admin/import/{batch.id}{suffix}", status_code=303)
 
 

@@ -206,10 +206,15 @@ async def baseline_of(session: AsyncSession, import_id: uuid.UUID) -> dict[str, 
     """How many rows of each table point at what the batch made, and when its people and
     cases last changed: undo requires exactly this state."""
     counts: dict[str, Any] = {}
+    tenant_id = session.info["tenant_id"]
     for table, column, model in _references():
-        made = select(model.id).where(model.import_id == import_id)  # type: ignore[attr-defined]
+        # joined on (tenant_id, id): both sides use their (tenant_id, …) indexes
+        made = model.__table__.alias("made")  # type: ignore[attr-defined]  # people → people too
         n = await session.scalar(
-            select(func.count()).select_from(table).where(table.c[column].in_(made))
+            select(func.count())
+            .select_from(table)
+            .join(made, (table.c.tenant_id == made.c.tenant_id) & (table.c[column] == made.c.id))
+            .where(made.c.tenant_id == tenant_id, made.c.import_id == import_id)
         )
         if n:
             counts[f"{table.name}.{column}"] = n
