@@ -2,7 +2,8 @@
 
 Deleting a person (or household, or case) makes PostgreSQL check every table that refers to
 it; without an index on the referring columns each check scans the whole table, so undoing
-a 50,000-row import took quadratic time. These indexes live here, next to the import that
+a 50,000-row import took quadratic time (and so did counting its references right after the
+insert, before PostgreSQL has statistics for the new rows). These indexes live here, next to the import that
 needed them, rather than in six models of other areas; they serve any deletion or merge.
 Imported with :mod:`kasane.core.caseload.models`, so ``Base.metadata`` always has them.
 """
@@ -26,6 +27,7 @@ REFERRING = (
     ("ix_household_members_tenant_person", HouseholdMember, "person_id"),
     ("ix_collaboration_periods_tenant_case", CollaborationPeriod, "case_id"),
     ("ix_participation_matches_tenant_person", ParticipationMatch, "person_id"),
+    ("ix_people_tenant_merged_into", Person, "merged_into_id"),  # a merge points here
 )
 # the batch's own records, found by undo
 IMPORTED = (

@@ -21,6 +21,7 @@ INDEXES = (
     ("ix_household_members_tenant_person", "household_members", "person_id"),
     ("ix_collaboration_periods_tenant_case", "collaboration_periods", "case_id"),
     ("ix_participation_matches_tenant_person", "participation_matches", "person_id"),
+    ("ix_people_tenant_merged_into", "people", "merged_into_id"),
     ("ix_people_tenant_import", "people", "import_id"),
     ("ix_households_tenant_import", "households", "import_id"),
     ("ix_consultations_tenant_import", "consultations", "import_id"),
