@@ -2,9 +2,10 @@
 
 Deleting a person (or household, or case) makes PostgreSQL check every table that refers to
 it; without an index on the referring columns each check scans the whole table, so undoing
-a 50,000-row import took quadratic time (and so did counting its references right after the
-insert, before PostgreSQL has statistics for the new rows). These indexes live here, next to the import that
-needed them, rather than in six models of other areas; they serve any deletion or merge.
+a 50,000-row import took quadratic time (and so did counting its references right after
+the insert, before PostgreSQL has statistics for the new rows). These indexes live here,
+next to the import that needed them, rather than in six models of other areas; they serve
+any deletion or merge.
 Imported with :mod:`kasane.core.caseload.models`, so ``Base.metadata`` always has them.
 """
 

@@ -112,7 +112,8 @@ class BatchWriter:
                            ("agencies", CaseAgency), ("events", StageEvent),
                            ("consultations", Consultation), ("notes", ProgressNote)):  # fmt: skip
             if rows[key]:
-                await self.s.execute(insert(model), rows[key])
+                # the Core table, not the ORM entity: no per-row ORM bookkeeping
+                await self.s.execute(insert(model.__table__), rows[key])  # type: ignore[attr-defined]
         for key, made in (("people", "people"), ("households", "households"),
                           ("consultations", "consultations"), ("cases", "cases"),
                           ("notes", "progress_notes")):  # fmt: skip
