@@ -28,6 +28,7 @@ from kasane.central.app import create_central_app
 from kasane.core import i18n
 from kasane.core.auth.controllers import AuthController
 from kasane.core.auth.sso_controllers import ROUTES as SSO_ROUTES
+from kasane.core.caseload.controllers import ROUTES as CASELOAD_ROUTES
 from kasane.core.cases.controllers import ROUTES as CASE_ROUTES
 from kasane.core.cases.printables_controllers import ROUTES as PRINTABLE_ROUTES
 from kasane.core.community.controllers import ROUTES as COMMUNITY_ROUTES
@@ -75,6 +76,7 @@ from kasane.ops.logs import EXPECTED_STATUSES, exception_logging
 from kasane.ops.observe import bind_tenant, observed
 from kasane.ops.wiring import ops_lifecycle
 from kasane.settings import Settings, load_settings
+from kasane.tenants.contract_controllers import ROUTES as CONTRACT_ROUTES
 from kasane.tenants.controllers import OPERATOR_PREFIX, operator_home
 from kasane.tenants.onboarding_controllers import ROUTES as ONBOARDING_ROUTES
 from kasane.tenants.portability.controllers import ROUTES as PORTABILITY_ROUTES
@@ -399,7 +401,9 @@ def create_app(
             *TOWN_ROUTES,  # /admin/town/…: the town's counters, areas, meetings over its plugin
             *SETUP_ROUTES,  # /admin/setup: the first-run setup and its checklist
             *ONBOARDING_ROUTES,  # signup, billing, the Stripe webhook (CSRF-exempt by its opt)
+            *CONTRACT_ROUTES,  # /quote, /billing/quote, /billing/invoice…: buying on paper
             *PORTABILITY_ROUTES,  # /admin/export
+            *CASELOAD_ROUTES,  # /admin/import: the caseload a town brings when it moves in
             *SHARING_ROUTES,  # /admin/sharing and /comparison: the central comparison's town side
             *static,
         ],

@@ -3,6 +3,7 @@
 from kasane.central import models as central_models  # noqa: F401  (registers tables)
 from kasane.core.audit import models as audit_models  # noqa: F401
 from kasane.core.auth import models as auth_models  # noqa: F401
+from kasane.core.caseload import models as caseload_models  # noqa: F401
 from kasane.core.cases import models as case_models  # noqa: F401
 from kasane.core.community import models as community_models  # noqa: F401
 from kasane.core.consent import models as consent_models  # noqa: F401

@@ -55,11 +55,18 @@ def _billing_settings(var_dir: Path) -> dict[str, object]:
         "billing_grace_days": int(env("KASANE_BILLING_GRACE_DAYS", "7")),
         "retention_days": int(env("KASANE_RETENTION_DAYS", "90")),
     }
+    # The seller on quotations and invoices (インボイス制度: name and 登録番号 are required).
+    for name in ("name", "address", "registration_number", "bank_account"):
+        if value := env(f"KASANE_OPERATOR_{name.upper()}"):
+            values[f"operator_{name}"] = value
     # The local implementation signs its webhooks too, so it needs a secret even in a demo.
     secret = env("KASANE_STRIPE_WEBHOOK_SECRET", "")
     values["stripe_webhook_secret"] = secret or (
         "" if billing == "stripe" else "whsec_" + _secret_key(var_dir, "stripe_webhook_secret")
     )
+    for name in ("product", "tax_rate"):
+        if value := env(f"KASANE_STRIPE_{name.upper()}"):
+            values[f"stripe_{name}"] = value
     for tier in ("small", "medium", "large"):
         if price := env(f"KASANE_STRIPE_PRICE_{tier.upper()}"):
             values[f"stripe_price_{tier}"] = price
@@ -100,7 +107,14 @@ class Settings:
     stripe_price_small: str = "price_kasane_small"
     stripe_price_medium: str = "price_kasane_medium"
     stripe_price_large: str = "price_kasane_large"
+    stripe_product: str = "prod_kasane"  # the product yearly (invoice) prices are made for
+    stripe_tax_rate: str = ""  # 消費税 10 % tax rate id; "" = created on first use
     billing_grace_days: int = 7  # past_due for this long → suspended (read-only)
+    # The operator as seller (quotations, invoices); the defaults are a fictitious demo.
+    operator_name: str = "かさね運営株式会社（架空）"
+    operator_address: str = "〒100-0000 東京都千代田区架空町1-2-3"
+    operator_registration_number: str = "T0000000000000"  # 適格請求書発行事業者登録番号
+    operator_bank_account: str = "架空銀行 本店 普通 0000000 カ）カサネウンエイ"
     retention_days: int = 90  # cancelled for this long → marked for deletion
     # The central site (kasane.central): its own database URL — on PostgreSQL the role
     # kasane_central, which reads only the released tables and the budget ledger; "" = the

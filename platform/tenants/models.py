@@ -52,6 +52,8 @@ class Tenant(Base):
     plan: Mapped[str | None] = mapped_column(String(20))
     stripe_customer_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     stripe_subscription_id: Mapped[str | None] = mapped_column(String(255))
+    # "card" (Checkout) or "invoice" (年度契約, 請求書払い); None until the town chooses
+    billing_method: Mapped[str | None] = mapped_column(String(10))
     status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # ``created`` (Unix seconds) of the newest billing event applied: an older event that
     # arrives later never changes the status (webhooks are order-independent).

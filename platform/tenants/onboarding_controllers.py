@@ -26,10 +26,12 @@ from litestar.response import Redirect
 
 from kasane.core import i18n
 from kasane.core.db import Database, utcnow
+from kasane.core.japan_time import today_jst
 from kasane.core.mail.invitations import invitation_mail, mail_if_configured
-from kasane.core.web.deps import Actor, requires_login
+from kasane.core.web.deps import Actor, DbSession, requires_login
 from kasane.core.web.templating import render
 from kasane.tenants.billing.interface import Billing, BillingError, WebhookInvalid, billing_for
+from kasane.tenants.billing.invoicing import do_start_invoice_billing, list_invoices
 from kasane.tenants.billing.local_billing import LOCAL_PATH, LocalBilling, deliver
 from kasane.tenants.billing.services import (
     STATUS_LABELS,
@@ -37,6 +39,7 @@ from kasane.tenants.billing.services import (
     do_process_event,
     do_start_checkout,
 )
+from kasane.tenants.contract import PAYMENT_TERMS_DAYS, start_months
 from kasane.tenants.controllers import OPERATOR_PREFIX
 from kasane.tenants.models import Tenant
 from kasane.tenants.plans import PLANS, TAX_RATE_PERCENT, get_plan, plan_for_population
@@ -171,14 +174,29 @@ async def signup_submit(request: Request[Any, Any, Any], data: Form) -> Response
             lang=i18n.current_locale.get(),
         ),
     )
+    invoice, invoice_failed = None, False
+    plan = get_plan(tenant.plan or "")
+    if form.billing_method == "invoice" and plan is not None:
+        # 年度契約 from this month; a later start is chosen on the billing page
+        today = today_jst()
+        try:
+            issued = await do_start_invoice_billing(
+                db, billing_of(request), tenant.id, plan, today, int(form.payment_days), today
+            )
+            invoice = issued.invoice
+        except BillingError as exc:
+            log.warning("invoice billing unavailable at signup: %s", exc)
+            invoice_failed = True
     response = render(
         request,
         "onboarding/signup_done",
         {
             "new_tenant": tenant,
-            "plan": get_plan(tenant.plan or ""),
+            "plan": plan,
             "invitation_link": link if settings.demo else None,
             "checkout_token": _checkout_token(request, tenant.id),
+            "invoice": invoice,
+            "invoice_failed": invoice_failed,
         },
         status_code=201,
         fragment=False,
@@ -387,9 +405,15 @@ async def local_portal_action(request: Request[Any, Any, Any], data: Form) -> Re
     if tenant is None:
         raise NotFoundException()
     action = data.get("action", "")
+    async with request.app.state.db.session(tenant.id) as s:
+        invoices = [i for i in await list_invoices(s) if i.status == "open"]
     try:
         events = await billing.portal_action(
-            opened, action, tenant.stripe_subscription_id, tenant.plan
+            opened,
+            action,
+            tenant.stripe_subscription_id,
+            tenant.plan,
+            invoices[0].provider_invoice_id if invoices else None,
         )
     except BillingError:
         raise NotFoundException() from None
@@ -400,23 +424,34 @@ async def local_portal_action(request: Request[Any, Any, Any], data: Form) -> Re
 # ------------------------------------------------------------------ the tenant's billing page
 
 
-@get("/billing", name="tenant_billing", dependencies={"actor": Provide(requires_login)})
-async def tenant_billing(request: Request[Any, Any, Any], actor: Actor) -> Response[str]:
-    """The admin's billing page: status, plan, subscribe, manage (Customer Portal)."""
-    async with request.app.state.db.session() as s:
-        row = await s.get(Tenant, actor.tenant_id)
+async def billing_page_context(
+    request: Request[Any, Any, Any], db_session: Any, tenant_id: uuid.UUID
+) -> dict[str, Any]:
+    """What the admin's billing page shows: status, plan, prices, invoices, the forms."""
+    row = await db_session.get(Tenant, tenant_id)
     assert row is not None
-    return render(
-        request,
-        "onboarding/billing",
-        {
-            "row": row,
-            "plans": PLANS,
-            "plan": get_plan(row.plan or ""),
-            "status_labels": STATUS_LABELS,
-        },
-        fragment=False,
-    )
+    return {
+        "row": row,
+        "plans": PLANS,
+        "plan": get_plan(row.plan or ""),
+        "status_labels": STATUS_LABELS,
+        "invoices": await list_invoices(db_session),
+        "months": start_months(today_jst()),
+        "payment_terms": PAYMENT_TERMS_DAYS,
+        "tax_rate": TAX_RATE_PERCENT,
+        "grace_days": request.app.state.settings.billing_grace_days,
+        "problems": {},
+        "invoiced": bool(request.query_params.get("invoiced")),
+    }
+
+
+@get("/billing", name="tenant_billing", dependencies={"actor": Provide(requires_login)})
+async def tenant_billing(
+    request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
+) -> Response[str]:
+    """The admin's billing page: status, plan, card or invoice, quotation, invoices."""
+    ctx = await billing_page_context(request, db_session, actor.tenant_id)
+    return render(request, "onboarding/billing", ctx, fragment=False)
 
 
 @post(

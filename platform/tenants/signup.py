@@ -29,7 +29,17 @@ STANDARD_PLUGIN = "kasane.tenants.standard_plugin"  # until the town has a plugi
 INVITATION_PATH = "/invitation"  # on the tenant host; the first-login flow serves it
 INVITATION_DAYS = 14
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
-FIELDS = ("municipality_code", "population", "admin_name", "admin_email", "slug", "plan")
+FIELDS = (
+    "municipality_code",
+    "population",
+    "admin_name",
+    "admin_email",
+    "slug",
+    "plan",
+    "billing_method",
+    "payment_days",
+)
+BILLING_METHODS = ("card", "invoice")
 
 
 @dataclass
@@ -40,10 +50,12 @@ class SignupForm:
     admin_email: str = ""
     slug: str = ""
     plan: str = ""
+    billing_method: str = "card"  # card: Checkout now; invoice: 年度契約 from this month
+    payment_days: str = "30"
 
     @classmethod
     def of(cls, data: dict[str, str]) -> SignupForm:
-        return cls(**{name: str(data.get(name, "")).strip() for name in FIELDS})
+        return cls(**{name: str(data.get(name, getattr(cls, name))).strip() for name in FIELDS})
 
 
 @dataclass
@@ -96,6 +108,10 @@ def check_signup(form: SignupForm) -> SignupChecked:
         problems["plan"] = N_("Choose a plan")
     elif checked.population is not None and not plan.covers(checked.population):
         problems["plan"] = N_("This plan does not cover your population; choose a larger one")
+    if form.billing_method not in BILLING_METHODS:
+        problems["billing_method"] = N_("Choose how you pay")
+    elif form.billing_method == "invoice" and form.payment_days not in ("30", "60"):
+        problems["payment_days"] = N_("Choose 30 or 60 days")
     return checked
 
 

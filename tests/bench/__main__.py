@@ -67,6 +67,7 @@ from kasane.tenants.demo import DEMO_PASSWORD, DEMO_TENANTS, demo_accounts
 from kasane.tenants.municipalities import all_municipalities
 from kasane.tenants.services import do_create_tenant, tenant_info
 from tests.bench.baseline import create_baseline_app
+from tests.bench.caseload_import import measure_caseload_import
 from tests.bench.central import measure_release
 from tests.bench.seed import bulk_seed
 
@@ -626,6 +627,8 @@ async def run(
                 finally:
                     await engine.dispose()
             lines.append(await measure_release(db))
+            if backend == "sqlite":  # a town moving in: 50,000 rows into a fresh tenant
+                lines.append(await measure_caseload_import(db, args.scale))
             if args.big:
                 lines.append(
                     await measure_growth(

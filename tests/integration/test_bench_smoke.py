@@ -26,6 +26,9 @@ def test_a_tiny_benchmark_run_measures_every_page(capsys: pytest.CaptureFixture[
             "fy_report_cold",
         }
         assert re.search(rf"^bench metrics_release towns=1741 seconds=[0-9.]+{end}", out, re.M)
+        if backend == "sqlite":  # a 50,000-row caseload import (a tenth here)
+            imported = rf"^bench caseload_import rows=\d+ upload_s=.* total_s=[0-9.]+ cases=.*{end}"
+            assert re.search(imported, out, re.M)
         assert re.search(
             rf"^bench concurrency8 kasane_scaling=[0-9.]+ baseline_scaling=[0-9.]+ "
             rf"lock_wait_share=(na|[0-9.]+){end}",

@@ -38,6 +38,7 @@ PERMISSIONS: dict[str, str] = {
     "tenant:look:manage": N_("Choose the theme, colours, logo text and words"),
     "tenant:billing:manage": N_("Manage the subscription and payments"),
     "tenant:data:export": N_("Export all of the municipality's data"),
+    "tenant:data:import": N_("Import the caseload the municipality kept before (and undo it)"),
     "tenant:sharing:manage": N_(
         "Turn the anonymized comparison with other towns on or off and state the population"
     ),
@@ -220,6 +221,7 @@ PREFIX_PERMISSIONS: dict[str, str] = {
     "/admin/sso": "tenant:sso:manage",
     "/admin/look": "tenant:look:manage",
     "/admin/export": "tenant:data:export",
+    "/admin/import": "tenant:data:import",
     "/admin/sharing": "tenant:sharing:manage",
     "/billing": "tenant:billing:manage",
     "/intake": "intake:consultations:write",

@@ -34,6 +34,7 @@ class Case(TenantScoped, Base):
     opened_on: Mapped[date] = mapped_column(Date, nullable=False)
     closed_on: Mapped[date | None] = mapped_column(Date)
     next_monitoring_on: Mapped[date | None] = mapped_column(Date)
+    import_id: Mapped[uuid.UUID | None] = mapped_column()  # the caseload import that made it
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False
     )

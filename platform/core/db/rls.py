@@ -89,6 +89,7 @@ TENANT_APP_COLUMNS = (
     "past_due_since",
     "delete_after",
     "comparison_opt_in",  # the town's choice to be compared (central metrics)
+    "billing_method",  # card or invoice (年度契約), the admin's choice
 )
 TENANT_ROW = "id = NULLIF(current_setting('app.tenant_id', true), '')::uuid"
 

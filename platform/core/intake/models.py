@@ -45,4 +45,5 @@ class Consultation(TenantScoped, Base):
     outcome: Mapped[str] = mapped_column(String(20), nullable=False)
     referred_to: Mapped[str | None] = mapped_column(String(64))
     case_id: Mapped[uuid.UUID | None] = mapped_column()
+    import_id: Mapped[uuid.UUID | None] = mapped_column()  # the caseload import that made it
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)

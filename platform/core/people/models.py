@@ -54,6 +54,7 @@ class Person(TenantScoped, Base):
     email: Mapped[str] = mapped_column(String(200), nullable=False, default="")
     area_key: Mapped[str | None] = mapped_column(String(64))
     merged_into_id: Mapped[uuid.UUID | None] = mapped_column()
+    import_id: Mapped[uuid.UUID | None] = mapped_column()  # the caseload import that made it
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False
@@ -66,6 +67,7 @@ class Household(TenantScoped, Base):
     label: Mapped[str] = mapped_column(String(120), nullable=False)
     address: Mapped[str] = mapped_column(String(200), nullable=False, default="")
     area_key: Mapped[str | None] = mapped_column(String(64))
+    import_id: Mapped[uuid.UUID | None] = mapped_column()  # the caseload import that made it
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
 
 

@@ -49,6 +49,8 @@ PUBLIC_ROUTES: dict[str, str] = {
     "signup_submit": "a town signs up",
     "signup_checkout": "a town signs up",
     "signup_lookup": "the municipality code lookup at signup",
+    "quote_page": "a town asks for a quotation before it signs up (見積書)",
+    "quote_pdf": "… and downloads it (numbered; no personal data)",
     "signup_result": "the page after payment (a signed cookie names the signup)",
     "stripe_webhook": "the payment provider's signed webhook",
     "local_checkout": "the local payment stand-in (no Stripe configured)",

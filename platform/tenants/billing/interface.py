@@ -25,6 +25,7 @@ import stripe
 
 if TYPE_CHECKING:
     from kasane.settings import Settings
+    from kasane.tenants.contract import ContractAmounts
     from kasane.tenants.plans import Plan
 
 
@@ -59,6 +60,14 @@ class WebhookEvent:
     object: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class IssuedInvoice:
+    """The provider's side of a fiscal-year contract paid by invoice."""
+
+    subscription_id: str
+    invoice_id: str
+
+
 class Billing(Protocol):
     """The payment provider, as Kasane uses it."""
 
@@ -79,6 +88,18 @@ class Billing(Protocol):
 
     async def create_portal_session(self, account: BillingAccount, return_url: str) -> str:
         """A hosted page where the tenant manages its subscription; returns its URL."""
+        ...
+
+    async def create_invoice_subscription(
+        self, account: BillingAccount, amounts: ContractAmounts, *, number: str, days_until_due: int
+    ) -> IssuedInvoice:
+        """A fiscal-year subscription billed by invoice (``collection_method=send_invoice``)
+        whose first invoice asks for ``amounts`` (the pro-rated remainder of the year, tax
+        at the standard rate) and is due ``days_until_due`` days after it is sent.
+
+        ``account.customer_id`` must be set. ``number`` is Kasane's invoice number, kept
+        in the provider's metadata.
+        """
         ...
 
     def parse_webhook(self, payload: bytes, signature: str | None) -> WebhookEvent:

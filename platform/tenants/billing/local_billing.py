@@ -31,6 +31,7 @@ import stripe
 from kasane.tenants.billing.interface import (
     BillingAccount,
     BillingError,
+    IssuedInvoice,
     WebhookEvent,
     verify_webhook,
 )
@@ -39,11 +40,12 @@ from kasane.tenants.plans import Plan, get_plan
 
 if TYPE_CHECKING:
     from kasane.settings import Settings
+    from kasane.tenants.contract import ContractAmounts
 
 LOCAL_PATH = "/billing/local"  # on the operator host
 SESSION_SECONDS = 3600
 TEST_CARD = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"}
-PORTAL_ACTIONS = ("cancel", "fail_payment", "pay")
+PORTAL_ACTIONS = ("cancel", "fail_payment", "pay", "bank_transfer")
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,20 @@ class LocalBilling:
         origin = operator_origin(return_url, self.settings.base_domain)
         return f"{origin}{LOCAL_PATH}/portal?session={token}"
 
+    async def create_invoice_subscription(
+        self, account: BillingAccount, amounts: ContractAmounts, *, number: str, days_until_due: int
+    ) -> IssuedInvoice:
+        """localstripe makes invoices only from subscriptions it charges automatically: it
+        has no stand-alone invoice, no ``send_invoice`` collection, ``days_until_due``,
+        finalize/send or bank transfer. So the subscription and the invoice are Kasane's
+        own here (the customer is localstripe's); the local portal's "bank transfer
+        received" sends the ``invoice.paid`` webhook Stripe would send."""
+        if not account.customer_id:
+            raise BillingError("the tenant has no customer yet")
+        return IssuedInvoice(
+            f"sub_local_{secrets.token_hex(8)}", f"in_local_{secrets.token_hex(8)}"
+        )
+
     def parse_webhook(self, payload: bytes, signature: str | None) -> WebhookEvent:
         return verify_webhook(payload, signature, self.settings.stripe_webhook_secret)
 
@@ -154,11 +170,19 @@ class LocalBilling:
         ]
 
     async def portal_action(
-        self, session: LocalSession, action: str, subscription_id: str | None, plan: str | None
+        self,
+        session: LocalSession,
+        action: str,
+        subscription_id: str | None,
+        plan: str | None,
+        invoice_id: str | None = None,
     ) -> list[tuple[bytes, str]]:
-        """A change made in the local portal, as the events Stripe would send."""
+        """A change made in the local portal, as the events Stripe would send
+        (``bank_transfer``: the open invoice ``invoice_id`` was paid by bank transfer)."""
         if action not in PORTAL_ACTIONS or not subscription_id:
             raise BillingError("nothing to change")
+        if action == "bank_transfer" and not invoice_id:
+            raise BillingError("no open invoice")
         account = session.account
         metadata = account.metadata(**({"plan": plan} if plan else {}))
         subscription = {
@@ -168,13 +192,15 @@ class LocalBilling:
             "metadata": metadata,
         }
         invoice = {
-            "id": f"in_local_{secrets.token_hex(8)}",
+            "id": invoice_id or f"in_local_{secrets.token_hex(8)}",
             "object": "invoice",
             "customer": account.customer_id,
             "subscription": subscription_id,
             "billing_reason": "subscription_cycle",
             "subscription_details": {"metadata": metadata},
         }
+        if action == "bank_transfer":
+            invoice["collection_method"] = "send_invoice"
         if action == "cancel":
             if self.client is not None:
                 sub = await call(lambda: self.client.v1.subscriptions.cancel(subscription_id))  # type: ignore[union-attr]

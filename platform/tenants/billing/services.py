@@ -32,6 +32,7 @@ from kasane.core.audit.models import AuditEvent
 from kasane.core.audit.services import do_audit
 from kasane.core.db import Database, utcnow
 from kasane.core.i18n import N_
+from kasane.core.japan_time import JST
 from kasane.settings import Settings
 from kasane.tenants.billing.interface import Billing, BillingAccount, WebhookEvent
 from kasane.tenants.billing.models import BillingEvent
@@ -106,7 +107,8 @@ def decide(event: WebhookEvent, settings: Settings) -> Decision:
     """The billing state an event implies (None for events Kasane does not act on)."""
     obj, kind = event.object, event.type
     state: str | None = None
-    subscription = _id(obj.get("subscription"))
+    parent = (obj.get("parent") or {}).get("subscription_details") or {}
+    subscription = _id(obj.get("subscription")) or _id(parent.get("subscription"))
     if kind == "checkout.session.completed":
         paid = obj.get("payment_status") in ("paid", "no_payment_required")
         if obj.get("mode") == "subscription" and paid:
@@ -115,8 +117,8 @@ def decide(event: WebhookEvent, settings: Settings) -> Decision:
         state, subscription = SUBSCRIPTION_STATE.get(str(obj.get("status"))), _id(obj)
     elif kind == "customer.subscription.deleted":
         state, subscription = "cancelled", _id(obj)
-    elif kind == "invoice.payment_failed" and subscription:
-        state = "past_due"
+    elif kind in ("invoice.payment_failed", "invoice.overdue") and subscription:
+        state = "past_due"  # overdue: an invoice paid by transfer passed its due date
     elif kind in ("invoice.paid", "invoice.payment_succeeded") and subscription:
         state = "active"
     hint = _metadata(obj).get("tenant_id") or obj.get("client_reference_id")
@@ -216,6 +218,10 @@ async def do_process_event(
                     await s.execute(select(Tenant).where(Tenant.id == tenant_id).with_for_update())
                 ).scalar_one()
                 outcome = _apply(row, event, decision) or "applied"
+                # imported here: invoicing builds on this module's status changes
+                from kasane.tenants.billing.invoicing import record_invoice_event
+
+                await record_invoice_event(s, event)
                 if outcome == "applied":
                     when = datetime.fromtimestamp(event.created, UTC)
                     await _set_status(
@@ -303,6 +309,11 @@ async def do_billing_sweep(
     Idempotent: run it as often as you like (``kasane billing sweep``). Returns what it did.
     """
     now = now or utcnow()
+    # an invoice paid by transfer and unpaid past its due date makes its tenant past due
+    # first (imported here: invoicing builds on this module's status changes)
+    from kasane.tenants.billing.invoicing import do_mark_overdue
+
+    overdue_lines = await do_mark_overdue(db, settings, now.astimezone(JST).date())
     grace_cutoff = now - timedelta(days=settings.billing_grace_days)
     async with db.session() as s:
         overdue = list(
@@ -329,7 +340,7 @@ async def do_billing_sweep(
                 ).scalars()
             )
         )
-    lines: list[str] = []
+    lines: list[str] = overdue_lines
     for tenant_id in overdue:
         async with db.session(tenant_id) as s:
             row = (

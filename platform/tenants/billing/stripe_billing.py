@@ -7,20 +7,25 @@ portal) and a thread keeps them independent of whichever event loop is running.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, time
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 import stripe
 
+from kasane.core.japan_time import JST
 from kasane.tenants.billing.interface import (
     BillingAccount,
     BillingError,
+    IssuedInvoice,
     WebhookEvent,
     verify_webhook,
 )
+from kasane.tenants.contract import fiscal_year_bounds
 
 if TYPE_CHECKING:
     from kasane.settings import Settings
+    from kasane.tenants.contract import ContractAmounts
     from kasane.tenants.plans import Plan
 
 T = TypeVar("T")
@@ -89,6 +94,76 @@ class StripeBilling:
         params: Any = {"customer": account.customer_id, "return_url": return_url}
         session = await call(lambda: self.client.v1.billing_portal.sessions.create(params))
         return str(session.url)
+
+    async def create_invoice_subscription(
+        self, account: BillingAccount, amounts: ContractAmounts, *, number: str, days_until_due: int
+    ) -> IssuedInvoice:
+        """A yearly subscription anchored on the next 1 April (JST), billed by invoice
+        payable by Japanese bank transfer (``customer_balance``); the first invoice carries
+        Kasane's pro-rated amount as a one-off item, so Stripe's by-the-second proration
+        never differs from the quotation."""
+        if not account.customer_id:
+            raise BillingError("the tenant has no customer yet")
+        customer, settings = account.customer_id, self.settings
+        next_april = fiscal_year_bounds(amounts.fiscal_year + 1)[0]
+        anchor = int(datetime.combine(next_april, time(), JST).timestamp())
+        metadata = account.metadata(plan=amounts.plan.key, invoice=number)
+
+        def subscribe() -> IssuedInvoice:
+            tax: Any = {
+                "display_name": "消費税",
+                "percentage": amounts.tax_rate,
+                "inclusive": False,
+                "country": "JP",
+            }
+            tax_rate = settings.stripe_tax_rate or self.client.v1.tax_rates.create(tax).id
+            bank: Any = {
+                "customer_balance": {
+                    "funding_type": "bank_transfer",
+                    "bank_transfer": {"type": "jp_bank_transfer"},
+                }
+            }
+            params: Any = {
+                "customer": customer,
+                "collection_method": "send_invoice",
+                "days_until_due": days_until_due,
+                "items": [
+                    {
+                        "price_data": {
+                            "currency": "jpy",
+                            "product": settings.stripe_product,
+                            "unit_amount": amounts.plan.annual_yen,
+                            "recurring": {"interval": "year"},
+                        }
+                    }
+                ],
+                "billing_cycle_anchor": anchor,
+                "proration_behavior": "none",
+                "add_invoice_items": [
+                    {
+                        "price_data": {
+                            "currency": "jpy",
+                            "product": settings.stripe_product,
+                            "unit_amount": amounts.subtotal,
+                        }
+                    }
+                ],
+                "default_tax_rates": [tax_rate],
+                "payment_settings": {
+                    "payment_method_types": ["customer_balance"],
+                    "payment_method_options": bank,
+                },
+                "metadata": metadata,
+            }
+            subscription = self.client.v1.subscriptions.create(params)
+            invoice = subscription.latest_invoice
+            invoice_id = str(invoice if isinstance(invoice, str) else getattr(invoice, "id", ""))
+            # the first invoice stays a draft for about an hour: send it now
+            self.client.v1.invoices.finalize_invoice(invoice_id, {"auto_advance": True})
+            self.client.v1.invoices.send_invoice(invoice_id)
+            return IssuedInvoice(str(subscription.id), invoice_id)
+
+        return await call(subscribe)
 
     def parse_webhook(self, payload: bytes, signature: str | None) -> WebhookEvent:
         return verify_webhook(payload, signature, self.settings.stripe_webhook_secret)

@@ -34,7 +34,12 @@ TABLES_DIR = "tables"
 KEY_TABLE = "tenant_keys"
 # The tenants row without the billing relationship with this operator: Stripe's references
 # mean nothing (or the wrong customer) on another instance.
-BILLING_ONLY_COLUMNS = ("stripe_customer_id", "stripe_subscription_id", "billing_event_at")
+BILLING_ONLY_COLUMNS = (
+    "stripe_customer_id",
+    "stripe_subscription_id",
+    "billing_event_at",
+    "billing_method",
+)
 
 
 def tenant_tables() -> list[Table]:
