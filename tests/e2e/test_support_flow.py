@@ -209,16 +209,20 @@ def record_evaluation(page: Page, label: str) -> None:
     checked(page)
 
 
-def close_by_decision(page: Page, label: str, exception: str = "") -> None:
+def close_by_decision(page: Page, label: str, exception: str = "", *, lead: bool = True) -> None:
     """At 評価: the closure decision (the meeting's, or an exception), its reason and the
-    confirmation; the case is then closed."""
+    confirmation; the case is then closed — shown to the lead agency's staff, while a
+    participant (``lead=False``) is back on the case list: closing ended their part."""
     expect(page.locator("#decision-kind")).to_have_value("closure")
     if exception:
         page.locator('input[name="decision-source"][value="exception"]').check()
     page.locator("#decision-note").fill(exception or "目標を達成したため終結（架空）。")
     page.locator("#decision-confirm").check()
     page.locator("#decision-form button[type=submit]").click()
-    expect_stage(page, label)
+    if lead:
+        expect_stage(page, label)
+    else:
+        expect(page).to_have_url(re.compile(r"/cases$"))
     checked(page)
 
 
@@ -307,10 +311,23 @@ def test_usuki_8050_household_from_intake_to_closure(
     # Then it is closed (終結) by a recorded exception with its reason and a confirmation
     # (a bare 終結 button is not offered without a closure decision)
     expect(page.locator('#move-form button[value="closed"]')).to_have_count(0)
-    close_by_decision(page, labels["closed"], exception="本人が施設に入所したため（架空）。")
-    # the lead agency still sees the closed case; the only move left is 再開
-    expect(page.locator('#move-form button[name="to"]')).to_have_count(1)
-    expect(page.locator("#timeline")).to_contain_text(labels["closed"])
+    # 臼杵市's intake rule gave the lead to 地域力創生課 (it runs 多機関協働): the 地域包括's
+    # caseworker took part, so closing ends their part and they are back on the list
+    exception = "本人が施設に入所したため（架空）。"
+    close_by_decision(page, labels["closed"], exception=exception, lead=False)
+    # the lead agency (the supervisor, 地域力創生課) still sees the closed case; the only
+    # move left is 再開
+    context = browser.new_context()
+    try:
+        lead = context.new_page()
+        log_in_as(lead, live_server, "usuki", "supervisor")
+        lead.goto(live_server.url("usuki") + case_path)
+        expect_stage(lead, labels["closed"])
+        expect(lead.locator('#move-form button[name="to"]')).to_have_count(1)
+        expect(lead.locator("#timeline")).to_contain_text(labels["closed"])
+        checked(lead)
+    finally:
+        context.close()
 
     # When こども家庭センター's caseworker, which takes no part, opens the same URL
     # Then they get the 404 of a missing case, and nothing of the person
