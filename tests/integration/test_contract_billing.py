@@ -277,7 +277,8 @@ def test_the_admin_starts_the_contract_and_downloads_a_qualified_invoice(env: En
                 "_csrf_token": csrf_of(page.text),
             },
         )
-        assert r.status_code == 200 and 'id="invoiced"' in r.text
+        refused = re.findall(r'id="[a-z_]+-error"[^>]*>([^<]*)<', r.text)
+        assert r.status_code == 200 and 'id="invoiced"' in r.text, refused
         link = re.search(r'href="(/billing/invoices/[0-9a-f-]+/pdf)"', r.text)
         assert link
         pdf = town.get(link.group(1))

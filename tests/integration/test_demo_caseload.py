@@ -49,8 +49,8 @@ def _facts(env: Env, slug: str) -> dict[str, Any]:
                 withdrawn = withdrawn or any(m.member.withdrawn for m in members)
             visible = {}
             for account in (await s.execute(select(StaffAccount))).scalars():
-                _rows, total = await list_cases(s, ActorInfo.of(account), CaseFilters(), today)
-                visible[account.username] = total
+                found = await list_cases(s, ActorInfo.of(account), CaseFilters(), today)
+                visible[account.username] = found.total
             overdue_monitoring = (
                 await s.execute(
                     select(func.count())
