@@ -286,3 +286,59 @@ def test_the_sample_imports_and_undoes_on_postgres_as_the_app_role(pg_env: Env) 
         page = client.get(path).text
         assert client.post(f"{path}/undo", data={"_csrf_token": csrf_of(page)}).status_code == 200
         assert counts(pg_env, slug) == before
+
+
+def test_a_proposed_duplicate_is_shown_only_to_whoever_may_see_the_person(
+    sqlite_env: Env,
+) -> None:
+    """The import's duplicate proposals obey need-to-know like every duplicate check: a
+    person the actor's agency has no part in is not named to it (and the search is audited)."""
+    from kasane.core.caseload.checking import Duplicate, Existing
+    from kasane.core.caseload.services import _visible_duplicates
+    from tests.isolation.routes_cases import actor_of, intake_case, tenant_setup
+
+    async def go(db: Database) -> tuple[list[str], list[str], int]:
+        tenant_id, config = await tenant_setup(db, "usuki")
+        async with db.session(tenant_id) as s:
+            caseworker = await actor_of(s, "caseworker")  # 地域包括
+            case = await intake_case(s, caseworker, config, name="重複 候補", kana="チョウフク")
+            known = Existing(str(case.person_id), "重複 候補", None, "", "", "")
+            found = [Duplicate(2, "重複 候補", None, known, "Same telephone number")]
+            seen = await _visible_duplicates(s, caseworker, list(found))
+            kodomo = await actor_of(s, "kodomo")  # こども家庭センター: no part in the case
+            hidden = await _visible_duplicates(s, kodomo, list(found))
+            await s.flush()
+            audited = (
+                await s.execute(
+                    select(func.count())
+                    .select_from(AuditEvent)
+                    .where(AuditEvent.action == "person.duplicate_search")
+                )
+            ).scalar_one()
+            return [d.existing.id for d in seen], [d.existing.id for d in hidden], audited
+
+    seen, hidden, audited = sqlite_env.run(go)
+    assert len(seen) == 1 and hidden == [] and audited >= 2
+
+
+def test_two_runs_of_one_checked_file_import_it_once(env: Env, admin: TestClient) -> None:
+    """Starting the import consumes the checked batch in one compare-and-set: a second
+    request that had read it as 'checked' too is refused instead of importing again."""
+    from kasane.core.caseload.models import CaseloadImport
+    from kasane.core.caseload.services import claim
+
+    path = upload(admin, "twice.csv", csv_bytes(sample_rows(2, seed=11)))
+    assert check(admin, path).status_code == 200
+    import_id = uuid.UUID(path.rstrip("/").rsplit("/", 1)[1])
+    tenant_id = env.tenant_id("iju")
+
+    async def go(db: Database) -> tuple[str, str, bool, bool]:
+        async with db.session(tenant_id) as first, db.session(tenant_id) as second:
+            status = select(CaseloadImport.status).where(CaseloadImport.id == import_id)
+            seen = [(await s.execute(status)).scalar_one() for s in (first, second)]
+            won = await claim(first, import_id, "checked", "importing")
+            await first.commit()
+            lost = await claim(second, import_id, "checked", "importing")
+            return seen[0], seen[1], won, lost
+
+    assert env.run(go) == ("checked", "checked", True, False)

@@ -28,6 +28,7 @@ from kasane.core.caseload.reading import MAX_IMPORT_BYTES, MAX_IMPORT_MB, Unread
 from kasane.core.caseload.services import (
     CheckReport,
     ImportRefused,
+    claim,
     do_check,
     do_import,
     do_undo_import,
@@ -226,7 +227,15 @@ async def run(
             links[int(row)] = uuid.UUID(person)
         except ValueError:
             continue
-    batch.status = "importing"
+    # consumed atomically: of two runs sent at once, one starts the import, the other is told
+    if not batch.checked_ok or not await claim(db_session, batch.id, "checked", "importing"):
+        return await _batch_page(
+            request,
+            db_session,
+            batch,
+            problem=N_("Run the check first; the file can be imported once it has no problems."),
+            status=422,
+        )
     await db_session.commit()
     store = ephemeral_of(request)
     await store.put(

@@ -18,10 +18,11 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Table as SATable
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core.audit.services import do_audit
@@ -43,6 +44,7 @@ from kasane.core.db import Base, utcnow, uuid7
 from kasane.core.errors import NotFound
 from kasane.core.i18n import N_
 from kasane.core.intake.models import Consultation
+from kasane.core.people.access import visible_people
 from kasane.core.people.models import Household, HouseholdMember, Person
 from kasane.core.protection.crypto import cipher_for
 from kasane.core.protection.sealing import seal, unseal
@@ -109,6 +111,20 @@ async def load_table(session: AsyncSession, batch: CaseloadImport) -> Table:
     return Table(batch.headers, [(n, cells) for n, cells in json.loads(text)], refused)
 
 
+async def claim(
+    session: AsyncSession, import_id: uuid.UUID, before: str, after: str, **values: Any
+) -> bool:
+    """Move the batch from ``before`` to ``after`` in one compare-and-set UPDATE: True for
+    the one request that does it, False when another got there first."""
+    result = await session.execute(
+        update(CaseloadImport)
+        .where(CaseloadImport.id == import_id, CaseloadImport.status == before)
+        .values(status=after, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(cast(CursorResult[Any], result).rowcount)
+
+
 async def known_people(session: AsyncSession) -> list[Existing]:
     rows = await session.execute(
         select(
@@ -117,6 +133,26 @@ async def known_people(session: AsyncSession) -> list[Existing]:
         ).where(Person.merged_into_id.is_(None))
     )  # fmt: skip
     return [Existing(str(r[0]), *r[1:]) for r in rows]
+
+
+async def _visible_duplicates(
+    session: AsyncSession, actor: ActorInfo, found: list[Duplicate]
+) -> list[Duplicate]:
+    """Only the proposed duplicates ``actor`` may see (the need-to-know every other
+    duplicate check applies, ``people.access``), audited as a duplicate search."""
+    ids = [uuid.UUID(d.existing.id) for d in found]
+    visible = await visible_people(session, actor, ids)
+    shown = [d for d in found if uuid.UUID(d.existing.id) in visible]
+    if found:
+        await do_audit(
+            session,
+            actor.ref,
+            "person.duplicate_search",
+            "",
+            shown=sorted({d.existing.id for d in shown}),
+            elsewhere=sorted({str(i) for i in ids if i not in visible}),
+        )
+    return shown
 
 
 @dataclass
@@ -155,7 +191,9 @@ async def do_check(
     checked = check_rows(table, mapping, config, today)
     report = CheckReport(checked)
     if checked.ok:
-        report.duplicates = find_duplicates(checked.records, await known_people(session))
+        report.duplicates = await _visible_duplicates(
+            session, actor, find_duplicates(checked.records, await known_people(session))
+        )
         people = len({r.person_key for r in checked.records})
         report.counts = {
             "people": people,
@@ -286,6 +324,9 @@ async def do_undo_import(session: AsyncSession, actor: ActorInfo, batch: Caseloa
             N_("Staff have worked on these records since the import; it can no longer be undone.")
         )
     imp = batch.id
+    # consumed atomically: of two undos sent at once, one changes the status, the other stops
+    if not await claim(session, imp, "imported", "undone", undone_at=utcnow()):
+        raise ImportRefused(N_("Only an imported file can be undone."))
     cases = select(Case.id).where(Case.import_id == imp)
     households = select(Household.id).where(Household.import_id == imp)
     for model in (ProgressNote, StageEvent, CaseAgency):
@@ -297,9 +338,4 @@ async def do_undo_import(session: AsyncSession, actor: ActorInfo, batch: Caseloa
     )
     await session.execute(delete(Household).where(Household.import_id == imp))
     await session.execute(delete(Person).where(Person.import_id == imp))
-    await session.execute(
-        update(CaseloadImport)
-        .where(CaseloadImport.id == imp)
-        .values(status="undone", undone_at=utcnow())
-    )
     await do_audit(session, actor.ref, "caseload.undo", f"caseload_import:{imp}", **batch.made)
