@@ -24,9 +24,10 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core.audit.services import do_audit
@@ -734,6 +735,15 @@ async def undo_batch(session: AsyncSession, batch: ImportBatch, *, actor: str) -
     if edited:
         msg = N_("%(num)s records were changed since the import; undo would lose those changes.")
         raise UndoRefused(gettext(msg, num=edited))
+    # consumed atomically: of two undos sent at once, one takes the batch, the other stops
+    claimed = await session.execute(
+        update(ImportBatch)
+        .where(ImportBatch.id == batch.id, ImportBatch.status == "committed")
+        .values(status="undone")
+        .execution_options(synchronize_session=False)
+    )
+    if not cast(CursorResult[Any], claimed).rowcount:
+        raise UndoRefused(gettext(N_("Only the latest import can be undone.")))
     removed: dict[str, int] = {}
     for type_ in reversed(WRITE_ORDER):
         ids = created[type_]
