@@ -449,7 +449,6 @@ def create_app(
     app.state.central = create_central_app(settings, ephemeral=app.state.ephemeral)
     app.on_shutdown.append(app.state.central.state.db.dispose)
     ops_lifecycle(app, settings)  # in-process jobs, the metrics port, tracing
-    refuse_unguarded(app, [requires_login], PUBLIC_ROUTES)
-    # … and again at startup, for a route registered after this (a plugin, a test)
+    # checked when the app starts, so a route registered after this (a test) counts too
     app.on_startup.append(lambda: refuse_unguarded(app, [requires_login], PUBLIC_ROUTES))
     return app
