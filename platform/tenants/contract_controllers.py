@@ -20,6 +20,7 @@ from litestar.response import Redirect
 from sqlalchemy import select
 
 from kasane.core.audit.services import do_audit
+from kasane.core.auth.permissions import needs
 from kasane.core.i18n import N_
 from kasane.core.japan_time import today_jst
 from kasane.core.meetings.papers_controllers import pdf_page
@@ -115,6 +116,7 @@ async def _quote_answer(request: Request[Any, Any, Any], quote: Any) -> Response
     name="tenant_billing_quote",
     status_code=200,
     dependencies={"actor": Provide(requires_login)},
+    opt=needs("tenant:billing:manage"),
 )
 async def tenant_quote(
     request: Request[Any, Any, Any], db_session: DbSession, actor: Actor, data: FormBody
@@ -137,6 +139,7 @@ async def tenant_quote(
     "/billing/invoice",
     name="tenant_billing_invoice",
     dependencies={"actor": Provide(requires_login)},
+    opt=needs("tenant:billing:manage"),
 )
 async def tenant_start_invoice(
     request: Request[Any, Any, Any], db_session: DbSession, actor: Actor, data: FormBody
@@ -179,6 +182,7 @@ async def tenant_start_invoice(
     "/billing/invoices/{invoice_id:uuid}/pdf",
     name="tenant_invoice_pdf",
     dependencies={"actor": Provide(requires_login)},
+    opt=needs("tenant:billing:manage"),
 )
 async def tenant_invoice_pdf(
     request: Request[Any, Any, Any],

@@ -25,6 +25,7 @@ from litestar.params import Body, FromQuery
 from litestar.response import Redirect
 
 from kasane.core import i18n
+from kasane.core.auth.permissions import needs
 from kasane.core.db import Database, utcnow
 from kasane.core.japan_time import today_jst
 from kasane.core.mail.invitations import invitation_mail, mail_if_configured
@@ -445,7 +446,12 @@ async def billing_page_context(
     }
 
 
-@get("/billing", name="tenant_billing", dependencies={"actor": Provide(requires_login)})
+@get(
+    "/billing",
+    name="tenant_billing",
+    dependencies={"actor": Provide(requires_login)},
+    opt=needs("tenant:billing:manage"),
+)
 async def tenant_billing(
     request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
 ) -> Response[str]:
@@ -458,6 +464,7 @@ async def tenant_billing(
     "/billing/checkout",
     name="tenant_billing_checkout",
     dependencies={"actor": Provide(requires_login)},
+    opt=needs("tenant:billing:manage"),
 )
 async def tenant_billing_checkout(
     request: Request[Any, Any, Any], actor: Actor, data: Form
@@ -469,7 +476,10 @@ async def tenant_billing_checkout(
 
 
 @get(
-    "/billing/portal", name="tenant_billing_portal", dependencies={"actor": Provide(requires_login)}
+    "/billing/portal",
+    name="tenant_billing_portal",
+    dependencies={"actor": Provide(requires_login)},
+    opt=needs("tenant:billing:manage"),
 )
 async def tenant_billing_portal(request: Request[Any, Any, Any], actor: Actor) -> Response[Any]:
     """Redirect the admin to the Customer Portal (Stripe's, or the local one)."""

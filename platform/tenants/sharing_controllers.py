@@ -20,6 +20,7 @@ from kasane.central.tables import BUDGET, TABLES_BY_KEY
 from kasane.central.views import comparison_context, csv_response
 from kasane.central.web import SHARED_TEMPLATES
 from kasane.core.audit.services import do_audit
+from kasane.core.auth.permissions import needs
 from kasane.core.i18n import current_locale
 from kasane.core.i18n import gettext as _
 from kasane.core.japan_time import today_jst
@@ -77,14 +78,20 @@ async def _sharing_page(
     )
 
 
-@get("/admin/sharing", name="admin_sharing", dependencies=LOGIN)
+@get("/admin/sharing", name="admin_sharing", dependencies=LOGIN, opt=needs("tenant:sharing:manage"))
 async def admin_sharing(
     request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
 ) -> Response[str]:
     return await _sharing_page(request, db_session)
 
 
-@post("/admin/sharing", name="admin_sharing_save", status_code=200, dependencies=LOGIN)
+@post(
+    "/admin/sharing",
+    name="admin_sharing_save",
+    status_code=200,
+    dependencies=LOGIN,
+    opt=needs("tenant:sharing:manage"),
+)
 async def admin_sharing_save(
     request: Request[Any, Any, Any], db_session: DbSession, actor: Actor, data: FormBody
 ) -> Response[Any]:
@@ -120,7 +127,7 @@ async def _town_comparison(
     return row.comparison_opt_in, context
 
 
-@get("/comparison", name="town_comparison", dependencies=LOGIN)
+@get("/comparison", name="town_comparison", dependencies=LOGIN, opt=needs("report:figures:read"))
 async def town_comparison(
     request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
 ) -> Response[str]:
@@ -136,7 +143,12 @@ async def town_comparison(
     return render(request, "central/town_compare", context, templates=(SHARED_TEMPLATES,))
 
 
-@get("/comparison.csv", name="town_comparison_csv", dependencies=LOGIN)
+@get(
+    "/comparison.csv",
+    name="town_comparison_csv",
+    dependencies=LOGIN,
+    opt=needs("report:figures:export"),
+)
 async def town_comparison_csv(
     request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
 ) -> Response[bytes]:

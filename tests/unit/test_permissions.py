@@ -5,9 +5,11 @@ from __future__ import annotations
 import uuid
 from types import SimpleNamespace
 
+import pytest
+
 from kasane.core.auth.actor import ActorInfo
 from kasane.core.auth.models import StaffAccount, StaffMembership
-from kasane.core.auth.permissions import permission_for
+from kasane.core.auth.permissions import needs, permission_for
 from kasane.core.db import uuid7
 
 
@@ -54,19 +56,23 @@ def test_the_legacy_single_role_form_still_builds_an_actor() -> None:
     assert actor.agencies == ("yakuba",)
 
 
-def test_prefixes_match_whole_segments_and_the_method_picks_the_action() -> None:
-    handler = SimpleNamespace(name="x", opt={})
-    assert permission_for(handler, "/cases", "GET") == "case:cases:read"
-    assert permission_for(handler, "/cases/{case_id}/notes", "POST") == "case:cases:write"
-    assert permission_for(handler, "/casework", "GET") is None
-    assert permission_for(handler, "/", "GET") == "account:session:use"
-    assert permission_for(handler, "/nowhere", "GET") is None
-    assert permission_for(handler, "/admin/staff/{id}", "GET") == "tenant:staff:manage"
-    assert permission_for(handler, "/admin/unknown", "GET") is None
+def test_an_area_takes_its_action_from_the_method_and_a_full_name_is_used_as_is() -> None:
+    area = SimpleNamespace(name="x", opt=needs("case:cases"))
+    assert permission_for(area, "GET") == "case:cases:read"
+    assert permission_for(area, "HEAD") == "case:cases:read"
+    assert permission_for(area, "POST") == "case:cases:write"
+    full = SimpleNamespace(name="x", opt=needs("person:records:export"))
+    assert permission_for(full, "GET") == "person:records:export"
+    assert permission_for(full, "POST") == "person:records:export"
 
 
-def test_a_route_name_or_the_handlers_opt_overrides_the_prefix() -> None:
-    named = SimpleNamespace(name="person_export", opt={})
-    assert permission_for(named, "/people/{id}/export", "GET") == "person:records:export"
-    opted = SimpleNamespace(name="x", opt={"permission": "audit:log:read"})
-    assert permission_for(opted, "/cases", "GET") == "audit:log:read"
+def test_a_route_that_declares_nothing_needs_nothing_known_and_is_refused() -> None:
+    # requires_login refuses when this is None (deny by default)
+    assert permission_for(SimpleNamespace(name="x", opt={}), "GET") is None
+    assert permission_for(None, "GET") is None
+
+
+def test_an_unknown_permission_fails_where_it_is_declared() -> None:
+    for wrong in ("case:casework", "case:cases:delete", "nothing"):
+        with pytest.raises(ValueError, match="unknown permission"):
+            needs(wrong)

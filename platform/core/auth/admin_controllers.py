@@ -39,6 +39,7 @@ from kasane.core.auth.permissions import (
     ROLE_LABELS,
     ROLES,
     TENANT_ADMIN,
+    needs,
     role_name,
 )
 from kasane.core.auth.services import do_add_account, do_open_session, new_account
@@ -81,7 +82,10 @@ async def _invitation_page(
 
 
 @get(
-    "/admin/invitations", name="admin_invitations", dependencies={"actor": Provide(requires_login)}
+    "/admin/invitations",
+    name="admin_invitations",
+    dependencies={"actor": Provide(requires_login)},
+    opt=needs("tenant:staff:manage"),
 )
 async def admin_invitations(
     request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
@@ -95,6 +99,7 @@ async def admin_invitations(
     name="admin_invite",
     status_code=200,
     dependencies={"actor": Provide(requires_login)},
+    opt=needs("tenant:staff:manage"),
 )
 async def admin_invite(
     request: Request[Any, Any, Any], db_session: DbSession, actor: Actor, data: Form
@@ -149,6 +154,7 @@ async def admin_invite(
     "/admin/invitations/{invitation_id:uuid}/withdraw",
     name="admin_invitation_withdraw",
     dependencies={"actor": Provide(requires_login)},
+    opt=needs("tenant:staff:manage"),
 )
 async def admin_invitation_withdraw(
     db_session: DbSession, actor: Actor, invitation_id: FromPath[uuid.UUID]

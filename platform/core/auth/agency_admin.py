@@ -27,6 +27,7 @@ from kasane.core.auth.agencies import (
     get_local_agency,
     list_local_agencies,
 )
+from kasane.core.auth.permissions import needs
 from kasane.core.i18n import N_
 from kasane.core.i18n import gettext as _
 from kasane.core.tenancy import TenantContext
@@ -84,7 +85,12 @@ def _changed(request: Request[Any, Any, Any], done: str) -> Response[Any]:
     return Redirect(f"/admin/agencies?done={done}", status_code=303)
 
 
-@get("/admin/agencies", name="admin_agencies", dependencies=LOGIN)
+@get(
+    "/admin/agencies",
+    name="admin_agencies",
+    dependencies=LOGIN,
+    opt=needs("tenant:agencies:manage"),
+)
 async def admin_agencies(
     request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
 ) -> Response[str]:
@@ -92,7 +98,13 @@ async def admin_agencies(
     return await _page(request, db_session, done=done if done in DONE else None)
 
 
-@post("/admin/agencies", name="admin_agency_add", status_code=200, dependencies=LOGIN)
+@post(
+    "/admin/agencies",
+    name="admin_agency_add",
+    status_code=200,
+    dependencies=LOGIN,
+    opt=needs("tenant:agencies:manage"),
+)
 async def admin_agency_add(
     request: Request[Any, Any, Any], db_session: DbSession, actor: Actor, data: FormBody
 ) -> Response[Any]:
@@ -118,6 +130,7 @@ async def admin_agency_add(
     name="admin_agency_update",
     status_code=200,
     dependencies=LOGIN,
+    opt=needs("tenant:agencies:manage"),
 )
 async def admin_agency_update(
     request: Request[Any, Any, Any],
@@ -144,6 +157,7 @@ async def admin_agency_update(
     name="admin_agency_deactivate",
     status_code=200,
     dependencies=LOGIN,
+    opt=needs("tenant:agencies:manage"),
 )
 async def admin_agency_deactivate(
     request: Request[Any, Any, Any],
@@ -159,6 +173,7 @@ async def admin_agency_deactivate(
     name="admin_agency_reactivate",
     status_code=200,
     dependencies=LOGIN,
+    opt=needs("tenant:agencies:manage"),
 )
 async def admin_agency_reactivate(
     request: Request[Any, Any, Any],

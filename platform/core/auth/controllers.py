@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
 from litestar.enums import RequestEncodingType
+from litestar.exceptions import MethodNotAllowedException, NotFoundException
 from litestar.params import Body, FromQuery
 from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kasane.core.audit.services import do_audit
 from kasane.core.auth.actor import ActorInfo
 from kasane.core.auth.memberships import do_switch_agency
-from kasane.core.auth.permissions import permission_for
+from kasane.core.auth.permissions import needs, permission_for
 from kasane.core.auth.ratelimit import LoginLimiter, client_of
 from kasane.core.auth.services import (
     check_login_password,
@@ -54,6 +55,16 @@ def _safe_next(target: str | None) -> str:
 
 
 safe_next = _safe_next
+
+
+def _permission_of_page(request: Request[Any, Any, Any], path: str) -> str | None:
+    """What opening ``path`` with GET needs, from the route it leads to (None: no route, or
+    a public one)."""
+    try:
+        handler = request.app.asgi_router.handle_routing(path.split("?", 1)[0], "GET")[1]
+    except (NotFoundException, MethodNotAllowedException):
+        return None
+    return permission_for(handler, "GET")
 
 
 def _same_site_path(request: Request[Any, Any, Any], target: str | None) -> str:
@@ -198,7 +209,12 @@ class AuthController(Controller):
         set_session_cookie(request, response, token)
         return response
 
-    @post("/logout", name="logout", dependencies={"actor": Provide(requires_login)})
+    @post(
+        "/logout",
+        name="logout",
+        dependencies={"actor": Provide(requires_login)},
+        opt=needs("account:session:use"),
+    )
     async def logout(
         self, request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
     ) -> Response[Any]:
@@ -219,7 +235,12 @@ class AuthController(Controller):
         response.headers["Clear-Site-Data"] = '"cache", "storage"'
         return response
 
-    @post("/session/agency", name="switch_agency", dependencies={"actor": Provide(requires_login)})
+    @post(
+        "/session/agency",
+        name="switch_agency",
+        dependencies={"actor": Provide(requires_login)},
+        opt=needs("account:session:use"),
+    )
     async def switch_agency(
         self,
         request: Request[Any, Any, Any],
@@ -242,7 +263,7 @@ class AuthController(Controller):
         account, login = found
         await do_switch_agency(db_session, account, login, (data.get("agency_key") or "").strip())
         back = _same_site_path(request, data.get("next") or request.headers.get("referer"))
-        needed = permission_for(None, back, "GET")
+        needed = _permission_of_page(request, back)
         now = ActorInfo.of(account, login.agency_key)
         if UUID_IN_PATH.search(back) or needed is None or not now.can(needed):
             back = "/"

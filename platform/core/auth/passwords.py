@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
-# Verified against when the username is unknown, so timing does not reveal which it was.
-_DUMMY = _hasher.hash("kasane-timing-equaliser")
+
+
+@cache
+def _dummy(hasher: PasswordHasher) -> str:
+    """Verified against when the username is unknown, so timing does not reveal which it
+    was. Made at the first failed lookup, not at import: a full-cost hash takes ~0.2 s,
+    which every process start (a worker, a CLI command, a restarted pod) would pay."""
+    return hasher.hash("kasane-timing-equaliser")
 
 
 def use_fast_hashing_for_tests() -> None:
@@ -16,9 +24,8 @@ def use_fast_hashing_for_tests() -> None:
     Never call it elsewhere: hashes made now are cheap to crack. Verifying reads the cost
     from each stored hash, so hashes made either way keep verifying.
     """
-    global _hasher, _DUMMY
+    global _hasher
     _hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    _DUMMY = _hasher.hash("kasane-timing-equaliser")
 
 
 def hash_password(password: str) -> str:
@@ -27,6 +34,6 @@ def hash_password(password: str) -> str:
 
 def check_password(stored: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(stored or _DUMMY, password) and stored is not None
+        return _hasher.verify(stored or _dummy(_hasher), password) and stored is not None
     except (VerificationError, InvalidHashError):
         return False

@@ -6,13 +6,11 @@ set of permissions; a staff member holds roles through memberships in agencies (
 :func:`permission_for` which permission a route needs and refuses the request when the actor
 lacks it — and refuses it too when no permission is found (deny by default).
 
-How a route's permission is found, first match wins:
-
-1. ``opt={"permission": "..."}`` on the route handler;
-2. :data:`ROUTE_PERMISSIONS`, by route name (forms fetched with GET that only serve a
-   write, reads sent as POST, and the few routes that need more than their area's default);
-3. :data:`PREFIX_PERMISSIONS`, the longest path prefix: a ``scope:resource`` gets ``read``
-   for GET/HEAD and ``write`` otherwise; a full ``scope:resource:action`` is used as is.
+A route declares its permission where it is written: ``opt=needs("case:cases")`` on its
+controller (``read`` for GET/HEAD, ``write`` otherwise) or ``opt=needs("case:cases:write")``
+on the handler itself (a form fetched with GET that only serves a write, a route that needs
+more than its area's default). A route behind a login that declares none is refused at
+startup.
 """
 
 from __future__ import annotations
@@ -204,97 +202,26 @@ def permissions_of(roles: Iterable[str]) -> frozenset[str]:
 
 # ------------------------------------------------------------------ routes → permissions
 
-# Path prefix → "scope:resource" (action from the method) or a full permission.
-PREFIX_PERMISSIONS: dict[str, str] = {
-    "/": "account:session:use",  # the home page (exact: see permission_for)
-    "/logout": "account:session:use",
-    "/town": "account:session:use",  # the town's introduction
-    "/search": "account:session:use",  # finds only what need-to-know covers
-    "/session": "account:session:use",
-    "/staff": "tenant:staff:read",
-    "/admin/staff": "tenant:staff:manage",
-    "/admin/memberships": "tenant:staff:manage",
-    "/admin/invitations": "tenant:staff:manage",
-    "/admin/agencies": "tenant:agencies:manage",
-    "/admin/town": "tenant:config:manage",
-    "/admin/setup": "tenant:config:manage",
-    "/admin/sso": "tenant:sso:manage",
-    "/admin/look": "tenant:look:manage",
-    "/admin/export": "tenant:data:export",
-    "/admin/import": "tenant:data:import",
-    "/admin/sharing": "tenant:sharing:manage",
-    "/billing": "tenant:billing:manage",
-    "/intake": "intake:consultations:write",
-    "/people": "person:records",
-    "/cases": "case:cases",
-    "/participation": "case:cases",
-    "/tasks": "case:cases:read",
-    "/referrals": "referral:referrals",
-    "/outreach": "outreach:records",
-    "/meetings": "meeting:meetings",
-    "/calendar": "meeting:meetings:read",  # the personal feed page and its token
-    "/registry": "registry:resources",
-    "/api/hsds": "registry:resources:read",
-    "/community": "community:activities",
-    "/gaps": "gaps:list:read",
-    "/reports": "report:figures:read",
-    "/comparison": "report:figures:read",  # the public summary of the central comparison
-}
 
-# Route name → permission, where the area's default is not right.
-ROUTE_PERMISSIONS: dict[str, str] = {
-    # forms fetched with GET that only serve a write
-    "assessment_new": "case:cases:write",
-    "plan_new": "case:cases:write",
-    "plan_row": "case:cases:write",
-    "plan_need": "case:cases:write",
-    "referral_new": "referral:referrals:write",
-    "referral_answer_panel": "referral:referrals:write",
-    "outreach_new": "outreach:records:write",
-    "outreach_link_panel": "outreach:records:write",
-    "registry_new": "registry:resources:write",
-    "registry_edit": "registry:resources:write",
-    # the municipal section's person routes
-    "person_merge": "person:records:merge",
-    "person_export": "person:records:export",
-    "person_export_json": "person:records:export",
-    # the registry's bulk routes
-    "registry_import_page": "registry:resources:import",
-    "registry_import": "registry:resources:import",
-    # the town's figures: downloads and the plan's targets
-    "reports_export": "report:figures:export",
-    "reports_targets": "report:targets:manage",
-    "reports_targets_save": "report:targets:manage",
-    "town_comparison_csv": "report:figures:export",
-}
+def needs(permission: str) -> dict[str, str]:
+    """The ``opt`` that declares what a route — or, on a controller, each of its routes —
+    needs: a full ``scope:resource:action``, or a ``scope:resource`` whose action follows the
+    method (``read`` for GET/HEAD, ``write`` otherwise). A handler's own ``opt`` wins over its
+    controller's (Litestar merges the layers). An unknown name fails at import."""
+    full = permission.count(":") == 2
+    known = permission in PERMISSIONS if full else f"{permission}:read" in PERMISSIONS
+    if not known:
+        raise ValueError(f"unknown permission {permission!r}")
+    return {"permission": permission}
 
 
-def _prefix_match(path: str) -> str | None:
-    if path in ("", "/"):
-        return PREFIX_PERMISSIONS["/"]
-    best: str | None = None
-    for prefix in PREFIX_PERMISSIONS:
-        if prefix == "/":
-            continue
-        if (path == prefix or path.startswith(prefix + "/")) and (
-            best is None or len(prefix) > len(best)
-        ):
-            best = prefix
-    return PREFIX_PERMISSIONS[best] if best else None
-
-
-def permission_for(handler: Any, path: str, method: str) -> str | None:
-    """The permission a request to ``handler`` at ``path`` (the route's template) with
-    ``method`` needs, or None when none is configured (the caller refuses then)."""
-    explicit = (getattr(handler, "opt", None) or {}).get("permission")
-    if explicit:
-        return str(explicit)
-    name = getattr(handler, "name", None)
-    if name and name in ROUTE_PERMISSIONS:
-        return ROUTE_PERMISSIONS[name]
-    found = _prefix_match(path)
-    if found is None:
+def permission_for(handler: Any, method: str) -> str | None:
+    """The permission a request with ``method`` to ``handler`` needs, from the ``opt`` its
+    route or controller declares (:func:`needs`); None when none is declared (the caller
+    refuses then, and the app refuses to start: ``kasane.core.web.route_guards``)."""
+    declared = (getattr(handler, "opt", None) or {}).get("permission")
+    if not declared:
         return None
-    if found.count(":") == 2:
-        return found
-    return f"{found}:{'read' if method.upper() in ('GET', 'HEAD') else 'write'}"
+    if str(declared).count(":") == 2:
+        return str(declared)
+    return f"{declared}:{'read' if method.upper() in ('GET', 'HEAD') else 'write'}"

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core.auth import oidc
 from kasane.core.auth.models import TenantSSO
+from kasane.core.auth.permissions import needs
 from kasane.core.auth.services import list_accounts
 from kasane.core.auth.sso import do_configure_sso, do_link_identity, do_unlink_identity, get_sso
 from kasane.core.auth.sso_check import check_provider
@@ -109,7 +110,12 @@ async def _page(
     return render(request, "admin/sso", context, status_code=status, fragment=False)
 
 
-@get("/admin/sso", name="admin_sso", dependencies={"actor": Provide(requires_login)})
+@get(
+    "/admin/sso",
+    name="admin_sso",
+    dependencies={"actor": Provide(requires_login)},
+    opt=needs("tenant:sso:manage"),
+)
 async def admin_sso(
     request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
 ) -> Response[str]:
@@ -121,6 +127,7 @@ async def admin_sso(
     name="admin_sso_save",
     status_code=200,
     dependencies={"actor": Provide(requires_login)},
+    opt=needs("tenant:sso:manage"),
 )
 async def admin_sso_save(
     request: Request[Any, Any, Any], db_session: DbSession, actor: Actor, data: Form
@@ -197,6 +204,7 @@ def _account_id(data: dict[str, str]) -> uuid.UUID:
     name="admin_sso_link",
     status_code=200,
     dependencies={"actor": Provide(requires_login)},
+    opt=needs("tenant:sso:manage"),
 )
 async def admin_sso_link(
     request: Request[Any, Any, Any], db_session: DbSession, actor: Actor, data: Form
@@ -234,6 +242,7 @@ async def admin_sso_link(
     name="admin_sso_unlink",
     status_code=200,
     dependencies={"actor": Provide(requires_login)},
+    opt=needs("tenant:sso:manage"),
 )
 async def admin_sso_unlink(
     request: Request[Any, Any, Any], db_session: DbSession, actor: Actor, data: Form
@@ -248,6 +257,7 @@ async def admin_sso_unlink(
     name="admin_sso_keys",
     status_code=200,
     dependencies={"actor": Provide(requires_login)},
+    opt=needs("tenant:sso:manage"),
 )
 async def admin_sso_keys(
     request: Request[Any, Any, Any], db_session: DbSession, actor: Actor, data: Form

@@ -39,6 +39,7 @@ from kasane.core.auth.permissions import (
     ROLE_LABELS,
     ROLES,
     TENANT_ADMIN,
+    needs,
 )
 from kasane.core.auth.services import get_account, list_accounts
 from kasane.core.i18n import N_
@@ -142,7 +143,7 @@ async def _after(
     return Redirect(f"/admin/staff/{account.id}?done={done}", status_code=303)
 
 
-@get("/admin/staff", name="admin_staff", dependencies=LOGIN)
+@get("/admin/staff", name="admin_staff", dependencies=LOGIN, opt=needs("tenant:staff:manage"))
 async def admin_staff(
     request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
 ) -> Response[str]:
@@ -158,7 +159,12 @@ async def admin_staff(
     )
 
 
-@get("/admin/staff/{account_id:uuid}", name="admin_staff_member", dependencies=LOGIN)
+@get(
+    "/admin/staff/{account_id:uuid}",
+    name="admin_staff_member",
+    dependencies=LOGIN,
+    opt=needs("tenant:staff:manage"),
+)
 async def admin_staff_member(
     request: Request[Any, Any, Any],
     db_session: DbSession,
@@ -177,6 +183,7 @@ async def admin_staff_member(
     name="admin_staff_grant",
     status_code=200,
     dependencies=LOGIN,
+    opt=needs("tenant:staff:manage"),
 )
 async def admin_staff_grant(
     request: Request[Any, Any, Any],
@@ -215,6 +222,7 @@ async def admin_staff_grant(
     name="admin_staff_revoke",
     status_code=200,
     dependencies=LOGIN,
+    opt=needs("tenant:staff:manage"),
 )
 async def admin_staff_revoke(
     request: Request[Any, Any, Any],
@@ -245,6 +253,7 @@ async def admin_staff_revoke(
     name="admin_staff_deactivate",
     status_code=200,
     dependencies=LOGIN,
+    opt=needs("tenant:staff:manage"),
 )
 async def admin_staff_deactivate(
     request: Request[Any, Any, Any],
@@ -268,6 +277,7 @@ async def admin_staff_deactivate(
     name="admin_staff_reactivate",
     status_code=200,
     dependencies=LOGIN,
+    opt=needs("tenant:staff:manage"),
 )
 async def admin_staff_reactivate(
     request: Request[Any, Any, Any],

@@ -21,6 +21,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
 from kasane.core.auth.actor import ActorInfo
+from kasane.core.auth.permissions import needs
 from kasane.core.caseload.checking import MAX_SHOWN_PROBLEMS
 from kasane.core.caseload.fields import FIELDS, guess_mapping
 from kasane.core.caseload.models import CaseloadImport
@@ -80,7 +81,12 @@ async def _index(
     )
 
 
-@get("/admin/import", name="caseload_import_index", dependencies=LOGIN)
+@get(
+    "/admin/import",
+    name="caseload_import_index",
+    dependencies=LOGIN,
+    opt=needs("tenant:data:import"),
+)
 async def import_index(
     request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
 ) -> Response[str]:
@@ -93,6 +99,7 @@ async def import_index(
     dependencies=LOGIN,
     request_max_body_size=MAX_IMPORT_BYTES + FORM_ALLOWANCE,
     exception_handlers={RequestEntityTooLarge: _too_large},
+    opt=needs("tenant:data:import"),
 )
 async def upload(
     request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
@@ -145,7 +152,12 @@ async def _batch_page(
     )
 
 
-@get("/admin/import/{import_id:uuid}", name="caseload_batch", dependencies=LOGIN)
+@get(
+    "/admin/import/{import_id:uuid}",
+    name="caseload_batch",
+    dependencies=LOGIN,
+    opt=needs("tenant:data:import"),
+)
 async def batch_page(
     request: Request[Any, Any, Any],
     db_session: DbSession,
@@ -170,6 +182,7 @@ def _mapping_of(form: Any, headers: list[str]) -> dict[str, str]:
     name="caseload_check",
     dependencies=LOGIN,
     status_code=200,
+    opt=needs("tenant:data:import"),
 )
 async def check(
     request: Request[Any, Any, Any],
@@ -200,7 +213,12 @@ async def check(
     )
 
 
-@post("/admin/import/{import_id:uuid}/run", name="caseload_run", dependencies=LOGIN)
+@post(
+    "/admin/import/{import_id:uuid}/run",
+    name="caseload_run",
+    dependencies=LOGIN,
+    opt=needs("tenant:data:import"),
+)
 async def run(
     request: Request[Any, Any, Any],
     db_session: DbSession,
@@ -292,7 +310,12 @@ async def _run_import(
         )
 
 
-@get("/admin/import/{import_id:uuid}/progress", name="caseload_progress", dependencies=LOGIN)
+@get(
+    "/admin/import/{import_id:uuid}/progress",
+    name="caseload_progress",
+    dependencies=LOGIN,
+    opt=needs("tenant:data:import"),
+)
 async def progress_fragment(
     request: Request[Any, Any, Any],
     db_session: DbSession,
@@ -309,7 +332,12 @@ async def progress_fragment(
     )
 
 
-@post("/admin/import/{import_id:uuid}/undo", name="caseload_undo", dependencies=LOGIN)
+@post(
+    "/admin/import/{import_id:uuid}/undo",
+    name="caseload_undo",
+    dependencies=LOGIN,
+    opt=needs("tenant:data:import"),
+)
 async def undo(
     request: Request[Any, Any, Any],
     db_session: DbSession,

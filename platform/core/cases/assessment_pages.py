@@ -17,6 +17,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 from sqlalchemy import select
 
+from kasane.core.auth.permissions import needs
 from kasane.core.cases.case_page import page_case, tenant_config
 from kasane.core.cases.models import Assessment
 from kasane.core.cases.records import do_record_assessment, latest_assessment
@@ -49,9 +50,10 @@ class AssessmentPagesController(Controller):
     """A new assessment version, and every version read-only."""
 
     path = "/cases/{case_id:uuid}/assessment"
+    opt = needs("case:cases")
     dependencies = {"actor": Provide(requires_login)}
 
-    @get("/new", name="assessment_new")
+    @get("/new", name="assessment_new", opt=needs("case:cases:write"))
     async def assessment_new(
         self,
         request: Request[Any, Any, Any],

@@ -22,6 +22,7 @@ from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core.auth.actor import ActorInfo
+from kasane.core.auth.permissions import needs
 from kasane.core.cases.assessment_pages import AssessmentPagesController
 from kasane.core.cases.case_page import (
     FormState,
@@ -73,6 +74,7 @@ class CaseController(Controller):
     """The case page and every action on it. All need a login."""
 
     path = "/cases"
+    opt = needs("case:cases")
     dependencies = {"actor": Provide(requires_login)}
 
     @get("/{case_id:uuid}", name="case_page")

@@ -10,6 +10,7 @@ from litestar.di import Provide
 from litestar.params import FromQuery
 
 from kasane.core.audit.services import do_audit_read
+from kasane.core.auth.permissions import needs
 from kasane.core.cases import queries
 from kasane.core.cases.case_page import tenant_config
 from kasane.core.config_types import STAGES
@@ -27,6 +28,7 @@ class CaseListController(Controller):
     """The cases the actor's agency takes part in, filtered and paged."""
 
     path = "/cases"
+    opt = needs("case:cases")
     dependencies = {"actor": Provide(requires_login)}
 
     @get("/", name="case_list")
@@ -103,7 +105,12 @@ class CaseListController(Controller):
         return render(request, "cases/list", ctx)
 
 
-@get("/tasks", name="my_tasks", dependencies={"actor": Provide(requires_login)})
+@get(
+    "/tasks",
+    name="my_tasks",
+    dependencies={"actor": Provide(requires_login)},
+    opt=needs("case:cases:read"),
+)
 async def my_tasks_page(
     request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
 ) -> Response[str]:

@@ -18,6 +18,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 from sqlalchemy import select
 
+from kasane.core.auth.permissions import needs
 from kasane.core.cases.case_page import page_case, tenant_config
 from kasane.core.cases.models import Case, PlanRow, SupportPlan
 from kasane.core.cases.plan_form import MAX_ROWS, PLAN_FORM, check_rows, row_fields
@@ -46,6 +47,7 @@ class PlanPagesController(Controller):
     """The plan editor (a new version each save), one more row, and every version."""
 
     path = "/cases/{case_id:uuid}/plan"
+    opt = needs("case:cases:write")
     dependencies = {"actor": Provide(requires_login)}
 
     @get("/new", name="plan_new")
@@ -272,7 +274,7 @@ class PlanPagesController(Controller):
             )
         return Redirect(f"/cases/{case.id}/plan/{plan.version}", status_code=303)
 
-    @get("/{version:int}", name="plan_version")
+    @get("/{version:int}", name="plan_version", opt=needs("case:cases:read"))
     async def plan_version(
         self,
         request: Request[Any, Any, Any],

@@ -15,6 +15,7 @@ from litestar import Request, Response, get
 from litestar.di import Provide
 from litestar.params import FromPath, FromQuery
 
+from kasane.core.auth.permissions import needs
 from kasane.core.cases.printables import (
     INTAKE_CONSENT,
     INTAKE_VERSIONS,
@@ -71,6 +72,7 @@ async def _sheet_pdf(
     "/cases/{case_id:uuid}/plan.pdf",
     name="case_plan_pdf",
     dependencies={"actor": Provide(requires_login)},
+    opt=needs("case:cases:read"),
 )
 async def plan_pdf(
     request: Request[Any, Any, Any],
@@ -86,6 +88,7 @@ async def plan_pdf(
     "/cases/{case_id:uuid}/evaluation.pdf",
     name="case_evaluation_pdf",
     dependencies={"actor": Provide(requires_login)},
+    opt=needs("case:cases:read"),
 )
 async def evaluation_pdf(
     request: Request[Any, Any, Any],
@@ -101,6 +104,7 @@ async def evaluation_pdf(
     "/cases/{case_id:uuid}/intake.pdf",
     name="case_intake_pdf",
     dependencies={"actor": Provide(requires_login)},
+    opt=needs("case:cases:read"),
 )
 async def intake_pdf(
     request: Request[Any, Any, Any],

@@ -18,6 +18,7 @@ from litestar.di import Provide
 from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kasane.core.auth.permissions import needs
 from kasane.core.cases.case_page import tenant_config
 from kasane.core.cases.services import CaseRuleError
 from kasane.core.community.models import AGE_BANDS
@@ -91,6 +92,7 @@ class CommunityController(Controller):
     """地域づくり pages and the gap list. All need a login."""
 
     path = "/"
+    opt = needs("community:activities")
     dependencies = {"actor": Provide(requires_login)}
 
     @get("/community", name="community")
@@ -158,7 +160,7 @@ class CommunityController(Controller):
             return await self._refused(request, db_session, exc)
         return Redirect("/community#activities", status_code=303)
 
-    @get("/gaps", name="gaps")
+    @get("/gaps", name="gaps", opt=needs("gaps:list:read"))
     async def gaps(
         self, request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
     ) -> Response[str]:
@@ -174,7 +176,7 @@ class CommunityController(Controller):
             fragment=False,
         )
 
-    @get("/gaps/summary", name="gaps_summary")
+    @get("/gaps/summary", name="gaps_summary", opt=needs("gaps:list:read"))
     async def gaps_summary(
         self, request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
     ) -> Response[str]:

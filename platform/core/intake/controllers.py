@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core.auth.actor import ActorInfo
+from kasane.core.auth.permissions import needs
 from kasane.core.cases.services import CaseRuleError, access_case
 from kasane.core.config_types import Choice, Counter, FormDefinition, FormField, TenantConfig
 from kasane.core.errors import NotFound
@@ -147,6 +148,7 @@ class IntakeController(Controller):
     """Intake pages. Every one needs a login on this tenant."""
 
     path = "/intake"
+    opt = needs("intake:consultations:write")
     dependencies = {"actor": Provide(requires_login)}
 
     @get("/", name="intake_index")

@@ -19,6 +19,7 @@ from litestar.di import Provide
 from litestar.params import FromQuery
 from litestar.response import Redirect
 
+from kasane.core.auth.permissions import needs
 from kasane.core.defaults import TERMS
 from kasane.core.look.contrast import HEX_COLOUR, theme_tokens
 from kasane.core.look.models import LOGO_TEXT_MAX, TERM_MAX
@@ -109,7 +110,12 @@ def _page(
     return render(request, "admin/look", context, status_code=status)
 
 
-@get("/admin/look", name="admin_look", dependencies={"actor": Provide(requires_login)})
+@get(
+    "/admin/look",
+    name="admin_look",
+    dependencies={"actor": Provide(requires_login)},
+    opt=needs("tenant:look:manage"),
+)
 async def admin_look(
     request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
 ) -> Response[str]:
@@ -123,6 +129,7 @@ async def admin_look(
     name="admin_look_save",
     status_code=200,
     dependencies={"actor": Provide(requires_login)},
+    opt=needs("tenant:look:manage"),
 )
 async def admin_look_save(
     request: Request[Any, Any, Any], db_session: DbSession, actor: Actor, data: FormBody

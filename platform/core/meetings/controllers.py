@@ -19,6 +19,7 @@ from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core.auth.actor import ActorInfo
+from kasane.core.auth.permissions import needs
 from kasane.core.cases.services import CaseRuleError
 from kasane.core.config_types import TenantConfig
 from kasane.core.i18n import N_
@@ -61,6 +62,7 @@ class MeetingController(Controller):
     """Meetings of the types the actor's agency sits on. Every page needs a login."""
 
     path = "/meetings"
+    opt = needs("meeting:meetings")
     dependencies = {"actor": Provide(requires_login)}
 
     @get("/", name="meetings_calendar")

@@ -18,6 +18,7 @@ from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core.auth.actor import ActorInfo
+from kasane.core.auth.permissions import needs
 from kasane.core.errors import NotFound
 from kasane.core.japan_time import today_jst
 from kasane.core.meetings.papers import (
@@ -62,6 +63,7 @@ async def _papers(
     "/meetings/{meeting_id:uuid}/papers",
     name="meeting_papers",
     dependencies={"actor": Provide(requires_login)},
+    opt=needs("meeting:meetings:read"),
 )
 async def papers_page(
     request: Request[Any, Any, Any],
@@ -80,6 +82,7 @@ async def papers_page(
     "/meetings/{meeting_id:uuid}/papers.pdf",
     name="meeting_papers_pdf",
     dependencies={"actor": Provide(requires_login)},
+    opt=needs("meeting:meetings:read"),
 )
 async def papers_pdf(
     request: Request[Any, Any, Any],
@@ -112,6 +115,7 @@ class CalendarFeedController(Controller):
     """Where a staff member makes (or stops) their personal meetings feed."""
 
     path = "/calendar"
+    opt = needs("meeting:meetings:read")
     dependencies = {"actor": Provide(requires_login)}
 
     @get("/feed", name="calendar_feed_page")

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core.audit.services import do_audit_read
 from kasane.core.auth.actor import ActorInfo
+from kasane.core.auth.permissions import needs
 from kasane.core.i18n import gettext as _
 from kasane.core.japan_time import today_jst
 from kasane.core.outreach.models import CONTACT_KINDS, OutreachRecord
@@ -161,6 +162,7 @@ class OutreachController(Controller):
     """Outreach records of the actor's agency."""
 
     path = "/outreach"
+    opt = needs("outreach:records")
     dependencies = {"actor": Provide(requires_login)}
 
     @get("/", name="outreach_list")
@@ -170,7 +172,7 @@ class OutreachController(Controller):
         records = await list_outreach(db_session, actor)
         return render(request, "outreach/list", {"records": records})
 
-    @get("/new", name="outreach_new")
+    @get("/new", name="outreach_new", opt=needs("outreach:records:write"))
     async def new_page(self, request: Request[Any, Any, Any], actor: Actor) -> Response[str]:
         fields = record_fields(requires_tenant(request).config)
         return render(request, "outreach/new", {"fields": fields, "values": {}, "errors": {}})
@@ -260,7 +262,9 @@ class OutreachController(Controller):
         ctx = await _context(db_session, actor, record, values=typed, errors=errors)
         return _panel_response(request, "contacts", ctx, failed=True)
 
-    @get("/{outreach_id:uuid}/link", name="outreach_link_panel")
+    @get(
+        "/{outreach_id:uuid}/link", name="outreach_link_panel", opt=needs("outreach:records:write")
+    )
     async def link_panel(
         self,
         request: Request[Any, Any, Any],

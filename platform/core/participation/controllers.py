@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core.auth.actor import ActorInfo
+from kasane.core.auth.permissions import needs
 from kasane.core.cases.case_page import tenant_config
 from kasane.core.cases.models import Case
 from kasane.core.cases.services import CaseRuleError, access_case
@@ -108,6 +109,7 @@ class ParticipationController(Controller):
     """Matching for a case. All need a login."""
 
     path = "/"
+    opt = needs("case:cases")
     dependencies = {"actor": Provide(requires_login)}
 
     @get("/cases/{case_id:uuid}/participation", name="case_participation")

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core.audit.services import do_audit
 from kasane.core.auth.actor import ActorInfo
+from kasane.core.auth.permissions import needs
 from kasane.core.consent.models import BASES, CONSENT_METHODS, PURPOSES, Consent
 from kasane.core.consent.services import do_record_consent, do_withdraw_consent
 from kasane.core.errors import NotFound
@@ -68,6 +69,7 @@ class PeopleController(Controller):
     """Person pages. Every one needs a login and need-to-know for the person."""
 
     path = "/people"
+    opt = needs("person:records")
     dependencies = {"actor": Provide(requires_login)}
 
     @get("/{person_id:uuid}", name="person_detail")
@@ -159,7 +161,12 @@ class PeopleController(Controller):
         await do_withdraw_consent(db_session, actor, consent.id, today_jst(), note)
         return _back(person.id, "consents")
 
-    @post("/{person_id:uuid}/merge", name="person_merge", status_code=200)
+    @post(
+        "/{person_id:uuid}/merge",
+        name="person_merge",
+        status_code=200,
+        opt=needs("person:records:merge"),
+    )
     async def merge(
         self,
         request: Request[Any, Any, Any],
@@ -236,7 +243,11 @@ class PeopleController(Controller):
         )
         return _back(person.id, "household")
 
-    @get("/{person_id:uuid}/export.json", name="person_export_json")
+    @get(
+        "/{person_id:uuid}/export.json",
+        name="person_export_json",
+        opt=needs("person:records:export"),
+    )
     async def export_json(
         self,
         request: Request[Any, Any, Any],
@@ -255,7 +266,7 @@ class PeopleController(Controller):
             },
         )
 
-    @get("/{person_id:uuid}/export", name="person_export")
+    @get("/{person_id:uuid}/export", name="person_export", opt=needs("person:records:export"))
     async def export_page(
         self,
         request: Request[Any, Any, Any],

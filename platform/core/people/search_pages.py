@@ -8,12 +8,18 @@ from litestar import Request, Response, get
 from litestar.di import Provide
 from litestar.params import FromQuery
 
+from kasane.core.auth.permissions import needs
 from kasane.core.people.search import search
 from kasane.core.web.deps import Actor, DbSession, requires_login
 from kasane.core.web.templating import htmx_of, render
 
 
-@get("/search", name="search", dependencies={"actor": Provide(requires_login)})
+@get(
+    "/search",
+    name="search",
+    dependencies={"actor": Provide(requires_login)},
+    opt=needs("account:session:use"),
+)
 async def search_page(
     request: Request[Any, Any, Any],
     db_session: DbSession,

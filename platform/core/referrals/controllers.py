@@ -21,6 +21,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
 from kasane.core.audit.services import do_audit, do_audit_read
+from kasane.core.auth.permissions import needs
 from kasane.core.cases.services import (
     CaseRuleError,
 )
@@ -62,6 +63,7 @@ class ReferralController(Controller):
     """The referral inbox, one referral, its answers, and sending a referral."""
 
     path = "/referrals"
+    opt = needs("referral:referrals")
     dependencies = {"actor": Provide(requires_login)}
 
     @get("/", name="referral_inbox")
@@ -87,7 +89,7 @@ class ReferralController(Controller):
             },
         )
 
-    @get("/new", name="referral_new")
+    @get("/new", name="referral_new", opt=needs("referral:referrals:write"))
     async def new_page(
         self,
         request: Request[Any, Any, Any],
@@ -163,7 +165,11 @@ class ReferralController(Controller):
             request, "referrals/detail", await detail_context(db_session, actor, referral)
         )
 
-    @get("/{referral_id:uuid}/answer", name="referral_answer_panel")
+    @get(
+        "/{referral_id:uuid}/answer",
+        name="referral_answer_panel",
+        opt=needs("referral:referrals:write"),
+    )
     async def answer_panel(
         self,
         request: Request[Any, Any, Any],

@@ -25,6 +25,7 @@ from litestar import Controller, Request, get
 from litestar.params import FromPath, FromQuery, Parameter
 from sqlalchemy import select
 
+from kasane.core.auth.permissions import needs
 from kasane.core.errors import NotFound
 from kasane.core.registry.api_common import (
     ACCESS,
@@ -128,6 +129,8 @@ class HsdsApiController(Controller):
     """HSDS 3.0 read API of the tenant's resource registry."""
 
     path = "/api/hsds"
+    # a signed-in staff member who may read the registry also sees its non-public records
+    opt = needs("registry:resources:read")
     tags = [API_TAG]
     include_in_schema = True  # the app leaves every other route out of the schema
 

@@ -21,6 +21,7 @@ from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core.auth.actor import ActorInfo
+from kasane.core.auth.permissions import needs
 from kasane.core.errors import NotFound
 from kasane.core.i18n import gettext as _
 from kasane.core.japan_time import JST, today_jst
@@ -180,6 +181,7 @@ class RegistryController(Controller):
     """The registry's staff pages (a staff member of this tenant)."""
 
     path = "/registry"
+    opt = needs("registry:resources")
     dependencies = {"actor": Provide(requires_login)}
 
     @get("/", name="registry_search")
@@ -230,7 +232,7 @@ class RegistryController(Controller):
         services = await review_due(db_session, today_jst())
         return render(request, "registry/review_due", {"services": services})
 
-    @get("/services/new", name="registry_new")
+    @get("/services/new", name="registry_new", opt=needs("registry:resources:write"))
     async def new_page(
         self, request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
     ) -> Response[str]:
@@ -273,7 +275,11 @@ class RegistryController(Controller):
             return render(request, "registry/service", ctx)
         return render(request, "registry/service", await _own_page(request, db_session, service))
 
-    @get("/services/{service_id:uuid}/edit", name="registry_edit")
+    @get(
+        "/services/{service_id:uuid}/edit",
+        name="registry_edit",
+        opt=needs("registry:resources:write"),
+    )
     async def edit_page(
         self,
         request: Request[Any, Any, Any],

@@ -25,6 +25,7 @@ from litestar.response import Redirect
 from sqlalchemy import select
 
 from kasane.core.audit.services import do_audit
+from kasane.core.auth.permissions import needs
 from kasane.core.errors import NotFound
 from kasane.core.i18n import N_
 from kasane.core.i18n import gettext as _
@@ -60,7 +61,6 @@ from kasane.core.web.deps import (
 from kasane.core.web.templating import render
 
 LIMITS = {"max_mb": MAX_IMPORT_MB, "max_depth": MAX_DEPTH}
-IMPORTING = {"permission": "registry:resources:import"}
 RECENT_BATCHES = 10
 BATCH_STATES = {
     "preview": N_("Waiting for the go"),
@@ -92,9 +92,10 @@ class RegistryIOController(Controller):
     """Export and import of the whole registry in HSDS 3.0 JSON."""
 
     path = "/registry"
+    opt = needs("registry:resources:import")
     dependencies = {"actor": Provide(requires_login)}
 
-    @get("/export.json", name="registry_export")
+    @get("/export.json", name="registry_export", opt=needs("registry:resources:read"))
     async def export(
         self, request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
     ) -> Response[bytes]:
@@ -206,7 +207,7 @@ class RegistryIOController(Controller):
         status = 422 if report.problems and not report.imported else 200
         return render(request, "registry/import", ctx, status_code=status)
 
-    @get("/import/batches/{batch_id:uuid}", name="registry_import_batch", opt=IMPORTING)
+    @get("/import/batches/{batch_id:uuid}", name="registry_import_batch")
     async def batch_page(
         self,
         request: Request[Any, Any, Any],
@@ -222,7 +223,6 @@ class RegistryIOController(Controller):
     @post(
         "/import/batches/{batch_id:uuid}/commit",
         name="registry_import_commit",
-        opt=IMPORTING,
         status_code=200,
     )
     async def commit(
@@ -256,7 +256,6 @@ class RegistryIOController(Controller):
     @post(
         "/import/batches/{batch_id:uuid}/discard",
         name="registry_import_discard",
-        opt=IMPORTING,
         status_code=200,
     )
     async def discard(
@@ -278,7 +277,6 @@ class RegistryIOController(Controller):
     @post(
         "/import/batches/{batch_id:uuid}/undo",
         name="registry_import_undo",
-        opt=IMPORTING,
         status_code=200,
     )
     async def undo(

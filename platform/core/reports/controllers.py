@@ -20,6 +20,7 @@ from litestar.di import Provide
 from litestar.response import Redirect
 
 from kasane.core.audit.services import do_audit, do_audit_read
+from kasane.core.auth.permissions import needs
 from kasane.core.errors import NotFound
 from kasane.core.i18n import N_, current_locale
 from kasane.core.i18n import gettext as _
@@ -190,6 +191,7 @@ class ReportsController(Controller):
     """The town's figures. Reading needs ``report:figures:read``; see the permissions."""
 
     path = "/reports"
+    opt = needs("report:figures:read")
     dependencies = {"actor": Provide(requires_login)}
 
     @get("/", name="reports")
@@ -284,7 +286,7 @@ class ReportsController(Controller):
             },
         )
 
-    @get("/export", name="reports_export")
+    @get("/export", name="reports_export", opt=needs("report:figures:export"))
     async def export(
         self, request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
     ) -> Response[bytes]:
@@ -310,14 +312,16 @@ class ReportsController(Controller):
             headers={"Content-Disposition": f'attachment; filename="{filename(report, kind)}"'},
         )
 
-    @get("/targets", name="reports_targets")
+    @get("/targets", name="reports_targets", opt=needs("report:targets:manage"))
     async def targets(
         self, request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
     ) -> Response[str]:
         """The 実施計画's targets of a fiscal year, for the tenant admin to set."""
         return await _targets_page(request, db_session, actor)
 
-    @post("/targets", name="reports_targets_save", status_code=200)
+    @post(
+        "/targets", name="reports_targets_save", status_code=200, opt=needs("report:targets:manage")
+    )
     async def save_targets(
         self, request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
     ) -> Response[Any]:

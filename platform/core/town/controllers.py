@@ -18,6 +18,7 @@ from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core.auth.agencies import FIELDS
+from kasane.core.auth.permissions import needs
 from kasane.core.errors import NotFound
 from kasane.core.i18n import N_
 from kasane.core.i18n import gettext as _
@@ -175,7 +176,12 @@ async def _form(request: Request[Any, Any, Any]) -> dict[str, Any]:
     return data
 
 
-@get("/admin/town/{page:str}", name="admin_town", dependencies=LOGIN)
+@get(
+    "/admin/town/{page:str}",
+    name="admin_town",
+    dependencies=LOGIN,
+    opt=needs("tenant:config:manage"),
+)
 async def admin_town(
     request: Request[Any, Any, Any], db_session: DbSession, actor: Actor, page: FromPath[str]
 ) -> Response[str]:
@@ -239,7 +245,13 @@ async def _save(
     )
 
 
-@post("/admin/town/{page:str}", name="admin_town_add", status_code=200, dependencies=LOGIN)
+@post(
+    "/admin/town/{page:str}",
+    name="admin_town_add",
+    status_code=200,
+    dependencies=LOGIN,
+    opt=needs("tenant:config:manage"),
+)
 async def admin_town_add(
     request: Request[Any, Any, Any],
     db_session: DbSession,
@@ -252,7 +264,11 @@ async def admin_town_add(
 
 
 @post(
-    "/admin/town/{page:str}/{key:str}", name="admin_town_save", status_code=200, dependencies=LOGIN
+    "/admin/town/{page:str}/{key:str}",
+    name="admin_town_save",
+    status_code=200,
+    dependencies=LOGIN,
+    opt=needs("tenant:config:manage"),
 )
 async def admin_town_save(
     request: Request[Any, Any, Any],
@@ -269,6 +285,7 @@ async def admin_town_save(
     name="admin_town_action",
     status_code=200,
     dependencies=LOGIN,
+    opt=needs("tenant:config:manage"),
 )
 async def admin_town_action(
     request: Request[Any, Any, Any],

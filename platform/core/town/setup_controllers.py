@@ -15,6 +15,7 @@ from litestar.di import Provide
 from litestar.params import FromPath
 
 from kasane.core.auth.agencies import FIELDS, KINDS
+from kasane.core.auth.permissions import needs
 from kasane.core.auth.services import list_accounts
 from kasane.core.errors import NotFound
 from kasane.core.tenancy import TenantContext
@@ -43,7 +44,7 @@ async def _context(request: Request[Any, Any, Any], db_session: DbSession) -> di
     }
 
 
-@get("/admin/setup", name="admin_setup", dependencies=LOGIN)
+@get("/admin/setup", name="admin_setup", dependencies=LOGIN, opt=needs("tenant:config:manage"))
 async def admin_setup(
     request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
 ) -> Response[str]:
@@ -56,7 +57,12 @@ async def admin_setup(
     )
 
 
-@get("/admin/setup/{step:str}", name="admin_setup_step", dependencies=LOGIN)
+@get(
+    "/admin/setup/{step:str}",
+    name="admin_setup_step",
+    dependencies=LOGIN,
+    opt=needs("tenant:config:manage"),
+)
 async def admin_setup_step(
     request: Request[Any, Any, Any], db_session: DbSession, actor: Actor, step: FromPath[str]
 ) -> Response[str]:

@@ -11,7 +11,7 @@ from litestar.di import Provide
 from litestar.params import FromPath
 
 from kasane.core.audit.services import do_audit
-from kasane.core.auth.permissions import ROLE_LABELS
+from kasane.core.auth.permissions import ROLE_LABELS, needs
 from kasane.core.auth.services import get_account, list_accounts
 from kasane.core.cases.records import NOTE_KINDS
 from kasane.core.cases.worklist import my_work
@@ -28,9 +28,10 @@ class StaffShellController(Controller):
     """Pages every logged-in staff member sees. All need a login on this tenant."""
 
     path = "/"
+    opt = needs("tenant:staff:read")
     dependencies = {"actor": Provide(requires_login)}
 
-    @get("/", name="home")
+    @get("/", name="home", opt=needs("account:session:use"))
     async def home(
         self, request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
     ) -> Response[str]:
@@ -53,7 +54,7 @@ class StaffShellController(Controller):
             },
         )
 
-    @get("/town", name="town")
+    @get("/town", name="town", opt=needs("account:session:use"))
     async def town(self, request: Request[Any, Any, Any], actor: Actor) -> Response[str]:
         """The town's introduction: its counters, meetings, participation menus, stages."""
         return render(request, "town")

@@ -79,11 +79,7 @@ async def requires_login(request: Request[Any, Any, Any], db_session: DbSession)
     account, login = found
     actor = ActorInfo.of(account, login.agency_key)
     request.scope["state"]["actor"] = actor  # the 403 page still shows the actor's nav
-    permission = permission_for(
-        request.scope.get("route_handler"),
-        str(request.scope.get("path_template") or request.url.path),
-        request.method,
-    )
+    permission = permission_for(request.scope.get("route_handler"), request.method)
     if permission is None or not actor.can(permission):
         # "permission …": the error page tells this refusal from a CSRF one
         raise PermissionDeniedException(detail=f"permission {permission or 'unconfigured'}")

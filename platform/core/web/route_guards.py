@@ -1,20 +1,25 @@
 """Every route is either behind a login or named here as public, with the reason.
 
 A staff route is guarded by depending on the logged-in actor (``requires_login``: the
-login, then the permission :func:`kasane.core.auth.permissions.permission_for` finds for
-the route, deny by default); a central route by ``requires_central_login``. A handler that
-forgets that dependency would silently be public — so the apps refuse to start with a route
-that is neither guarded nor listed below (:func:`refuse_unguarded`), whatever the handler's
-signature, and ``tests/integration/test_route_guards.py`` shows it with a throwaway route.
+login, then the permission the route declares with ``opt=needs(...)`` on itself or its
+controller, deny by default); a central route by ``requires_central_login``. A handler that
+forgets that dependency would silently be public, and one that declares no permission would
+answer 403 to everyone — so the apps refuse to start with a route that is neither guarded
+nor listed below, or a staff route that declares no permission (:func:`refuse_unguarded`),
+whatever the handler's signature; ``tests/integration/test_route_guards.py`` shows both
+with throwaway routes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from litestar import Litestar
 from litestar.handlers import BaseRouteHandler
+
+from kasane.core.auth.permissions import PERMISSIONS, permission_for
+from kasane.core.web.deps import requires_login
 
 # Public on a town's host and the operator site, by handler name → why.
 PUBLIC_ROUTES: dict[str, str] = {
@@ -95,36 +100,62 @@ def _guarded(handler: BaseRouteHandler, logins: tuple[Callable[..., Any], ...]) 
     return False
 
 
-def unguarded_routes(
-    app: Litestar,
-    logins: Iterable[Callable[..., Any]],
-    public: Mapping[str, str],
-    public_prefixes: tuple[str, ...] = PUBLIC_PREFIXES,
-) -> list[str]:
-    """``METHOD path (handler)`` for every route of ``app`` that answers without a login
-    and is not listed as public. Litestar's automatic OPTIONS answers are left out."""
-    logins = tuple(logins)
-    found = []
+def _handlers(app: Litestar) -> Iterator[tuple[str, set[str], BaseRouteHandler]]:
+    """(path, methods, handler) for every route of ``app`` outside the public prefixes;
+    Litestar's automatic OPTIONS answers are left out."""
     for route in app.routes:
-        if route.path.startswith(public_prefixes):
+        if route.path.startswith(PUBLIC_PREFIXES):
             continue
         for handler in getattr(route, "route_handlers", []):
             methods = set(getattr(handler, "http_methods", ()) or ()) - {"OPTIONS"}
             if not methods and getattr(handler, "http_methods", None):
                 continue  # the automatic OPTIONS handler
-            if handler.name in public or _guarded(handler, logins):
-                continue
-            found.append(f"{'/'.join(sorted(methods)) or 'WS'} {route.path} ({handler.name})")
-    return found
+            yield route.path, methods, handler
+
+
+def _named(path: str, methods: set[str], handler: BaseRouteHandler) -> str:
+    return f"{'/'.join(sorted(methods)) or 'WS'} {path} ({handler.name})"
+
+
+def unguarded_routes(
+    app: Litestar, logins: Iterable[Callable[..., Any]], public: Mapping[str, str]
+) -> list[str]:
+    """``METHOD path (handler)`` for every route of ``app`` that answers without a login
+    and is not listed as public."""
+    logins = tuple(logins)
+    return [
+        _named(path, methods, handler)
+        for path, methods, handler in _handlers(app)
+        if handler.name not in public and not _guarded(handler, logins)
+    ]
+
+
+def undeclared_permissions(app: Litestar, public: Mapping[str, str]) -> list[str]:
+    """``METHOD path (handler)`` for every staff route (behind ``requires_login``) that
+    declares no permission the catalog knows, for one of its methods."""
+    return [
+        _named(path, methods, handler)
+        for path, methods, handler in _handlers(app)
+        if handler.name not in public
+        and _guarded(handler, (requires_login,))
+        and any(permission_for(handler, m) not in PERMISSIONS for m in methods)
+    ]
 
 
 def refuse_unguarded(
     app: Litestar, logins: Iterable[Callable[..., Any]], public: Mapping[str, str]
 ) -> None:
-    """Stop the app from starting with a route that is neither guarded nor public."""
+    """Stop the app from starting with a route that is neither guarded nor public, or a
+    staff route that declares no permission."""
     found = unguarded_routes(app, logins, public)
     if found:
         raise RuntimeError(
             "routes with neither a login nor a place in the public list "
             "(kasane.core.web.route_guards): " + "; ".join(found)
+        )
+    undeclared = undeclared_permissions(app, public)
+    if undeclared:
+        raise RuntimeError(
+            "staff routes that declare no permission (opt=needs(...) on the route or its "
+            "controller, kasane.core.auth.permissions): " + "; ".join(undeclared)
         )

@@ -21,6 +21,7 @@ from litestar.di import Provide
 from litestar.response import File
 
 from kasane.core.auth.actor import ActorInfo
+from kasane.core.auth.permissions import needs
 from kasane.core.i18n import gettext as _
 from kasane.core.japan_time import JST
 from kasane.core.web.deps import Actor, DbSession, FormBody, requires_login, requires_tenant
@@ -60,7 +61,12 @@ async def _page(
     return response
 
 
-@get("/admin/export", name="admin_export", dependencies={"actor": Provide(requires_login)})
+@get(
+    "/admin/export",
+    name="admin_export",
+    dependencies={"actor": Provide(requires_login)},
+    opt=needs("tenant:data:export"),
+)
 async def admin_export(
     request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
 ) -> Response[str]:
@@ -73,6 +79,7 @@ async def admin_export(
     name="admin_export_run",
     status_code=200,
     dependencies={"actor": Provide(requires_login)},
+    opt=needs("tenant:data:export"),
 )
 async def admin_export_run(
     request: Request[Any, Any, Any], db_session: DbSession, actor: Actor, data: FormBody
