@@ -27,6 +27,7 @@ from litestar_htmx import ClientRedirect
 from kasane.central.app import create_central_app
 from kasane.core import i18n
 from kasane.core.auth.controllers import AuthController
+from kasane.core.auth.permissions import PERMISSIONS, permission_for
 from kasane.core.auth.sso_controllers import ROUTES as SSO_ROUTES
 from kasane.core.caseload.controllers import ROUTES as CASELOAD_ROUTES
 from kasane.core.cases.controllers import ROUTES as CASE_ROUTES
@@ -450,5 +451,9 @@ def create_app(
     app.on_shutdown.append(app.state.central.state.db.dispose)
     ops_lifecycle(app, settings)  # in-process jobs, the metrics port, tracing
     # checked when the app starts, so a route registered after this (a test) counts too
-    app.on_startup.append(lambda: refuse_unguarded(app, [requires_login], PUBLIC_ROUTES))
+    app.on_startup.append(
+        lambda: refuse_unguarded(
+            app, [requires_login], PUBLIC_ROUTES, (permission_for, PERMISSIONS)
+        )
+    )
     return app

@@ -229,6 +229,12 @@ def test_the_page_proposes_and_starts_and_kodomo_gets_404(sqlite_env: Env) -> No
             data={"occurred_on": "x", "note": "a", "_csrf_token": token},
         )
         assert bad.status_code == 422 and 'role="alert"' in bad.text
+        # and a form that leaves a field out gets the same message, not a bare 400
+        missing = client.post(
+            f"/participation/matches/{match_id.group(1)}/end", data={"_csrf_token": token}
+        )
+        assert missing.status_code == 422 and 'role="alert"' in missing.text
+        assert "日付" in missing.text or "date" in missing.text
     # and a kodomo user (not taking part in the case) gets the plain 404
     with tenant_client(env, "usuki") as client:
         assert login(client, "kodomo").status_code == 302

@@ -13,7 +13,7 @@ from litestar.testing import TestClient
 
 from kasane.app import create_app
 from kasane.central.web import requires_central_login
-from kasane.core.auth.permissions import needs
+from kasane.core.auth.permissions import PERMISSIONS, needs, permission_for
 from kasane.core.web.deps import Actor, requires_login
 from kasane.core.web.route_guards import (
     CENTRAL_PUBLIC_ROUTES,
@@ -97,7 +97,10 @@ def test_a_staff_route_that_declares_no_permission_does_not_start_the_app(
     app = create_app(sqlite_env.settings)
     app.register(undeclared)
     # then the check names it, and the app does not start
-    assert undeclared_permissions(app, PUBLIC_ROUTES) == ["GET /undeclared (undeclared)"]
+    found = undeclared_permissions(
+        app, [requires_login], PUBLIC_ROUTES, permission_for, PERMISSIONS
+    )
+    assert found == ["GET /undeclared (undeclared)"]
     assert "undeclared" in _startup_refusal(app, sqlite_env)
 
 

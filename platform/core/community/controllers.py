@@ -13,6 +13,7 @@ import uuid
 from datetime import date
 from typing import Any
 
+import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
 from litestar.response import Redirect
@@ -37,7 +38,7 @@ from kasane.core.errors import NotFound
 from kasane.core.i18n import N_
 from kasane.core.i18n import gettext as _
 from kasane.core.japan_time import today_jst
-from kasane.core.web.deps import Actor, DbSession, requires_login, requires_writable
+from kasane.core.web.deps import Actor, DbSession, Form, requires_login, requires_writable
 from kasane.core.web.templating import render
 
 BAD_DATE = N_("Enter a valid date.")
@@ -88,6 +89,12 @@ def _int(value: Any) -> int:
     return int(text)
 
 
+class PlaceForm(msgspec.Struct):
+    name: str = ""
+    kind: str = ""
+    area_key: str = ""
+
+
 class CommunityController(Controller):
     """地域づくり pages and the gap list. All need a login."""
 
@@ -110,21 +117,23 @@ class CommunityController(Controller):
 
     @post("/community/places", name="community_place_add", status_code=200)
     async def add_place(
-        self, request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        actor: Actor,
+        data: Form[PlaceForm],
     ) -> Response[Any]:
         """Add a place (拠点)."""
         requires_writable(request)
-        data = await request.form()
-        area = str(data.get("area_key") or "")
         try:
-            if area and tenant_config(request).area(area) is None:
+            if data.area_key and tenant_config(request).area(data.area_key) is None:
                 raise CaseRuleError(N_("Choose an area of this town."))
             await do_add_place(
                 db_session,
                 actor,
-                name=str(data.get("name") or ""),
-                kind=str(data.get("kind") or ""),
-                area_key=area or None,
+                name=data.name,
+                kind=data.kind,
+                area_key=data.area_key or None,
             )
         except CaseRuleError as exc:
             return await self._refused(request, db_session, exc)

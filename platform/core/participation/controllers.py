@@ -15,6 +15,7 @@ import uuid
 from datetime import date
 from typing import Any
 
+import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
 from litestar.params import FromPath
@@ -44,18 +45,37 @@ from kasane.core.participation.services import (
     retention_contacts,
 )
 from kasane.core.people.models import Person
-from kasane.core.web.deps import Actor, DbSession, requires_login, requires_writable
+from kasane.core.web.deps import Actor, DbSession, Form, requires_login, requires_writable
 from kasane.core.web.templating import render
 
 BAD_DATE = N_("Enter a valid date.")
 SUGGESTIONS = 3  # how many candidates the case page shows
 
 
-def _date(value: Any) -> date:
+def _date(value: str) -> date:
     try:
-        return date.fromisoformat(str(value or ""))
+        return date.fromisoformat(value)
     except ValueError:
         raise CaseRuleError(BAD_DATE) from None
+
+
+class ProposeForm(msgspec.Struct):
+    kind: str = ""  # "menu" (a participation menu of the town) or "service" (the registry)
+    ref: str = ""
+
+
+class OnForm(msgspec.Struct):
+    on: str = ""
+
+
+class RetentionForm(msgspec.Struct):
+    occurred_on: str = ""
+    note: str = ""
+
+
+class EndForm(msgspec.Struct):
+    reason: str = ""
+    on: str = ""
 
 
 async def _match(
@@ -164,19 +184,19 @@ class ParticipationController(Controller):
         db_session: DbSession,
         actor: Actor,
         case_id: FromPath[uuid.UUID],
+        data: Form[ProposeForm],
     ) -> Response[Any]:
         """Propose one of the candidates."""
         requires_writable(request)
         case = await access_case(db_session, actor, case_id)
-        data = await request.form()
         try:
             await do_propose_match(
                 db_session,
                 actor,
                 tenant_config(request),
                 case,
-                kind=str(data.get("kind") or ""),
-                ref=str(data.get("ref") or ""),
+                kind=data.kind,
+                ref=data.ref,
                 today=today_jst(),
             )
         except CaseRuleError as exc:
@@ -190,14 +210,14 @@ class ParticipationController(Controller):
         db_session: DbSession,
         actor: Actor,
         match_id: FromPath[uuid.UUID],
+        data: Form[OnForm],
     ) -> Response[Any]:
         """The person starts taking part."""
         requires_writable(request)
         case, match = await _match(db_session, actor, match_id)
-        data = await request.form()
         try:
             await do_start_match(
-                db_session, actor, tenant_config(request), match, on=_date(data.get("on"))
+                db_session, actor, tenant_config(request), match, on=_date(data.on)
             )
         except CaseRuleError as exc:
             return await self._refused(request, db_session, actor, case.id, exc)
@@ -214,18 +234,14 @@ class ParticipationController(Controller):
         db_session: DbSession,
         actor: Actor,
         match_id: FromPath[uuid.UUID],
+        data: Form[RetentionForm],
     ) -> Response[Any]:
         """Record a 定着支援 contact."""
         requires_writable(request)
         case, match = await _match(db_session, actor, match_id)
-        data = await request.form()
         try:
             await do_log_retention(
-                db_session,
-                actor,
-                match,
-                on=_date(data.get("occurred_on")),
-                note=str(data.get("note") or ""),
+                db_session, actor, match, on=_date(data.occurred_on), note=data.note
             )
         except CaseRuleError as exc:
             return await self._refused(request, db_session, actor, case.id, exc)
@@ -238,19 +254,14 @@ class ParticipationController(Controller):
         db_session: DbSession,
         actor: Actor,
         match_id: FromPath[uuid.UUID],
+        data: Form[EndForm],
     ) -> Response[Any]:
         """End the match with its reason ("no place fits" records a resource gap)."""
         requires_writable(request)
         case, match = await _match(db_session, actor, match_id)
-        data = await request.form()
         try:
             await do_end_match(
-                db_session,
-                actor,
-                case,
-                match,
-                reason=str(data.get("reason") or ""),
-                on=_date(data.get("on")),
+                db_session, actor, case, match, reason=data.reason, on=_date(data.on)
             )
         except CaseRuleError as exc:
             return await self._refused(request, db_session, actor, case.id, exc)

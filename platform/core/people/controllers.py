@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
 from litestar.enums import MediaType
@@ -47,7 +48,7 @@ from kasane.core.people.services import (
 )
 from kasane.core.referrals.models import STATUSES
 from kasane.core.tenancy import TenantContext
-from kasane.core.web.deps import Actor, DbSession, requires_login, requires_writable
+from kasane.core.web.deps import Actor, DbSession, Form, requires_login, requires_writable
 from kasane.core.web.templating import render
 
 
@@ -63,6 +64,14 @@ async def _person_to_change(
 
 def _back(person_id: uuid.UUID, anchor: str) -> Response[Any]:
     return Redirect(f"/people/{person_id}#{anchor}", status_code=303)
+
+
+class WithdrawForm(msgspec.Struct):
+    note: str = ""
+
+
+class MergeForm(msgspec.Struct):
+    duplicate_id: str = ""
 
 
 class PeopleController(Controller):
@@ -135,6 +144,7 @@ class PeopleController(Controller):
         db_session: DbSession,
         actor: Actor,
         consent_id: FromPath[uuid.UUID],
+        data: Form[WithdrawForm],
     ) -> Response[Any]:
         """Withdraw a consent: future sharing on it stops; the entry stays in the ledger.
 
@@ -144,7 +154,7 @@ class PeopleController(Controller):
         if consent is None:
             raise NotFound("consent")
         person = await _person_to_change(request, db_session, actor, consent.person_id)
-        note = ((await request.form()).get("note") or "").strip()
+        note = data.note.strip()
         problem = check_text(N_("Reason or note"), note, max_length=1000)
         if consent.withdrawn_on is not None:
             problem = _("This consent has already been withdrawn.")
@@ -173,12 +183,13 @@ class PeopleController(Controller):
         db_session: DbSession,
         actor: Actor,
         person_id: FromPath[uuid.UUID],
+        data: Form[MergeForm],
     ) -> Response[Any]:
         """Merge a duplicate into this person (supervisors and administrators only)."""
         if not is_record_keeper(actor):
             raise NotFound("person")
         person = await _person_to_change(request, db_session, actor, person_id)
-        raw = ((await request.form()).get("duplicate_id") or "").strip()
+        raw = data.duplicate_id.strip()
         duplicate = None
         try:
             duplicate = await get_person(db_session, uuid.UUID(raw))

@@ -14,6 +14,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
 from litestar.params import FromPath, FromQuery
@@ -74,6 +75,7 @@ from kasane.core.tenancy import TenantContext
 from kasane.core.web.deps import (
     Actor,
     DbSession,
+    Form,
     requires_login,
     requires_tenant,
     requires_writable,
@@ -175,6 +177,17 @@ async def _own_page(
 ) -> dict[str, Any]:
     graph = await load_graph(session, [service.id])
     return await service_page_context(request, session, service, graph, **extra)
+
+
+class ShareForm(msgspec.Struct):
+    action: str = "add"  # or "remove"
+    tenant: str = ""  # to add: 全国地方公共団体コード or slug
+    tenant_id: str = ""  # to remove
+
+
+class DecisionForm(msgspec.Struct):
+    decision: str = ""  # "approve" or "reject"
+    note: str = ""
 
 
 class RegistryController(Controller):
@@ -341,23 +354,21 @@ class RegistryController(Controller):
         db_session: DbSession,
         actor: Actor,
         service_id: FromPath[uuid.UUID],
+        data: Form[ShareForm],
     ) -> Response[Any]:
         """``action=add`` with ``tenant`` (全国地方公共団体コード or slug), or
         ``action=remove`` with ``tenant_id``."""
         requires_writable(request)
         tenant = _tenant(request)
         service = await get_service(db_session, service_id)
-        form = await request.form()
         error = ""
-        if form.get("action") == "remove":
+        if data.action == "remove":
             try:
-                await do_unshare(
-                    db_session, actor.ref, service, uuid.UUID(form.get("tenant_id") or "")
-                )
+                await do_unshare(db_session, actor.ref, service, uuid.UUID(data.tenant_id))
             except ValueError:
                 error = _("Choose whom to stop sharing with.")
         else:
-            target = await find_tenant(db_session, form.get("tenant") or "")
+            target = await find_tenant(db_session, data.tenant)
             if target is None:
                 error = _("No municipality with this code uses Kasane.")
             elif target.id == tenant.id:
@@ -396,12 +407,12 @@ class RegistryController(Controller):
         db_session: DbSession,
         actor: Actor,
         change_id: FromPath[uuid.UUID],
+        data: Form[DecisionForm],
     ) -> Response[Any]:
         """Approve (apply, mark reviewed today) or reject a contact's pending change."""
         requires_writable(request)
         change = await get_change(db_session, change_id)
-        form = await request.form()
-        decision = form.get("decision")
+        decision = data.decision
         notice = ""
         if decision not in ("approve", "reject"):
             notice = _("Choose approve or reject.")
@@ -414,7 +425,7 @@ class RegistryController(Controller):
                 change,
                 approve=decision == "approve",
                 today=today_jst(),
-                note=(form.get("note") or "").strip(),
+                note=data.note.strip(),
             )
         service = await get_service(db_session, change.service_id)
         if notice:

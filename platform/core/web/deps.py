@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from litestar import Request
 from litestar.di import NamedDependency
@@ -27,11 +27,18 @@ from kasane.core.db import Database
 from kasane.core.tenancy import TenantContext
 
 SESSION_COOKIE = "kasane_session"
+T = TypeVar("T")
 
 # Handler parameter types: named dependencies, resolved from the app's providers.
 DbSession = NamedDependency[AsyncSession]
 # An url-encoded form body as a plain dict (the staff forms post single values).
 FormBody = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+# An url-encoded form body read into a msgspec Struct that names the form's fields
+# (``data: Form[ProposeForm]``). Give every field a default: a missing or empty field is then
+# the handler's own message naming it, not a bare 400; fields the struct does not name (the
+# CSRF token) are ignored. Forms whose fields a plugin or the town defines go through
+# ``kasane.core.forms`` instead, which knows their labels and rules.
+Form = Annotated[T, Body(media_type=RequestEncodingType.URL_ENCODED)]
 Actor = NamedDependency[ActorInfo]
 
 

@@ -12,14 +12,16 @@ with throwaway routes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from typing import Any
 
 from litestar import Litestar
 from litestar.handlers import BaseRouteHandler
 
-from kasane.core.auth.permissions import PERMISSIONS, permission_for
-from kasane.core.web.deps import requires_login
+# What a route declares it needs, per method (None: nothing): ``permission_for`` on a town's
+# host. The central app's guard checks its own roles and passes none. (Passed in, not
+# imported: the central site must not load the tenant side's modules.)
+PermissionOf = Callable[[BaseRouteHandler, str], str | None]
 
 # Public on a town's host and the operator site, by handler name → why.
 PUBLIC_ROUTES: dict[str, str] = {
@@ -130,30 +132,42 @@ def unguarded_routes(
     ]
 
 
-def undeclared_permissions(app: Litestar, public: Mapping[str, str]) -> list[str]:
-    """``METHOD path (handler)`` for every staff route (behind ``requires_login``) that
-    declares no permission the catalog knows, for one of its methods."""
+def undeclared_permissions(
+    app: Litestar,
+    logins: Iterable[Callable[..., Any]],
+    public: Mapping[str, str],
+    permission_of: PermissionOf,
+    catalog: Collection[str],
+) -> list[str]:
+    """``METHOD path (handler)`` for every route behind a login that declares no permission
+    of the ``catalog``, for one of its methods."""
+    logins = tuple(logins)
     return [
         _named(path, methods, handler)
         for path, methods, handler in _handlers(app)
         if handler.name not in public
-        and _guarded(handler, (requires_login,))
-        and any(permission_for(handler, m) not in PERMISSIONS for m in methods)
+        and _guarded(handler, logins)
+        and any(permission_of(handler, m) not in catalog for m in methods)
     ]
 
 
 def refuse_unguarded(
-    app: Litestar, logins: Iterable[Callable[..., Any]], public: Mapping[str, str]
+    app: Litestar,
+    logins: Iterable[Callable[..., Any]],
+    public: Mapping[str, str],
+    permissions: tuple[PermissionOf, Collection[str]] | None = None,
 ) -> None:
-    """Stop the app from starting with a route that is neither guarded nor public, or a
-    staff route that declares no permission."""
+    """Stop the app from starting with a route that is neither guarded nor public, or —
+    given ``permissions`` (how a route's permission is read, and the catalog) — a guarded
+    route that declares no permission."""
+    logins = tuple(logins)
     found = unguarded_routes(app, logins, public)
     if found:
         raise RuntimeError(
             "routes with neither a login nor a place in the public list "
             "(kasane.core.web.route_guards): " + "; ".join(found)
         )
-    undeclared = undeclared_permissions(app, public)
+    undeclared = undeclared_permissions(app, logins, public, *permissions) if permissions else []
     if undeclared:
         raise RuntimeError(
             "staff routes that declare no permission (opt=needs(...) on the route or its "
