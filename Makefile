@@ -79,13 +79,14 @@ e2e: setup system ## browser tests only
 # mypy reads the package as it is installed: platform/ is `kasane` (it has no __init__.py on
 # purpose), so a folder of links gives mypy the installed names.
 MYPY_ROOT := .mypy-root
-lint: setup ## ruff (lint and format), mypy --strict on platform/core and plugins/, vulture
+lint: setup ## ruff (lint and format), mypy --strict on platform/core and plugins/, vulture, house rules
 	$(BIN)/ruff check platform plugins tests
 	$(BIN)/ruff format --check --quiet platform plugins tests
 	@mkdir -p $(MYPY_ROOT) && ln -sfn ../platform $(MYPY_ROOT)/kasane && \
 	  ln -sfn ../plugins $(MYPY_ROOT)/kasane_plugins && ln -sfn ../themes $(MYPY_ROOT)/kasane_themes
 	cd $(MYPY_ROOT) && ../$(BIN)/mypy --config-file ../pyproject.toml -p kasane.core -p kasane_plugins
 	$(BIN)/vulture platform plugins .vulture-allow.py --min-confidence 80
+	$(BIN)/python .ci/house_rules.py
 
 bench: setup ## benchmarks (not part of make test)
 	$(BIN)/python -m tests.bench

@@ -373,7 +373,10 @@ def create_app(
     settings: Settings | None = None, *, ephemeral: EphemeralStore | None = None
 ) -> KasaneApp:
     """Assemble the application for ``settings`` (from the environment by default).
-    ``ephemeral``: the store for pending logins and rate limits (default from settings)."""
+    ``ephemeral``: the store for pending logins and rate limits (default from settings).
+
+    Long: the app's assembly in one place: routes, dependencies, error handlers, middleware.
+    """
     settings = settings or load_settings()
     set_master_secret(settings.master_key)
     set_template_reload(settings.template_reload)

@@ -223,7 +223,7 @@ def cmd_plugins_check(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
     from kasane.core.audit.services import verify_chain
-    from kasane.tenants.services import get_tenant_by_slug, list_tenants
+    from kasane.tenants.services import find_tenant_by_slug, list_tenants
 
     async def run() -> int:
         db = _db(settings)
@@ -231,7 +231,7 @@ def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
         try:
             async with db.session() as s:
                 tenants = (
-                    [await get_tenant_by_slug(s, args.tenant)]
+                    [await find_tenant_by_slug(s, args.tenant)]
                     if args.tenant
                     else await list_tenants(s)
                 )
@@ -261,14 +261,14 @@ def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_audit_fold(args: argparse.Namespace, settings: Settings) -> int:
     from kasane.core.audit.services import fold_reads
-    from kasane.tenants.services import get_tenant_by_slug, list_tenants
+    from kasane.tenants.services import find_tenant_by_slug, list_tenants
 
     async def run() -> int:
         db = _db(settings)
         try:
             async with db.session() as s:
                 tenants = (
-                    [await get_tenant_by_slug(s, args.tenant)]
+                    [await find_tenant_by_slug(s, args.tenant)]
                     if args.tenant
                     else await list_tenants(s)
                 )
@@ -356,6 +356,10 @@ def cmd_reports_export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
+    """The ``kasane`` command line.
+
+    Long: the command line's declaration, every command in one place.
+    """
     p = argparse.ArgumentParser(prog="kasane", description="Kasane (かさね) platform")
     sub = p.add_subparsers(dest="command", required=True)
 

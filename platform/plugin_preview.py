@@ -15,7 +15,7 @@ from pathlib import Path
 from kasane.core import plugins
 from kasane.core.db import Database
 from kasane.settings import Settings, load_settings
-from kasane.tenants.municipalities import get_municipality
+from kasane.tenants.municipalities import find_municipality
 
 PAGES = ("/", "/intake", "/meetings", "/town")  # home, intake, meetings, menus (the town page)
 FALLBACK_CODE = "442062"  # a plugin that names no code previews as this town
@@ -56,7 +56,7 @@ async def prepare_preview(db: Database, plugin_ref: str) -> tuple[str, list[str]
         module = plugins.load_plugin(plugin_ref)
     except plugins.PluginNotFound as exc:
         raise PreviewRefused(f"no municipal plugin named {plugin_ref!r}") from exc
-    town = get_municipality(str(getattr(module, "MUNICIPALITY_CODE", ""))) or get_municipality(
+    town = find_municipality(str(getattr(module, "MUNICIPALITY_CODE", ""))) or find_municipality(
         FALLBACK_CODE
     )
     assert town is not None

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from string import Template
 
-from kasane.tenants.municipalities import Municipality, get_municipality
+from kasane.tenants.municipalities import Municipality, find_municipality
 
 NAME = re.compile(r"^[a-z][a-z0-9_]{1,30}$")
 KASANE_RANGE = ">=0.1,<1"  # the Kasane releases this scaffold's hooks (version 1) work with
@@ -271,7 +271,7 @@ def scaffold(name: str, code: str, parent: Path) -> Path:
         raise ScaffoldRefused(
             f"{name!r}: use 2-31 lower-case ascii letters, digits or _, starting with a letter"
         )
-    town: Municipality | None = get_municipality(code)
+    town: Municipality | None = find_municipality(code)
     if town is None:
         raise ScaffoldRefused(f"{code!r}: no municipality has this code")
     root = parent / f"kasane-plugin-{name}"

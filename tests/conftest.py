@@ -78,11 +78,11 @@ class Env:
         return asyncio.run(go())
 
     def tenant_id(self, slug: str) -> uuid.UUID:
-        from kasane.tenants.services import get_tenant_by_slug
+        from kasane.tenants.services import find_tenant_by_slug
 
         async def go(db: Database) -> uuid.UUID:
             async with db.session() as s:
-                t = await get_tenant_by_slug(s, slug)
+                t = await find_tenant_by_slug(s, slug)
                 assert t is not None
                 return t.id
 

@@ -63,7 +63,7 @@ from kasane.core.referrals.models import Referral
 from kasane.core.referrals.services import do_answer_referral, do_send_referral
 from kasane.tenants.demo import DEMO_PASSWORD, demo_accounts
 from kasane.tenants.demo_seeder import SeedClock
-from kasane.tenants.services import do_create_tenant, get_tenant_by_slug, tenant_info
+from kasane.tenants.services import do_create_tenant, find_tenant_by_slug, tenant_info
 from tests.conftest import Env
 
 TOWNS = {
@@ -287,7 +287,7 @@ class Story:
 async def _make(db: Database, plugin: str) -> Town:
     spec = TOWNS[plugin]
     async with db.session() as s:
-        found = await get_tenant_by_slug(s, spec["slug"])
+        found = await find_tenant_by_slug(s, spec["slug"])
     if found is not None:
         config = plugins.build_config(plugins.load_plugin(found.plugin), tenant_info(found))
         return Town(plugin, found.slug, found.id, config)

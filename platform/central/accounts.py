@@ -318,7 +318,7 @@ async def do_open_session(session: AsyncSession, account: CentralAccount, method
     return token
 
 
-async def get_login(
+async def find_login(
     session: AsyncSession, token: str, *, idle: timedelta, absolute: timedelta
 ) -> CentralAccount | None:
     """The active account behind a cookie token, or None (an expired session is deleted)."""

@@ -17,7 +17,7 @@ from litestar.di import NamedDependency
 from litestar.exceptions import PermissionDeniedException
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kasane.central.accounts import PERMISSIONS, CentralActor, get_login
+from kasane.central.accounts import PERMISSIONS, CentralActor, find_login
 from kasane.central.queries import Scope
 from kasane.core.db import Database
 from kasane.core.web.templating import render
@@ -52,7 +52,7 @@ async def requires_central_login(
     settings = request.app.state.settings
     account = None
     if token:
-        account = await get_login(
+        account = await find_login(
             central_db,
             token,
             idle=timedelta(minutes=settings.session_idle_minutes),

@@ -504,7 +504,11 @@ def check_strictly(
 ) -> None:
     """What a plugin must get right beyond the types (``plugins check``, tenants create and
     set-plugin): a town with no counter cannot take a consultation; a cadence the calendar
-    cannot place, or a meeting on a closed day, never happens as written."""
+    cannot place, or a meeting on a closed day, never happens as written.
+
+    Long: one check after another, each with the message that names the field; split,
+    they would be read out of order.
+    """
     if not counters and not c.refused.get("kasane_counters"):
         c.problem(
             "kasane_counters", "", N_("at least one counter is needed: intake happens at one")

@@ -39,7 +39,7 @@ from kasane.tenants.billing.models import BillingInvoice
 from kasane.tenants.contract import PAYMENT_TERMS_DAYS, QUOTE_VALID_DAYS, start_months
 from kasane.tenants.controllers import OPERATOR_PREFIX
 from kasane.tenants.models import Tenant
-from kasane.tenants.municipalities import get_municipality
+from kasane.tenants.municipalities import find_municipality
 from kasane.tenants.onboarding_controllers import (
     billing_of,
     billing_page_context,
@@ -83,7 +83,7 @@ async def quote_pdf(
     """A numbered quotation PDF; the form again (422) naming each field that is wrong."""
     requires_operator_host(request)
     code = (data.get("municipality_code") or "").strip()
-    municipality = get_municipality(code) if code else None
+    municipality = find_municipality(code) if code else None
     today = today_jst()
     problems, plan, start = check_quote_request(
         municipality, data.get("plan", ""), data.get("start", ""), today
@@ -124,7 +124,7 @@ async def tenant_quote(
     """The town's own quotation (for next year's budget request, say)."""
     row = await db_session.get(Tenant, actor.tenant_id)
     assert row is not None
-    municipality = get_municipality(row.municipality_code)
+    municipality = find_municipality(row.municipality_code)
     problems, plan, start = check_quote_request(
         municipality, data.get("plan", ""), data.get("start", ""), today_jst()
     )
@@ -149,7 +149,7 @@ async def tenant_start_invoice(
     row = await db_session.get(Tenant, actor.tenant_id)
     assert row is not None
     problems, plan, start = check_quote_request(
-        get_municipality(row.municipality_code),
+        find_municipality(row.municipality_code),
         data.get("plan", ""),
         data.get("start", ""),
         today_jst(),

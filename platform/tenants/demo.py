@@ -27,7 +27,7 @@ from kasane.tenants.demo_history import seed_history
 from kasane.tenants.demo_meetings import seed_meetings
 from kasane.tenants.demo_registry import seed_registry
 from kasane.tenants.models import Tenant
-from kasane.tenants.services import do_create_tenant, get_tenant_by_slug, tenant_info
+from kasane.tenants.services import do_create_tenant, find_tenant_by_slug, tenant_info
 
 DEMO_PASSWORD = "kasane-demo"
 DEMO_TENANTS = [
@@ -126,7 +126,7 @@ async def seed_demo(db: Database, central_db: Database | None = None) -> list[st
     tenants = []
     for spec in DEMO_TENANTS:
         async with db.session() as s:
-            tenant = await get_tenant_by_slug(s, spec["slug"])  # type: ignore[arg-type]
+            tenant = await find_tenant_by_slug(s, spec["slug"])  # type: ignore[arg-type]
         if tenant is None:
             tenant = await do_create_tenant(db, status="active", actor="demo-seed", **spec)  # type: ignore[arg-type]
             lines.append(f"created tenant {tenant.slug}")

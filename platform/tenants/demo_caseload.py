@@ -48,7 +48,10 @@ class CaseloadSeeder(RecordSteps):
     """Takes each household's case through the services up to its stage."""
 
     async def case(self, story: Story, target: str) -> None:
-        """One household's case, taken through the services up to ``target``."""
+        """One household's case, taken through the services up to ``target``.
+
+        Long: one household's story through the stages, in the order it happens.
+        """
         reach = target
         if target == "suspended":
             self.suspensions += 1

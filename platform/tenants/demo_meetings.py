@@ -267,7 +267,10 @@ class MeetingSeeder:
         self.summary.held += 1
 
     async def ad_hoc(self, mt: MeetingType, actor: ActorInfo, cases: list[Case]) -> None:
-        """An as-needed 106条の6 meeting three weeks ago, with an unnamed outreach record."""
+        """An as-needed 106条の6 meeting three weeks ago, with an unnamed outreach record.
+
+        Long: one demo meeting's story (agenda, minutes, decisions), in order.
+        """
         day = next_business_day(self.today - timedelta(days=21))
         meeting = await do_create_meeting(
             self.s,

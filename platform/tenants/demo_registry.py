@@ -63,7 +63,10 @@ class Entry:
 
 
 def _town_entries(town: str) -> list[Entry]:
-    """Resources every demo town gets (names are generic and marked 架空)."""
+    """Resources every demo town gets (names are generic and marked 架空).
+
+    Long: a table of demo resources, read top to bottom.
+    """
     return [
         Entry(
             "子ども食堂 ひだまり（架空）",

@@ -40,6 +40,6 @@ def all_municipalities() -> dict[str, Municipality]:
     return found
 
 
-def get_municipality(code: str) -> Municipality | None:
+def find_municipality(code: str) -> Municipality | None:
     """The municipality with this six-digit code, or None when no municipality has it."""
     return all_municipalities().get(code.strip())

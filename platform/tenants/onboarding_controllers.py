@@ -43,8 +43,8 @@ from kasane.tenants.billing.services import (
 from kasane.tenants.contract import PAYMENT_TERMS_DAYS, start_months
 from kasane.tenants.controllers import OPERATOR_PREFIX
 from kasane.tenants.models import Tenant
-from kasane.tenants.plans import PLANS, TAX_RATE_PERCENT, get_plan, plan_for_population
-from kasane.tenants.services import get_tenant_by_slug
+from kasane.tenants.plans import PLANS, TAX_RATE_PERCENT, find_plan, plan_for_population
+from kasane.tenants.services import find_tenant_by_slug
 from kasane.tenants.signup import (
     INVITATION_DAYS,
     INVITATION_PATH,
@@ -176,7 +176,7 @@ async def signup_submit(request: Request[Any, Any, Any], data: Form) -> Response
         ),
     )
     invoice, invoice_failed = None, False
-    plan = get_plan(tenant.plan or "")
+    plan = find_plan(tenant.plan or "")
     if form.billing_method == "invoice" and plan is not None:
         # 年度契約 from this month; a later start is chosen on the billing page
         today = today_jst()
@@ -249,7 +249,7 @@ async def signup_checkout(request: Request[Any, Any, Any], data: Form) -> Respon
     db: Database = request.app.state.db
     async with db.session() as s:
         tenant = await s.get(Tenant, tenant_id)
-    plan = get_plan((tenant.plan if tenant else None) or "")
+    plan = find_plan((tenant.plan if tenant else None) or "")
     if tenant is None or plan is None or tenant.status != "trial":
         raise NotFoundException()
     back = f"{_origin(request)}/signup/result?tenant={quote(tenant.slug)}"
@@ -264,7 +264,7 @@ async def signup_result(
     requires_operator_host(request)
     db: Database = request.app.state.db
     async with db.session() as s:
-        row = await get_tenant_by_slug(s, tenant)
+        row = await find_tenant_by_slug(s, tenant)
     if row is None:
         raise NotFoundException()
     token = _handoff_token(request, row.slug)
@@ -288,7 +288,7 @@ async def signup_result(
 async def _to_checkout(
     request: Request[Any, Any, Any], tenant_id: uuid.UUID, plan_key: str, success: str, cancel: str
 ) -> Response[Any]:
-    plan = get_plan(plan_key)
+    plan = find_plan(plan_key)
     if plan is None:
         raise NotFoundException()
     try:
@@ -347,7 +347,7 @@ async def local_checkout(
     return render(
         request,
         "onboarding/local_checkout",
-        {"session": session, "opened": opened, "plan": get_plan(opened.plan or "")},
+        {"session": session, "opened": opened, "plan": find_plan(opened.plan or "")},
         fragment=False,
     )
 
@@ -387,7 +387,7 @@ async def local_portal(
             "opened": opened,
             "row": tenant,
             "status_labels": STATUS_LABELS,
-            "plan": get_plan(tenant.plan or ""),
+            "plan": find_plan(tenant.plan or ""),
             "done": done,
         },
         fragment=False,
@@ -434,7 +434,7 @@ async def billing_page_context(
     return {
         "row": row,
         "plans": PLANS,
-        "plan": get_plan(row.plan or ""),
+        "plan": find_plan(row.plan or ""),
         "status_labels": STATUS_LABELS,
         "invoices": await list_invoices(db_session),
         "months": start_months(today_jst()),

@@ -19,14 +19,14 @@ from kasane.core.config_types import TenantInfo
 from kasane.core.db import Database, utcnow
 from kasane.core.i18n import N_
 from kasane.tenants.models import AdminInvitation, Tenant
-from kasane.tenants.municipalities import get_municipality
-from kasane.tenants.services import TenantInvalid, get_tenant_by_slug
+from kasane.tenants.municipalities import find_municipality
+from kasane.tenants.services import TenantInvalid, find_tenant_by_slug
 from kasane.tenants.signup import EMAIL, INVITATION_DAYS, INVITATION_PATH, invitation_hash
 
 
 def municipality_problems(code: str, name: str, prefecture: str) -> dict[str, str]:
     """The bundled list must know the code, and name it and its prefecture as given."""
-    found = get_municipality(code)
+    found = find_municipality(code)
     if found is None:
         return {"municipality_code": N_("No municipality has this code")}
     problems: dict[str, str] = {}
@@ -82,7 +82,7 @@ def check_new_tenant(
 
 async def _tenant(db: Database, slug: str) -> Tenant:
     async with db.session() as s:
-        tenant = await get_tenant_by_slug(s, slug)
+        tenant = await find_tenant_by_slug(s, slug)
     if tenant is None:
         raise LookupError(slug)
     return tenant

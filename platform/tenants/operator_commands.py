@@ -94,12 +94,12 @@ def cmd_invite_admin(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     from kasane.tenants.operator import plugin_problems, tenant_summary
-    from kasane.tenants.services import get_tenant_by_slug, tenant_info
+    from kasane.tenants.services import find_tenant_by_slug, tenant_info
 
     async def work(db: Any) -> tuple[list[tuple[str, str]], list[str]]:
         rows = await tenant_summary(db, args.slug)
         async with db.session() as s:
-            tenant = await get_tenant_by_slug(s, args.slug)
+            tenant = await find_tenant_by_slug(s, args.slug)
         assert tenant is not None  # tenant_summary found it
         return rows, plugin_problems(tenant.plugin, tenant_info(tenant))
 

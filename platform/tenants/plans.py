@@ -101,7 +101,7 @@ PLANS: tuple[Plan, ...] = (
 PLANS_BY_KEY = {p.key: p for p in PLANS}
 
 
-def get_plan(key: str) -> Plan | None:
+def find_plan(key: str) -> Plan | None:
     return PLANS_BY_KEY.get(key)
 
 

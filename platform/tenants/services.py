@@ -59,7 +59,7 @@ async def list_tenants(session: AsyncSession) -> list[Tenant]:
     return list((await session.execute(select(Tenant).order_by(Tenant.slug))).scalars())
 
 
-async def get_tenant_by_slug(session: AsyncSession, slug: str) -> Tenant | None:
+async def find_tenant_by_slug(session: AsyncSession, slug: str) -> Tenant | None:
     return (await session.execute(select(Tenant).where(Tenant.slug == slug))).scalar_one_or_none()
 
 
@@ -198,7 +198,7 @@ class TenantResolver:
             self._cache.move_to_end(slug)
             return hit[1]
         async with self.db.session() as s:
-            tenant = await get_tenant_by_slug(s, slug)
+            tenant = await find_tenant_by_slug(s, slug)
         ctx = None
         if tenant is not None:
             # first sight in this process, or rebound (kasane tenants set-plugin) since

@@ -21,8 +21,8 @@ from kasane.core.db import Database, utcnow
 from kasane.core.i18n import N_
 from kasane.tenants.codes import municipality_code_problem
 from kasane.tenants.models import AdminInvitation, Tenant
-from kasane.tenants.municipalities import Municipality, get_municipality
-from kasane.tenants.plans import get_plan
+from kasane.tenants.municipalities import Municipality, find_municipality
+from kasane.tenants.plans import find_plan
 from kasane.tenants.services import TenantInvalid, do_create_tenant
 
 STANDARD_PLUGIN = "kasane.tenants.standard_plugin"  # until the town has a plugin of its own
@@ -81,7 +81,7 @@ def municipality_problem(code: str) -> tuple[Municipality | None, str | None]:
     """The municipality with this code, or what is wrong with the code (msgid)."""
     if problem := municipality_code_problem(code):
         return None, problem
-    found = get_municipality(code)
+    found = find_municipality(code)
     return found, None if found else N_("No municipality has this code")
 
 
@@ -103,7 +103,7 @@ def check_signup(form: SignupForm) -> SignupChecked:
         problems["admin_name"] = N_("Use at most 120 characters")
     if len(form.admin_email) > 254 or not EMAIL.match(form.admin_email):
         problems["admin_email"] = N_("Enter a valid e-mail address")
-    plan = get_plan(form.plan)
+    plan = find_plan(form.plan)
     if plan is None:
         problems["plan"] = N_("Choose a plan")
     elif checked.population is not None and not plan.covers(checked.population):

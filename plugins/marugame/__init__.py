@@ -169,7 +169,10 @@ def kasane_agencies(tenant: TenantInfo) -> list[dict[str, Any]]:
 
 @hookimpl
 def kasane_meeting_types(tenant: TenantInfo) -> list[dict[str, Any]]:
-    """まるごと会議, 支援検討会議 and 体制検討会議 (legal bases are our reading)."""
+    """まるごと会議, 支援検討会議 and 体制検討会議 (legal bases are our reading).
+
+    Long: the town's three meetings, declared as data.
+    """
     return [
         {
             "key": "marugoto",

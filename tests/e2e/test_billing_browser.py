@@ -29,7 +29,7 @@ from kasane.core.registry.models import Service
 from kasane.tenants.billing.services import do_billing_sweep
 from kasane.tenants.models import Tenant
 from kasane.tenants.municipalities import all_municipalities
-from kasane.tenants.services import TenantResolver, get_tenant_by_slug
+from kasane.tenants.services import TenantResolver, find_tenant_by_slug
 from kasane.tenants.signup import SignupForm, do_signup
 from tests.billing_fixtures import event, sign
 from tests.e2e.conftest import LiveServer, assert_accessible, log_in_as, run_in_db
@@ -70,7 +70,7 @@ def _status(live_server: LiveServer) -> str:
 def _service_names(live_server: LiveServer, slug: str) -> set[str]:
     async def go(db: Database) -> set[str]:
         async with db.session() as s:
-            tenant = await get_tenant_by_slug(s, slug)
+            tenant = await find_tenant_by_slug(s, slug)
             assert tenant is not None
         async with db.session(tenant.id) as s:
             return set((await s.execute(select(Service.name))).scalars())

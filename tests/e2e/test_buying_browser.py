@@ -34,7 +34,7 @@ from kasane.tenants.billing.services import do_billing_sweep
 from kasane.tenants.contract import contract_amounts
 from kasane.tenants.models import Tenant
 from kasane.tenants.municipalities import all_municipalities
-from kasane.tenants.plans import PLANS, get_plan
+from kasane.tenants.plans import PLANS, find_plan
 from kasane.tenants.signup import SignupForm, do_signup
 from tests.billing_fixtures import event, sign
 from tests.conftest import REPO
@@ -124,7 +124,7 @@ def test_a_town_buys_on_paper_and_moves_its_caseload_in(
     assert (status, kind) == (200, "application/pdf")
     text = pdf_text(body)
     start = today_jst().replace(day=1)
-    amounts = contract_amounts(get_plan("small"), start)  # type: ignore[arg-type]
+    amounts = contract_amounts(find_plan("small"), start)  # type: ignore[arg-type]
     assert "見積書" in text and "臼杵市" in text and "適格請求書発行事業者登録番号" in text
     assert settings.operator_registration_number in text and f"{amounts.total:,}" in text
 
@@ -199,7 +199,7 @@ def test_a_town_buys_on_paper_and_moves_its_caseload_in(
             db,
             LocalBilling(settings),
             late.id,
-            get_plan("small"),
+            find_plan("small"),
             today_jst(),
             30,
             today_jst(),  # type: ignore[arg-type]

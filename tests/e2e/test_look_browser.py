@@ -18,7 +18,7 @@ from sqlalchemy import delete
 
 from kasane.core.db import Database
 from kasane.core.look.models import TenantLook
-from kasane.tenants.services import TenantResolver, get_tenant_by_slug
+from kasane.tenants.services import TenantResolver, find_tenant_by_slug
 from tests.e2e.conftest import LiveServer, assert_accessible, log_in_as, run_in_db
 
 pytestmark = pytest.mark.e2e
@@ -41,7 +41,7 @@ def checked(page: Page) -> None:
 
 async def _forget_usuki_look(db: Database) -> None:
     async with db.session() as s:
-        tenant = await get_tenant_by_slug(s, "usuki")
+        tenant = await find_tenant_by_slug(s, "usuki")
         assert tenant is not None
     async with db.session(tenant.id) as s:
         await s.execute(delete(TenantLook))

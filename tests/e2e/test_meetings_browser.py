@@ -41,7 +41,7 @@ from kasane.core.intake.services import do_intake
 from kasane.core.japan_time import wareki
 from kasane.core.people.models import Person
 from kasane.tenants.demo import DEMO_PASSWORD
-from kasane.tenants.services import get_tenant_by_slug, tenant_info
+from kasane.tenants.services import find_tenant_by_slug, tenant_info
 from kasane_plugins import marugame
 from kasane_plugins.usuki import assumptions as usuki_assumptions
 from tests.e2e.conftest import (
@@ -78,7 +78,7 @@ def checked(page: Page) -> None:
 
 async def _tenant(db: Database, slug: str) -> tuple[uuid.UUID, TenantConfig]:
     async with db.session() as s:
-        tenant = await get_tenant_by_slug(s, slug)
+        tenant = await find_tenant_by_slug(s, slug)
         assert tenant is not None
         config = plugins.build_config(plugins.load_plugin(tenant.plugin), tenant_info(tenant))
         return tenant.id, config

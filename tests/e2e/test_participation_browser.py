@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from kasane.core.db import Database
 from kasane.core.registry.models import Attribute, Service, TaxonomyTerm
-from kasane.tenants.services import get_tenant_by_slug
+from kasane.tenants.services import find_tenant_by_slug
 from tests.e2e.conftest import LiveServer, assert_accessible, log_in_as, run_in_db
 from tests.integration.test_participation import _needy_case
 
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.e2e
 async def _an_ibasho(db: Database) -> tuple[uuid.UUID, str, str]:
     """(id, name, area) of a usuki demo registry 居場所 that has an area."""
     async with db.session() as s:
-        tenant = await get_tenant_by_slug(s, "usuki")
+        tenant = await find_tenant_by_slug(s, "usuki")
         assert tenant is not None
     async with db.session(tenant.id) as s:
         row = (

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from kasane.core.db import Database
 from kasane.core.registry.models import Service
-from kasane.tenants.services import get_tenant_by_slug
+from kasane.tenants.services import find_tenant_by_slug
 from tests.e2e.conftest import (
     LiveServer,
     assert_accessible,
@@ -30,8 +30,8 @@ pytestmark = pytest.mark.e2e
 async def _a_usuki_service(db: Database) -> tuple[uuid.UUID, str]:
     """A usuki resource whose name marugame's registry does not also use."""
     async with db.session() as s:
-        usuki = await get_tenant_by_slug(s, "usuki")
-        marugame = await get_tenant_by_slug(s, "marugame")
+        usuki = await find_tenant_by_slug(s, "usuki")
+        marugame = await find_tenant_by_slug(s, "marugame")
         assert usuki is not None and marugame is not None
     async with db.session(marugame.id) as s:
         theirs = set((await s.execute(select(Service.name))).scalars())

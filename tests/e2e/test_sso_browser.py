@@ -33,7 +33,7 @@ from kasane.migrations import upgrade
 from kasane.settings import load_settings
 from kasane.tenants.models import Tenant
 from kasane.tenants.municipalities import all_municipalities
-from kasane.tenants.services import get_tenant_by_slug
+from kasane.tenants.services import find_tenant_by_slug
 from tests.billing_fixtures import localstripe_server, stripe_get  # noqa: F401  (fixture)
 from tests.conftest import TEST_MASTER_KEY, Env
 from tests.e2e.conftest import (
@@ -82,7 +82,7 @@ def paying_server(
 def _tenant(server: LiveServer) -> Tenant | None:
     async def go(db: Database) -> Tenant | None:
         async with db.session() as s:
-            return await get_tenant_by_slug(s, SLUG)
+            return await find_tenant_by_slug(s, SLUG)
 
     return run_in_db(server, go)  # type: ignore[no-any-return]
 

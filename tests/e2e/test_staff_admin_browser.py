@@ -15,7 +15,7 @@ from kasane.core.auth.models import StaffAccount
 from kasane.core.auth.services import do_create_account
 from kasane.core.db import Database
 from kasane.tenants.demo import DEMO_PASSWORD
-from kasane.tenants.services import get_tenant_by_slug
+from kasane.tenants.services import find_tenant_by_slug
 from tests.e2e.conftest import LiveServer, assert_accessible, log_in_as, run_in_db
 
 pytestmark = pytest.mark.e2e
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.e2e
 async def _viewer_of_hokatsu(db: Database) -> tuple[str, str, str]:
     """A new usuki viewer at the caseworker's agency: (username, account id, agency)."""
     async with db.session() as s:
-        tenant = await get_tenant_by_slug(s, "usuki")
+        tenant = await find_tenant_by_slug(s, "usuki")
     assert tenant is not None
     username = f"e2e-{uuid.uuid4().hex[:6]}"
     async with db.session(tenant.id) as s:

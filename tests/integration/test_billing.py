@@ -32,7 +32,7 @@ from kasane.tenants.billing.services import do_billing_sweep
 from kasane.tenants.billing.stripe_billing import StripeBilling
 from kasane.tenants.models import AdminInvitation, Tenant
 from kasane.tenants.municipalities import all_municipalities
-from kasane.tenants.plans import get_plan
+from kasane.tenants.plans import find_plan
 from kasane.tenants.signup import SignupForm, do_signup
 from tests.billing_fixtures import (  # the two fixtures register under their names
     SECRET_KEY,
@@ -523,7 +523,7 @@ def implementation(request: pytest.FixtureRequest, env: Env, stripe_front: Strip
 
 
 def test_both_billing_implementations_behave_alike(env: Env, implementation) -> None:  # type: ignore[no-untyped-def]
-    plan = get_plan("small")
+    plan = find_plan("small")
     assert plan is not None
     account = BillingAccount(uuid.uuid4(), "conformance")
 
@@ -557,7 +557,7 @@ def test_the_real_implementation_sends_stripe_only_tenant_ids(
         replace(env.settings, billing="stripe", stripe_api_base=stripe_front.url)
     )
     account = BillingAccount(uuid.uuid4(), "privacy")
-    plan = get_plan("medium")
+    plan = find_plan("medium")
     assert plan is not None
 
     async def go(_db: Database) -> None:

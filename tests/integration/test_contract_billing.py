@@ -27,7 +27,7 @@ from kasane.tenants.billing.services import do_billing_sweep
 from kasane.tenants.contract import contract_amounts, months_left
 from kasane.tenants.models import Tenant
 from kasane.tenants.municipalities import all_municipalities
-from kasane.tenants.plans import PLANS, get_plan
+from kasane.tenants.plans import PLANS, find_plan
 from tests.billing_fixtures import (
     SECRET_KEY,
     WEBHOOK_SECRET,
@@ -91,7 +91,7 @@ def invoices_of(env: Env, tenant_id: uuid.UUID) -> list[BillingInvoice]:
 
 
 def test_a_mid_year_start_pays_the_remaining_months_with_tax_once() -> None:
-    small = get_plan("small")
+    small = find_plan("small")
     assert small is not None
     # a whole year from April; October to March is six months, the start month in full
     whole = contract_amounts(small, date(2026, 4, 1))
@@ -138,7 +138,7 @@ def test_a_town_downloads_a_numbered_quotation_before_signing_up(
     # then it gets a PDF naming the town, the number, the operator's 登録番号 and the amounts
     assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
     text = pdf_text(r.content)
-    amounts = contract_amounts(get_plan("small"), start)  # type: ignore[arg-type]
+    amounts = contract_amounts(find_plan("small"), start)  # type: ignore[arg-type]
     number = re.search(r"Q\d{8}-[0-9A-F]{6}", text)
     assert number and "臼杵市" in text and env.settings.operator_registration_number in text
     assert f"{amounts.total:,}" in text and f"{amounts.tax:,}" in text
@@ -196,7 +196,7 @@ def test_signup_on_invoice_issues_the_first_invoice_and_payment_activates(
     assert r.status_code == 201 and 'id="first-invoice"' in r.text
     row = tenant_row(env, "inv-town")
     (invoice,) = invoices_of(env, row.id)
-    amounts = contract_amounts(get_plan("small"), today_jst())  # type: ignore[arg-type]
+    amounts = contract_amounts(find_plan("small"), today_jst())  # type: ignore[arg-type]
     # then the invoice asks for the pro-rated rest of the year, due in 60 days
     assert (row.status, row.billing_method) == ("trial", "invoice")
     assert (invoice.subtotal_yen, invoice.tax_yen) == (amounts.subtotal, amounts.tax)
@@ -284,7 +284,7 @@ def test_the_admin_starts_the_contract_and_downloads_a_qualified_invoice(env: En
         pdf = town.get(link.group(1))
     assert pdf.status_code == 200
     text = pdf_text(pdf.content)
-    amounts = contract_amounts(get_plan("medium"), start)  # type: ignore[arg-type]
+    amounts = contract_amounts(find_plan("medium"), start)  # type: ignore[arg-type]
     # 適格請求書: the issuer's registration number, totals per tax rate, the due date
     assert env.settings.operator_registration_number in text
     assert f"{amounts.subtotal:,}" in text and f"{amounts.tax:,}" in text

@@ -38,7 +38,7 @@ from kasane.core.meetings.services import (
 )
 from kasane.core.web.templating import wareki
 from kasane.tenants.demo import DEMO_PASSWORD
-from kasane.tenants.services import get_tenant_by_slug, tenant_info
+from kasane.tenants.services import find_tenant_by_slug, tenant_info
 from tests.conftest import Env, login, tenant_client
 
 DISCUSSION = "長男との関係について情報を共有した。地域包括が見守りを続ける。"
@@ -59,7 +59,7 @@ def tenant_config(env: Env, slug: str) -> tuple[uuid.UUID, TenantConfig]:
 
     async def go(db: Database) -> tuple[uuid.UUID, TenantConfig]:
         async with db.session() as s:
-            tenant = await get_tenant_by_slug(s, slug)
+            tenant = await find_tenant_by_slug(s, slug)
         assert tenant is not None
         config = plugins.build_config(plugins.load_plugin(tenant.plugin), tenant_info(tenant))
         return tenant.id, config
@@ -280,7 +280,7 @@ def test_the_demo_meetings_follow_the_rules_and_are_seeded_once(sqlite_env: Env)
 
     async def check(db: Database, slug: str) -> dict[str, object]:
         async with db.session() as s:
-            tenant = await get_tenant_by_slug(s, slug)
+            tenant = await find_tenant_by_slug(s, slug)
         assert tenant is not None
         config = plugins.build_config(plugins.load_plugin(tenant.plugin), tenant_info(tenant))
         async with db.session(tenant.id) as s:

@@ -52,7 +52,7 @@ from kasane.core.meetings.services import (
     list_meetings,
 )
 from kasane.core.outreach.services import do_start_outreach
-from kasane.tenants.services import get_tenant_by_slug, tenant_info
+from kasane.tenants.services import find_tenant_by_slug, tenant_info
 from kasane_plugins.usuki import assumptions
 from tests.conftest import Env
 from tests.isolation.routes_cases import evaluate
@@ -68,7 +68,7 @@ def today() -> date:
 async def tenant_setup(db: Database, slug: str) -> tuple[uuid.UUID, TenantConfig]:
     """(tenant id, the tenant's validated plugin configuration)."""
     async with db.session() as s:
-        tenant = await get_tenant_by_slug(s, slug)
+        tenant = await find_tenant_by_slug(s, slug)
         assert tenant is not None
     return tenant.id, plugins.build_config(plugins.load_plugin(tenant.plugin), tenant_info(tenant))
 

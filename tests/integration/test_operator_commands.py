@@ -18,7 +18,7 @@ import pytest
 from kasane.core.audit.models import AuditEvent
 from kasane.core.auth.invitations import find_open_invitation
 from kasane.core.db import Database
-from kasane.tenants.services import get_tenant_by_slug
+from kasane.tenants.services import find_tenant_by_slug
 from tests.conftest import REPO
 from tests.integration.test_jobs import inbox  # noqa: F401  (the aiosmtpd fixture)
 
@@ -106,7 +106,7 @@ def test_first_admin_by_mail_rebind_and_show(kasane, inbox) -> None:  # type: ig
 
     async def open_invitation(db):  # type: ignore[no-untyped-def]
         async with db.session() as s:
-            tenant = await get_tenant_by_slug(s, "sanuki")
+            tenant = await find_tenant_by_slug(s, "sanuki")
         async with db.session(tenant.id) as s:
             return await find_open_invitation(s, token)
 
@@ -134,7 +134,7 @@ def test_first_admin_by_mail_rebind_and_show(kasane, inbox) -> None:  # type: ig
         from sqlalchemy import select
 
         async with db.session() as s:
-            tenant = await get_tenant_by_slug(s, "sanuki")
+            tenant = await find_tenant_by_slug(s, "sanuki")
         async with db.session(tenant.id) as s:
             rows = (
                 await s.execute(select(AuditEvent).where(AuditEvent.action == "tenant.plugin"))

@@ -23,7 +23,7 @@ from kasane.core.intake.models import Consultation
 from kasane.core.japan_time import today_jst
 from kasane.core.people.models import Person
 from kasane.core.people.patterns import PATTERN_LABELS
-from kasane.tenants.services import get_tenant_by_slug, tenant_info
+from kasane.tenants.services import find_tenant_by_slug, tenant_info
 from tests.conftest import Env, csrf_of, login, tenant_client
 
 
@@ -85,7 +85,7 @@ def _add_agency(env: Env, person_id: uuid.UUID, agency: str) -> str | None:
 
     async def go(db: Database) -> str | None:
         async with db.session() as s:
-            tenant = await get_tenant_by_slug(s, "usuki")
+            tenant = await find_tenant_by_slug(s, "usuki")
         assert tenant is not None
         config = plugins.build_config(plugins.load_plugin(tenant.plugin), tenant_info(tenant))
         async with db.session(tenant.id) as s:

@@ -43,7 +43,7 @@ from kasane.core.referrals.services import (
     inbox,
     sent_by_agency,
 )
-from kasane.tenants.services import get_tenant_by_slug, tenant_info
+from kasane.tenants.services import find_tenant_by_slug, tenant_info
 from tests.conftest import Env, csrf_of, login, tenant_client
 
 TODAY = today_jst()
@@ -255,7 +255,7 @@ def intake_case(env: Env, name: str) -> uuid.UUID:
 def _intake(env: Env, name: str, **outcome: str) -> tuple[uuid.UUID, uuid.UUID]:
     async def go(db: Database) -> tuple[uuid.UUID, uuid.UUID]:
         async with db.session() as s:
-            tenant = await get_tenant_by_slug(s, "usuki")
+            tenant = await find_tenant_by_slug(s, "usuki")
             assert tenant is not None
         config = plugins.build_config(plugins.load_plugin(tenant.plugin), tenant_info(tenant))
         async with db.session(tenant.id) as s:

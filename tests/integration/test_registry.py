@@ -41,7 +41,7 @@ from kasane.core.registry.schedules import describe, is_open, occurs_on
 from kasane.core.registry.services import ServiceInput, do_create_service, get_service
 from kasane.tenants.demo import DEMO_PASSWORD
 from kasane.tenants.demo_registry import seed_registry
-from kasane.tenants.services import do_create_tenant, get_tenant_by_slug, tenant_info
+from kasane.tenants.services import do_create_tenant, find_tenant_by_slug, tenant_info
 from tests.conftest import Env, csrf_of, login, tenant_client
 
 DATA = Path(__file__).parent / "data"
@@ -80,7 +80,7 @@ def seeded(env: Env) -> Env:
     async def go(db: Database) -> None:
         for slug in ("usuki", "marugame"):
             async with db.session() as s:
-                tenant = await get_tenant_by_slug(s, slug)
+                tenant = await find_tenant_by_slug(s, slug)
             assert tenant is not None
             config = plugins.build_config(plugins.load_plugin(tenant.plugin), tenant_info(tenant))
             await seed_registry(db, tenant, config)
@@ -941,7 +941,7 @@ def test_the_demo_registry_is_realistic_and_idempotent(sqlite_env: Env) -> None:
 
     async def again(db: Database) -> list[str]:
         async with db.session() as s:
-            tenant = await get_tenant_by_slug(s, "marugame")
+            tenant = await find_tenant_by_slug(s, "marugame")
         assert tenant is not None
         config = plugins.build_config(plugins.load_plugin(tenant.plugin), tenant_info(tenant))
         return await seed_registry(db, tenant, config)

@@ -15,7 +15,7 @@ from kasane.core.audit.models import AuditEvent
 from kasane.core.auth.services import do_create_account
 from kasane.core.db import Database
 from kasane.tenants.demo import DEMO_PASSWORD
-from kasane.tenants.services import do_create_tenant, get_tenant_by_slug
+from kasane.tenants.services import do_create_tenant, find_tenant_by_slug
 from tests.conftest import Env, csrf_of, login, tenant_client
 from tests.plugins import report_plugin
 from tests.reports_fixture import Town, fixture_town
@@ -155,7 +155,7 @@ async def _raising_town(db: Database) -> Town:
     from kasane.tenants.services import tenant_info
 
     async with db.session() as s:
-        found = await get_tenant_by_slug(s, "rpt-raising")
+        found = await find_tenant_by_slug(s, "rpt-raising")
     if found is None:
         found = await do_create_tenant(
             db,

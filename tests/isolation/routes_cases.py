@@ -24,7 +24,7 @@ from kasane.core.db import Database
 from kasane.core.forms.validation import check_form
 from kasane.core.intake.services import do_intake
 from kasane.core.japan_time import JST
-from kasane.tenants.services import get_tenant_by_slug, tenant_info
+from kasane.tenants.services import find_tenant_by_slug, tenant_info
 from tests.conftest import Env
 from tests.isolation.routes import IdRoute
 
@@ -36,7 +36,7 @@ def today() -> date:
 async def tenant_setup(db: Database, slug: str) -> tuple[uuid.UUID, TenantConfig]:
     """(tenant id, the tenant's validated plugin configuration)."""
     async with db.session() as s:
-        tenant = await get_tenant_by_slug(s, slug)
+        tenant = await find_tenant_by_slug(s, slug)
         assert tenant is not None
     return tenant.id, plugins.build_config(plugins.load_plugin(tenant.plugin), tenant_info(tenant))
 

@@ -21,14 +21,14 @@ from kasane.core.auth.actor import ActorInfo
 from kasane.core.auth.models import StaffAccount
 from kasane.core.db import Database
 from kasane.core.meetings.services import do_create_meeting, member_types
-from kasane.tenants.services import get_tenant_by_slug, tenant_info
+from kasane.tenants.services import find_tenant_by_slug, tenant_info
 from tests.conftest import Env
 from tests.isolation.routes import IdRoute
 
 
 async def _new_meeting(db: Database, slug: str) -> uuid.UUID:
     async with db.session() as s:
-        tenant = await get_tenant_by_slug(s, slug)
+        tenant = await find_tenant_by_slug(s, slug)
     assert tenant is not None
     config = plugins.build_config(plugins.load_plugin(tenant.plugin), tenant_info(tenant))
     async with db.session(tenant.id) as s:

@@ -16,7 +16,7 @@ from kasane.core.consent.services import do_record_consent
 from kasane.core.db import Database
 from kasane.core.forms.validation import check_form
 from kasane.core.intake.services import do_intake
-from kasane.tenants.services import get_tenant_by_slug, tenant_info
+from kasane.tenants.services import find_tenant_by_slug, tenant_info
 from tests.conftest import Env
 from tests.isolation.routes import IdRoute
 
@@ -29,7 +29,7 @@ def person_with_case(env: Env, slug: str, *, with_consent: bool = False) -> dict
 
     async def go(db: Database) -> dict[str, uuid.UUID]:
         async with db.session() as s:
-            tenant = await get_tenant_by_slug(s, slug)
+            tenant = await find_tenant_by_slug(s, slug)
             assert tenant is not None
         config = plugins.build_config(plugins.load_plugin(tenant.plugin), tenant_info(tenant))
         async with db.session(tenant.id) as s:

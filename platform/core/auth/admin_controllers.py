@@ -43,7 +43,7 @@ from kasane.core.auth.permissions import (
     role_name,
 )
 from kasane.core.auth.services import do_add_account, do_open_session, new_account
-from kasane.core.auth.sso import get_sso
+from kasane.core.auth.sso import find_sso
 from kasane.core.auth.staff_admin import ROUTES as STAFF_ROUTES
 from kasane.core.auth.totp import do_enrol_totp, provisioning_uri
 from kasane.core.db import utcnow
@@ -178,7 +178,7 @@ async def invitation_page(request: Request[Any, Any, Any], db_session: DbSession
     invitation = await find_open_invitation(db_session, token) if token else None
     if invitation is None:
         return render(request, "auth/invitation_invalid", {}, status_code=404, fragment=False)
-    sso = await get_sso(db_session)
+    sso = await find_sso(db_session)
     if sso is not None and sso.enabled:
         return Redirect(f"/sso/login?{urlencode({'invitation': token})}")
     secret = new_secret()

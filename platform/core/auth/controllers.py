@@ -23,10 +23,10 @@ from kasane.core.auth.services import (
     check_login_password,
     do_logout,
     do_open_session,
+    find_login,
     get_account,
-    get_login,
 )
-from kasane.core.auth.sso import get_sso, provider_logout_url
+from kasane.core.auth.sso import find_sso, provider_logout_url
 from kasane.core.auth.totp import (
     check_totp,
     finish_second_step,
@@ -94,7 +94,7 @@ def set_session_cookie(
 
 
 async def _sso_enabled(db_session: AsyncSession) -> bool:
-    row = await get_sso(db_session)
+    row = await find_sso(db_session)
     return bool(row and row.enabled)
 
 
@@ -252,7 +252,7 @@ class AuthController(Controller):
         the switch was made on when it is a list the new roles may open; else home (an
         object page of the old agency would answer 404 now)."""
         settings = request.app.state.settings
-        found = await get_login(
+        found = await find_login(
             db_session,
             request.cookies.get(SESSION_COOKIE, ""),
             idle=timedelta(minutes=settings.session_idle_minutes),

@@ -57,7 +57,7 @@ async def do_invite_staff(
     return invitation, token
 
 
-async def get_open_invitation(session: AsyncSession, token: str) -> StaffInvitation | None:
+async def find_staff_invitation(session: AsyncSession, token: str) -> StaffInvitation | None:
     """The pending, unexpired invitation of this tenant for ``token``, or None."""
     return (
         await session.execute(
@@ -133,7 +133,7 @@ def _admin_invitations() -> Table:
 
 
 async def find_open_invitation(session: AsyncSession, token: str) -> OpenInvitation | None:
-    staff = await get_open_invitation(session, token)
+    staff = await find_staff_invitation(session, token)
     if staff is not None:
         return OpenInvitation("staff", staff.id, staff.email, staff.role, staff.agency_key, "")
     t = _admin_invitations()

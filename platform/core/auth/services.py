@@ -159,7 +159,7 @@ async def do_open_session(
     return token
 
 
-async def get_login(
+async def find_login(
     session: AsyncSession, token: str, *, idle: timedelta, absolute: timedelta
 ) -> tuple[StaffAccount, StaffSession] | None:
     """(account, its session row) behind a cookie token on this tenant, or None (expired —

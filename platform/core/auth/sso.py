@@ -64,7 +64,7 @@ MSG_ALREADY_LINKED = N_(
 # ------------------------------------------------------------------ configuration
 
 
-async def get_sso(session: AsyncSession) -> TenantSSO | None:
+async def find_sso(session: AsyncSession) -> TenantSSO | None:
     """The session tenant's identity provider (enabled or not), or None."""
     return (await session.execute(select(TenantSSO))).scalar_one_or_none()
 
@@ -86,7 +86,7 @@ async def do_configure_sso(
     makes the tenant's private_key_jwt key pair."""
     if token_auth_method not in oidc.AUTH_METHODS:
         raise ValueError(f"unknown client authentication {token_auth_method!r}")
-    row = await get_sso(session)
+    row = await find_sso(session)
     if row is None:
         row = TenantSSO(issuer=issuer, client_id=client_id, client_secret_sealed="")
         session.add(row)
@@ -125,7 +125,7 @@ async def open_client_secret(session: AsyncSession, row: TenantSSO) -> str:
 
 async def public_jwks(session: AsyncSession) -> dict[str, Any]:
     """The tenant's public key set for private_key_jwt (empty before SSO is first saved)."""
-    row = await get_sso(session)
+    row = await find_sso(session)
     keys = await private_jwks(session, row) if row else []
     return {"keys": [public_of(k) for k in keys]}
 
@@ -292,7 +292,7 @@ async def provider_logout_url(
             select(StaffSession).where(StaffSession.token_hash == token_hash(session_token))
         )
     ).scalar_one_or_none()
-    row = await get_sso(session)
+    row = await find_sso(session)
     if login is None or not login.id_token_sealed or row is None:
         return None
     cipher = await cipher_for(session)

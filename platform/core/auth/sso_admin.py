@@ -22,7 +22,7 @@ from kasane.core.auth import oidc
 from kasane.core.auth.models import TenantSSO
 from kasane.core.auth.permissions import needs
 from kasane.core.auth.services import list_accounts
-from kasane.core.auth.sso import do_configure_sso, do_link_identity, do_unlink_identity, get_sso
+from kasane.core.auth.sso import do_configure_sso, do_link_identity, do_unlink_identity, find_sso
 from kasane.core.auth.sso_check import check_provider
 from kasane.core.auth.sso_keys import do_add_client_key, do_retire_old_client_keys, private_jwks
 from kasane.core.errors import NotFound
@@ -74,7 +74,7 @@ async def _page(
     extra: dict[str, Any],
     status: int = 200,
 ) -> Response[str]:
-    row = await get_sso(db_session)
+    row = await find_sso(db_session)
     accounts = await list_accounts(db_session)
     context: dict[str, Any] = {
         "values": _values(row),
@@ -134,7 +134,7 @@ async def admin_sso_save(
 ) -> Response[str]:
     """``action=test`` checks the settings against the provider and saves nothing; a save
     checks them too and saves only when every check passes (audited)."""
-    row = await get_sso(db_session)
+    row = await find_sso(db_session)
     demo = request.app.state.settings.demo
     values: dict[str, Any] = {
         "issuer": (data.get("issuer") or "").strip(),
@@ -210,7 +210,7 @@ async def admin_sso_link(
     request: Request[Any, Any, Any], db_session: DbSession, actor: Actor, data: Form
 ) -> Response[str]:
     """Bind a provider identity (its ``sub``) to a staff account by hand (audited)."""
-    row = await get_sso(db_session)
+    row = await find_sso(db_session)
     subject = (data.get("subject") or "").strip()
     link_values = {"account_id": data.get("account_id") or "", "subject": subject}
     errors: dict[str, str] = {}
@@ -264,7 +264,7 @@ async def admin_sso_keys(
 ) -> Response[str]:
     """Rotate the private_key_jwt key: ``action=new`` adds a signing key (the previous one
     stays published), ``action=retire`` stops publishing the older one (both audited)."""
-    row = await get_sso(db_session)
+    row = await find_sso(db_session)
     if row is None:
         raise NotFound("tenant_sso")
     if data.get("action") == "retire":

@@ -22,8 +22,8 @@ from kasane.core.auth.sso import (
     begin_login,
     do_keep_id_token,
     do_resolve_account,
+    find_sso,
     finish_login,
-    get_sso,
     public_jwks,
     take_pending,
 )
@@ -64,7 +64,7 @@ async def sso_login(
     """Start the sign-in at the provider; with ``invitation`` (the token of an invitation
     link) the identity the provider vouches for is bound to the invited account."""
     tenant = requires_tenant(request)
-    row = await get_sso(db_session)
+    row = await find_sso(db_session)
     if row is None or not row.enabled:
         return _refuse(request, MSG_NOT_CONFIGURED, safe_next(next))
     open_invitation = None
@@ -107,7 +107,7 @@ async def sso_callback(
     tenant = requires_tenant(request)
     state = request.query_params.get("state")  # "state" is a reserved handler parameter
     code = request.query_params.get("code")
-    row = await get_sso(db_session)
+    row = await find_sso(db_session)
     if row is None or not row.enabled:
         return _refuse(request, MSG_NOT_CONFIGURED)
     try:

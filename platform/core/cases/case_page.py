@@ -205,6 +205,8 @@ def page_forms(
     leaves out the current ``lead``; parsing a post passes None for both (every meeting,
     every agency taking part), so that a mismatch gets the rule's own message. ``goals``
     are the current plan's rows, judged one by one in the evaluation form.
+
+    Long: the declaration of every form of the page, one after another.
     """
     agencies = [Choice(value=a.key, label=a.name) for a in config.agencies]
     others = [c for c in agencies if c.value not in taking_part]

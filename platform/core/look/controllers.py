@@ -29,7 +29,7 @@ from kasane.core.look.services import (
     LookInput,
     check_look,
     do_save_look,
-    get_look,
+    find_look,
     input_of,
     look_css,
     read_look_form,
@@ -121,7 +121,7 @@ async def admin_look(
 ) -> Response[str]:
     """The look form with what is saved, and a preview of it."""
     saved = request.query_params.get("saved") == "1"
-    return _page(request, input_of(await get_look(db_session)), saved=saved)
+    return _page(request, input_of(await find_look(db_session)), saved=saved)
 
 
 @post(

@@ -183,7 +183,7 @@ def check_look(look: LookInput, fallback_theme: str) -> dict[str, str]:
     return problems
 
 
-async def get_look(session: AsyncSession) -> TenantLook | None:
+async def find_look(session: AsyncSession) -> TenantLook | None:
     """The session tenant's look row, if its admin ever saved one."""
     return (await session.execute(select(TenantLook))).scalar_one_or_none()
 
@@ -194,7 +194,7 @@ async def look_and_terms(session: AsyncSession) -> tuple[dict[str, str], dict[st
     Only what is set and still valid: a theme since uninstalled or a term the core no longer
     defines is left out, so the plugin's value shows instead.
     """
-    row = await get_look(session)
+    row = await find_look(session)
     if row is None:
         return {}, {}
     look = {
@@ -212,7 +212,7 @@ async def do_save_look(session: AsyncSession, look: LookInput, actor: str) -> li
     Returns:
         The changed fields (``term:<key>`` for a word); empty when nothing changed.
     """
-    row = await get_look(session)
+    row = await find_look(session)
     new = {
         "theme": look.theme or None,
         "primary_color": look.primary_color or None,

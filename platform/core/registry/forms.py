@@ -53,7 +53,10 @@ class Section:
 def service_sections(
     config: TenantConfig, orgs: list[Organization], terms: list[TaxonomyTerm]
 ) -> list[Section]:
-    """The sections of the staff form, with the tenant's areas and categories."""
+    """The sections of the staff form, with the tenant's areas and categories.
+
+    Long: the form's declaration, section by section, as the page shows it.
+    """
     org_choices = [Choice(str(o.id), o.name) for o in orgs] + [
         Choice(NEW_ORG, N_("A new organization (enter its name below)"))
     ]

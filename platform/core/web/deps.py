@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core.auth.actor import ActorInfo
 from kasane.core.auth.permissions import permission_for
-from kasane.core.auth.services import get_login
+from kasane.core.auth.services import find_login
 from kasane.core.db import Database
 from kasane.core.tenancy import TenantContext
 
@@ -73,7 +73,7 @@ async def requires_login(request: Request[Any, Any, Any], db_session: DbSession)
     settings = request.app.state.settings
     found = None
     if token:
-        found = await get_login(
+        found = await find_login(
             db_session,
             token,
             idle=timedelta(minutes=settings.session_idle_minutes),

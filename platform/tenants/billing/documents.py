@@ -26,7 +26,7 @@ from kasane.tenants.contract import (
     wareki_year,
 )
 from kasane.tenants.municipalities import Municipality
-from kasane.tenants.plans import TAX_RATE_PERCENT, Plan, get_plan
+from kasane.tenants.plans import TAX_RATE_PERCENT, Plan, find_plan
 
 
 def new_number(prefix: str, day: date) -> str:
@@ -59,7 +59,7 @@ def check_quote_request(
     problems: dict[str, str] = {}
     if municipality is None:
         problems["municipality_code"] = N_("No municipality has this code")
-    plan = get_plan(plan_key)
+    plan = find_plan(plan_key)
     if plan is None:
         problems["plan"] = N_("Choose a plan")
     elif municipality and municipality.population and not plan.covers(municipality.population):
@@ -132,7 +132,7 @@ def document_context(
 
 def invoice_amounts(invoice: BillingInvoice) -> ContractAmounts:
     """The figures stored on an invoice (as issued, even if the price list changed since)."""
-    plan = get_plan(invoice.plan)
+    plan = find_plan(invoice.plan)
     assert plan is not None
     return ContractAmounts(
         plan=plan,
@@ -146,7 +146,7 @@ def invoice_amounts(invoice: BillingInvoice) -> ContractAmounts:
 
 
 def quote_amounts(quote: BillingQuote) -> ContractAmounts:
-    plan = get_plan(quote.plan)
+    plan = find_plan(quote.plan)
     assert plan is not None
     return ContractAmounts(
         plan=plan,

@@ -36,7 +36,7 @@ from kasane.tenants.billing.interface import (
     verify_webhook,
 )
 from kasane.tenants.billing.stripe_billing import call, make_client
-from kasane.tenants.plans import Plan, get_plan
+from kasane.tenants.plans import Plan, find_plan
 
 if TYPE_CHECKING:
     from kasane.settings import Settings
@@ -147,7 +147,7 @@ class LocalBilling:
 
     async def complete_checkout(self, session: LocalSession) -> list[tuple[bytes, str]]:
         """The tenant paid: subscribe it and return the signed events Stripe would send."""
-        plan = get_plan(session.plan or "")
+        plan = find_plan(session.plan or "")
         if plan is None:
             raise BillingError("unknown plan")
         account = session.account

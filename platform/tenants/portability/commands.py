@@ -40,10 +40,10 @@ def _run(url: str, settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T
 
 
 async def _tenant_id(db: Any, slug: str) -> Any:
-    from kasane.tenants.services import get_tenant_by_slug
+    from kasane.tenants.services import find_tenant_by_slug
 
     async with db.session() as s:
-        tenant = await get_tenant_by_slug(s, slug)
+        tenant = await find_tenant_by_slug(s, slug)
     return tenant.id if tenant else None
 
 
