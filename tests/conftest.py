@@ -151,12 +151,23 @@ def _make_sqlite_env(path: Path) -> Env:
     return Env(_sqlite_settings(path), "sqlite")
 
 
+PG_FIXTURES = frozenset({"pg_env", "pg_database", "pg_admin_url", "any_env"})
+
+
 @pytest.fixture(scope="session", autouse=True)
-def _shared_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def _shared_root(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Path:
     """The temporary folder every worker of this run shares (xdist gives each worker its
-    own base folder under it), and the seeded SQLite file in it."""
+    own base folder under it), and the seeded SQLite file in it.
+
+    The two seeded databases take ~20 s each to build: the first worker builds the SQLite
+    file while the second builds the PostgreSQL template (when this run has tests that use
+    it), instead of one waiting for the other."""
     base = tmp_path_factory.getbasetemp()
-    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    root = base.parent if worker else base
+    wants_pg = any(PG_FIXTURES & set(item.fixturenames) for item in request.session.items)
+    if worker not in (None, "gw0") and wants_pg and _pg_reachable() is None:
+        _pg_template(PG_URL, root)
     SEEDED_SQLITE[:] = [_seeded_sqlite_file(root)]
     return root
 
