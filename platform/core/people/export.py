@@ -93,21 +93,7 @@ async def _case_record(session: AsyncSession, case: Case) -> dict[str, Any]:
             select(Assessment).where(Assessment.case_id == cid).order_by(Assessment.version),
         )
     ]
-    plans = []
-    for p in await _all(
-        session, select(SupportPlan).where(SupportPlan.case_id == cid).order_by(SupportPlan.version)
-    ):
-        rows = await _all(
-            session, select(PlanRow).where(PlanRow.plan_id == p.id).order_by(PlanRow.position)
-        )
-        plans.append(
-            {
-                **_row(p, "version", "next_monitoring_on", "agreed_on", "agreement_method"),
-                "wishes": await unseal(session, "support_plans", p.id, "wishes", p.wishes_sealed),
-                "rows": [_row(r, "issue", "goal", "action", "agency_key", "period") for r in rows],
-            }
-        )
-    out["plans"] = plans
+    out["plans"] = await _plans(session, cid)
     out["notes"] = [
         {
             **_row(n, "kind", "occurred_on", "agency_key"),
@@ -127,9 +113,35 @@ async def _case_record(session: AsyncSession, case: Case) -> dict[str, Any]:
         }
         for m in await _all(session, select(Monitoring).where(Monitoring.case_id == cid))
     ]
-    evaluations = await _all(session, select(Evaluation).where(Evaluation.case_id == cid))
+    out["evaluations"] = await _evaluations(session, cid)
+    return out
+
+
+async def _plans(session: AsyncSession, case_id: uuid.UUID) -> list[dict[str, Any]]:
+    """Every version of the case's support plan, with its wishes opened and its rows."""
+    plans = []
+    for p in await _all(
+        session,
+        select(SupportPlan).where(SupportPlan.case_id == case_id).order_by(SupportPlan.version),
+    ):
+        rows = await _all(
+            session, select(PlanRow).where(PlanRow.plan_id == p.id).order_by(PlanRow.position)
+        )
+        plans.append(
+            {
+                **_row(p, "version", "next_monitoring_on", "agreed_on", "agreement_method"),
+                "wishes": await unseal(session, "support_plans", p.id, "wishes", p.wishes_sealed),
+                "rows": [_row(r, "issue", "goal", "action", "agency_key", "period") for r in rows],
+            }
+        )
+    return plans
+
+
+async def _evaluations(session: AsyncSession, case_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The case's evaluations, their summaries opened and each goal's judgement."""
+    evaluations = await _all(session, select(Evaluation).where(Evaluation.case_id == case_id))
     judged = await evaluation_goals(session, [v.id for v in evaluations])
-    out["evaluations"] = [
+    return [
         {
             **_row(v, "evaluated_on", "outcome", "plan_version"),
             "summary": await unseal(session, "evaluations", v.id, "summary", v.summary_sealed),
@@ -140,19 +152,16 @@ async def _case_record(session: AsyncSession, case: Case) -> dict[str, Any]:
         }
         for v in evaluations
     ]
-    return out
 
 
-async def person_record(session: AsyncSession, person: Person) -> dict[str, Any]:
-    """Everything recorded about ``person`` (and people merged into them), sealed text
-    opened, as plain JSON-able data. Only for the 開示請求 export: callers audit it."""
-    pid = person.id
+async def _households(session: AsyncSession, person_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The households the person belongs to, with every member."""
     households = []
     for h in await _all(
         session,
         select(Household)
         .join(HouseholdMember, HouseholdMember.household_id == Household.id)
-        .where(HouseholdMember.person_id == pid),
+        .where(HouseholdMember.person_id == person_id),
     ):
         rows = (
             await session.execute(
@@ -178,7 +187,12 @@ async def person_record(session: AsyncSession, person: Person) -> dict[str, Any]
                 ],
             }
         )
-    consultations = [
+    return households
+
+
+async def _consultations(session: AsyncSession, person_id: uuid.UUID) -> list[dict[str, Any]]:
+    """Every consultation about the person, its sealed part opened."""
+    return [
         {
             **_row(
                 c,
@@ -201,17 +215,15 @@ async def person_record(session: AsyncSession, person: Person) -> dict[str, Any]
         for c in await _all(
             session,
             select(Consultation)
-            .where(Consultation.person_id == pid)
+            .where(Consultation.person_id == person_id)
             .order_by(Consultation.received_on),
         )
     ]
-    cases = [
-        await _case_record(session, case)
-        for case in await _all(
-            session, select(Case).where(Case.person_id == pid).order_by(Case.case_no)
-        )
-    ]
-    referrals = [
+
+
+async def _referrals(session: AsyncSession, person_id: uuid.UUID) -> list[dict[str, Any]]:
+    """Every referral (つなぎ) about the person, reason and answers opened."""
+    return [
         {
             **_row(
                 r,
@@ -226,40 +238,30 @@ async def person_record(session: AsyncSession, person: Person) -> dict[str, Any]
             "reason": await unseal(session, "referrals", r.id, "reason", r.reason_sealed),
             **await answer_texts(session, r),  # decline_reason, outcome
         }
-        for r in await _all(session, select(Referral).where(Referral.person_id == pid))
+        for r in await _all(session, select(Referral).where(Referral.person_id == person_id))
     ]
-    outreach = [
+
+
+async def _outreach(session: AsyncSession, person_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The outreach records linked to the person, descriptions opened."""
+    return [
         {
             **_row(o, "title", "place", "agency_key", "started_on", "linked_on", "closed_on"),
             "description": await unseal(
                 session, "outreach_records", o.id, "description", o.description_sealed
             ),
         }
-        for o in await _all(session, select(OutreachRecord).where(OutreachRecord.person_id == pid))
+        for o in await _all(
+            session, select(OutreachRecord).where(OutreachRecord.person_id == person_id)
+        )
     ]
-    merged = await _all(session, select(Person.id).where(Person.merged_into_id == pid))
+
+
+async def _consents_and_disclosures(
+    session: AsyncSession, person_id: uuid.UUID
+) -> dict[str, list[dict[str, Any]]]:
+    """The consent ledger and every disclosure made on it."""
     return {
-        "format": EXPORT_FORMAT,
-        "exported_at": datetime.now(JST).isoformat(timespec="seconds"),
-        "person": {
-            **_row(
-                person,
-                "name",
-                "kana",
-                "sex",
-                "birth_date",
-                "address",
-                "phone_home",
-                "phone_mobile",
-                "email",
-                "area_key",
-                "created_at",
-            ),
-            "merged_records": [str(m) for m in merged],
-        },
-        "households": households,
-        "consultations": consultations,
-        "cases": cases,
         "consents": [
             _row(
                 c,
@@ -273,12 +275,49 @@ async def person_record(session: AsyncSession, person: Person) -> dict[str, Any]
                 "withdrawn_on",
                 "withdrawal_note",
             )
-            for c in await consents_of(session, pid)
+            for c in await consents_of(session, person_id)
         ],
         "disclosures": [
             _row(d, "case_id", "to_agency_key", "to_meeting_type", "basis", "basis_note", "at")
-            for d in await _all(session, select(Disclosure).where(Disclosure.person_id == pid))
+            for d in await _all(
+                session, select(Disclosure).where(Disclosure.person_id == person_id)
+            )
         ],
-        "referrals": referrals,
-        "outreach": outreach,
+    }
+
+
+async def person_record(session: AsyncSession, person: Person) -> dict[str, Any]:
+    """Everything recorded about ``person`` (and people merged into them), sealed text
+    opened, as plain JSON-able data. Only for the 開示請求 export: callers audit it."""
+    pid = person.id
+    cases = [
+        await _case_record(session, case)
+        for case in await _all(
+            session, select(Case).where(Case.person_id == pid).order_by(Case.case_no)
+        )
+    ]
+    merged = await _all(session, select(Person.id).where(Person.merged_into_id == pid))
+    person_fields = _row(
+        person,
+        "name",
+        "kana",
+        "sex",
+        "birth_date",
+        "address",
+        "phone_home",
+        "phone_mobile",
+        "email",
+        "area_key",
+        "created_at",
+    )
+    return {
+        "format": EXPORT_FORMAT,
+        "exported_at": datetime.now(JST).isoformat(timespec="seconds"),
+        "person": {**person_fields, "merged_records": [str(m) for m in merged]},
+        "households": await _households(session, pid),
+        "consultations": await _consultations(session, pid),
+        "cases": cases,
+        **await _consents_and_disclosures(session, pid),
+        "referrals": await _referrals(session, pid),
+        "outreach": await _outreach(session, pid),
     }
