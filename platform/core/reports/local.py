@@ -63,116 +63,130 @@ def implements(tenant: TenantContext) -> bool:
 
 async def records_for(scope: Scope) -> ReportRecords:
     """Read-only copies of the period's consultations, referrals and meetings held."""
-    s, config, period = scope.session, scope.config, scope.period
+    return ReportRecords(
+        start=scope.period.start,
+        end=scope.period.end,
+        today=scope.today,
+        consultations=await _consultations(scope),
+        referrals=await _referrals(scope),
+        meetings=await _meetings_held(scope),
+    )
+
+
+async def _consultations(scope: Scope) -> tuple[ConsultationRecord, ...]:
+    """The consultations received in the period, with the field of each one's counter."""
+    fields = fields_of(scope.config)
+    rows = await scope.session.execute(
+        select(
+            raw(Consultation.id),
+            raw(Consultation.person_id),
+            Consultation.received_on,
+            Consultation.counter_key,
+            Consultation.channel,
+            Consultation.outcome,
+            Consultation.referred_to,
+            Consultation.main_category,
+            Consultation.categories,
+            raw(Consultation.case_id),
+            Consultation.data,
+        ).where(Consultation.received_on.between(scope.period.start, scope.period.end))
+    )
+    return tuple(
+        ConsultationRecord(
+            ref=str(c.id),
+            person_ref=str(c.person_id),
+            received_on=c.received_on,
+            counter=c.counter_key,
+            field=fields.get(c.counter_key, "other"),
+            channel=c.channel,
+            outcome=c.outcome,
+            referred_to=c.referred_to,
+            main_category=c.main_category,
+            categories=tuple(c.categories or ()),
+            case_ref=str(c.case_id) if c.case_id else None,
+            fields=MappingProxyType(dict(c.data or {})),
+        )
+        for c in rows.all()
+    )
+
+
+async def _referrals(scope: Scope) -> tuple[ReferralRecord, ...]:
+    """The referrals sent in the period."""
     lo, hi = scope.moments
-    fields = fields_of(config)
-    consultations = (
-        await s.execute(
-            select(
-                raw(Consultation.id),
-                raw(Consultation.person_id),
-                Consultation.received_on,
-                Consultation.counter_key,
-                Consultation.channel,
-                Consultation.outcome,
-                Consultation.referred_to,
-                Consultation.main_category,
-                Consultation.categories,
-                raw(Consultation.case_id),
-                Consultation.data,
-            ).where(Consultation.received_on.between(period.start, period.end))
+    rows = await scope.session.execute(
+        select(
+            raw(Referral.id),
+            raw(Referral.person_id),
+            raw(Referral.case_id),
+            Referral.sent_at,
+            Referral.from_agency_key,
+            Referral.to_agency_key,
+            Referral.status,
+        ).where(Referral.sent_at >= lo, Referral.sent_at < hi)
+    )
+    return tuple(
+        ReferralRecord(
+            ref=str(r.id),
+            person_ref=str(r.person_id),
+            case_ref=str(r.case_id) if r.case_id else None,
+            sent_on=jst_day(r.sent_at),
+            from_agency=r.from_agency_key,
+            to_agency=r.to_agency_key,
+            status=r.status,
         )
-    ).all()
-    referrals = (
-        await s.execute(
-            select(
-                raw(Referral.id),
-                raw(Referral.person_id),
-                raw(Referral.case_id),
-                Referral.sent_at,
-                Referral.from_agency_key,
-                Referral.to_agency_key,
-                Referral.status,
-            ).where(Referral.sent_at >= lo, Referral.sent_at < hi)
-        )
-    ).all()
+        for r in rows.all()
+    )
+
+
+async def _meetings_held(scope: Scope) -> tuple[MeetingRecord, ...]:
+    """The meetings held in the period, with the cases and outreach on their agendas."""
+    lo, hi = scope.moments
     held = (
-        await s.execute(
+        await scope.session.execute(
             select(raw(Meeting.id), Meeting.meeting_type_key, Meeting.starts_at).where(
                 Meeting.status == "held", Meeting.starts_at >= lo, Meeting.starts_at < hi
             )
         )
     ).all()
-    agenda: dict[Any, tuple[list[str], list[str]]] = {m.id: ([], []) for m in held}
-    if agenda:
-        for meeting_id, case_id, outreach_id in (
-            await s.execute(
-                select(
-                    raw(AgendaItem.meeting_id), raw(AgendaItem.case_id), raw(AgendaItem.outreach_id)
-                )
-                .join(
-                    Meeting,
-                    (Meeting.tenant_id == AgendaItem.tenant_id)
-                    & (Meeting.id == AgendaItem.meeting_id),
-                )
-                .where(
-                    Meeting.status == "held",
-                    Meeting.starts_at >= lo,
-                    Meeting.starts_at < hi,
-                    or_(AgendaItem.case_id.is_not(None), AgendaItem.outreach_id.is_not(None)),
-                )
-            )
-        ).all():
-            cases, outreach = agenda[meeting_id]
-            if case_id:
-                cases.append(str(case_id))
-            else:
-                outreach.append(str(outreach_id))
-    return ReportRecords(
-        start=period.start,
-        end=period.end,
-        today=scope.today,
-        consultations=tuple(
-            ConsultationRecord(
-                ref=str(c.id),
-                person_ref=str(c.person_id),
-                received_on=c.received_on,
-                counter=c.counter_key,
-                field=fields.get(c.counter_key, "other"),
-                channel=c.channel,
-                outcome=c.outcome,
-                referred_to=c.referred_to,
-                main_category=c.main_category,
-                categories=tuple(c.categories or ()),
-                case_ref=str(c.case_id) if c.case_id else None,
-                fields=MappingProxyType(dict(c.data or {})),
-            )
-            for c in consultations
-        ),
-        referrals=tuple(
-            ReferralRecord(
-                ref=str(r.id),
-                person_ref=str(r.person_id),
-                case_ref=str(r.case_id) if r.case_id else None,
-                sent_on=jst_day(r.sent_at),
-                from_agency=r.from_agency_key,
-                to_agency=r.to_agency_key,
-                status=r.status,
-            )
-            for r in referrals
-        ),
-        meetings=tuple(
-            MeetingRecord(
-                ref=str(m.id),
-                meeting_type=m.meeting_type_key,
-                legal_basis=_basis(config, m.meeting_type_key),
-                held_on=jst_day(m.starts_at),
-                case_refs=tuple(agenda[m.id][0]),
-                outreach_refs=tuple(agenda[m.id][1]),
-            )
-            for m in held
-        ),
+    agenda = await _agendas(scope, [m.id for m in held]) if held else {}
+    return tuple(
+        MeetingRecord(
+            ref=str(m.id),
+            meeting_type=m.meeting_type_key,
+            legal_basis=_basis(scope.config, m.meeting_type_key),
+            held_on=jst_day(m.starts_at),
+            case_refs=tuple(agenda[m.id][0]),
+            outreach_refs=tuple(agenda[m.id][1]),
+        )
+        for m in held
     )
+
+
+async def _agendas(scope: Scope, held: list[Any]) -> dict[Any, tuple[list[str], list[str]]]:
+    """Meeting id → (case refs, outreach refs) on its agenda, for the meetings ``held``."""
+    lo, hi = scope.moments
+    agenda: dict[Any, tuple[list[str], list[str]]] = {m: ([], []) for m in held}
+    for meeting_id, case_id, outreach_id in (
+        await scope.session.execute(
+            select(raw(AgendaItem.meeting_id), raw(AgendaItem.case_id), raw(AgendaItem.outreach_id))
+            .join(
+                Meeting,
+                (Meeting.tenant_id == AgendaItem.tenant_id) & (Meeting.id == AgendaItem.meeting_id),
+            )
+            .where(
+                Meeting.status == "held",
+                Meeting.starts_at >= lo,
+                Meeting.starts_at < hi,
+                or_(AgendaItem.case_id.is_not(None), AgendaItem.outreach_id.is_not(None)),
+            )
+        )
+    ).all():
+        cases, outreach = agenda[meeting_id]
+        if case_id:
+            cases.append(str(case_id))
+        else:
+            outreach.append(str(outreach_id))
+    return agenda
 
 
 def _basis(config: TenantConfig, meeting_type: str) -> str:

@@ -8,6 +8,7 @@ sending, a stage move) counts on its JST date.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -125,61 +126,37 @@ async def referrals(scope: Scope) -> Facts:
     return {f"referrals.{k}": v for k, v in out.items()}
 
 
+def _with_case(model: Any, *cols: Any) -> Select[Any]:
+    """``model``'s id, case id and ``cols``, with the case's counter and area."""
+    return select(raw(model.id), raw(model.case_id), *cols, Case.counter_key, Case.area_key).join(
+        Case, (Case.tenant_id == model.tenant_id) & (Case.id == model.case_id)
+    )
+
+
 async def case_progress(scope: Scope) -> Facts:
     """多機関協働 taken in, first plans, support decisions, closures, suspensions, resumptions."""
-    s, config, period = scope.session, scope.config, scope.period
-    lo, hi = scope.moments
+    fields = fields_of(scope.config)
+    spans = await _collaboration_spans(scope)
 
-    def with_case(model: Any, *cols: Any) -> Select[Any]:
-        """``model``'s id, case id and ``cols``, with the case's counter and area."""
-        return select(
-            raw(model.id), raw(model.case_id), *cols, Case.counter_key, Case.area_key
-        ).join(Case, (Case.tenant_id == model.tenant_id) & (Case.id == model.case_id))
+    def collab(case_id: Any, day: date) -> str:
+        under = any(a <= day and (b is None or day <= b) for a, b in spans.get(case_id, []))
+        return "yes" if under else "no"
 
-    taken = (
-        await s.execute(
-            with_case(CollaborationPeriod, CollaborationPeriod.started_on).where(
-                CollaborationPeriod.started_on.between(period.start, period.end)
-            )
-        )
-    ).all()
-    plans = (
-        await s.execute(
-            with_case(SupportPlan, SupportPlan.created_at).where(
-                SupportPlan.version == 1, SupportPlan.created_at >= lo, SupportPlan.created_at < hi
-            )
-        )
-    ).all()
-    moves = (
-        await s.execute(
-            with_case(StageEvent, StageEvent.at, StageEvent.from_stage, StageEvent.to_stage).where(
-                StageEvent.at >= lo,
-                StageEvent.at < hi,
-                or_(
-                    StageEvent.to_stage.in_(("closed", "suspended")),
-                    and_(StageEvent.from_stage == "suspended", StageEvent.to_stage != "closed"),
-                ),
-            )
-        )
-    ).all()
-    decisions = (
-        await s.execute(
-            select(
-                raw(CaseDecision.id),
-                raw(CaseDecision.case_id),
-                CaseDecision.decided_on,
-                CaseDecision.source,
-                CaseDecision.meeting_type_key,
-            ).where(
-                CaseDecision.kind == "support_decision",
-                CaseDecision.decided_on.between(period.start, period.end),
-            )
-        )
-    ).all()
-    # 多機関協働 spans that reach into the period: whether an event happened under one
+    out: Facts = {
+        "taken_in": await _taken_in(scope, fields),
+        "plans": await _first_plans(scope, fields, collab),
+        "decisions": await _support_decisions(scope),
+        **await _closed_suspended_resumed(scope, fields, collab),
+    }
+    return {f"collaboration.{k}": v for k, v in out.items()}
+
+
+async def _collaboration_spans(scope: Scope) -> dict[Any, list[tuple[date, date | None]]]:
+    """Case id → its 多機関協働 spans that reach into the period (was an event under one?)."""
+    period = scope.period
     spans: dict[Any, list[tuple[date, date | None]]] = {}
     for c, started, ended in (
-        await s.execute(
+        await scope.session.execute(
             select(
                 raw(CollaborationPeriod.case_id),
                 CollaborationPeriod.started_on,
@@ -194,49 +171,98 @@ async def case_progress(scope: Scope) -> Facts:
         )
     ).all():
         spans.setdefault(c, []).append((started, ended))
-    fields = fields_of(config)
+    return spans
 
-    def collab(case_id: Any, day: date) -> str:
-        under = any(a <= day and (b is None or day <= b) for a, b in spans.get(case_id, []))
-        return "yes" if under else "no"
 
-    out: Facts = {
-        k: [] for k in ("taken_in", "plans", "decisions", "closed", "suspended", "resumed")
-    }
-    for r in taken:
-        out["taken_in"].append(
-            fact(
-                r.id,
-                r.started_on,
-                _on(fields, r.counter_key, r.area_key),
-                ref=("case", r.case_id),
-                collaboration="yes",
-            )
+async def _taken_in(scope: Scope, fields: dict[str, str]) -> list[Fact]:
+    """Cases taken into 多機関協働 in the period."""
+    rows = await scope.session.execute(
+        _with_case(CollaborationPeriod, CollaborationPeriod.started_on).where(
+            CollaborationPeriod.started_on.between(scope.period.start, scope.period.end)
         )
-    for r in plans:
+    )
+    return [
+        fact(
+            r.id,
+            r.started_on,
+            _on(fields, r.counter_key, r.area_key),
+            ref=("case", r.case_id),
+            collaboration="yes",
+        )
+        for r in rows.all()
+    ]
+
+
+async def _first_plans(
+    scope: Scope, fields: dict[str, str], collab: Callable[[Any, date], str]
+) -> list[Fact]:
+    """First support plans (プラン作成) made in the period."""
+    lo, hi = scope.moments
+    rows = await scope.session.execute(
+        _with_case(SupportPlan, SupportPlan.created_at).where(
+            SupportPlan.version == 1, SupportPlan.created_at >= lo, SupportPlan.created_at < hi
+        )
+    )
+    facts = []
+    for r in rows.all():
         day = jst_day(r.created_at)
         dims = _on(fields, r.counter_key, r.area_key)
-        out["plans"].append(
+        facts.append(
             fact(r.id, day, dims, ref=("case", r.case_id), collaboration=collab(r.case_id, day))
         )
-    for r in moves:
+    return facts
+
+
+async def _support_decisions(scope: Scope) -> list[Fact]:
+    """支援決定 made in the period, with where they were decided."""
+    rows = await scope.session.execute(
+        select(
+            raw(CaseDecision.id),
+            raw(CaseDecision.case_id),
+            CaseDecision.decided_on,
+            CaseDecision.source,
+            CaseDecision.meeting_type_key,
+        ).where(
+            CaseDecision.kind == "support_decision",
+            CaseDecision.decided_on.between(scope.period.start, scope.period.end),
+        )
+    )
+    return [
+        fact(
+            r.id,
+            r.decided_on,
+            ref=("case", r.case_id),
+            decision_source=r.source,
+            meeting_type=r.meeting_type_key,
+        )
+        for r in rows.all()
+    ]
+
+
+async def _closed_suspended_resumed(
+    scope: Scope, fields: dict[str, str], collab: Callable[[Any, date], str]
+) -> Facts:
+    """終結, 中断 and 再開 in the period, from the cases' stage moves."""
+    lo, hi = scope.moments
+    rows = await scope.session.execute(
+        _with_case(StageEvent, StageEvent.at, StageEvent.from_stage, StageEvent.to_stage).where(
+            StageEvent.at >= lo,
+            StageEvent.at < hi,
+            or_(
+                StageEvent.to_stage.in_(("closed", "suspended")),
+                and_(StageEvent.from_stage == "suspended", StageEvent.to_stage != "closed"),
+            ),
+        )
+    )
+    out: Facts = {"closed": [], "suspended": [], "resumed": []}
+    for r in rows.all():
         day = jst_day(r.at)
         key = "resumed" if r.from_stage == "suspended" and r.to_stage != "closed" else r.to_stage
         dims = _on(fields, r.counter_key, r.area_key)
         out[key].append(
             fact(r.id, day, dims, ref=("case", r.case_id), collaboration=collab(r.case_id, day))
         )
-    for r in decisions:
-        out["decisions"].append(
-            fact(
-                r.id,
-                r.decided_on,
-                ref=("case", r.case_id),
-                decision_source=r.source,
-                meeting_type=r.meeting_type_key,
-            )
-        )
-    return {f"collaboration.{k}": v for k, v in out.items()}
+    return out
 
 
 async def meetings(scope: Scope) -> Facts:
