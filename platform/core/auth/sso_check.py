@@ -7,6 +7,7 @@ client authentication, sign-out and userinfo).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
@@ -50,10 +51,28 @@ async def check_provider(issuer: str, auth_method: str, *, demo: bool) -> Provid
     takes the provider's spelling), the endpoints, a signing algorithm we accept, the chosen
     client authentication; and whether it offers sign-out and userinfo."""
     result = ProviderCheck(issuer=issuer)
+    metadata = await _discovery(result, issuer, demo)
+    if (
+        metadata is None
+        or not _issuer_as_stated(result, issuer, metadata)
+        or not _endpoints_usable(result, metadata, demo)
+    ):
+        return result
+    result.checks.append(Check(_("Endpoints"), True, str(metadata["token_endpoint"])))
+    await _check_keys(result, metadata)
+    _check_algorithms(result, metadata)
+    _check_client_authentication(result, metadata, auth_method)
+    _note_logout_and_userinfo(result, metadata)
+    return result
+
+
+async def _discovery(result: ProviderCheck, issuer: str, demo: bool) -> dict[str, Any] | None:
+    """The provider's discovery document over https, or None (the failure recorded)."""
     try:
         oidc.check_url(issuer, allow_loopback_http=demo)
     except oidc.SSOError:
-        return result.fail("issuer", _("Secure connection (https)"), _(oidc.MSG_HTTPS))
+        result.fail("issuer", _("Secure connection (https)"), _(oidc.MSG_HTTPS))
+        return None
     url = oidc.discovery_url(issuer)
     try:
         async with httpx.AsyncClient(timeout=oidc.HTTP_TIMEOUT) as client:
@@ -61,24 +80,26 @@ async def check_provider(issuer: str, auth_method: str, *, demo: bool) -> Provid
             if not isinstance(metadata, dict):
                 raise ValueError("not an object")
     except (httpx.HTTPError, ValueError):
-        return result.fail(
+        result.fail(
             "issuer",
             _("Discovery document"),
             _("The discovery document could not be read at %(url)s", url=url),
         )
+        return None
     result.checks.append(Check(_("Discovery document"), True, url))
+    return metadata
+
+
+def _issuer_as_stated(result: ProviderCheck, issuer: str, metadata: dict[str, Any]) -> bool:
+    """Whether the provider names the issuer entered (up to a trailing slash, then the
+    provider's spelling is taken)."""
     stated = str(metadata.get("issuer") or "")
     if stated != issuer and stated.rstrip("/") == issuer.rstrip("/"):
         result.issuer = stated
-        result.checks.append(
-            Check(
-                _("Issuer"),
-                True,
-                _("Taken exactly as the provider states it: %(issuer)s", issuer=stated),
-            )
-        )
+        detail = _("Taken exactly as the provider states it: %(issuer)s", issuer=stated)
+        result.checks.append(Check(_("Issuer"), True, detail))
     elif stated != issuer:
-        return result.fail(
+        result.fail(
             "issuer",
             _("Issuer"),
             _(
@@ -87,23 +108,31 @@ async def check_provider(issuer: str, auth_method: str, *, demo: bool) -> Provid
                 entered=issuer,
             ),
         )
+        return False
     else:
         result.checks.append(Check(_("Issuer"), True, stated))
-    endpoints_ok = True
+    return True
+
+
+def _endpoints_usable(result: ProviderCheck, metadata: dict[str, Any], demo: bool) -> bool:
+    """Whether every required endpoint is stated, and every stated one is https."""
+    usable = True
     for name in (*oidc.ENDPOINTS, *oidc.OPTIONAL_ENDPOINTS):
         value = metadata.get(name)
         if not value and name in oidc.ENDPOINTS:
             result.fail("issuer", _("Endpoints"), _("The provider states no %(name)s", name=name))
-            endpoints_ok = False
+            usable = False
         elif value:
             try:
                 oidc.check_url(str(value), allow_loopback_http=demo)
             except oidc.SSOError:
                 result.fail("issuer", _("Endpoints"), f"{_(oidc.MSG_HTTPS)}: {name}")
-                endpoints_ok = False
-    if not endpoints_ok:
-        return result
-    result.checks.append(Check(_("Endpoints"), True, str(metadata["token_endpoint"])))
+                usable = False
+    return usable
+
+
+async def _check_keys(result: ProviderCheck, metadata: dict[str, Any]) -> None:
+    """The provider's signing keys can be read."""
     try:
         async with httpx.AsyncClient(timeout=oidc.HTTP_TIMEOUT) as client:
             keys = await oidc.fetch_keys(client, str(metadata["jwks_uri"]))
@@ -111,28 +140,39 @@ async def check_provider(issuer: str, auth_method: str, *, demo: bool) -> Provid
         result.checks.append(Check(_("Signing keys"), True, _("%(n)s keys", n=count)))
     except (httpx.HTTPError, ValueError):
         result.fail("issuer", _("Signing keys"), _("The provider's keys could not be read"))
+
+
+def _check_algorithms(result: ProviderCheck, metadata: dict[str, Any]) -> None:
+    """The provider signs ID tokens with an algorithm Kasane accepts."""
     offered = metadata.get("id_token_signing_alg_values_supported") or DEFAULT_ALGORITHMS
     usable = [a for a in offered if a in oidc.ID_TOKEN_ALGORITHMS]
     if usable:
         result.checks.append(Check(_("Signature algorithms"), True, ", ".join(usable)))
-    else:
-        result.fail(
-            "issuer",
-            _("Signature algorithms"),
-            _(
-                "The provider signs only with %(algs)s, which Kasane refuses",
-                algs=", ".join(offered),
-            ),
-        )
+        return
+    result.fail(
+        "issuer",
+        _("Signature algorithms"),
+        _("The provider signs only with %(algs)s, which Kasane refuses", algs=", ".join(offered)),
+    )
+
+
+def _check_client_authentication(
+    result: ProviderCheck, metadata: dict[str, Any], auth_method: str
+) -> None:
+    """The provider accepts the client authentication chosen."""
     methods = metadata.get("token_endpoint_auth_methods_supported") or DEFAULT_AUTH_METHODS
     if auth_method in methods:
         result.checks.append(Check(_("Client authentication"), True, auth_method))
-    else:
-        result.fail(
-            "token_auth_method",
-            _("Client authentication"),
-            _("The provider accepts only %(methods)s", methods=", ".join(methods)),
-        )
+        return
+    result.fail(
+        "token_auth_method",
+        _("Client authentication"),
+        _("The provider accepts only %(methods)s", methods=", ".join(methods)),
+    )
+
+
+def _note_logout_and_userinfo(result: ProviderCheck, metadata: dict[str, Any]) -> None:
+    """Information lines: whether the provider offers sign-out and a userinfo endpoint."""
     result.logout = bool(metadata.get("end_session_endpoint"))
     result.checks.append(
         Check(
@@ -152,4 +192,3 @@ async def check_provider(issuer: str, auth_method: str, *, demo: bool) -> Provid
             else _("Not offered"),
         )
     )
-    return result
