@@ -313,7 +313,7 @@ async def do_billing_sweep(
     # first (imported here: invoicing builds on this module's status changes)
     from kasane.tenants.billing.invoicing import do_mark_overdue
 
-    overdue_lines = await do_mark_overdue(db, settings, now.astimezone(JST).date())
+    lines = await do_mark_overdue(db, settings, now.astimezone(JST).date())
     grace_cutoff = now - timedelta(days=settings.billing_grace_days)
     async with db.session() as s:
         overdue = list(
@@ -325,51 +325,56 @@ async def do_billing_sweep(
                 )
             ).scalars()
         )
-        expired = (
-            []
-            if not mark_deletions
-            else list(
-                (
-                    await s.execute(
-                        select(Tenant.id).where(
-                            Tenant.status == "cancelled",
-                            Tenant.delete_after <= now,
-                            Tenant.deletion_marked_at.is_(None),
-                        )
-                    )
-                ).scalars()
-            )
-        )
-    lines: list[str] = overdue_lines
+        expired = await _retention_ended(s, now) if mark_deletions else []
     for tenant_id in overdue:
-        async with db.session(tenant_id) as s:
-            row = (
-                await s.execute(select(Tenant).where(Tenant.id == tenant_id).with_for_update())
-            ).scalar_one()
-            # re-checked under the lock: a payment may have arrived meanwhile
-            if (
-                row.status == "past_due"
-                and row.past_due_since
-                and row.past_due_since <= grace_cutoff
-            ):
-                await _set_status(s, row, "suspended", now, settings, via="billing.sweep")
-                lines.append(f"suspended {row.slug} (past due since {row.past_due_since:%Y-%m-%d})")
+        lines += await _suspend_if_still_past_due(db, settings, tenant_id, grace_cutoff, now)
     for tenant_id in expired:
-        async with (operator_db or db).session(tenant_id) as s:
-            row = (
-                await s.execute(select(Tenant).where(Tenant.id == tenant_id).with_for_update())
-            ).scalar_one()
-            if row.status != "cancelled" or row.deletion_marked_at is not None:
-                continue
-            if not await _status_is_audited(s, row):
-                await do_audit(s, "system", "tenant.deletion_refused", f"tenant:{row.id}")
-                lines.append(
-                    f"refused to mark {row.slug}: its cancellation is not in its audit log"
-                )
-                continue
-            row.deletion_marked_at = now
-            await do_audit(s, "system", "tenant.deletion_due", f"tenant:{row.id}")
-            lines.append(
-                f"marked {row.slug} for deletion (retention ended {row.delete_after:%Y-%m-%d})"
-            )
+        lines += await _mark_for_deletion(operator_db or db, tenant_id, now)
     return lines
+
+
+async def _retention_ended(session: AsyncSession, now: datetime) -> list[uuid.UUID]:
+    """Cancelled tenants whose retention has run out and that are not marked yet."""
+    return list(
+        (
+            await session.execute(
+                select(Tenant.id).where(
+                    Tenant.status == "cancelled",
+                    Tenant.delete_after <= now,
+                    Tenant.deletion_marked_at.is_(None),
+                )
+            )
+        ).scalars()
+    )
+
+
+async def _suspend_if_still_past_due(
+    db: Database, settings: Settings, tenant_id: uuid.UUID, grace_cutoff: datetime, now: datetime
+) -> list[str]:
+    """Suspend the tenant when, under its row lock, it is still past due beyond the grace
+    period (a payment may have arrived meanwhile)."""
+    async with db.session(tenant_id) as s:
+        row = (
+            await s.execute(select(Tenant).where(Tenant.id == tenant_id).with_for_update())
+        ).scalar_one()
+        if row.status == "past_due" and row.past_due_since and row.past_due_since <= grace_cutoff:
+            await _set_status(s, row, "suspended", now, settings, via="billing.sweep")
+            return [f"suspended {row.slug} (past due since {row.past_due_since:%Y-%m-%d})"]
+    return []
+
+
+async def _mark_for_deletion(db: Database, tenant_id: uuid.UUID, now: datetime) -> list[str]:
+    """Mark a cancelled tenant for deletion — only when, under its row lock, it is still
+    unmarked and its cancellation is in its audit log (else the refusal is audited)."""
+    async with db.session(tenant_id) as s:
+        row = (
+            await s.execute(select(Tenant).where(Tenant.id == tenant_id).with_for_update())
+        ).scalar_one()
+        if row.status != "cancelled" or row.deletion_marked_at is not None:
+            return []
+        if not await _status_is_audited(s, row):
+            await do_audit(s, "system", "tenant.deletion_refused", f"tenant:{row.id}")
+            return [f"refused to mark {row.slug}: its cancellation is not in its audit log"]
+        row.deletion_marked_at = now
+        await do_audit(s, "system", "tenant.deletion_due", f"tenant:{row.id}")
+        return [f"marked {row.slug} for deletion (retention ended {row.delete_after:%Y-%m-%d})"]
