@@ -82,6 +82,43 @@ async def case_snapshots(
     if not cases:
         return []
     ids = [c.id for c in cases]
+    agencies = await _agencies_taking_part(session, ids)
+    marks = await _case_marks(session, ids)
+    categories = await _categories(session, ids)
+    homes = await households(session, [c.household_id for c in cases], today)
+    found = []
+    for c in cases:
+        counter = config.counter(c.counter_key)
+        collaboration_since, has_plan, entered = marks.get(c.id, (None, False, None))
+        cats: tuple[str, ...] = tuple(sorted(categories.get(c.id, ())))
+        found.append(
+            CaseSnapshot(
+                ref=str(c.id),
+                case_no=c.case_no,
+                stage=c.stage,
+                stage_since=_jst_day(entered) if entered else c.opened_on,
+                opened_on=c.opened_on,
+                counter=c.counter_key,
+                field=counter.field if counter else "other",
+                lead_agency=c.lead_agency_key,
+                agencies=tuple(sorted(agencies.get(c.id, ()))),
+                collaboration=c.collaboration,
+                collaboration_since=collaboration_since,
+                has_plan=has_plan,
+                next_monitoring_on=c.next_monitoring_on,
+                categories=cats,
+                risk="high" if core.HIGH_RISK & set(cats) else "normal",
+                household=homes[c.household_id],
+                today=today,
+            )
+        )
+    return found
+
+
+async def _agencies_taking_part(
+    session: AsyncSession, ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[str]]:
+    """Case id → the agencies taking part in it now."""
     agencies: dict[uuid.UUID, list[str]] = defaultdict(list)
     for case_id, key in (
         await session.execute(
@@ -91,31 +128,41 @@ async def case_snapshots(
         )
     ).all():
         agencies[case_id].append(key)
-    collab = dict(
-        (
-            await session.execute(
-                select(CollaborationPeriod.case_id, func.max(CollaborationPeriod.started_on))
-                .where(CollaborationPeriod.case_id.in_(ids), CollaborationPeriod.ended_on.is_(None))
-                .group_by(CollaborationPeriod.case_id)
-            )
-        ).all()
+    return agencies
+
+
+async def _case_marks(
+    session: AsyncSession, ids: list[uuid.UUID]
+) -> dict[uuid.UUID, tuple[date | None, bool, Any]]:
+    """Case id → (start of its open 多機関協働 span, whether it has a plan, when it entered
+    its stage), in one statement: a correlated subquery per mark."""
+    open_span = (
+        select(func.max(CollaborationPeriod.started_on))
+        .where(
+            CollaborationPeriod.tenant_id == Case.tenant_id,
+            CollaborationPeriod.case_id == Case.id,
+            CollaborationPeriod.ended_on.is_(None),
+        )
+        .scalar_subquery()
     )
-    planned = set(
-        (
-            await session.execute(
-                select(SupportPlan.case_id).where(SupportPlan.case_id.in_(ids)).distinct()
-            )
-        ).scalars()
+    has_plan = (
+        select(SupportPlan.id)
+        .where(SupportPlan.tenant_id == Case.tenant_id, SupportPlan.case_id == Case.id)
+        .exists()
     )
-    entered = dict(
-        (
-            await session.execute(
-                select(StageEvent.case_id, func.max(StageEvent.at))
-                .where(StageEvent.case_id.in_(ids))
-                .group_by(StageEvent.case_id)
-            )
-        ).all()
+    entered = (
+        select(func.max(StageEvent.at))
+        .where(StageEvent.tenant_id == Case.tenant_id, StageEvent.case_id == Case.id)
+        .scalar_subquery()
     )
+    rows = await session.execute(
+        select(Case.id, open_span, has_plan, entered).where(Case.id.in_(ids))
+    )
+    return {case_id: (since, bool(plan), at) for case_id, since, plan, at in rows.all()}
+
+
+async def _categories(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, set[str]]:
+    """Case id → every 相談分野 its consultations named."""
     categories: dict[uuid.UUID, set[str]] = defaultdict(set)
     for consulted, listed in (
         await session.execute(
@@ -126,34 +173,7 @@ async def case_snapshots(
     ).all():
         if consulted is not None:
             categories[consulted].update(listed or ())
-    homes = await households(session, [c.household_id for c in cases], today)
-    found = []
-    for c in cases:
-        counter = config.counter(c.counter_key)
-        at = entered.get(c.id)
-        cats: tuple[str, ...] = tuple(sorted(categories.get(c.id, ())))
-        found.append(
-            CaseSnapshot(
-                ref=str(c.id),
-                case_no=c.case_no,
-                stage=c.stage,
-                stage_since=_jst_day(at) if at else c.opened_on,
-                opened_on=c.opened_on,
-                counter=c.counter_key,
-                field=counter.field if counter else "other",
-                lead_agency=c.lead_agency_key,
-                agencies=tuple(sorted(agencies.get(c.id, ()))),
-                collaboration=c.collaboration,
-                collaboration_since=collab.get(c.id),
-                has_plan=c.id in planned,
-                next_monitoring_on=c.next_monitoring_on,
-                categories=cats,
-                risk="high" if core.HIGH_RISK & set(cats) else "normal",
-                household=homes[c.household_id],
-                today=today,
-            )
-        )
-    return found
+    return categories
 
 
 def _jst_day(at: Any) -> date:
