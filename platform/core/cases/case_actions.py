@@ -33,6 +33,7 @@ from kasane.core.web.templating import is_htmx, render
 
 
 def _state(sub: Submission, alert: str = "") -> FormState:
+    """A refused form as it comes back: what was typed, its messages and the alert."""
     return FormState(values=dict(sub.raw), errors=dict(sub.errors), alert=alert)
 
 
