@@ -44,6 +44,7 @@ from kasane.core.auth.models import StaffAccount
 from kasane.core.auth.services import do_create_account
 from kasane.core.cases import records as rec
 from kasane.core.cases import services as cs
+from kasane.core.cases.decisions import do_record_decision
 from kasane.core.community.services import do_add_place, do_record_activity
 from kasane.core.config_types import TenantConfig
 from kasane.core.db import Database
@@ -224,7 +225,7 @@ class Story:
         await rec.do_save_plan(
             s, worker, case, wishes="", rows=[row], next_monitoring_on=None, agreed_on=None
         )
-        await cs.do_record_decision(
+        await do_record_decision(
             s,
             lead,
             config,

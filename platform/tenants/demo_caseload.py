@@ -31,6 +31,7 @@ from sqlalchemy import event, select
 from kasane.core.auth.models import StaffAccount
 from kasane.core.cases import records as rec
 from kasane.core.cases import services as cs
+from kasane.core.cases.decisions import do_record_decision
 from kasane.core.cases.models import Case, StageEvent
 from kasane.core.config_types import TenantConfig
 from kasane.core.consent.services import consents_of, do_withdraw_consent
@@ -126,7 +127,7 @@ class CaseloadSeeder(RecordSteps):
         d = self.later(d, 3, 10)
         if not self.exception_used:  # one urgent case decided as a recorded exception
             self.exception_used = True
-            await cs.do_record_decision(
+            await do_record_decision(
                 self.s,
                 self.lead,
                 self.config,

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from kasane.core.auth.actor import ActorInfo
 from kasane.core.cases import records as rec
 from kasane.core.cases import services as cs
+from kasane.core.cases.decisions import do_record_decision
 from kasane.core.cases.models import Case
 from kasane.core.consent.models import Consent
 from kasane.core.consent.services import do_disclose, do_record_consent
@@ -38,7 +39,7 @@ class RecordSteps(Seeder):
             meeting_type=meeting.key,
             basis="art106_6",
         )
-        await cs.do_record_decision(
+        await do_record_decision(
             self.s,
             self.lead,
             self.config,
@@ -67,7 +68,7 @@ class RecordSteps(Seeder):
         """A decision at the consent-based meeting (shared there by consent)."""
         meeting = self.consent_meeting
         if meeting is None:
-            await cs.do_record_decision(
+            await do_record_decision(
                 self.s,
                 self.lead,
                 self.config,
@@ -82,7 +83,7 @@ class RecordSteps(Seeder):
         await do_disclose(
             self.s, self.lead, case.person_id, case_id=case.id, today=day, meeting_type=meeting.key
         )
-        await cs.do_record_decision(
+        await do_record_decision(
             self.s,
             self.lead,
             self.config,
@@ -175,7 +176,7 @@ class RecordSteps(Seeder):
         """Bring the story's partner agencies in: by consent, or as the 支援会議 assigned."""
         meeting = self.sharing_meeting
         if not consent and meeting is not None and "role_assignment" in meeting.decisions:
-            await cs.do_record_decision(
+            await do_record_decision(
                 self.s,
                 self.lead,
                 self.config,

@@ -33,6 +33,7 @@ from kasane.core.auth.models import StaffAccount
 from kasane.core.auth.services import do_create_account
 from kasane.core.cases import records as rec
 from kasane.core.cases import services as cs
+from kasane.core.cases.decisions import do_record_decision
 from kasane.core.config_types import TenantConfig
 from kasane.core.consent.services import do_record_consent
 from kasane.core.db import Database
@@ -183,7 +184,7 @@ async def prepare_marugame(db: Database) -> dict[str, Prepared]:
         ]:
             case = await _case_at_plan(s, actor, config, name, kana, consent=consent, today=today)
             if key == "evaluation":
-                await cs.do_record_decision(
+                await do_record_decision(
                     s,
                     actor,
                     config,

@@ -13,6 +13,7 @@ from datetime import timedelta
 import pytest
 
 from kasane.core.audit.services import count_events, verify_chain
+from kasane.core.cases.decisions import do_record_decision
 from kasane.core.cases.records import (
     PlanRowInput,
     do_record_agreement,
@@ -27,7 +28,6 @@ from kasane.core.cases.services import (
     do_add_agency,
     do_end_collaboration,
     do_move,
-    do_record_decision,
     do_set_lead,
     do_start_collaboration,
 )

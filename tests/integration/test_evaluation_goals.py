@@ -105,7 +105,8 @@ def test_each_goal_is_judged_and_the_overall_outcome_follows(any_env: Env, slug:
 
 async def walk_on(s, actor, config, case) -> None:  # type: ignore[no-untyped-def]
     """From 計画作成 (plan saved) to 評価: decision by exception, support, evaluation."""
-    from kasane.core.cases.services import do_move, do_record_decision
+    from kasane.core.cases.decisions import do_record_decision
+    from kasane.core.cases.services import do_move
 
     await do_record_decision(
         s, actor, config, case, kind="support_decision", source="exception",

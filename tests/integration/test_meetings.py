@@ -21,13 +21,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kasane.core import plugins
 from kasane.core.auth.actor import ActorInfo
 from kasane.core.auth.models import StaffAccount
+from kasane.core.cases.decisions import do_record_decision
 from kasane.core.cases.models import Case
 from kasane.core.cases.records import (
     PlanRowInput,
     do_record_assessment,
     do_save_plan,
 )
-from kasane.core.cases.services import do_move, do_record_decision
+from kasane.core.cases.services import do_move
 from kasane.core.config_types import MeetingType, TenantConfig
 from kasane.core.consent.models import Disclosure
 from kasane.core.consent.services import do_record_consent

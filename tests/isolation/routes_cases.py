@@ -102,8 +102,8 @@ async def walk(
     session: AsyncSession, actor: ActorInfo, config: TenantConfig, case: Case, until: str
 ) -> None:
     """Take ``case`` through the flow by the services until it stands at ``until``."""
+    from kasane.core.cases.decisions import do_record_decision
     from kasane.core.cases.records import PlanRowInput, do_save_plan
-    from kasane.core.cases.services import do_record_decision
 
     for stage in WALK[1 : WALK.index(until) + 1]:
         if stage == "plan_draft":

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kasane.core.config_types import TenantConfig
+from kasane.core.config_types import FormField, TenantConfig
 from kasane.core.intake.models import OUTCOMES, Consultation
 from kasane.core.protection.sealing import unseal_json
 
@@ -64,6 +64,72 @@ def _shown(value: Any, choices: dict[str, str]) -> str | list[str]:
     return choices.get(str(value), str(value)) if value is not None else ""
 
 
+async def _consultations(
+    session: AsyncSession,
+    case_id: uuid.UUID | None,
+    person_id: uuid.UUID | None,
+    recorded_by: uuid.UUID | None,
+) -> list[Consultation]:
+    """The case's consultations, or the person's that ``recorded_by`` took."""
+    return list(
+        (
+            await session.execute(
+                select(Consultation).where(
+                    Consultation.case_id == case_id
+                    if case_id is not None
+                    else (Consultation.person_id == person_id)
+                    & (Consultation.received_by == recorded_by)
+                )
+            )
+        ).scalars()
+    )
+
+
+def _intake_lines(fields: list[FormField], values: dict[str, Any]) -> list[IntakeLine]:
+    """The answers of one consultation in the form's order, leaving out empty ones and
+    those shown elsewhere (:data:`SKIP`)."""
+    lines: list[IntakeLine] = []
+    for f in fields:
+        if f.name in SKIP or f.name not in values:
+            continue
+        value = values[f.name]
+        if value in (None, "", []):
+            continue
+        if isinstance(value, bool):
+            lines.append(IntakeLine(f.label, "Yes" if value else "No", coded=True))
+            continue
+        choices = {ch.value: ch.label for ch in (f.choices or [])}
+        lines.append(
+            IntakeLine(f.label, _shown(value, choices), f.type == "textarea", coded=bool(choices))
+        )
+    return lines
+
+
+async def _intake_view(
+    session: AsyncSession, c: Consultation, fields: list[FormField], channels: dict[str, str]
+) -> IntakeView:
+    """One consultation in the intake form's words, its sealed part unsealed."""
+    values: dict[str, Any] = {
+        "categories": c.categories,
+        "main_category": c.main_category,
+        **(c.data or {}),
+        **await unseal_json(session, "consultations", c.id, c.sealed),
+    }
+    view = IntakeView(
+        c.id,
+        c.received_on,
+        c.counter_key,
+        channels.get(c.channel, c.channel),
+        OUTCOMES.get(c.outcome, c.outcome),
+        c.visitor_name,
+        c.visitor_relation,
+        c.visitor_phone,
+        c.created_at,
+    )
+    view.lines.extend(_intake_lines(fields, values))
+    return view
+
+
 async def intakes_of(
     session: AsyncSession,
     config: TenantConfig,
@@ -80,52 +146,9 @@ async def intakes_of(
     fields = list(form.all_fields()) if form else []
     channel_field = next((f for f in fields if f.name == "channel"), None)
     channels = {c.value: c.label for c in (channel_field.choices if channel_field else [])}
-    out: list[IntakeView] = []
     if consultations is None:  # else the case's, read already (the case page)
-        consultations = list(
-            (
-                await session.execute(
-                    select(Consultation).where(
-                        Consultation.case_id == case_id
-                        if case_id is not None
-                        else (Consultation.person_id == person_id)
-                        & (Consultation.received_by == recorded_by)
-                    )
-                )
-            ).scalars()
-        )
-    for c in sorted(consultations, key=lambda c: (c.received_on, c.created_at)):
-        values: dict[str, Any] = {
-            "categories": c.categories,
-            "main_category": c.main_category,
-            **(c.data or {}),
-            **await unseal_json(session, "consultations", c.id, c.sealed),
-        }
-        view = IntakeView(
-            c.id,
-            c.received_on,
-            c.counter_key,
-            channels.get(c.channel, c.channel),
-            OUTCOMES.get(c.outcome, c.outcome),
-            c.visitor_name,
-            c.visitor_relation,
-            c.visitor_phone,
-            c.created_at,
-        )
-        for f in fields:
-            if f.name in SKIP or f.name not in values:
-                continue
-            value = values[f.name]
-            if value in (None, "", []):
-                continue
-            if isinstance(value, bool):
-                view.lines.append(IntakeLine(f.label, "Yes" if value else "No", coded=True))
-                continue
-            choices = {ch.value: ch.label for ch in (f.choices or [])}
-            view.lines.append(
-                IntakeLine(
-                    f.label, _shown(value, choices), f.type == "textarea", coded=bool(choices)
-                )
-            )
-        out.append(view)
-    return out
+        consultations = await _consultations(session, case_id, person_id, recorded_by)
+    return [
+        await _intake_view(session, c, fields, channels)
+        for c in sorted(consultations, key=lambda c: (c.received_on, c.created_at))
+    ]

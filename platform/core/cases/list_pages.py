@@ -24,6 +24,48 @@ def _pick(value: str | None, allowed: set[str]) -> str | None:
     return value if value and value in allowed else None
 
 
+def _page_number(page: str | None) -> int:
+    """The page asked for, or the first when it is missing or absurd."""
+    return int(page) if page and page.isdigit() and 0 < int(page) < 100_000 else 1
+
+
+def _filters(
+    chosen: dict[str, str | None], number: int, after: str | None, before: str | None
+) -> queries.CaseFilters:
+    """The list's filters; a page past the first carries its keyset edge."""
+    return queries.CaseFilters(
+        stage=chosen["stage"],
+        counter=chosen["counter"],
+        area=chosen["area"],
+        lead=chosen["lead"],
+        monitoring_due=bool(chosen["due"]),
+        page=number,
+        after=queries.Cursor.parse(after) if number > 1 else None,
+        before=queries.Cursor.parse(before) if number > 1 else None,
+    )
+
+
+def _pager_urls(
+    found: queries.CasePage, chosen: dict[str, str | None], number: int
+) -> tuple[str, str]:
+    """Previous and Next, each carrying the filters and the edge row of this page ("" when
+    there is none)."""
+    rows = found.rows
+    kept = {k: v for k, v in chosen.items() if v}
+    prev_url = next_url = ""
+    if found.has_prev and rows:
+        back = (
+            {"page": number - 1}
+            if number <= 2
+            else {"page": number - 1, "before": rows[0].cursor.token()}
+        )
+        prev_url = f"/cases?{urlencode({**kept, **back})}"
+    if found.has_next and rows:
+        on = {"page": number + 1, "after": rows[-1].cursor.token()}
+        next_url = f"/cases?{urlencode({**kept, **on})}"
+    return prev_url, next_url
+
+
 class CaseListController(Controller):
     """The cases the actor's agency takes part in, filtered and paged."""
 
@@ -57,34 +99,14 @@ class CaseListController(Controller):
             "lead": _pick(lead, {a.key for a in config.agencies}),
             "due": "1" if due else None,
         }
-        number = int(page) if page and page.isdigit() and 0 < int(page) < 100_000 else 1
-        filters = queries.CaseFilters(
-            stage=chosen["stage"],
-            counter=chosen["counter"],
-            area=chosen["area"],
-            lead=chosen["lead"],
-            monitoring_due=bool(chosen["due"]),
-            page=number,
-            after=queries.Cursor.parse(after) if number > 1 else None,
-            before=queries.Cursor.parse(before) if number > 1 else None,
-        )
+        number = _page_number(page)
+        filters = _filters(chosen, number, after, before)
         found = await queries.list_cases(db_session, actor, filters, today)
         rows = found.rows
         do_audit_read(
             db_session, actor.ref, "case.list", "", shown=[str(r.id) for r in rows], page=number
         )
-        kept = {k: v for k, v in chosen.items() if v}
-        prev_url = next_url = ""
-        if found.has_prev and rows:
-            back = (
-                {"page": number - 1}
-                if number <= 2
-                else {"page": number - 1, "before": rows[0].cursor.token()}
-            )
-            prev_url = f"/cases?{urlencode({**kept, **back})}"
-        if found.has_next and rows:
-            on = {"page": number + 1, "after": rows[-1].cursor.token()}
-            next_url = f"/cases?{urlencode({**kept, **on})}"
+        prev_url, next_url = _pager_urls(found, chosen, number)
         ctx = {
             "rows": rows,
             "total": found.total,

@@ -17,7 +17,9 @@ from litestar.di import Provide
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from kasane.core.auth.actor import ActorInfo
 from kasane.core.auth.permissions import needs
 from kasane.core.cases.case_page import page_case, tenant_config
 from kasane.core.cases.models import Case, PlanRow, SupportPlan
@@ -25,12 +27,13 @@ from kasane.core.cases.plan_form import MAX_ROWS, PLAN_FORM, check_rows, row_fie
 from kasane.core.cases.plan_needs import (
     MAX_NEEDS,
     NEED_LABELS,
+    PlanNeedInput,
     check_needs,
     do_save_plan_needs,
     need_fields,
     plan_needs,
 )
-from kasane.core.cases.records import do_save_plan, latest_assessment, latest_plan
+from kasane.core.cases.records import PlanRowInput, do_save_plan, latest_assessment, latest_plan
 from kasane.core.cases.services import CaseRuleError, access_case
 from kasane.core.consent.models import CONSENT_METHODS
 from kasane.core.errors import NotFound
@@ -41,6 +44,38 @@ from kasane.core.japan_time import today_jst
 from kasane.core.protection.sealing import unseal, unseal_json
 from kasane.core.web.deps import Actor, DbSession, requires_login, requires_writable
 from kasane.core.web.templating import render
+
+
+def _check_agreement(v: dict[str, Any], errors: dict[str, str]) -> None:
+    """The agreement's date and method go together: add to ``errors`` the one missing."""
+    method_label = _("How the person agreed")
+    if v["agreed_on"] and not v["agreement_method"] and "agreement_method" not in errors:
+        errors["agreement_method"] = _("%(label)s is required", label=method_label)
+    if v["agreement_method"] and not v["agreed_on"] and "agreed_on" not in errors:
+        errors["agreed_on"] = _("%(label)s is required", label=_("Agreed on"))
+
+
+async def _save(
+    session: AsyncSession,
+    actor: ActorInfo,
+    case: Case,
+    v: dict[str, Any],
+    rows: list[PlanRowInput],
+    needs: list[PlanNeedInput],
+) -> SupportPlan:
+    """Save the new plan version and its unmet needs."""
+    plan = await do_save_plan(
+        session,
+        actor,
+        case,
+        wishes=v["wishes"] or "",
+        rows=rows,
+        next_monitoring_on=v["next_monitoring_on"],
+        agreed_on=v["agreed_on"],
+        agreement_method=v["agreement_method"] or "",
+    )
+    await do_save_plan_needs(session, actor, case, plan, needs, on=today_jst())
+    return plan
 
 
 class PlanPagesController(Controller):
@@ -192,6 +227,31 @@ class PlanPagesController(Controller):
             fragment=True,
         )
 
+    def _one_more(
+        self,
+        request: Request[Any, Any, Any],
+        case: Case,
+        person: Any,
+        raw: dict[str, Any],
+        data: Any,
+        row_values: list[dict[str, Any]],
+        need_values: list[dict[str, str]],
+    ) -> Response[str]:
+        """The form as posted with one more empty row or need (the no-JavaScript buttons)."""
+        rows_shown = [*row_values, {}] if data.get("add_row") else row_values or [{}]
+        needs_shown = [*need_values, {}] if data.get("add_need") else need_values
+        return self._plan_form(
+            request,
+            case,
+            person,
+            None,
+            raw,
+            {},
+            rows_shown,
+            [{} for _r in rows_shown],
+            needs=needs_shown,
+        )
+
     @post("/", name="plan_save", status_code=200)
     async def plan_save(
         self,
@@ -207,28 +267,12 @@ class PlanPagesController(Controller):
         data = await request.form()
         sub = check_form(PLAN_FORM, form_data(PLAN_FORM, data))
         v, errors = sub.values, sub.errors
-        method_label = _("How the person agreed")
-        if v["agreed_on"] and not v["agreement_method"] and "agreement_method" not in errors:
-            errors["agreement_method"] = _("%(label)s is required", label=method_label)
-        if v["agreement_method"] and not v["agreed_on"] and "agreed_on" not in errors:
-            errors["agreed_on"] = _("%(label)s is required", label=_("Agreed on"))
+        _check_agreement(v, errors)
         rows, row_values, row_errors = check_rows(config, data)
         needs, need_values, need_errors = check_needs(config, data)
         if data.get("add_row") or data.get("add_need"):  # no JavaScript: one more row or need
             _case, person = await page_case(db_session, actor, case_id)
-            rows_shown = [*row_values, {}] if data.get("add_row") else row_values or [{}]
-            needs_shown = [*need_values, {}] if data.get("add_need") else need_values
-            return self._plan_form(
-                request,
-                case,
-                person,
-                None,
-                sub.raw,
-                {},
-                rows_shown,
-                [{} for _r in rows_shown],
-                needs=needs_shown,
-            )
+            return self._one_more(request, case, person, sub.raw, data, row_values, need_values)
         if errors or any(row_errors) or any(need_errors):
             _case, person = await page_case(db_session, actor, case_id)
             return self._plan_form(
@@ -245,17 +289,7 @@ class PlanPagesController(Controller):
                 need_errors=need_errors,
             )
         try:
-            plan = await do_save_plan(
-                db_session,
-                actor,
-                case,
-                wishes=v["wishes"] or "",
-                rows=rows,
-                next_monitoring_on=v["next_monitoring_on"],
-                agreed_on=v["agreed_on"],
-                agreement_method=v["agreement_method"] or "",
-            )
-            await do_save_plan_needs(db_session, actor, case, plan, needs, on=today_jst())
+            plan = await _save(db_session, actor, case, v, rows, needs)
         except CaseRuleError as exc:
             await db_session.rollback()
             case, person = await page_case(db_session, actor, case_id)

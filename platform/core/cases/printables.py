@@ -109,6 +109,35 @@ def _sex_label(config: TenantConfig, value: str | None) -> str:
     return next((c.label for c in (sex.choices if sex else []) if c.value == value), value or "")
 
 
+async def _fill_plan(session: AsyncSession, sheet: Sheet) -> None:
+    """The case's latest plan on the sheet: its rows, the person's wishes, the agreement."""
+    sheet.plan, sheet.rows = await latest_plan(session, sheet.case.id)
+    if sheet.plan is not None:
+        sheet.wishes = await unseal(
+            session, "support_plans", sheet.plan.id, "wishes", sheet.plan.wishes_sealed
+        )
+        method = sheet.plan.agreement_method
+        sheet.agreement_method = CONSENT_METHODS.get(method, method) if method else ""
+
+
+async def _fill_evaluations(session: AsyncSession, sheet: Sheet) -> None:
+    """Every evaluation of the case on the sheet, and the goals as judged (the table shows
+    the latest evaluation of the printed plan)."""
+    for ev in (
+        await session.execute(
+            select(Evaluation)
+            .where(Evaluation.case_id == sheet.case.id)
+            .order_by(Evaluation.evaluated_on, Evaluation.created_at)
+        )
+    ).scalars():
+        text = await unseal(session, "evaluations", ev.id, "summary", ev.summary_sealed)
+        sheet.evaluations.append((ev, EVALUATION_OUTCOMES.get(ev.outcome, ev.outcome), text))
+    sheet.judgements = await evaluation_goals(session, [e.id for e, *_ in sheet.evaluations])
+    for ev, *_rest in sheet.evaluations:  # the latest evaluation of this plan fills the table
+        if sheet.plan is not None and ev.plan_version == sheet.plan.version:
+            sheet.judged = {j.row.id: j for j in sheet.judgements[ev.id]}
+
+
 async def case_sheet(
     session: AsyncSession,
     actor: ActorInfo,
@@ -138,27 +167,9 @@ async def case_sheet(
         version=version,
     )
     if kind in ("plan", "evaluation"):
-        sheet.plan, sheet.rows = await latest_plan(session, case.id)
-        if sheet.plan is not None:
-            sheet.wishes = await unseal(
-                session, "support_plans", sheet.plan.id, "wishes", sheet.plan.wishes_sealed
-            )
-            method = sheet.plan.agreement_method
-            sheet.agreement_method = CONSENT_METHODS.get(method, method) if method else ""
+        await _fill_plan(session, sheet)
     if kind == "evaluation":
-        for ev in (
-            await session.execute(
-                select(Evaluation)
-                .where(Evaluation.case_id == case.id)
-                .order_by(Evaluation.evaluated_on, Evaluation.created_at)
-            )
-        ).scalars():
-            text = await unseal(session, "evaluations", ev.id, "summary", ev.summary_sealed)
-            sheet.evaluations.append((ev, EVALUATION_OUTCOMES.get(ev.outcome, ev.outcome), text))
-        sheet.judgements = await evaluation_goals(session, [e.id for e, *_ in sheet.evaluations])
-        for ev, *_rest in sheet.evaluations:  # the latest evaluation of this plan fills the table
-            if sheet.plan is not None and ev.plan_version == sheet.plan.version:
-                sheet.judged = {j.row.id: j for j in sheet.judgements[ev.id]}
+        await _fill_evaluations(session, sheet)
     if kind == "intake":
         sheet.intakes = await intakes_of(session, config, case.id)
         if version == "consent":

@@ -227,11 +227,8 @@ async def case_records(session: AsyncSession, case_id: uuid.UUID) -> CaseRecords
     )
 
 
-async def timeline(
-    session: AsyncSession, case: Case, records: CaseRecords | None = None
-) -> list[TimelineItem]:
-    """Everything that happened on the case, newest first, narratives unsealed."""
-    r = records or await case_records(session, case.id)
+def _early_items(r: CaseRecords) -> list[TimelineItem]:
+    """Stage moves, consultations, assessments and plans (nothing sealed)."""
     items: list[TimelineItem] = []
     for e in r.stage_events:
         items.append(TimelineItem(e.at, "stage", e.to_stage, e.note, {"from": e.from_stage}))
@@ -255,6 +252,12 @@ async def timeline(
         items.append(
             TimelineItem(p.created_at, "plan", str(p.version), "", {"agreed_on": p.agreed_on})
         )
+    return items
+
+
+async def _follow_up_items(session: AsyncSession, r: CaseRecords) -> list[TimelineItem]:
+    """Progress notes and monitorings, their narratives unsealed."""
+    items: list[TimelineItem] = []
     for n in r.notes:
         body = await unseal(session, "progress_notes", n.id, "body", n.body_sealed)
         items.append(
@@ -273,6 +276,27 @@ async def timeline(
                 {"review": m.plan_review_needed, "next_on": m.next_on},
             )
         )
+    return items
+
+
+async def _evaluation_items(session: AsyncSession, r: CaseRecords) -> list[TimelineItem]:
+    """Evaluations with their summaries unsealed and their goals as judged."""
+    judged = await evaluation_goals(session, [v.id for v in r.evaluations])
+    items: list[TimelineItem] = []
+    for v in r.evaluations:
+        body = await unseal(session, "evaluations", v.id, "summary", v.summary_sealed)
+        at = _at(v.evaluated_on, v.created_at)
+        items.append(TimelineItem(at, "evaluation", v.outcome, body, {"goals": judged[v.id]}))
+    return items
+
+
+async def timeline(
+    session: AsyncSession, case: Case, records: CaseRecords | None = None
+) -> list[TimelineItem]:
+    """Everything that happened on the case, newest first, narratives unsealed."""
+    r = records or await case_records(session, case.id)
+    # in this order: the sort keeps it among records of the same moment
+    items = _early_items(r) + await _follow_up_items(session, r)
     for d in r.decisions:
         items.append(
             TimelineItem(
@@ -283,11 +307,7 @@ async def timeline(
                 {"source": d.source, "meeting_type": d.meeting_type_key},
             )
         )
-    judged = await evaluation_goals(session, [v.id for v in r.evaluations])
-    for v in r.evaluations:
-        body = await unseal(session, "evaluations", v.id, "summary", v.summary_sealed)
-        at = _at(v.evaluated_on, v.created_at)
-        items.append(TimelineItem(at, "evaluation", v.outcome, body, {"goals": judged[v.id]}))
+    items += await _evaluation_items(session, r)
     for ref in r.referrals:
         items.append(
             TimelineItem(ref.sent_at, "referral", ref.to_agency_key, "", {"status": ref.status})

@@ -104,6 +104,22 @@ class PlanRowInput:
     period: str = ""
 
 
+def _add_rows(session: AsyncSession, plan_id: uuid.UUID, rows: list[PlanRowInput]) -> None:
+    """The plan's rows, in the order given."""
+    for i, r in enumerate(rows):
+        session.add(
+            PlanRow(
+                plan_id=plan_id,
+                position=i,
+                issue=r.issue,
+                goal=r.goal,
+                action=r.action,
+                agency_key=r.agency_key,
+                period=r.period,
+            )
+        )
+
+
 async def do_save_plan(
     session: AsyncSession,
     actor: ActorInfo,
@@ -142,18 +158,7 @@ async def do_save_plan(
     # No relationship() links rows to their plan, so the unit of work would not order the
     # INSERTs: write the plan first or its rows' foreign key fails.
     await session.flush()
-    for i, r in enumerate(rows):
-        session.add(
-            PlanRow(
-                plan_id=row_id,
-                position=i,
-                issue=r.issue,
-                goal=r.goal,
-                action=r.action,
-                agency_key=r.agency_key,
-                period=r.period,
-            )
-        )
+    _add_rows(session, row_id, rows)
     if next_monitoring_on:
         case.next_monitoring_on = next_monitoring_on
     await do_audit(
@@ -239,6 +244,48 @@ async def do_record_monitoring(
     return record
 
 
+def _checked_outcome(
+    rows: list[PlanRow], goals: dict[uuid.UUID, tuple[str, str]], outcome: str | None
+) -> str:
+    """The evaluation's overall outcome: what the judged goals add up to (every goal of the
+    plan judged), or ``outcome`` as chosen when the plan has no goals; else CaseRuleError."""
+    if rows:
+        if {r.id for r in rows} != set(goals):
+            raise CaseRuleError(N_("Judge each goal of the current plan."))
+        if any(o not in GOAL_OUTCOMES for o, _finding in goals.values()):
+            raise CaseRuleError(N_("Choose how far each goal was met."))
+        outcome = overall_outcome([goals[r.id][0] for r in rows])
+    elif goals:
+        raise CaseRuleError(N_("Judge each goal of the current plan."))
+    if outcome not in EVALUATION_OUTCOMES:
+        raise CaseRuleError(N_("Choose how far the goals were met."))
+    return outcome
+
+
+async def _add_judged_goals(
+    session: AsyncSession,
+    evaluation_id: uuid.UUID,
+    rows: list[PlanRow],
+    goals: dict[uuid.UUID, tuple[str, str]],
+) -> None:
+    """Each plan goal as judged, its finding sealed, in plan order."""
+    for r in rows:
+        goal_outcome, finding = goals[r.id]
+        goal_id = uuid7()
+        session.add(
+            EvaluationGoal(
+                id=goal_id,
+                evaluation_id=evaluation_id,
+                plan_row_id=r.id,
+                position=r.position,
+                outcome=goal_outcome,
+                finding_sealed=await seal(
+                    session, "evaluation_goals", goal_id, "finding", finding.strip()
+                ),
+            )
+        )
+
+
 async def do_record_evaluation(
     session: AsyncSession,
     actor: ActorInfo,
@@ -258,16 +305,7 @@ async def do_record_evaluation(
         raise CaseRuleError(N_("Move the case to evaluation before recording it."))
     plan, rows = await latest_plan(session, case.id)
     goals = dict(goals or {})
-    if rows:
-        if {r.id for r in rows} != set(goals):
-            raise CaseRuleError(N_("Judge each goal of the current plan."))
-        if any(o not in GOAL_OUTCOMES for o, _finding in goals.values()):
-            raise CaseRuleError(N_("Choose how far each goal was met."))
-        outcome = overall_outcome([goals[r.id][0] for r in rows])
-    elif goals:
-        raise CaseRuleError(N_("Judge each goal of the current plan."))
-    if outcome not in EVALUATION_OUTCOMES:
-        raise CaseRuleError(N_("Choose how far the goals were met."))
+    outcome = _checked_outcome(rows, goals, outcome)
     row_id = uuid7()
     evaluation = Evaluation(
         id=row_id,
@@ -279,21 +317,7 @@ async def do_record_evaluation(
         created_by=actor.id,
     )
     session.add(evaluation)
-    for r in rows:
-        goal_outcome, finding = goals[r.id]
-        goal_id = uuid7()
-        session.add(
-            EvaluationGoal(
-                id=goal_id,
-                evaluation_id=row_id,
-                plan_row_id=r.id,
-                position=r.position,
-                outcome=goal_outcome,
-                finding_sealed=await seal(
-                    session, "evaluation_goals", goal_id, "finding", finding.strip()
-                ),
-            )
-        )
+    await _add_judged_goals(session, row_id, rows, goals)
     case.next_monitoring_on = None
     await do_audit(
         session,

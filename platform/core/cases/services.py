@@ -1,4 +1,5 @@
-"""Opening cases, need-to-know access, stage moves, decisions and agencies.
+"""Opening cases, need-to-know access, stage moves and agencies (decisions are in
+:mod:`kasane.core.cases.decisions`).
 
 Verb prefixes: ``get_*`` fetch or NotFound, ``access_*`` fetch and authorize (need-to-know:
 the actor's agency takes part in the case, else the same NotFound), ``check_*`` validate,
@@ -8,7 +9,7 @@ the actor's agency takes part in the case, else the same NotFound), ``check_*`` 
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,7 +31,6 @@ from kasane.core.config_types import TenantConfig
 from kasane.core.consent.services import do_disclose
 from kasane.core.errors import NotFound
 from kasane.core.i18n import N_
-from kasane.core.japan_time import JST
 from kasane.core.people.models import Household, Person
 
 
@@ -162,63 +162,75 @@ def facts_from(
     )
 
 
-async def case_facts(session: AsyncSession, case: Case) -> CaseFacts:
-    plan = (
+async def _newest_plan(session: AsyncSession, case_id: uuid.UUID) -> SupportPlan | None:
+    """The case's newest support plan, if it has one."""
+    return (
         await session.execute(
             select(SupportPlan)
-            .where(SupportPlan.case_id == case.id)
+            .where(SupportPlan.case_id == case_id)
             .order_by(SupportPlan.version.desc())
             .limit(1)
         )
     ).scalar_one_or_none()
-    has_assessment = (
-        await session.execute(select(exists().where(Assessment.case_id == case.id)))
-    ).scalar_one()
-    decided = False
-    if plan is not None:
-        decided = (
+
+
+async def _decided_since(
+    session: AsyncSession, case_id: uuid.UUID, kind: str, since: datetime
+) -> bool:
+    """Whether a decision of ``kind`` was recorded on the case at or after ``since``."""
+    return bool(
+        (
             await session.execute(
                 select(
                     exists().where(
-                        CaseDecision.case_id == case.id,
-                        CaseDecision.kind == "support_decision",
-                        CaseDecision.at >= plan.created_at,
-                    )
-                )
-            )
-        ).scalar_one()
-    entered_evaluation = (
-        await session.execute(
-            select(func.max(StageEvent.at)).where(
-                StageEvent.case_id == case.id, StageEvent.to_stage == "evaluation"
-            )
-        )
-    ).scalar()
-    has_evaluation = (
-        entered_evaluation is not None
-        and (
-            await session.execute(
-                select(
-                    exists().where(
-                        Evaluation.case_id == case.id, Evaluation.created_at >= entered_evaluation
+                        CaseDecision.case_id == case_id,
+                        CaseDecision.kind == kind,
+                        CaseDecision.at >= since,
                     )
                 )
             )
         ).scalar_one()
     )
-    closure_decided = (
-        entered_evaluation is not None
-        and (
+
+
+async def _entered_evaluation(session: AsyncSession, case_id: uuid.UUID) -> datetime | None:
+    """When the case last entered the evaluation stage, if it ever did."""
+    return (
+        await session.execute(
+            select(func.max(StageEvent.at)).where(
+                StageEvent.case_id == case_id, StageEvent.to_stage == "evaluation"
+            )
+        )
+    ).scalar()
+
+
+async def _evaluated_since(session: AsyncSession, case_id: uuid.UUID, since: datetime) -> bool:
+    """Whether an evaluation was recorded on the case at or after ``since``."""
+    return bool(
+        (
             await session.execute(
                 select(
-                    exists().where(
-                        CaseDecision.case_id == case.id,
-                        CaseDecision.kind == "closure",
-                        CaseDecision.at >= entered_evaluation,
-                    )
+                    exists().where(Evaluation.case_id == case_id, Evaluation.created_at >= since)
                 )
             )
         ).scalar_one()
+    )
+
+
+async def case_facts(session: AsyncSession, case: Case) -> CaseFacts:
+    plan = await _newest_plan(session, case.id)
+    has_assessment = (
+        await session.execute(select(exists().where(Assessment.case_id == case.id)))
+    ).scalar_one()
+    decided = False
+    if plan is not None:
+        decided = await _decided_since(session, case.id, "support_decision", plan.created_at)
+    entered_evaluation = await _entered_evaluation(session, case.id)
+    has_evaluation = entered_evaluation is not None and await _evaluated_since(
+        session, case.id, entered_evaluation
+    )
+    closure_decided = entered_evaluation is not None and await _decided_since(
+        session, case.id, "closure", entered_evaluation
     )
     return CaseFacts(
         closure_decided=bool(closure_decided),
@@ -261,111 +273,6 @@ async def do_move(
     await do_audit(session, actor.ref, "case.move", f"case:{case.id}", from_=old, to=to)
     if old == "closed":  # 再開: a new support period on the same case record
         await do_audit(session, actor.ref, "case.reopen", f"case:{case.id}", to=to)
-
-
-async def meeting_held_on(
-    session: AsyncSession, meeting_type_key: str, day: date
-) -> uuid.UUID | None:
-    """The meeting of ``meeting_type_key`` on ``day`` (JST) that was not cancelled, if any:
-    a decision "taken at a meeting" is dated on that meeting's day (issue 12)."""
-    from kasane.core.meetings.models import Meeting  # meetings import cases, not the reverse
-
-    start = datetime.combine(day, time(0, 0), tzinfo=JST)
-    return (
-        await session.execute(
-            select(Meeting.id)
-            .where(
-                Meeting.meeting_type_key == meeting_type_key,
-                Meeting.starts_at >= start,
-                Meeting.starts_at < start + timedelta(days=1),
-                Meeting.status != "cancelled",
-            )
-            .order_by(Meeting.starts_at)
-            .limit(1)
-        )
-    ).scalar_one_or_none()
-
-
-async def last_meeting_day(
-    session: AsyncSession, meeting_type_key: str, today: date
-) -> date | None:
-    """The JST day of the latest meeting of ``meeting_type_key`` held on or before ``today``
-    (not cancelled): the date a decision form proposes for that meeting's decision."""
-    from kasane.core.meetings.models import Meeting
-
-    end = datetime.combine(today + timedelta(days=1), time(0, 0), tzinfo=JST)
-    starts = (
-        await session.execute(
-            select(Meeting.starts_at)
-            .where(
-                Meeting.meeting_type_key == meeting_type_key,
-                Meeting.starts_at < end,
-                Meeting.status != "cancelled",
-            )
-            .order_by(Meeting.starts_at.desc())
-            .limit(1)
-        )
-    ).scalar_one_or_none()
-    return starts.astimezone(JST).date() if starts else None
-
-
-DECISION_MOVES = {"support_decision": "decision", "closure": "closed", "suspension": "suspended"}
-
-
-async def do_record_decision(
-    session: AsyncSession,
-    actor: ActorInfo,
-    config: TenantConfig,
-    case: Case,
-    *,
-    kind: str,
-    source: str,
-    decided_on: date,
-    meeting_type_key: str | None = None,
-    meeting_id: uuid.UUID | None = None,
-    note: str = "",
-    apply: bool = True,
-) -> CaseDecision:
-    """Record a decision (at a meeting, or an exception with its reason); by default apply
-    it through the state machine (支援決定 → decision stage, 終結, 中断)."""
-    if source == "meeting":
-        meeting = config.meeting_type(meeting_type_key or "")
-        if meeting is None:
-            raise CaseRuleError(N_("Choose the meeting that took the decision."))
-        if kind not in meeting.decisions:
-            raise CaseRuleError(N_("This meeting may not take that decision."))
-    elif source == "exception":
-        if not note.strip():
-            raise CaseRuleError(N_("An exception needs its reason recorded."))
-    else:
-        raise CaseRuleError(N_("Say whether a meeting decided or an exception applies."))
-    if kind == "closure" and not note.strip():
-        raise CaseRuleError(N_("Say why the case is closed."))
-    decision = CaseDecision(
-        case_id=case.id,
-        kind=kind,
-        source=source,
-        meeting_type_key=meeting_type_key if source == "meeting" else None,
-        meeting_id=meeting_id,
-        decided_on=decided_on,
-        note=note,
-        recorded_by=actor.id,
-    )
-    session.add(decision)
-    await session.flush()
-    await do_audit(
-        session,
-        actor.ref,
-        "case.decision",
-        f"case:{case.id}",
-        kind=kind,
-        source=source,
-        meeting_type=meeting_type_key,
-    )
-    target = DECISION_MOVES.get(kind)
-    if apply and target and case.stage != target:
-        await do_move(session, actor, case, target, today=decided_on, note=note or kind)
-    return decision
 
 
 async def do_start_collaboration(

@@ -171,6 +171,109 @@ async def _agenda(
     return [WorkMeeting(m, by_meeting[m.id]) for m in meetings]
 
 
+async def _my_cases(
+    session: AsyncSession, actor: ActorInfo, agency: str, today: date
+) -> tuple[list[WorkCase], list[WorkCase]]:
+    """The open cases the agency leads, and the cases whose monitoring is due within a week."""
+    open_ = Case.stage.notin_(("closed",))
+    open_cases = await _rows(
+        session,
+        _cases()
+        .where(visible_to(actor), open_, Case.lead_agency_key == agency)
+        .order_by(Case.next_monitoring_on.is_(None), Case.next_monitoring_on, Case.updated_at)
+        .limit(LIST_LIMIT),
+    )
+    monitoring_due = await _rows(
+        session,
+        _cases()
+        .where(
+            visible_to(actor),
+            Case.next_monitoring_on <= today + timedelta(days=7),
+            Case.stage.in_(("support", "monitoring")),
+        )
+        .order_by(Case.next_monitoring_on)
+        .limit(LIST_LIMIT),
+    )
+    return open_cases, monitoring_due
+
+
+async def _referrals_to_answer(
+    session: AsyncSession, agency: str, today: date
+) -> tuple[list[Referral], frozenset[uuid.UUID]]:
+    """The referrals the agency must answer, overdue ones first, and the overdue ones' ids."""
+    waiting = list(
+        (
+            await session.execute(
+                select(Referral)
+                .where(
+                    Referral.to_agency_key == agency,
+                    Referral.status.in_(("sent", "acknowledged")),
+                )
+                .order_by(Referral.ack_due_on, Referral.sent_at)
+                .limit(LIST_LIMIT)
+            )
+        ).scalars()
+    )
+    overdue = [r for r in waiting if r.status == "sent" and r.ack_due_on < today]
+    return overdue + [r for r in waiting if r not in overdue], frozenset(r.id for r in overdue)
+
+
+async def _recent(session: AsyncSession, actor: ActorInfo, today: date) -> list[Activity]:
+    """The latest stage moves and progress notes on the agency's cases (ten, newest first)."""
+    since = datetime.combine(today - timedelta(days=RECENT_DAYS), time(0, 0), tzinfo=JST)
+    recent: list[Activity] = []
+    for at, cid, no, name, to_stage in (
+        await session.execute(
+            select(StageEvent.at, Case.id, Case.case_no, Person.name, StageEvent.to_stage)
+            .join(Case, (Case.id == StageEvent.case_id) & (Case.tenant_id == StageEvent.tenant_id))
+            .join(Person, (Person.id == Case.person_id) & (Person.tenant_id == Case.tenant_id))
+            .where(visible_to(actor), StageEvent.at >= since)
+            .order_by(StageEvent.at.desc())
+            .limit(10)
+        )
+    ).all():
+        recent.append(Activity(at, cid, no, name, "stage", to_stage))
+    for at, cid, no, name, kind in (
+        await session.execute(
+            select(ProgressNote.created_at, Case.id, Case.case_no, Person.name, ProgressNote.kind)
+            .join(
+                Case,
+                (Case.id == ProgressNote.case_id) & (Case.tenant_id == ProgressNote.tenant_id),
+            )
+            .join(Person, (Person.id == Case.person_id) & (Person.tenant_id == Case.tenant_id))
+            .where(visible_to(actor), ProgressNote.created_at >= since)
+            .order_by(ProgressNote.created_at.desc())
+            .limit(10)
+        )
+    ).all():
+        recent.append(Activity(at, cid, no, name, "note", kind))
+    return sorted(recent, key=lambda a: a.at, reverse=True)[:10]
+
+
+async def _for_supervisors(
+    session: AsyncSession, actor: ActorInfo, agency: str
+) -> tuple[list[WorkCase], list[WorkCase]]:
+    """The agency's cases nobody has taken up yet, and those stalled (nothing recorded for
+    :data:`STALLED_DAYS`)."""
+    mine = (visible_to(actor), Case.lead_agency_key == agency)
+    unassigned = await _rows(
+        session,
+        _cases().where(*mine, Case.stage == "reception").order_by(Case.updated_at),
+    )
+    stalled = await _rows(
+        session,
+        _cases()
+        .where(
+            *mine,
+            Case.stage.notin_(("closed", "suspended", "reception")),
+            Case.updated_at < datetime.now(JST) - timedelta(days=STALLED_DAYS),
+        )
+        .order_by(Case.updated_at)
+        .limit(LIST_LIMIT),
+    )
+    return unassigned, stalled
+
+
 async def my_work(
     session: AsyncSession, actor: ActorInfo, config: TenantConfig, today: date
 ) -> MyWork:
@@ -180,90 +283,11 @@ async def my_work(
         return work
     agency = actor.agency_key or ""
     if actor.can("case:cases:read"):
-        open_ = Case.stage.notin_(("closed",))
-        work.open_cases = await _rows(
-            session,
-            _cases()
-            .where(visible_to(actor), open_, Case.lead_agency_key == agency)
-            .order_by(Case.next_monitoring_on.is_(None), Case.next_monitoring_on, Case.updated_at)
-            .limit(LIST_LIMIT),
-        )
-        work.monitoring_due = await _rows(
-            session,
-            _cases()
-            .where(
-                visible_to(actor),
-                Case.next_monitoring_on <= today + timedelta(days=7),
-                Case.stage.in_(("support", "monitoring")),
-            )
-            .order_by(Case.next_monitoring_on)
-            .limit(LIST_LIMIT),
-        )
-        waiting = list(
-            (
-                await session.execute(
-                    select(Referral)
-                    .where(
-                        Referral.to_agency_key == agency,
-                        Referral.status.in_(("sent", "acknowledged")),
-                    )
-                    .order_by(Referral.ack_due_on, Referral.sent_at)
-                    .limit(LIST_LIMIT)
-                )
-            ).scalars()
-        )
-        overdue = [r for r in waiting if r.status == "sent" and r.ack_due_on < today]
-        work.referrals = overdue + [r for r in waiting if r not in overdue]
-        work.overdue_ids = frozenset(r.id for r in overdue)
-        since = datetime.combine(today - timedelta(days=RECENT_DAYS), time(0, 0), tzinfo=JST)
-        recent: list[Activity] = []
-        for at, cid, no, name, to_stage in (
-            await session.execute(
-                select(StageEvent.at, Case.id, Case.case_no, Person.name, StageEvent.to_stage)
-                .join(
-                    Case, (Case.id == StageEvent.case_id) & (Case.tenant_id == StageEvent.tenant_id)
-                )
-                .join(Person, (Person.id == Case.person_id) & (Person.tenant_id == Case.tenant_id))
-                .where(visible_to(actor), StageEvent.at >= since)
-                .order_by(StageEvent.at.desc())
-                .limit(10)
-            )
-        ).all():
-            recent.append(Activity(at, cid, no, name, "stage", to_stage))
-        for at, cid, no, name, kind in (
-            await session.execute(
-                select(
-                    ProgressNote.created_at, Case.id, Case.case_no, Person.name, ProgressNote.kind
-                )
-                .join(
-                    Case,
-                    (Case.id == ProgressNote.case_id) & (Case.tenant_id == ProgressNote.tenant_id),
-                )
-                .join(Person, (Person.id == Case.person_id) & (Person.tenant_id == Case.tenant_id))
-                .where(visible_to(actor), ProgressNote.created_at >= since)
-                .order_by(ProgressNote.created_at.desc())
-                .limit(10)
-            )
-        ).all():
-            recent.append(Activity(at, cid, no, name, "note", kind))
-        work.recent = sorted(recent, key=lambda a: a.at, reverse=True)[:10]
+        work.open_cases, work.monitoring_due = await _my_cases(session, actor, agency, today)
+        work.referrals, work.overdue_ids = await _referrals_to_answer(session, agency, today)
+        work.recent = await _recent(session, actor, today)
         if work.supervising:
-            mine = (visible_to(actor), Case.lead_agency_key == agency)
-            work.unassigned = await _rows(
-                session,
-                _cases().where(*mine, Case.stage == "reception").order_by(Case.updated_at),
-            )
-            work.stalled = await _rows(
-                session,
-                _cases()
-                .where(
-                    *mine,
-                    Case.stage.notin_(("closed", "suspended", "reception")),
-                    Case.updated_at < datetime.now(JST) - timedelta(days=STALLED_DAYS),
-                )
-                .order_by(Case.updated_at)
-                .limit(LIST_LIMIT),
-            )
+            work.unassigned, work.stalled = await _for_supervisors(session, actor, agency)
     if actor.can("meeting:meetings:read"):
         meetings = await list_meetings(
             session,

@@ -24,7 +24,7 @@ from kasane.core.forms.validation import check_form
 from kasane.core.i18n import N_
 from kasane.core.i18n import gettext as _
 from kasane.core.intake.models import OUTCOMES, Consultation
-from kasane.core.intake.services import check_outcome, do_intake
+from kasane.core.intake.services import IntakeResult, check_outcome, do_intake
 from kasane.core.japan_time import today_jst
 from kasane.core.people.access import Duplicates, find_duplicates, find_linkable_person
 from kasane.core.people.matching import PersonKeys
@@ -144,6 +144,33 @@ def _form_page(
     )
 
 
+async def _linked_person(
+    session: AsyncSession, actor: ActorInfo, chosen: str
+) -> tuple[uuid.UUID | None, str]:
+    """The known person staff chose (the record it was merged into, if it was), or why it
+    cannot be linked."""
+    linked = await find_linkable_person(session, actor, chosen, "intake")
+    if linked is None:
+        return None, _(
+            "Choose one of the people listed, or a new person. A record kept by another "
+            "agency can only be linked through the coordinating agency."
+        )
+    return linked.merged_into_id or linked.id, ""
+
+
+async def _after_intake(session: AsyncSession, actor: ActorInfo, result: IntakeResult) -> Redirect:
+    """Where a recorded intake goes next: its case, the person's page, or a new intake."""
+    if result.case is not None:
+        try:
+            await access_case(session, actor, result.case.id)
+        except NotFound:
+            # recorded at a counter another agency leads: the case is theirs,
+            # the recorder keeps what they recorded, on the person's page (0004)
+            return Redirect(f"/people/{result.person.id}?recorded=1#my-intakes", status_code=303)
+        return Redirect(f"/cases/{result.case.id}", status_code=303)
+    return Redirect("/intake?done=1", status_code=303)
+
+
 class IntakeController(Controller):
     """Intake pages. Every one needs a login on this tenant."""
 
@@ -216,15 +243,9 @@ class IntakeController(Controller):
         chosen = (multi.get("person_id") or "").strip()
         person_id: uuid.UUID | None = None
         if chosen:
-            linked = await find_linkable_person(db_session, actor, chosen, "intake")
-            if linked is None:
-                errors["person_id"] = _(
-                    "Choose one of the people listed, or a new person. A record kept by another "
-                    "agency can only be linked through the coordinating agency."
-                )
-                chosen = ""
-            else:
-                person_id = linked.merged_into_id or linked.id
+            person_id, refused = await _linked_person(db_session, actor, chosen)
+            if refused:
+                errors["person_id"], chosen = refused, ""
         rules = Rules.of(request.scope["state"]["tenant"])
         if not errors:  # the town's own checks, after the core's (kasane_validate_record)
             record = record_snapshot("intake", sub.values, today_jst(), counter.key)
@@ -249,17 +270,7 @@ class IntakeController(Controller):
                 field = "referred_to" if isinstance(exc, ReferralRuleError) else "outcome"
                 errors[field] = _(str(exc))
             else:
-                if result.case is not None:
-                    try:
-                        await access_case(db_session, actor, result.case.id)
-                    except NotFound:
-                        # recorded at a counter another agency leads: the case is theirs,
-                        # the recorder keeps what they recorded, on the person's page (0004)
-                        return Redirect(
-                            f"/people/{result.person.id}?recorded=1#my-intakes", status_code=303
-                        )
-                    return Redirect(f"/cases/{result.case.id}", status_code=303)
-                return Redirect("/intake?done=1", status_code=303)
+                return await _after_intake(db_session, actor, result)
         values = {**sub.raw, "outcome": outcome, "referred_to": referred_to}
         duplicates, searched = await _candidates(db_session, actor, multi)
         return _form_page(

@@ -21,7 +21,7 @@ from kasane.core.audit.services import do_audit
 from kasane.core.auth.actor import ActorInfo
 from kasane.core.cases.models import Case
 from kasane.core.cases.services import CaseRuleError, do_open_case
-from kasane.core.config_types import TenantConfig
+from kasane.core.config_types import Counter, TenantConfig
 from kasane.core.db import uuid7
 from kasane.core.forms.validation import Submission, split_sensitive
 from kasane.core.i18n import N_
@@ -91,6 +91,203 @@ async def _add_visitor(
     await do_add_member(session, actor, household, visitor, v["visitor_household"])
 
 
+# What the person record holds already (and the visitor's 続柄): not kept again with the
+# consultation, nor shown to the town's routing rule as an intake field.
+_IDENTITY = (
+    "visitor_household",
+    "name",
+    "kana",
+    "sex",
+    "birth_date",
+    "address",
+    "phone_home",
+    "phone_mobile",
+    "email",
+)
+
+
+async def _person_of(
+    session: AsyncSession,
+    actor: ActorInfo,
+    v: dict[str, Any],
+    person_id: uuid.UUID | None,
+    area_key: str | None,
+) -> Person:
+    """The person staff linked the consultation to (audited), or a new one from the form."""
+    if person_id is not None:  # staff linked the consultation to a known person
+        person = await get_person(session, person_id)
+        await do_audit(session, actor.ref, "person.link", f"person:{person.id}")
+        return person
+    return await do_create_person(
+        session,
+        actor,
+        name=v.get("name") or "",
+        kana=v.get("kana") or "",
+        sex=v.get("sex"),
+        birth_date=v.get("birth_date"),
+        address=v.get("address") or "",
+        phone_home=v.get("phone_home") or "",
+        phone_mobile=v.get("phone_mobile") or "",
+        email=v.get("email") or "",
+        area_key=area_key,
+    )
+
+
+async def _household_of(
+    session: AsyncSession,
+    actor: ActorInfo,
+    person: Person,
+    v: dict[str, Any],
+    area_key: str | None,
+) -> Household:
+    """The person's household (a new one if they have none), the 来談者 who lives with them
+    added to it."""
+    household = await household_of(session, person.id) or await do_create_household(
+        session, actor, person, area_key=area_key
+    )
+    visitor_relation = v.get("visitor_household")
+    if visitor_relation and (v.get("visitor_name") or "").strip():
+        await _add_visitor(session, actor, household, v, area_key)
+    return household
+
+
+async def _add_consultation(
+    session: AsyncSession,
+    actor: ActorInfo,
+    config: TenantConfig,
+    person: Person,
+    v: dict[str, Any],
+    plain: dict[str, Any],
+    sensitive: dict[str, Any],
+    *,
+    counter_key: str,
+    outcome: str,
+    referred_to: str | None,
+    today: date,
+) -> Consultation:
+    """The consultation record, its sensitive answers sealed, added to the session."""
+    row_id = uuid7()
+    consultation = Consultation(
+        id=row_id,
+        counter_key=counter_key,
+        received_on=v.get("received_on") or today,
+        received_by=actor.id,
+        channel=v.get("channel") or "",
+        person_id=person.id,
+        visitor_name=v.get("visitor_name") or "",
+        visitor_phone=v.get("visitor_phone") or "",
+        visitor_relation=v.get("visitor_relation") or "",
+        categories=list(v.get("categories") or []),
+        main_category=v.get("main_category") or "",
+        form_version=config.forms["intake"].version,
+        config_version=config.version or None,
+        data={k: val for k, val in plain.items() if k not in _IDENTITY},
+        sealed=await seal_json(session, "consultations", row_id, sensitive),
+        outcome=outcome,
+        referred_to=referred_to if outcome == "referral" else None,
+    )
+    session.add(consultation)
+    return consultation
+
+
+async def _case_for(
+    session: AsyncSession,
+    actor: ActorInfo,
+    config: TenantConfig,
+    counter: Counter,
+    person: Person,
+    household: Household,
+    consultation: Consultation,
+    plain: dict[str, Any],
+    *,
+    today: date,
+    rules: Rules | None,
+) -> Case:
+    """The household's open case, or a new one led by the agency the town's routing rule
+    names (the core's: the counter's)."""
+    existing = (
+        await session.execute(
+            select(Case)
+            .where(Case.household_id == household.id, Case.stage.not_in(("closed",)))
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if existing is not None:
+        return existing
+    home = (await households(session, [household.id], today))[household.id]
+    intake = IntakeSnapshot(
+        counter=counter.key,
+        field=counter.field,
+        counter_agency=counter.agency,
+        coordinating_agency=config.coordinating_agency().key,
+        outcome=consultation.outcome,
+        categories=tuple(consultation.categories),
+        main_category=consultation.main_category,
+        channel=consultation.channel,
+        household=home,
+        today=today,
+        fields=MappingProxyType({k: val for k, val in plain.items() if k not in _IDENTITY}),
+    )
+    lead = await lead_for(rules or Rules.core(config), intake)
+    return await do_open_case(
+        session,
+        actor,
+        config,
+        person=person,
+        household=household,
+        counter_key=counter.key,
+        today=today,
+        collaboration=consultation.outcome == "multi_agency",
+        lead=lead,
+    )
+
+
+async def _act_on_outcome(
+    session: AsyncSession,
+    actor: ActorInfo,
+    config: TenantConfig,
+    counter: Counter,
+    consultation: Consultation,
+    person: Person,
+    household: Household,
+    plain: dict[str, Any],
+    *,
+    today: date,
+    rules: Rules | None,
+) -> Case | None:
+    """What the consultation's outcome asks for: a case (the consultation joins it), a
+    referral, or nothing."""
+    outcome, referred_to = consultation.outcome, consultation.referred_to
+    if outcome in ("continued", "multi_agency"):
+        case = await _case_for(
+            session,
+            actor,
+            config,
+            counter,
+            person,
+            household,
+            consultation,
+            plain,
+            today=today,
+            rules=rules,
+        )
+        consultation.case_id = case.id
+        return case
+    if outcome == "referral" and referred_to:
+        await do_send_referral(
+            session,
+            actor,
+            person_id=person.id,
+            case_id=None,
+            consultation_id=consultation.id,
+            from_agency=counter.agency or config.coordinating_agency().key,
+            to_agency=referred_to,
+            reason="",
+            today=today,
+        )
+    return None
+
+
 async def do_intake(
     session: AsyncSession,
     actor: ActorInfo,
@@ -112,121 +309,42 @@ async def do_intake(
     counter = config.counter(counter_key)
     if counter is None or counter in config.retired_counters:
         raise CaseRuleError(N_("Choose one of this municipality's counters."))
-    form = config.forms["intake"]
     v = submission.values
-    if person_id is not None:  # staff linked the consultation to a known person
-        person = await get_person(session, person_id)
-        await do_audit(session, actor.ref, "person.link", f"person:{person.id}")
-    else:
-        person = await do_create_person(
-            session,
-            actor,
-            name=v.get("name") or "",
-            kana=v.get("kana") or "",
-            sex=v.get("sex"),
-            birth_date=v.get("birth_date"),
-            address=v.get("address") or "",
-            phone_home=v.get("phone_home") or "",
-            phone_mobile=v.get("phone_mobile") or "",
-            email=v.get("email") or "",
-            area_key=counter.area,
-        )
-    household = await household_of(session, person.id) or await do_create_household(
-        session, actor, person, area_key=counter.area
-    )
-    visitor_relation = v.get("visitor_household")
-    if visitor_relation and (v.get("visitor_name") or "").strip():
-        await _add_visitor(session, actor, household, v, counter.area)
-    plain, sensitive = split_sensitive(form, v)
-    identity = (
-        "visitor_household",
-        "name",
-        "kana",
-        "sex",
-        "birth_date",
-        "address",
-        "phone_home",
-        "phone_mobile",
-        "email",
-    )
-    row_id = uuid7()
-    consultation = Consultation(
-        id=row_id,
+    person = await _person_of(session, actor, v, person_id, counter.area)
+    household = await _household_of(session, actor, person, v, counter.area)
+    plain, sensitive = split_sensitive(config.forms["intake"], v)
+    consultation = await _add_consultation(
+        session,
+        actor,
+        config,
+        person,
+        v,
+        plain,
+        sensitive,
         counter_key=counter_key,
-        received_on=v.get("received_on") or today,
-        received_by=actor.id,
-        channel=v.get("channel") or "",
-        person_id=person.id,
-        visitor_name=v.get("visitor_name") or "",
-        visitor_phone=v.get("visitor_phone") or "",
-        visitor_relation=v.get("visitor_relation") or "",
-        categories=list(v.get("categories") or []),
-        main_category=v.get("main_category") or "",
-        form_version=form.version,
-        config_version=config.version or None,
-        data={k: val for k, val in plain.items() if k not in identity},
-        sealed=await seal_json(session, "consultations", row_id, sensitive),
         outcome=outcome,
-        referred_to=referred_to if outcome == "referral" else None,
+        referred_to=referred_to,
+        today=today,
     )
-    session.add(consultation)
-    case = None
-    if outcome in ("continued", "multi_agency"):
-        existing = (
-            await session.execute(
-                select(Case)
-                .where(Case.household_id == household.id, Case.stage.not_in(("closed",)))
-                .limit(1)
-            )
-        ).scalar_one_or_none()
-        lead = None
-        if existing is None:  # the town's routing rule names the lead (the core's: the counter's)
-            home = (await households(session, [household.id], today))[household.id]
-            intake = IntakeSnapshot(
-                counter=counter.key,
-                field=counter.field,
-                counter_agency=counter.agency,
-                coordinating_agency=config.coordinating_agency().key,
-                outcome=outcome,
-                categories=tuple(v.get("categories") or ()),
-                main_category=v.get("main_category") or "",
-                channel=v.get("channel") or "",
-                household=home,
-                today=today,
-                fields=MappingProxyType({k: val for k, val in plain.items() if k not in identity}),
-            )
-            lead = await lead_for(rules or Rules.core(config), intake)
-        case = existing or await do_open_case(
-            session,
-            actor,
-            config,
-            person=person,
-            household=household,
-            counter_key=counter_key,
-            today=today,
-            collaboration=outcome == "multi_agency",
-            lead=lead,
-        )
-        consultation.case_id = case.id
-    elif outcome == "referral" and referred_to:
-        await do_send_referral(
-            session,
-            actor,
-            person_id=person.id,
-            case_id=None,
-            consultation_id=row_id,
-            from_agency=counter.agency or config.coordinating_agency().key,
-            to_agency=referred_to,
-            reason="",
-            today=today,
-        )
+    case = await _act_on_outcome(
+        session,
+        actor,
+        config,
+        counter,
+        consultation,
+        person,
+        household,
+        plain,
+        today=today,
+        rules=rules,
+    )
     await do_audit(
         session,
         actor.ref,
         "consultation.record",
-        f"consultation:{row_id}",
+        f"consultation:{consultation.id}",
         counter=counter_key,
         outcome=outcome,
-        form_version=form.version,
+        form_version=consultation.form_version,
     )
     return IntakeResult(consultation, person, case)

@@ -8,13 +8,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core.audit.services import do_audit
 from kasane.core.auth.actor import ActorInfo
+from kasane.core.cases.decisions import do_record_decision
 from kasane.core.cases.models import Case
 from kasane.core.cases.services import (
     CaseRuleError,
     active_agencies,
     do_add_agency,
     do_move,
-    do_record_decision,
     do_set_lead,
 )
 from kasane.core.config_types import MeetingType, TenantConfig
