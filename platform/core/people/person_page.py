@@ -5,6 +5,7 @@ refusal). Every showing is an audited read.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from litestar import Request, Response
@@ -68,15 +69,7 @@ async def person_page(
     members, patterns = (
         await household_view(session, household.id, today) if household else ([], [])
     )
-    duplicates = []
-    if is_record_keeper(actor):
-        keys = PersonKeys(
-            name=person.name,
-            kana=person.kana,
-            birth_date=person.birth_date,
-            phones=(person.phone_home, person.phone_mobile),
-        )
-        duplicates = (await find_duplicates(session, actor, keys, exclude=person.id)).candidates
+    duplicates = await _possible_duplicates(session, actor, person)
     cases = list(
         (
             await session.execute(
@@ -86,11 +79,6 @@ async def person_page(
             )
         ).scalars()
     )
-    cform = consent_form(config)
-    errors: dict[str, Any] = {
-        "consent": state.get("consent_errors", {}),
-        "member": state.get("member_errors", {}),
-    }
     do_audit_read(session, actor.ref, "person.read", f"person:{person.id}")
     return render(
         request,
@@ -110,17 +98,7 @@ async def person_page(
             "cases": cases,
             "duplicates": duplicates,
             "record_keeper": is_record_keeper(actor),
-            "consent_form": cform,
-            "consent_values": state.get("consent_values", {"obtained_on": today.isoformat()}),
-            "consent_errors": errors["consent"],
-            "consent_summary": prefixed_summary(cform, errors["consent"], CONSENT_PREFIX),
-            "member_form": MEMBER_FORM,
-            "member_values": state.get("member_values", {}),
-            "member_errors": errors["member"],
-            "member_summary": prefixed_summary(MEMBER_FORM, errors["member"], MEMBER_PREFIX),
-            "withdraw_errors": state.get("withdraw_errors", {}),
-            "withdraw_values": state.get("withdraw_values", {}),
-            "merge_error": state.get("merge_error", ""),
+            **_form_state(config, today, state),
             "today": today,
             # what the actor recorded at intake stays theirs to read (decision 0004)
             "my_intakes": await intakes_of(
@@ -130,3 +108,38 @@ async def person_page(
         },
         status_code=status_code,
     )
+
+
+async def _possible_duplicates(
+    session: AsyncSession, actor: ActorInfo, person: Person
+) -> list[Any]:
+    """Other records that may be the same person — for the municipal section only."""
+    if not is_record_keeper(actor):
+        return []
+    keys = PersonKeys(
+        name=person.name,
+        kana=person.kana,
+        birth_date=person.birth_date,
+        phones=(person.phone_home, person.phone_mobile),
+    )
+    return list((await find_duplicates(session, actor, keys, exclude=person.id)).candidates)
+
+
+def _form_state(config: TenantConfig, today: date, state: dict[str, Any]) -> dict[str, Any]:
+    """The page's forms with what a refused post sent back (values, errors, summaries)."""
+    cform = consent_form(config)
+    consent_errors = state.get("consent_errors", {})
+    member_errors = state.get("member_errors", {})
+    return {
+        "consent_form": cform,
+        "consent_values": state.get("consent_values", {"obtained_on": today.isoformat()}),
+        "consent_errors": consent_errors,
+        "consent_summary": prefixed_summary(cform, consent_errors, CONSENT_PREFIX),
+        "member_form": MEMBER_FORM,
+        "member_values": state.get("member_values", {}),
+        "member_errors": member_errors,
+        "member_summary": prefixed_summary(MEMBER_FORM, member_errors, MEMBER_PREFIX),
+        "withdraw_errors": state.get("withdraw_errors", {}),
+        "withdraw_values": state.get("withdraw_values", {}),
+        "merge_error": state.get("merge_error", ""),
+    }

@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -71,61 +72,10 @@ async def search(session: AsyncSession, actor: ActorInfo, raw: str) -> SearchRes
     result = SearchResult(q)
     if not q:
         return result
-    name, kana, digits = normalize_name(q), normalize_kana(q), normalize_phone(q)
-    conditions = []
-    if name:
-        conditions.append(Person.name_norm.contains(name, autoescape=True))
-    if kana:
-        conditions.append(Person.kana_norm.contains(kana, autoescape=True))
-    if len(digits) >= MIN_PHONE_DIGITS and len(digits) == len(q.replace("-", "").replace(" ", "")):
-        conditions.append(Person.phone_norm.contains(digits, autoescape=True))
-    hidden: list[uuid.UUID] = []
-    seen: list[PersonHit] = []
-    if conditions:
-        rows = (
-            (
-                await session.execute(
-                    select(Person)
-                    .where(or_(*conditions), Person.merged_into_id.is_(None))
-                    .order_by(Person.kana_norm, Person.name_norm)
-                    .limit(CANDIDATES)
-                )
-            )
-            .scalars()
-            .all()
-        )
-        visible = await visible_people(session, actor, [p.id for p in rows])
-        for p in rows:
-            if p.id in visible:
-                if len(seen) < SHOWN:
-                    seen.append(PersonHit(p.id, p.name, p.kana, p.birth_date))
-            else:
-                hidden.append(p.id)
-    result.people = seen
+    result.people, hidden = await _people(session, actor, q)
     result.elsewhere = bool(hidden)
     if actor.can("case:cases:read"):
-        case_conditions = []
-        number = _case_number(q)
-        if number is not None:
-            case_conditions.append(Case.case_no == number)
-        if seen:
-            case_conditions.append(Case.person_id.in_([p.id for p in seen]))
-        if case_conditions:
-            result.cases = [
-                CaseHit(*r)
-                for r in (
-                    await session.execute(
-                        select(Case.id, Case.case_no, Case.stage, Person.name, Case.lead_agency_key)
-                        .join(
-                            Person,
-                            (Person.id == Case.person_id) & (Person.tenant_id == Case.tenant_id),
-                        )
-                        .where(or_(*case_conditions), visible_to(actor))
-                        .order_by(Case.case_no.desc())
-                        .limit(SHOWN)
-                    )
-                ).all()
-            ]
+        result.cases = await _cases(session, actor, q, result.people)
     if not result.empty or hidden:
         await do_audit(
             session,
@@ -137,3 +87,74 @@ async def search(session: AsyncSession, actor: ActorInfo, raw: str) -> SearchRes
             elsewhere=[str(i) for i in hidden],
         )
     return result
+
+
+def _person_conditions(q: str) -> list[Any]:
+    """What ``q`` can match: the name, the kana, or — when it is all digits — a phone."""
+    name, kana, digits = normalize_name(q), normalize_kana(q), normalize_phone(q)
+    conditions = []
+    if name:
+        conditions.append(Person.name_norm.contains(name, autoescape=True))
+    if kana:
+        conditions.append(Person.kana_norm.contains(kana, autoescape=True))
+    if len(digits) >= MIN_PHONE_DIGITS and len(digits) == len(q.replace("-", "").replace(" ", "")):
+        conditions.append(Person.phone_norm.contains(digits, autoescape=True))
+    return conditions
+
+
+async def _people(
+    session: AsyncSession, actor: ActorInfo, q: str
+) -> tuple[list[PersonHit], list[uuid.UUID]]:
+    """The matching people ``actor`` may see (at most ``SHOWN``), and the ids of those it
+    may not (the page only says that there are some)."""
+    conditions = _person_conditions(q)
+    hidden: list[uuid.UUID] = []
+    seen: list[PersonHit] = []
+    if not conditions:
+        return seen, hidden
+    rows = (
+        (
+            await session.execute(
+                select(Person)
+                .where(or_(*conditions), Person.merged_into_id.is_(None))
+                .order_by(Person.kana_norm, Person.name_norm)
+                .limit(CANDIDATES)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    visible = await visible_people(session, actor, [p.id for p in rows])
+    for p in rows:
+        if p.id in visible:
+            if len(seen) < SHOWN:
+                seen.append(PersonHit(p.id, p.name, p.kana, p.birth_date))
+        else:
+            hidden.append(p.id)
+    return seen, hidden
+
+
+async def _cases(
+    session: AsyncSession, actor: ActorInfo, q: str, people: list[PersonHit]
+) -> list[CaseHit]:
+    """Cases ``actor`` may see: the one numbered ``q``, and those of the people found."""
+    case_conditions = []
+    number = _case_number(q)
+    if number is not None:
+        case_conditions.append(Case.case_no == number)
+    if people:
+        case_conditions.append(Case.person_id.in_([p.id for p in people]))
+    if not case_conditions:
+        return []
+    return [
+        CaseHit(*r)
+        for r in (
+            await session.execute(
+                select(Case.id, Case.case_no, Case.stage, Person.name, Case.lead_agency_key)
+                .join(Person, (Person.id == Case.person_id) & (Person.tenant_id == Case.tenant_id))
+                .where(or_(*case_conditions), visible_to(actor))
+                .order_by(Case.case_no.desc())
+                .limit(SHOWN)
+            )
+        ).all()
+    ]
