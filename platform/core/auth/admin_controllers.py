@@ -18,6 +18,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.response import Redirect
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core import i18n
 from kasane.core.auth.agency_admin import ROUTES as AGENCY_ROUTES
@@ -56,6 +57,7 @@ from kasane.core.web.templating import render
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 12
+TOTP_KEY = r"[A-Z2-7]{16,64}"  # a base32 key as new_secret() makes it
 
 
 # ------------------------------------------------------------------ /admin/invitations
@@ -173,7 +175,7 @@ async def invitation_page(request: Request[Any, Any, Any], db_session: DbSession
     """With SSO the invitee signs in at the IdP, and the identity it vouches for is bound
     to the invited account (no e-mail check: the single-use link proves the person);
     without, they choose a user name and password and enrol TOTP."""
-    tenant = requires_tenant(request)
+    requires_tenant(request)
     token = request.query_params.get("token") or ""
     invitation = await find_open_invitation(db_session, token) if token else None
     if invitation is None:
@@ -181,8 +183,23 @@ async def invitation_page(request: Request[Any, Any, Any], db_session: DbSession
     sso = await find_sso(db_session)
     if sso is not None and sso.enabled:
         return Redirect(f"/sso/login?{urlencode({'invitation': token})}")
-    secret = new_secret()
-    probe = StaffAccount(username=invitation.email.split("@", 1)[0])
+    username = invitation.email.split("@", 1)[0]
+    values = {"username": username, "display_name": invitation.name}
+    return _invitation_form(request, token, invitation, new_secret(), values, {})
+
+
+def _invitation_form(
+    request: Request[Any, Any, Any],
+    token: str,
+    invitation: Any,
+    secret: str,
+    values: dict[str, str],
+    errors: dict[str, str],
+) -> Response[Any]:
+    """The invitation's form: user name, name, password, and the TOTP key to enrol (its
+    QR code made here) — 422 with the messages when ``errors``."""
+    probe = StaffAccount(username=values["username"] or "staff")
+    uri = provisioning_uri(secret, probe, requires_tenant(request).name)
     return render(
         request,
         "auth/invitation",
@@ -190,13 +207,12 @@ async def invitation_page(request: Request[Any, Any, Any], db_session: DbSession
             "token": token,
             "invitation": invitation,
             "secret": secret,
-            "otpauth": provisioning_uri(secret, probe, tenant.name),
-            "qr": qr_svg(
-                provisioning_uri(secret, probe, tenant.name), _("QR code for the authenticator app")
-            ),
-            "values": {"username": probe.username, "display_name": invitation.name},
-            "errors": {},
+            "otpauth": uri,
+            "qr": qr_svg(uri, _("QR code for the authenticator app")),
+            "values": values,
+            "errors": errors,
         },
+        status_code=422 if errors else 200,
         fragment=False,
     )
 
@@ -205,7 +221,7 @@ async def invitation_page(request: Request[Any, Any, Any], db_session: DbSession
 async def invitation_accept(
     request: Request[Any, Any, Any], db_session: DbSession, data: Form
 ) -> Response[Any]:
-    tenant = requires_tenant(request)
+    requires_tenant(request)
     token = data.get("token") or ""
     invitation = await find_open_invitation(db_session, token) if token else None
     if invitation is None:
@@ -216,45 +232,11 @@ async def invitation_accept(
     }
     secret = data.get("secret") or ""
     password = data.get("password") or ""
-    errors: dict[str, str] = {}
-    if not re.fullmatch(r"[A-Za-z0-9._-]{3,80}", values["username"]):
-        errors["username"] = _("Use 3 to 80 letters, digits, dots, hyphens or underscores")
-    elif (
-        await db_session.execute(
-            select(StaffAccount.id).where(StaffAccount.username == values["username"])
-        )
-    ).first():
-        errors["username"] = _("This user name is taken")
-    if not values["display_name"]:
-        errors["display_name"] = _("Enter your name")
-    if len(password) < MIN_PASSWORD:
-        errors["password"] = _("Use at least 12 characters")
-    if not re.fullmatch(r"[A-Z2-7]{16,64}", secret) or not code_matches(
-        secret, data.get("code") or ""
-    ):
-        errors["code"] = _("The code is not correct")
+    errors = await _refusals(db_session, values, password, secret, data.get("code") or "")
     if errors:
-        probe = StaffAccount(username=values["username"] or "staff")
-        if not re.fullmatch(r"[A-Z2-7]{16,64}", secret):
+        if not re.fullmatch(TOTP_KEY, secret):
             secret = new_secret()
-        return render(
-            request,
-            "auth/invitation",
-            {
-                "token": token,
-                "invitation": invitation,
-                "secret": secret,
-                "otpauth": provisioning_uri(secret, probe, tenant.name),
-                "qr": qr_svg(
-                    provisioning_uri(secret, probe, tenant.name),
-                    _("QR code for the authenticator app"),
-                ),
-                "values": values,
-                "errors": errors,
-            },
-            status_code=422,
-            fragment=False,
-        )
+        return _invitation_form(request, token, invitation, secret, values, errors)
     if not await do_mark_accepted(db_session, invitation):  # a parallel accept won
         return render(request, "auth/invitation_invalid", {}, status_code=404, fragment=False)
     account = new_account(
@@ -274,6 +256,28 @@ async def invitation_accept(
     response: Response[Any] = Redirect(first)
     set_session_cookie(request, response, session_token)
     return response
+
+
+async def _refusals(
+    session: AsyncSession, values: dict[str, str], password: str, secret: str, code: str
+) -> dict[str, str]:
+    """Field → message for what the invitee must correct (empty when all is well)."""
+    errors: dict[str, str] = {}
+    if not re.fullmatch(r"[A-Za-z0-9._-]{3,80}", values["username"]):
+        errors["username"] = _("Use 3 to 80 letters, digits, dots, hyphens or underscores")
+    elif (
+        await session.execute(
+            select(StaffAccount.id).where(StaffAccount.username == values["username"])
+        )
+    ).first():
+        errors["username"] = _("This user name is taken")
+    if not values["display_name"]:
+        errors["display_name"] = _("Enter your name")
+    if len(password) < MIN_PASSWORD:
+        errors["password"] = _("Use at least 12 characters")
+    if not re.fullmatch(TOTP_KEY, secret) or not code_matches(secret, code):
+        errors["code"] = _("The code is not correct")
+    return errors
 
 
 ROUTES: list[Any] = [
