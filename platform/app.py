@@ -13,16 +13,12 @@ import re
 from collections.abc import Callable
 from functools import partial
 from typing import Any
-from urllib.parse import urlsplit
 
 from litestar import Litestar, Request, Response
 from litestar.di import Provide
-from litestar.enums import MediaType
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.logging.config import LoggingConfig
-from litestar.response import Redirect
-from litestar.types import Message, Receive, Scope, Send
-from litestar_htmx import ClientRedirect
+from litestar.types import Receive, Scope, Send
 
 from kasane.central.app import create_central_app
 from kasane.core import i18n
@@ -44,7 +40,7 @@ from kasane.core.outreach.controllers import ROUTES as OUTREACH_ROUTES
 from kasane.core.participation.controllers import ROUTES as PARTICIPATION_ROUTES
 from kasane.core.people.controllers import ROUTES as PEOPLE_ROUTES
 from kasane.core.protection.crypto import set_master_secret
-from kasane.core.protection.mynumber import MyNumberRefused, field_label
+from kasane.core.protection.mynumber import MyNumberRefused
 from kasane.core.referrals.controllers import ROUTES as REFERRAL_ROUTES
 from kasane.core.registry.api_openapi import hsds_openapi_config
 from kasane.core.registry.api_problems import (
@@ -69,14 +65,24 @@ from kasane.core.web.deps import (
     requires_login,
 )
 from kasane.core.web.headers import with_security_headers
-from kasane.core.web.outage import FALLBACK_ERROR_HTML, is_outage, unavailable
+from kasane.core.web.outage import is_outage, unavailable
 from kasane.core.web.route_guards import PUBLIC_ROUTES, refuse_unguarded
-from kasane.core.web.templating import htmx_of, render, set_template_reload
+from kasane.core.web.templating import render, set_template_reload
+from kasane.error_pages import (
+    http_error,
+    login_required,
+    mynumber_refused,
+    not_found,
+    read_only,
+    server_error,
+)
 from kasane.ops.health import HEALTH_PATHS, answer_health
 from kasane.ops.logs import EXPECTED_STATUSES, exception_logging
 from kasane.ops.observe import bind_tenant, observed
 from kasane.ops.wiring import ops_lifecycle
+from kasane.request_reading import has_nul, host_header, read_form, replaying
 from kasane.settings import Settings, load_settings
+from kasane.tenants.billing.controllers import ROUTES as BILLING_ROUTES
 from kasane.tenants.contract_controllers import ROUTES as CONTRACT_ROUTES
 from kasane.tenants.controllers import OPERATOR_PREFIX, operator_home
 from kasane.tenants.onboarding_controllers import ROUTES as ONBOARDING_ROUTES
@@ -98,6 +104,7 @@ class KasaneApp(Litestar):
     """Litestar with host → tenant resolution in front of routing."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Check the request, pick the site by its Host, then route it (every request)."""
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
@@ -112,7 +119,7 @@ class KasaneApp(Litestar):
         cookie = Request(scope).cookies.get(LANG_COOKIE)  # type: ignore[arg-type]
         i18n.current_locale.set(i18n.pick_locale(cookie))
         path: str = scope["path"]
-        host = _host(scope)
+        host = host_header(scope)
         if not VALID_HOST.fullmatch(host):
             scope["state"]["tenant"] = None
             await self._page(scope, receive, send, "bad_request", 400)
@@ -120,10 +127,10 @@ class KasaneApp(Litestar):
         if path in HEALTH_PATHS:  # on every host, before (and without) the database
             await answer_health(self, scope, send)
             return
-        receive, form, whole = await _read_form(scope, receive)
+        receive, form, whole = await read_form(scope, receive)
         # No text Kasane keeps or searches holds a NUL (PostgreSQL refuses it in text); the
         # public API drops it from its search itself and answers in JSON.
-        if _has_nul(scope, form) and not is_api_path(path):
+        if has_nul(scope, form) and not is_api_path(path):
             scope["state"]["tenant"] = None
             await self._page(scope, receive, send, "bad_request", 400)
             return
@@ -132,6 +139,22 @@ class KasaneApp(Litestar):
         if slug == CENTRAL_SLUG:  # its own app: no tenant route exists there
             await self.state.central(scope, receive, send)
             return
+        if await self._admit(scope, receive, send, resolver, slug, host):
+            await self._route(scope, receive, send, form, whole, slug)
+
+    async def _admit(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        resolver: TenantResolver,
+        slug: str | None,
+        host: str,
+    ) -> bool:
+        """Resolve the host's tenant into the scope; answer (and return False) when the host
+        serves no town or the town refuses the request; the operator host's path is moved
+        under its prefix."""
+        path: str = scope["path"]
         try:
             tenant = await resolver.resolve(slug) if slug else None
         except Exception as exc:  # before Litestar's handlers: answer the outage here too
@@ -139,26 +162,39 @@ class KasaneApp(Litestar):
                 raise
             scope["state"]["tenant"] = resolver.last_known(slug) if slug else None
             await self._respond(scope, receive, send, partial(unavailable, exc=exc))
-            return
+            return False
         scope["state"]["tenant"] = tenant
         bind_tenant(tenant.slug if tenant is not None else None)
         if not path.startswith(UNROUTED):
             if slug == "" or (slug and tenant is None):
                 await self._page(scope, receive, send, "unknown_host", 404, self._where(host))
-                return
+                return False
             if tenant is not None and (refusal := _closed_tenant_refusal(tenant.status, scope)):
                 if is_api_path(path):  # the public API answers a problem, like its others
                     await self._problem(scope, receive, send, refusal)
                 else:
                     await self._page(scope, receive, send, "suspended", refusal)
-                return
+                return False
             if tenant is None:  # the operator host
                 scope["path"] = OPERATOR_PREFIX + path
                 scope["raw_path"] = scope["path"].encode()
+        return True
+
+    async def _route(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        form: bytes | None,
+        whole: bool,
+        slug: str | None,
+    ) -> None:
+        """Hand the request to Litestar's router; a form carrying a one-time submission key
+        goes through ``submissions.once`` so that sending it twice saves it once."""
         key = None
         if form is not None and whole and submissions.applies(scope):
             key, form = submissions.split_key(form)
-            receive = _replaying(receive, form)
+            receive = replaying(receive, form)
         if key is None:
             await super().__call__(scope, receive, send)
             return
@@ -253,122 +289,6 @@ def _closed_tenant_refusal(status: str, scope: Scope) -> int | None:
     return 403
 
 
-FORM_BODY = b"application/x-www-form-urlencoded"
-MAX_CHECKED_BODY = 1 << 20  # form posts are small; larger bodies are uploads (not checked)
-
-
-async def _read_form(scope: Scope, receive: Receive) -> tuple[Receive, bytes | None, bool]:
-    """A url-encoded form body (None for any other request; its first megabyte when larger,
-    then ``whole`` is False) and a ``receive`` that replays what was read. Kasane reads it
-    before routing for two checks: NUL characters and the one-time submission key."""
-    content_type = next((v for k, v in scope.get("headers", []) if k == b"content-type"), b"")
-    if not bytes(content_type).lower().startswith(FORM_BODY):
-        return receive, None, False
-    messages: list[Message] = []
-    size, body = 0, b""
-    while True:
-        message = await receive()
-        messages.append(message)
-        if message["type"] != "http.request":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size <= MAX_CHECKED_BODY:
-            body += chunk
-        if not message.get("more_body"):
-            break
-    if size > MAX_CHECKED_BODY:  # not a form a person typed: passed on untouched
-        replay = iter(messages)
-
-        async def replayed() -> Message:
-            return next(replay, None) or await receive()
-
-        return replayed, body, False
-    return _replaying(receive, body), body, True
-
-
-def _replaying(receive: Receive, body: bytes) -> Receive:
-    """``receive`` that first gives ``body`` as the whole request body."""
-    sent = False
-
-    async def replayed() -> Message:
-        nonlocal sent
-        if sent:
-            return await receive()
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return replayed
-
-
-def _has_nul(scope: Scope, form: bytes | None) -> bool:
-    """A NUL character in the query string or a form: a malformed request. It has no place
-    in any text Kasane keeps or searches, and PostgreSQL refuses it in text (a 500)."""
-    query = bytes(scope.get("query_string") or b"").lower()
-    if b"%00" in query or b"\x00" in query:
-        return True
-    return form is not None and (b"%00" in form.lower() or b"\x00" in form)
-
-
-def _host(scope: Scope) -> str:
-    for key, value in scope.get("headers", []):
-        if key == b"host":
-            return str(value.decode("latin-1"))
-    return ""
-
-
-def _not_found(request: Request[Any, Any, Any], _exc: Exception) -> Response[str]:
-    # One body for missing, other tenant's and not-yours: nothing tells them apart.
-    return render(request, "not_found", status_code=404, fragment=False)
-
-
-def _login_required(request: Request[Any, Any, Any], _exc: Exception) -> Response[Any]:
-    htmx = htmx_of(request)
-    if htmx:
-        # back to the page the person was typing on (its draft is offered there again),
-        # not to the address the form posted to
-        page = urlsplit(htmx.current_url or "").path or request.url.path
-        return ClientRedirect("/login?next=" + page)
-    return Redirect("/login?next=" + request.url.path)
-
-
-def _read_only(request: Request[Any, Any, Any], _exc: Exception) -> Response[str]:
-    return render(request, "suspended", status_code=423, fragment=False)
-
-
-def _http_error(request: Request[Any, Any, Any], exc: Exception) -> Response[str]:
-    status = exc.status_code if isinstance(exc, HTTPException) else 500
-    if status == 404:
-        return _not_found(request, exc)
-    detail = exc.detail if isinstance(exc, HTTPException) else ""
-    return render(
-        request, "error", {"status": status, "detail": detail}, status_code=status, fragment=False
-    )
-
-
-def _server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[str]:
-    # An unreachable database or Redis is an outage (503, try again), anything else a bug.
-    if is_outage(exc):
-        return unavailable(request, exc)
-    try:
-        return render(
-            request, "error", {"status": 500, "detail": ""}, status_code=500, fragment=False
-        )
-    except Exception:
-        return Response(FALLBACK_ERROR_HTML, media_type=MediaType.HTML, status_code=500)
-
-
-def _mynumber_refused(request: Request[Any, Any, Any], exc: Exception) -> Response[str]:
-    # The backstop for a form that did not check its own fields: nothing was stored.
-    assert isinstance(exc, MyNumberRefused)
-    return render(
-        request,
-        "error",
-        {"status": 422, "detail": "", "mynumber_field": field_label(exc.field)},
-        status_code=422,
-    )
-
-
 def create_app(
     settings: Settings | None = None, *, ephemeral: EphemeralStore | None = None
 ) -> KasaneApp:
@@ -404,7 +324,8 @@ def create_app(
             *LOOK_ROUTES,  # /admin/look and the tenant's /look.css
             *TOWN_ROUTES,  # /admin/town/…: the town's counters, areas, meetings over its plugin
             *SETUP_ROUTES,  # /admin/setup: the first-run setup and its checklist
-            *ONBOARDING_ROUTES,  # signup, billing, the Stripe webhook (CSRF-exempt by its opt)
+            *ONBOARDING_ROUTES,  # signup on the operator host
+            *BILLING_ROUTES,  # /billing, local Checkout, Stripe webhook (CSRF-exempt by its opt)
             *CONTRACT_ROUTES,  # /quote, /billing/quote, /billing/invoice…: buying on paper
             *PORTABILITY_ROUTES,  # /admin/export
             *CASELOAD_ROUTES,  # /admin/import: the caseload a town brings when it moves in
@@ -416,13 +337,13 @@ def create_app(
         # under /api/hsds every failure answers an RFC 9457 problem instead
         exception_handlers=with_api_problems(
             {
-                NotFound: _not_found,
-                NotFoundException: _not_found,
-                LoginRequired: _login_required,
-                ReadOnlyTenant: _read_only,
-                MyNumberRefused: _mynumber_refused,
-                HTTPException: _http_error,
-                Exception: _server_error,  # outages answer 503, bugs the error page
+                NotFound: not_found,
+                NotFoundException: not_found,
+                LoginRequired: login_required,
+                ReadOnlyTenant: read_only,
+                MyNumberRefused: mynumber_refused,
+                HTTPException: http_error,
+                Exception: server_error,  # outages answer 503, bugs the error page
             }
         ),
         # the schema documents the public HSDS API only: routes opt in (the HSDS controllers)

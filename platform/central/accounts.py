@@ -1,37 +1,36 @@
-"""Central admins' accounts, sessions and audit log.
+"""Central admins' accounts and sessions.
 
 Accounts are made by the operator (``kasane central add-account``): an Argon2 password and
 a TOTP secret, sealed with a key derived from the master key for this purpose only. A
 login is the password then the code; an account without a TOTP secret signs in with the
 password alone only in demo mode (the demo analysts). OpenID Connect signs in an account
 by its ``sub``, or — the first time — by the verified e-mail the operator gave it.
-Every login, failure and download is appended to ``central_events``, hash-chained.
+Every login, failure and download is appended to ``central_events``, hash-chained
+(:mod:`kasane.central.audit`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 import pyotp
-from sqlalchemy import delete, or_, select, text, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from kasane.central.models import CENTRAL_ROLES, CentralAccount, CentralEvent, CentralSession
+from kasane.central.audit import do_central_audit
+from kasane.central.models import CENTRAL_ROLES, CentralAccount, CentralSession
 from kasane.core.auth.otp import ISSUER_NAME, fresh_step
 from kasane.core.auth.passwords import check_password, hash_password
 from kasane.core.db import utcnow
 from kasane.core.i18n import N_
 from kasane.core.protection.aead import FieldCipher, SealedDataError, derive_key
 
-GENESIS = "0" * 64
 CENTRAL_OWNER = uuid.uuid5(uuid.NAMESPACE_URL, "kasane:central")  # binds sealed values
 SEAL_INFO = b"kasane central accounts v1"
 MIN_PASSWORD = 12
@@ -98,66 +97,6 @@ def _cipher(master_key: str) -> FieldCipher:
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-# ------------------------------------------------------------------ audit
-
-
-def _event_hash(e: CentralEvent) -> str:
-    canonical = json.dumps(
-        [
-            e.seq,
-            e.at.isoformat(timespec="microseconds"),
-            e.actor,
-            e.action,
-            e.target,
-            e.detail,
-            e.prev_hash,
-        ],
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-async def do_central_audit(
-    session: AsyncSession, actor: str, action: str, target: str = "", **detail: Any
-) -> CentralEvent:
-    """Append one event to the central chain (serialised like a tenant's chain)."""
-    if session.bind.dialect.name == "postgresql":  # type: ignore[union-attr]
-        await session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtext('kasane:central:audit'))")
-        )
-    pending = [o for o in session.new if isinstance(o, CentralEvent)]
-    last = (
-        max(pending, key=lambda o: o.seq)
-        if pending
-        else (
-            await session.execute(select(CentralEvent).order_by(CentralEvent.seq.desc()).limit(1))
-        ).scalar_one_or_none()
-    )
-    event = CentralEvent(
-        seq=(last.seq + 1) if last else 1,
-        at=utcnow(),
-        actor=actor,
-        action=action,
-        target=target,
-        detail=json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str),
-        prev_hash=last.hash if last else GENESIS,
-    )
-    event.hash = _event_hash(event)
-    session.add(event)
-    return event
-
-
-async def verify_central_chain(session: AsyncSession) -> int | None:
-    """The seq of the first broken link of the central chain, or None when it is whole."""
-    prev, expected = GENESIS, 1
-    for e in (await session.execute(select(CentralEvent).order_by(CentralEvent.seq))).scalars():
-        if e.seq != expected or e.prev_hash != prev or _event_hash(e) != e.hash:
-            return e.seq
-        prev, expected = e.hash, expected + 1
-    return None
 
 
 # ------------------------------------------------------------------ accounts

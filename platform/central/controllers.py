@@ -11,7 +11,7 @@ from typing import Any
 from litestar import Request, Response, get
 from litestar.di import Provide
 
-from kasane.central.accounts import do_central_audit
+from kasane.central.audit import do_central_audit
 from kasane.central.queries import get_budget, list_fiscal_years, list_prefectures, list_releases
 from kasane.central.tables import BUDGET, EPSILON, TABLES_BY_KEY, tables_for
 from kasane.central.views import comparison_context, csv_response

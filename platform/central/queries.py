@@ -9,11 +9,12 @@ that is shown.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.central.cells import ZERO_SENSITIVITY_SCALE
@@ -197,43 +198,9 @@ async def get_comparison(
         KeyError: a measure that is not released.
     """
     table = TABLE_OF[measure]
-    stmt = (
-        select(CentralRelease, ReleasedCell.d1, ReleasedCell.d2, ReleasedCell.value)
-        .join(ReleasedCell, ReleasedCell.release_id == CentralRelease.id)
-        .where(
-            CentralRelease.release_key == release.key,
-            CentralRelease.table_key == table.key,
-            ReleasedCell.measure == measure,
-        )
-    )
-    if scope.prefecture_code:
-        stmt = stmt.where(CentralRelease.prefecture_code == scope.prefecture_code)
-    if prefecture_code:
-        stmt = stmt.where(CentralRelease.prefecture_code == prefecture_code)
-    rows: dict[str, Row] = {}
-    scale = 0.0
+    stmt = _comparison_query(table, measure, release, scope, prefecture_code)
+    rows, scale = _rows_of(table, (await session.execute(stmt)).all())
     first_dim = table.dims[0]
-    for rel, d1, d2, value in (await session.execute(stmt)).all():
-        scale = rel.scale
-        row = rows.get(rel.unit_code)
-        if row is None:
-            row = rows[rel.unit_code] = Row(
-                rel.unit_code,
-                rel.unit_kind,
-                rel.name,
-                rel.prefecture,
-                rel.prefecture_code,
-                rel.population,
-                rel.members,
-                rel.synthetic,
-                rel.epsilon,
-                rel.released_at,
-            )
-        rest = MARGIN if len(table.dims) > 1 else ""
-        if d1 == MARGIN and d2 == rest:
-            row.value = value
-        elif d1 != MARGIN and d2 == rest:
-            row.cells[d1] = value
     own_unit = await where_figures_went(session, own_code, release.key, table.key)
     found = [r for r in rows.values() if band in (None, "", r.band)]
     for r in found:
@@ -254,6 +221,58 @@ async def get_comparison(
         scale,
         own_unit,
     )
+
+
+def _comparison_query(
+    table: ReleasedTable,
+    measure: str,
+    release: Release,
+    scope: Scope,
+    prefecture_code: str | None,
+) -> Select[CentralRelease, str, str, int | None]:
+    """The released cells of one measure and period, within the scope and prefecture."""
+    stmt = (
+        select(CentralRelease, ReleasedCell.d1, ReleasedCell.d2, ReleasedCell.value)
+        .join(ReleasedCell, ReleasedCell.release_id == CentralRelease.id)
+        .where(
+            CentralRelease.release_key == release.key,
+            CentralRelease.table_key == table.key,
+            ReleasedCell.measure == measure,
+        )
+    )
+    if scope.prefecture_code:
+        stmt = stmt.where(CentralRelease.prefecture_code == scope.prefecture_code)
+    if prefecture_code:
+        stmt = stmt.where(CentralRelease.prefecture_code == prefecture_code)
+    return stmt
+
+
+def _rows_of(table: ReleasedTable, found: Sequence[Any]) -> tuple[dict[str, Row], float]:
+    """One row per released unit (its total and its first breakdown), and the noise scale."""
+    rows: dict[str, Row] = {}
+    scale = 0.0
+    for rel, d1, d2, value in found:
+        scale = rel.scale
+        row = rows.get(rel.unit_code)
+        if row is None:
+            row = rows[rel.unit_code] = Row(
+                rel.unit_code,
+                rel.unit_kind,
+                rel.name,
+                rel.prefecture,
+                rel.prefecture_code,
+                rel.population,
+                rel.members,
+                rel.synthetic,
+                rel.epsilon,
+                rel.released_at,
+            )
+        rest = MARGIN if len(table.dims) > 1 else ""
+        if d1 == MARGIN and d2 == rest:
+            row.value = value
+        elif d1 != MARGIN and d2 == rest:
+            row.cells[d1] = value
+    return rows, scale
 
 
 async def where_figures_went(

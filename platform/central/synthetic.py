@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any
 
 from kasane.central.cells import Exact, SyntheticFigure
-from kasane.central.release import Grouping, Town
+from kasane.central.release_types import Grouping, Town
 from kasane.central.tables import FIELD_VALUES
 from kasane.core.reports.periods import Period
 

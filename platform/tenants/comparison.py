@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.central.cells import Exact
-from kasane.central.release import Grouping, Town
+from kasane.central.release_types import Grouping, Town
 from kasane.core.audit.services import do_audit
 from kasane.core.db import Database
 from kasane.core.i18n import N_

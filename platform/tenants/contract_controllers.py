@@ -26,6 +26,11 @@ from kasane.core.japan_time import today_jst
 from kasane.core.meetings.papers_controllers import pdf_page
 from kasane.core.web.deps import Actor, DbSession, FormBody, requires_login, requires_writable
 from kasane.core.web.templating import render
+from kasane.tenants.billing.controllers import (
+    billing_of,
+    billing_page_context,
+    requires_operator_host,
+)
 from kasane.tenants.billing.documents import (
     check_quote_request,
     do_issue_quote,
@@ -40,11 +45,6 @@ from kasane.tenants.contract import PAYMENT_TERMS_DAYS, QUOTE_VALID_DAYS, start_
 from kasane.tenants.controllers import OPERATOR_PREFIX
 from kasane.tenants.models import Tenant
 from kasane.tenants.municipalities import find_municipality
-from kasane.tenants.onboarding_controllers import (
-    billing_of,
-    billing_page_context,
-    requires_operator_host,
-)
 from kasane.tenants.plans import PLANS, TAX_RATE_PERCENT
 
 log = logging.getLogger("kasane.billing")

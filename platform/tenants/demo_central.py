@@ -23,7 +23,8 @@ from sqlalchemy import select
 
 from kasane.central.accounts import do_create_account
 from kasane.central.models import CentralAccount
-from kasane.central.release import Town, do_release
+from kasane.central.release import do_release
+from kasane.central.release_types import Town
 from kasane.central.synthetic import synthetic_town
 from kasane.core.audit.models import AuditEvent
 from kasane.core.db import Database

@@ -19,7 +19,8 @@ from sqlalchemy import func, select
 
 from kasane.central.models import BudgetEntry, CentralRelease, ReleasedCell
 from kasane.central.noise import noise_sd
-from kasane.central.release import ReleaseInvalid, Town, do_release
+from kasane.central.release import ReleaseInvalid, do_release
+from kasane.central.release_types import Town
 from kasane.central.synthetic import synthetic_town
 from kasane.core.db import Database
 from kasane.core.reports.periods import Period

@@ -18,7 +18,8 @@ from litestar.testing import TestClient
 from sqlalchemy import select
 
 from kasane.app import create_app
-from kasane.central.accounts import do_create_account, verify_central_chain
+from kasane.central.accounts import do_create_account
+from kasane.central.audit import verify_central_chain
 from kasane.central.models import CentralAccount, CentralEvent
 from kasane.core.db import Database
 from kasane.core.people.models import Person

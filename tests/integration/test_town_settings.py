@@ -24,7 +24,8 @@ from kasane.core.config_types import TenantInfo
 from kasane.core.db import Database
 from kasane.core.i18n import gettext
 from kasane.core.intake.models import Consultation
-from kasane.core.plugins import build_config, check_lists, load_plugin
+from kasane.core.plugin_rules import check_lists
+from kasane.core.plugins import build_config, load_plugin
 from kasane.core.town.effective import apply_town
 from kasane.core.town.models import TownSetting
 from kasane.tenants.demo import DEMO_PASSWORD

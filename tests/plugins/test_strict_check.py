@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 
 from kasane.core import plugins
+from kasane.core.config_types import Counter
+from kasane.core.plugin_answers import Collector
 from kasane.core.plugin_kit import check_plugin, hookimpl
 
 AGENCIES = [
@@ -184,8 +186,8 @@ def test_one_bad_item_is_reported_alone_without_cascading() -> None:
 def test_the_other_items_of_a_hook_survive_one_bad_item() -> None:
     # given two counters, the second one wrong
     counters = [*COUNTERS, {"key": "sodan", "name": 7, "field": "general"}]
-    c = plugins._Collector(None, "kita_town", None)
-    kept = c.items("kasane_counters", counters, plugins.Counter)
+    c = Collector(None, "kita_town", None)
+    kept = c.items("kasane_counters", counters, Counter)
     # then the good one is kept and the bad one named by index and key
     assert [x.key for x in kept] == ["madoguchi"]
     assert c.problems == [

@@ -61,13 +61,7 @@ async def propose_agenda(
             )
         ).scalars()
     )
-    members_take_part = exists().where(
-        CaseAgency.case_id == Case.id,
-        CaseAgency.ended_on.is_(None),
-        CaseAgency.agency_key.in_(mt.members),
-    )
-    open_cases = select(Case).where(members_take_part, Case.stage.not_in(("closed",)))
-    cases = list((await session.execute(open_cases)).scalars())
+    cases = await _open_member_cases(session, mt)
     by_ref = {str(c.id): c for c in cases}
     snapshot = MeetingSnapshot(
         ref=str(meeting.id),
@@ -88,22 +82,42 @@ async def propose_agenda(
         for ref, kind in await agenda_for(rules, snapshot, offered)
     ]
     if mt.legal_basis != "consent":
-        on_agenda = set(
-            (
-                await session.execute(
-                    select(AgendaItem.outreach_id).where(AgendaItem.meeting_id == meeting.id)
-                )
-            ).scalars()
-        )
-        for record in (
-            await session.execute(
-                select(OutreachRecord).where(
-                    OutreachRecord.person_id.is_(None),
-                    OutreachRecord.closed_on.is_(None),
-                    OutreachRecord.agency_key.in_(mt.members),
-                )
-            )
-        ).scalars():
-            if record.id not in on_agenda:
-                proposals.append(Proposal("outreach", None, record.id, record.title))
+        proposals += await _outreach_proposals(session, meeting, mt)
     return proposals
+
+
+async def _open_member_cases(session: AsyncSession, mt: MeetingType) -> list[Case]:
+    """The open cases some member agency of the meeting type takes part in."""
+    members_take_part = exists().where(
+        CaseAgency.case_id == Case.id,
+        CaseAgency.ended_on.is_(None),
+        CaseAgency.agency_key.in_(mt.members),
+    )
+    open_cases = select(Case).where(members_take_part, Case.stage.not_in(("closed",)))
+    return list((await session.execute(open_cases)).scalars())
+
+
+async def _outreach_proposals(
+    session: AsyncSession, meeting: Meeting, mt: MeetingType
+) -> list[Proposal]:
+    """The members' open unnamed outreach records not on the agenda yet."""
+    found: list[Proposal] = []
+    on_agenda = set(
+        (
+            await session.execute(
+                select(AgendaItem.outreach_id).where(AgendaItem.meeting_id == meeting.id)
+            )
+        ).scalars()
+    )
+    for record in (
+        await session.execute(
+            select(OutreachRecord).where(
+                OutreachRecord.person_id.is_(None),
+                OutreachRecord.closed_on.is_(None),
+                OutreachRecord.agency_key.in_(mt.members),
+            )
+        )
+    ).scalars():
+        if record.id not in on_agenda:
+            found.append(Proposal("outreach", None, record.id, record.title))
+    return found

@@ -56,6 +56,51 @@ async def do_meeting_decision(
     case = (
         await session.get(Case, (session.info["tenant_id"], item.case_id)) if item.case_id else None
     )
+    await _apply_decision(
+        session,
+        actor,
+        config,
+        meeting,
+        mt,
+        case,
+        kind=kind,
+        meeting_day=meeting_day,
+        today=today,
+        note=note,
+        lead_agency=lead_agency,
+        add_agency=add_agency,
+        gap_category=gap_category,
+        gap_area=gap_area,
+    )
+    item.status = "decided"
+    await do_audit(
+        session,
+        actor.ref,
+        "meeting.decision",
+        f"meeting:{meeting.id}",
+        kind=kind,
+        item=str(item.id),
+    )
+
+
+async def _apply_decision(
+    session: AsyncSession,
+    actor: ActorInfo,
+    config: TenantConfig,
+    meeting: Meeting,
+    mt: MeetingType,
+    case: Case | None,
+    *,
+    kind: str,
+    meeting_day: date,
+    today: date,
+    note: str,
+    lead_agency: str | None,
+    add_agency: str | None,
+    gap_category: str | None,
+    gap_area: str | None,
+) -> None:
+    """What the decision does: a gap-list entry, a role, or a step of the case."""
     if kind == "resource_development":
         if not gap_category:
             raise MeetingRuleError(N_("Name the kind of resource that is missing."))
@@ -76,72 +121,111 @@ async def do_meeting_decision(
     elif kind == "role_assignment":
         if not (lead_agency or add_agency):
             raise MeetingRuleError(N_("Choose the agency that takes the role."))
-        basis = None if mt.legal_basis == "consent" else mt.legal_basis
-        for agency in filter(None, (add_agency, lead_agency)):
-            if agency not in {a.agency_key for a in await active_agencies(session, case.id)}:
-                await do_add_agency(
-                    session,
-                    actor,
-                    config,
-                    case,
-                    agency,
-                    today,
-                    basis=basis,
-                    basis_note=mt.legal_basis_note,
-                )
-        if lead_agency:
-            await do_set_lead(session, actor, case, lead_agency)
-        await do_record_decision(
+        await _assign_role(
             session,
             actor,
             config,
+            meeting,
+            mt,
             case,
-            kind=kind,
-            source="meeting",
-            meeting_type_key=mt.key,
-            meeting_id=meeting.id,
-            decided_on=meeting_day,
-            note=note,
-            apply=False,
+            meeting_day,
+            today,
+            note,
+            lead_agency,
+            add_agency,
         )
     else:
-        await do_record_decision(
-            session,
-            actor,
-            config,
-            case,
-            kind=kind,
-            source="meeting",
-            meeting_type_key=mt.key,
-            meeting_id=meeting.id,
-            decided_on=meeting_day,
-            note=note,
+        await _decide_on_case(
+            session, actor, config, meeting, mt, case, kind, meeting_day, today, note
         )
-        if kind == "support_decision" and case.stage == "decision":
-            try:  # 支援決定 → 支援実施 once the person has agreed to the plan
-                await do_move(session, actor, case, "support", today=today)
-            except CaseRuleError:
-                pass  # no agreement yet: the case waits at 支援決定
-        elif kind == "continuation" and case.stage == "suspended":
-            await do_move(
+
+
+async def _assign_role(
+    session: AsyncSession,
+    actor: ActorInfo,
+    config: TenantConfig,
+    meeting: Meeting,
+    mt: MeetingType,
+    case: Case,
+    meeting_day: date,
+    today: date,
+    note: str,
+    lead_agency: str | None,
+    add_agency: str | None,
+) -> None:
+    """A role assignment: bring the agencies into the case, hand one the lead, record it."""
+    kind = "role_assignment"
+    basis = None if mt.legal_basis == "consent" else mt.legal_basis
+    for agency in filter(None, (add_agency, lead_agency)):
+        if agency not in {a.agency_key for a in await active_agencies(session, case.id)}:
+            await do_add_agency(
                 session,
                 actor,
+                config,
                 case,
-                case.resume_stage or "intake",
-                today=today,
-                note=note or "再開",
+                agency,
+                today,
+                basis=basis,
+                basis_note=mt.legal_basis_note,
             )
-        elif kind == "plan_change" and case.stage in ("support", "monitoring"):
-            await do_move(session, actor, case, "plan_draft", today=today, note=note)
-    item.status = "decided"
-    await do_audit(
+    if lead_agency:
+        await do_set_lead(session, actor, case, lead_agency)
+    await do_record_decision(
         session,
-        actor.ref,
-        "meeting.decision",
-        f"meeting:{meeting.id}",
+        actor,
+        config,
+        case,
         kind=kind,
-        item=str(item.id),
+        source="meeting",
+        meeting_type_key=mt.key,
+        meeting_id=meeting.id,
+        decided_on=meeting_day,
+        note=note,
+        apply=False,
     )
+
+
+async def _decide_on_case(
+    session: AsyncSession,
+    actor: ActorInfo,
+    config: TenantConfig,
+    meeting: Meeting,
+    mt: MeetingType,
+    case: Case,
+    kind: str,
+    meeting_day: date,
+    today: date,
+    note: str,
+) -> None:
+    """Record a decision about the case and move the case where the decision takes it."""
+    await do_record_decision(
+        session,
+        actor,
+        config,
+        case,
+        kind=kind,
+        source="meeting",
+        meeting_type_key=mt.key,
+        meeting_id=meeting.id,
+        decided_on=meeting_day,
+        note=note,
+    )
+    if kind == "support_decision" and case.stage == "decision":
+        try:  # 支援決定 → 支援実施 once the person has agreed to the plan
+            await do_move(session, actor, case, "support", today=today)
+        except CaseRuleError:
+            pass  # no agreement yet: the case waits at 支援決定
+    elif kind == "continuation" and case.stage == "suspended":
+        await do_move(
+            session,
+            actor,
+            case,
+            case.resume_stage or "intake",
+            today=today,
+            note=note or "再開",
+        )
+    elif kind == "plan_change" and case.stage in ("support", "monitoring"):
+        await do_move(session, actor, case, "plan_draft", today=today, note=note)
 
 
 __all__ = ["CaseRuleError", "do_meeting_decision"]

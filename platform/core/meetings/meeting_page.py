@@ -186,6 +186,37 @@ async def page_context(
 ) -> dict[str, Any]:
     """Everything the meeting page shows (the caller audits the read). ``rules``: the
     town's (its agenda rule proposes the cases); by default the core's."""
+    views = await _item_views(session, meeting)
+    proposals = await _proposal_views(session, config, meeting, mt, today, rules)
+    present = await _present_agencies(session, meeting)
+    gaps = await _gaps_found(session, meeting)
+    start, end = meeting.starts_at.astimezone(JST), meeting.ends_at.astimezone(JST)
+    return {
+        "meeting": meeting,
+        "mt": mt,
+        "day": start.date(),
+        "start": start.strftime("%H:%M"),
+        "end": end.strftime("%H:%M"),
+        "items": views,
+        "proposals": proposals,
+        "present": present,
+        "minutes": await unseal(session, "meetings", meeting.id, "minutes", meeting.minutes_sealed),
+        "gaps": gaps,
+        "forms": meeting_forms(config, mt),
+        "item_forms": item_forms(config, mt),
+        "agenda_kinds": AGENDA_KINDS,
+        "decision_labels": DECISION_LABELS,
+        "basis_badges": BASIS_BADGES,
+        "legal_bases": LEGAL_BASES,
+        "item_statuses": ITEM_STATUSES,
+        "unmet_needs": dict(UNMET_NEEDS),
+        "statuses": MEETING_STATUSES,
+        "weekday": WEEKDAYS[start.weekday()],
+    }
+
+
+async def _item_views(session: AsyncSession, meeting: Meeting) -> list[ItemView]:
+    """The agenda's items, each with its case, whom it is about, discussion and decisions."""
     items = await agenda_of(session, meeting)
     case_ids = [i.case_id for i in items if i.case_id]
     cases = (
@@ -219,7 +250,7 @@ async def page_context(
         )
     ).scalars():
         decisions.setdefault(d.case_id, []).append(d)
-    views = [
+    return [
         ItemView(
             i,
             item_prefix(i),
@@ -230,6 +261,17 @@ async def page_context(
         )
         for i in items
     ]
+
+
+async def _proposal_views(
+    session: AsyncSession,
+    config: TenantConfig,
+    meeting: Meeting,
+    mt: MeetingType,
+    today: date,
+    rules: Rules | None,
+) -> list[ProposalView]:
+    """The cases the agenda rule proposes (none for a cancelled meeting), with consent."""
     proposals: list[ProposalView] = []
     if meeting.status != "cancelled":
         found = await propose_agenda(
@@ -251,7 +293,12 @@ async def page_context(
                     is not None
                 )
             proposals.append(ProposalView(p, consent))
-    present = {
+    return proposals
+
+
+async def _present_agencies(session: AsyncSession, meeting: Meeting) -> set[str]:
+    """The agencies marked present at the meeting."""
+    return {
         a.agency_key
         for a in (
             await session.execute(
@@ -261,7 +308,11 @@ async def page_context(
             )
         ).scalars()
     }
-    gaps = list(
+
+
+async def _gaps_found(session: AsyncSession, meeting: Meeting) -> list[ResourceGap]:
+    """The resource gaps the meeting recorded, oldest first."""
+    return list(
         (
             await session.execute(
                 select(ResourceGap)
@@ -270,26 +321,3 @@ async def page_context(
             )
         ).scalars()
     )
-    start, end = meeting.starts_at.astimezone(JST), meeting.ends_at.astimezone(JST)
-    return {
-        "meeting": meeting,
-        "mt": mt,
-        "day": start.date(),
-        "start": start.strftime("%H:%M"),
-        "end": end.strftime("%H:%M"),
-        "items": views,
-        "proposals": proposals,
-        "present": present,
-        "minutes": await unseal(session, "meetings", meeting.id, "minutes", meeting.minutes_sealed),
-        "gaps": gaps,
-        "forms": meeting_forms(config, mt),
-        "item_forms": item_forms(config, mt),
-        "agenda_kinds": AGENDA_KINDS,
-        "decision_labels": DECISION_LABELS,
-        "basis_badges": BASIS_BADGES,
-        "legal_bases": LEGAL_BASES,
-        "item_statuses": ITEM_STATUSES,
-        "unmet_needs": dict(UNMET_NEEDS),
-        "statuses": MEETING_STATUSES,
-        "weekday": WEEKDAYS[start.weekday()],
-    }

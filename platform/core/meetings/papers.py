@@ -134,6 +134,33 @@ async def meeting_papers(
     Args:
         output: ``html`` or ``pdf``, recorded in the audit event.
     """
+    paper_items = await _paper_items(session, config, meeting)
+    attendance = await _attendance(session, meeting, mt)
+    start, end = meeting.starts_at.astimezone(JST), meeting.ends_at.astimezone(JST)
+    await do_audit(session, actor.ref, "meeting.papers", f"meeting:{meeting.id}", output=output)
+    copy_no = await _copy_number(session, meeting, mt)
+    return Papers(
+        copy_no=copy_no,
+        meeting=meeting,
+        meeting_type=mt,
+        municipality=municipality,
+        day=start.date(),
+        starts=start.strftime("%H:%M"),
+        ends=end.strftime("%H:%M"),
+        host=config.agency_name(mt.host),
+        present=[_agency_line(config, r) for r in attendance if r.present],
+        absent=[_agency_line(config, r) for r in attendance if not r.present],
+        items=paper_items,
+        minutes=await unseal(session, "meetings", meeting.id, "minutes", meeting.minutes_sealed),
+        confidential=mt.legal_basis == "art106_6",
+        status_label=MEETING_STATUSES.get(meeting.status, meeting.status),
+    )
+
+
+async def _paper_items(
+    session: AsyncSession, config: TenantConfig, meeting: Meeting
+) -> list[PaperItem]:
+    """The agenda's items as printed: case number, discussion, decisions, case summary."""
     items = await agenda_of(session, meeting)
     case_ids = [i.case_id for i in items if i.case_id]
     case_nos: dict[uuid.UUID, int] = {}
@@ -151,7 +178,7 @@ async def meeting_papers(
             label = DECISION_KINDS.get(d.kind, d.kind)
             decided[d.case_id].append(PaperDecision(label, d.decided_on, d.note))
     summaries = await case_summaries(session, config, case_ids, today_jst())
-    paper_items = [
+    return [
         PaperItem(
             number=n,
             kind_label=AGENDA_KINDS.get(item.kind, item.kind),
@@ -166,15 +193,21 @@ async def meeting_papers(
         )
         for n, item in enumerate(items, start=1)
     ]
+
+
+async def _attendance(session: AsyncSession, meeting: Meeting, mt: MeetingType) -> list[Attendance]:
+    """The meeting's attendance rows, in the order of the meeting type's members."""
     order = {key: n for n, key in enumerate(mt.members)}
-    attendance = sorted(
+    return sorted(
         (
             await session.execute(select(Attendance).where(Attendance.meeting_id == meeting.id))
         ).scalars(),
         key=lambda r: (order.get(r.agency_key, len(order)), r.agency_key),
     )
-    start, end = meeting.starts_at.astimezone(JST), meeting.ends_at.astimezone(JST)
-    await do_audit(session, actor.ref, "meeting.papers", f"meeting:{meeting.id}", output=output)
+
+
+async def _copy_number(session: AsyncSession, meeting: Meeting, mt: MeetingType) -> int | None:
+    """The number of this copy when copies are numbered (art. 106-6 meetings), else None."""
     copy_no = None
     if mt.legal_basis == "art106_6":  # each copy issued is numbered, to be collected
         copy_no = (
@@ -187,22 +220,7 @@ async def meeting_papers(
                 )
             )
         ).scalar_one()
-    return Papers(
-        copy_no=copy_no,
-        meeting=meeting,
-        meeting_type=mt,
-        municipality=municipality,
-        day=start.date(),
-        starts=start.strftime("%H:%M"),
-        ends=end.strftime("%H:%M"),
-        host=config.agency_name(mt.host),
-        present=[_agency_line(config, r) for r in attendance if r.present],
-        absent=[_agency_line(config, r) for r in attendance if not r.present],
-        items=paper_items,
-        minutes=await unseal(session, "meetings", meeting.id, "minutes", meeting.minutes_sealed),
-        confidential=mt.legal_basis == "art106_6",
-        status_label=MEETING_STATUSES.get(meeting.status, meeting.status),
-    )
+    return copy_no
 
 
 PAPERS_CSS = Path(__file__).resolve().parents[1] / "web" / "static" / "papers.css"

@@ -192,30 +192,7 @@ async def do_add_case_to_agenda(
 ) -> AgendaItem:
     """Put a case on the agenda — a disclosure to the meeting's members, recorded with its
     legal basis. A consent-based meeting refuses a case without valid consent."""
-    if meeting.status == "cancelled":
-        raise MeetingRuleError(N_("This meeting is cancelled."))
-    if not mt.discusses_cases:
-        raise MeetingRuleError(NO_CASES)
-    on_agenda = (
-        await session.execute(
-            select(AgendaItem.id).where(
-                AgendaItem.meeting_id == meeting.id, AgendaItem.case_id == case.id
-            )
-        )
-    ).first()
-    if on_agenda:
-        raise MeetingRuleError(N_("This case is already on the agenda."))
-    if (
-        mt.legal_basis == "consent"
-        and await valid_consent(session, case.person_id, today, meeting_type=mt.key) is None
-    ):
-        raise MeetingRuleError(
-            N_(
-                "This case has no valid consent covering this meeting, so it cannot be put on a "
-                "consent-based meeting's agenda. Discuss it at a support meeting (Art. 106-6) or "
-                "record the person's consent first."
-            )
-        )
+    await _check_case_may_join(session, meeting, mt, case, today)
     disclosure = await do_disclose(
         session,
         actor,
@@ -253,6 +230,36 @@ async def do_add_case_to_agenda(
         basis=item.basis,
     )
     return item
+
+
+async def _check_case_may_join(
+    session: AsyncSession, meeting: Meeting, mt: MeetingType, case: Case, today: date
+) -> None:
+    """Raise MeetingRuleError unless the case may go on this meeting's agenda now."""
+    if meeting.status == "cancelled":
+        raise MeetingRuleError(N_("This meeting is cancelled."))
+    if not mt.discusses_cases:
+        raise MeetingRuleError(NO_CASES)
+    on_agenda = (
+        await session.execute(
+            select(AgendaItem.id).where(
+                AgendaItem.meeting_id == meeting.id, AgendaItem.case_id == case.id
+            )
+        )
+    ).first()
+    if on_agenda:
+        raise MeetingRuleError(N_("This case is already on the agenda."))
+    if (
+        mt.legal_basis == "consent"
+        and await valid_consent(session, case.person_id, today, meeting_type=mt.key) is None
+    ):
+        raise MeetingRuleError(
+            N_(
+                "This case has no valid consent covering this meeting, so it cannot be put on a "
+                "consent-based meeting's agenda. Discuss it at a support meeting (Art. 106-6) or "
+                "record the person's consent first."
+            )
+        )
 
 
 async def do_add_outreach_to_agenda(

@@ -22,7 +22,7 @@ from kasane.core.auth.permissions import needs
 from kasane.core.errors import NotFound
 from kasane.core.i18n import N_
 from kasane.core.i18n import gettext as _
-from kasane.core.plugins import Problem
+from kasane.core.plugin_answers import Problem
 from kasane.core.tenancy import TenantContext
 from kasane.core.town.effective import LOCAL_FORMS, as_data, base_items, effective_items
 from kasane.core.town.forms import (

@@ -27,7 +27,8 @@ from kasane.core.config_types import (
     TenantConfig,
 )
 from kasane.core.i18n import N_
-from kasane.core.plugins import Problem, check_forms, check_lists
+from kasane.core.plugin_answers import Problem
+from kasane.core.plugin_rules import check_forms, check_lists
 
 LOCAL_FORMS = ("intake", "assessment")  # the forms a town adds its own fields to
 TOWN_SECTION = "town"

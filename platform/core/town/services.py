@@ -2,7 +2,7 @@
 
 Every change is checked against the whole configuration it would give (a counter's agency
 and area must exist, a meeting's members must be agencies, …) with
-:func:`kasane.core.plugins.check_lists`, the same code ``kasane plugins check`` runs; a
+:func:`kasane.core.plugin_rules.check_lists`, the same code ``kasane plugins check`` runs; a
 refused change saves nothing. Every change is audited and raises the settings' revision,
 which the configuration's version (kept by records) carries.
 """
@@ -20,7 +20,7 @@ from kasane.core.config_types import TenantConfig
 from kasane.core.db import utcnow
 from kasane.core.errors import NotFound
 from kasane.core.i18n import gettext
-from kasane.core.plugins import Problem
+from kasane.core.plugin_answers import Problem
 from kasane.core.town.effective import (
     TownRow,
     as_data,

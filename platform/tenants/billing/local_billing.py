@@ -2,7 +2,7 @@
 
 localstripe (the local Stripe API the tests use) has customers, plans and subscriptions but
 no Checkout and no Customer Portal. This implementation serves those two pages itself
-(``/billing/local/...`` on the operator host, see ``onboarding_controllers``) and, when the
+(``/billing/local/...`` on the operator host, see ``billing.controllers``) and, when the
 tenant pays or changes its subscription there, does what Stripe would do: it creates the
 subscription (in localstripe when ``KASANE_STRIPE_API_BASE`` is set, else in memory) and
 sends Kasane's webhook endpoint the events Stripe would send, signed with the webhook secret
