@@ -135,31 +135,12 @@ async def admin_sso_save(
     """``action=test`` checks the settings against the provider and saves nothing; a save
     checks them too and saves only when every check passes (audited)."""
     row = await find_sso(db_session)
-    demo = request.app.state.settings.demo
-    values: dict[str, Any] = {
-        "issuer": (data.get("issuer") or "").strip(),
-        "client_id": (data.get("client_id") or "").strip(),
-        "allowed_email_domain": (data.get("allowed_email_domain") or "").strip(),
-        "enabled": data.get("enabled") == "on",
-        "trust_email": data.get("trust_email") == "on",
-        "token_auth_method": data.get("token_auth_method") or "client_secret_basic",
-    }
+    values = _entered(data)
     secret = data.get("client_secret") or ""
-    errors: dict[str, str] = {}
-    if not re.match(r"^https?://[^\s/]+", values["issuer"]):
-        errors["issuer"] = _("Enter the issuer URL of your identity provider")
-    if not values["client_id"]:
-        errors["client_id"] = _("Enter the client ID")
-    if values["token_auth_method"] not in oidc.AUTH_METHODS:
-        errors["token_auth_method"] = _("Choose how Kasane authenticates to the provider")
-    elif (
-        values["token_auth_method"] != "private_key_jwt"
-        and not secret
-        and not (row and row.client_secret_sealed)
-    ):
-        errors["client_secret"] = _("Enter the client secret")
+    errors = _refusals(values, secret, has_secret=bool(row and row.client_secret_sealed))
     check = None
     if "issuer" not in errors and "token_auth_method" not in errors:
+        demo = request.app.state.settings.demo
         check = await check_provider(values["issuer"], values["token_auth_method"], demo=demo)
         values["issuer"] = check.issuer
         for name, message in check.field_errors.items():
@@ -190,6 +171,33 @@ async def admin_sso_save(
         actor=actor.ref,
     )
     return await _page(request, db_session, {"saved": True, "check": check, "tested": True})
+
+
+def _entered(data: dict[str, str]) -> dict[str, Any]:
+    """The settings as the admin entered them, trimmed."""
+    return {
+        "issuer": (data.get("issuer") or "").strip(),
+        "client_id": (data.get("client_id") or "").strip(),
+        "allowed_email_domain": (data.get("allowed_email_domain") or "").strip(),
+        "enabled": data.get("enabled") == "on",
+        "trust_email": data.get("trust_email") == "on",
+        "token_auth_method": data.get("token_auth_method") or "client_secret_basic",
+    }
+
+
+def _refusals(values: dict[str, Any], secret: str, *, has_secret: bool) -> dict[str, str]:
+    """Field → message for what is missing or malformed before the provider is asked
+    (``has_secret``: a client secret is already stored, so it may be left blank)."""
+    errors: dict[str, str] = {}
+    if not re.match(r"^https?://[^\s/]+", values["issuer"]):
+        errors["issuer"] = _("Enter the issuer URL of your identity provider")
+    if not values["client_id"]:
+        errors["client_id"] = _("Enter the client ID")
+    if values["token_auth_method"] not in oidc.AUTH_METHODS:
+        errors["token_auth_method"] = _("Choose how Kasane authenticates to the provider")
+    elif values["token_auth_method"] != "private_key_jwt" and not secret and not has_secret:
+        errors["client_secret"] = _("Enter the client secret")
+    return errors
 
 
 def _account_id(data: dict[str, str]) -> uuid.UUID:

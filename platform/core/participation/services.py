@@ -178,26 +178,42 @@ async def candidates(
             )
         ).scalars()
     }
+    found = [
+        *await _menu_candidates(session, config),
+        *await _service_candidates(session, wanted, today),
+    ]
+    ranked = [c for c in found if c.ref not in taken and _rank(c, wanted, own, near)]
+    return sorted(ranked, key=lambda c: (-c.score, c.name))
+
+
+async def _menu_candidates(session: AsyncSession, config: TenantConfig) -> list[Candidate]:
+    """The town's participation menus, with their free places."""
     started = await _started_counts(session)
-    found: list[Candidate] = []
-    for menu in config.participation_menus:
-        free = None if menu.capacity is None else menu.capacity - started[menu.key]
-        found.append(
-            Candidate(
-                "menu",
-                menu.key,
-                menu.name,
-                menu.category,
-                menu.area,
-                schedule=menu.schedule,
-                capacity=menu.capacity,
-                free=free,
-            )
+    return [
+        Candidate(
+            "menu",
+            menu.key,
+            menu.name,
+            menu.category,
+            menu.area,
+            schedule=menu.schedule,
+            capacity=menu.capacity,
+            free=None if menu.capacity is None else menu.capacity - started[menu.key],
         )
+        for menu in config.participation_menus
+    ]
+
+
+async def _service_candidates(
+    session: AsyncSession, wanted: set[str], today: date
+) -> list[Candidate]:
+    """Active registry services whose terms map to a participation category (the wanted
+    one when they have several), with their next opening and accessibility."""
     ids = list(
         (await session.execute(select(Service.id).where(Service.status == "active"))).scalars()
     )
     graph = await load_graph(session, ids)
+    found = []
     for sid in ids:
         service = graph.services.get(sid)
         if service is None:
@@ -206,13 +222,12 @@ async def candidates(
         cats = [TERM_CATEGORIES[c] for c in codes if c in TERM_CATEGORIES]
         if not cats:
             continue
-        category = next((c for c in cats if c in wanted), cats[0])
         schedules = graph.service_schedules(sid)
         c = Candidate(
             "service",
             str(sid),
             service.name,
-            category,
+            next((c for c in cats if c in wanted), cats[0]),
             service.area_key,
             organization_id=service.organization_id,
             schedule=describe(schedules[0]) if _opens_soon(schedules, today) else "",
@@ -224,8 +239,7 @@ async def candidates(
             c.score += 1
             c.reasons.append(N_("Accessibility noted"))
         found.append(c)
-    ranked = [c for c in found if c.ref not in taken and _rank(c, wanted, own, near)]
-    return sorted(ranked, key=lambda c: (-c.score, c.name))
+    return found
 
 
 async def case_matches(session: AsyncSession, case_id: uuid.UUID) -> list[ParticipationMatch]:
