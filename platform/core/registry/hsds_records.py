@@ -40,6 +40,8 @@ class Problem:
 
 @dataclass
 class Record:
+    """One HSDS object of the dataset, as given and as checked."""
+
     type: str
     ref: str  # id string, or path
     path: str
@@ -53,6 +55,8 @@ class Record:
 
 @dataclass
 class ImportReport:
+    """What an import found (problems, warnings, fields kept) and will do or did."""
+
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
@@ -131,5 +135,6 @@ class Collector:
 
 
 def _own_fields(data: dict[str, Any], type_: str) -> dict[str, Any]:
+    """The record's HSDS fields (what two copies of one record must agree on)."""
     spec = SPECS[type_]
     return {f.name: data.get(f.name) for f in spec.fields}
