@@ -58,7 +58,8 @@ from kasane.core.meetings.services import (
     do_record_attendance,
 )
 from kasane.core.outreach.services import do_log_contact, do_start_outreach
-from kasane.core.participation.services import candidates, do_propose_match, do_start_match
+from kasane.core.participation.candidates import candidates
+from kasane.core.participation.services import do_propose_match, do_start_match
 from kasane.core.people.models import Person
 from kasane.core.referrals.models import Referral
 from kasane.core.referrals.services import do_answer_referral, do_send_referral

@@ -35,8 +35,8 @@ from kasane.core.gaps.services import do_record_gap, do_resolve_gap
 from kasane.core.intake.models import Consultation
 from kasane.core.intake.services import do_intake
 from kasane.core.japan_time import JST
+from kasane.core.participation.candidates import candidates
 from kasane.core.participation.services import (
-    candidates,
     do_end_match,
     do_log_retention,
     do_propose_match,

@@ -28,7 +28,8 @@ from kasane.core.auth.services import do_create_account
 from kasane.core.db import Database
 from kasane.core.i18n import gettext
 from kasane.core.registry.hsds import SPECS
-from kasane.core.registry.hsds_import import ImportReport, import_dataset
+from kasane.core.registry.hsds_import import import_dataset
+from kasane.core.registry.hsds_records import ImportReport
 from kasane.core.registry.models import Service, TaxonomyTerm
 from kasane.tenants.demo import DEMO_PASSWORD
 from tests.conftest import Env, csrf_of, login, tenant_client

@@ -28,7 +28,8 @@ from sqlalchemy import select
 from kasane.core.audit.services import count_events
 from kasane.core.protection.mynumber import find_mynumber
 from kasane.core.registry.hsds import SPECS
-from kasane.core.registry.hsds_import import ImportReport, import_dataset
+from kasane.core.registry.hsds_import import import_dataset
+from kasane.core.registry.hsds_records import ImportReport
 from kasane.core.registry.models import Service
 from tests.conftest import Env, csrf_of, login, tenant_client
 from tests.integration.test_hsds_interop import add_supervisor

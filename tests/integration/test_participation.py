@@ -17,9 +17,9 @@ from kasane.core.cases.services import CaseRuleError
 from kasane.core.db import Database
 from kasane.core.forms.validation import check_form
 from kasane.core.gaps.models import ResourceGap
+from kasane.core.participation.candidates import candidates
 from kasane.core.participation.models import ParticipationMatch
 from kasane.core.participation.services import (
-    candidates,
     do_end_match,
     do_log_retention,
     do_propose_match,

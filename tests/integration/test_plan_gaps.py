@@ -22,7 +22,7 @@ from kasane.core.config_types import TenantConfig
 from kasane.core.db import Database
 from kasane.core.forms.validation import check_form
 from kasane.core.gaps.models import ResourceGap
-from kasane.core.participation.services import candidates
+from kasane.core.participation.candidates import candidates
 from tests.conftest import Env, csrf_of, login, tenant_client
 from tests.integration.test_case_pages import ja
 from tests.isolation.routes_cases import actor_of, intake_case, tenant_setup, today

@@ -32,11 +32,11 @@ from kasane.core.errors import NotFound
 from kasane.core.i18n import N_
 from kasane.core.i18n import gettext as _
 from kasane.core.japan_time import today_jst
+from kasane.core.participation.candidates import candidates
 from kasane.core.participation.models import ParticipationMatch
 from kasane.core.participation.services import (
     CATEGORY_LABELS,
     END_REASON_LABELS,
-    candidates,
     case_matches,
     do_end_match,
     do_log_retention,

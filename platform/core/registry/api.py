@@ -1,6 +1,7 @@
 """The HSDS 3.0 read API: ``/api/hsds/`` (the API's description), ``/services``,
 ``/services/{id}``, ``/organizations``, ``/organizations/{id}`` and ``/service_at_locations``;
-the taxonomies and terms are in :mod:`.api_vocabulary`.
+the taxonomies and terms are in :mod:`.api_vocabulary`, which organizations are listed in
+:mod:`.api_organizations`.
 
 The tenant comes from the Host. Without a login the API answers with the entries the
 tenant marked public (open data); a logged-in staff member of the tenant sees every entry
@@ -46,6 +47,11 @@ from kasane.core.registry.api_common import (
     text_match,
 )
 from kasane.core.registry.api_openapi import API_TAG, OPENAPI_JSON
+from kasane.core.registry.api_organizations import (
+    listed_organizations,
+    org_dict,
+    page_contents,
+)
 from kasane.core.registry.api_problems import api_errors
 from kasane.core.registry.api_query import (
     add_org_places,
@@ -59,12 +65,10 @@ from kasane.core.registry.hsds import (
     HSDS_VERSION,
     PROFILE,
     PROFILE_FIELDS,
-    flat,
-    organization_json,
     sal_json,
     service_full,
 )
-from kasane.core.registry.models import Organization, Service, ServiceAtLocation
+from kasane.core.registry.models import Organization, ServiceAtLocation
 from kasane.core.registry.schemas import (
     ApiInfo,
     HsdsOrganization,
@@ -111,18 +115,6 @@ FullServiceQ = Annotated[
 MinimalQ = Annotated[
     bool, Parameter(description="Accepted and ignored: list items carry id and last_modified.")
 ]
-OrgKey = tuple[uuid.UUID | None, uuid.UUID]  # (sharing tenant or None for our own, org id)
-
-
-def _org_dict(
-    graph: Graph, org: Organization, services: list[Service], *, full: bool, full_service: bool
-) -> dict[str, Any]:
-    services = sorted(services, key=lambda s: (s.name, s.id))
-    out = organization_json(graph, org, services) if full else flat("organization", org)
-    out["services"] = [
-        service_full(graph, s) if full_service else flat("service", s) for s in services
-    ]
-    return out
 
 
 class HsdsApiController(Controller):
@@ -273,64 +265,20 @@ class HsdsApiController(Controller):
         viewer = await maybe_actor(request, db_session)
         pager = paging(page, per_page)
         after = parse_modified_after(modified_after)
-        classified = taxonomy_term_id is not None or taxonomy_id is not None
-        found, _shared = await service_candidates(
+        listed = await listed_organizations(
             db_session, viewer, taxonomy_term_id=taxonomy_term_id, taxonomy_id=taxonomy_id
         )
-        own_ids = sorted(sid for _n, sid, g, _s in found if g is None)
-        own_services = list(
-            (await db_session.execute(select(Service).where(Service.id.in_(own_ids)))).scalars()
-        )
-        org_stmt = select(Organization)
-        if viewer is None or classified:
-            # otherwise staff see every organization of the tenant, with or without services
-            org_stmt = org_stmt.where(
-                Organization.id.in_(sorted({s.organization_id for s in own_services}))
-            )
-        orgs: dict[OrgKey, Organization] = {
-            (None, o.id): o for o in (await db_session.execute(org_stmt)).scalars()
-        }
-        shared_graphs: dict[uuid.UUID | None, Graph] = {}
-        services: dict[OrgKey, list[Service]] = {}
-        for s in own_services:
-            services.setdefault((None, s.organization_id), []).append(s)
-        for _n, _sid, g, shared in found:
-            org = (
-                g.organizations.get(shared.organization_id)
-                if g and shared and shared.organization_id
-                else None
-            )
-            if g is not None and shared is not None and org is not None:
-                shared_graphs[g.tenant_id] = g
-                orgs[(g.tenant_id, org.id)] = org
-                services.setdefault((g.tenant_id, org.id), []).append(shared)
         rows = [
             (key, o)
-            for key, o in orgs.items()
+            for key, o in listed.orgs.items()
             if (after is None or o.last_modified >= after)
             and (not search or text_match(search, o.name_norm, o.kana_norm))
         ]
         rows.sort(key=lambda r: (r[1].name, r[1].id))
         chosen = pager.slice(rows)
-        # the graph (phones, locations …) only for this page, and only when nesting is asked
-        own = Graph()
-        if full or full_service:
-            own_chosen = [k for k, _o in chosen if k[0] is None]
-            own = await load_graph(
-                db_session, [s.id for k in own_chosen for s in services.get(k, [])]
-            )
-            if full and viewer is not None:
-                await add_org_places(db_session, own, {k[1] for k in own_chosen})
-        contents = [
-            _org_dict(
-                shared_graphs[k[0]] if k[0] else own,
-                o,
-                services.get(k, []),
-                full=full,
-                full_service=full_service,
-            )
-            for k, o in chosen
-        ]
+        contents = await page_contents(
+            db_session, viewer, listed, chosen, full=full, full_service=full_service
+        )
         return answer(pager.page_of(rows, contents), OrganizationPage)
 
     @get(
@@ -370,7 +318,7 @@ class HsdsApiController(Controller):
             raise NotFound()
         if viewer is not None and graph is own:
             await add_org_places(db_session, own, {org.id})
-        data = _org_dict(graph, org, services, full=True, full_service=full_service)
+        data = org_dict(graph, org, services, full=True, full_service=full_service)
         return answer(data, HsdsOrganization)
 
     @get(

@@ -10,7 +10,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core.auth.actor import ActorInfo
@@ -47,6 +47,44 @@ async def service_candidates(
 ) -> tuple[list[Candidate], list[Graph]]:
     """Sorted (name, id, shared graph or None, shared row or None) of every matching
     service, and the shared graphs."""
+    stmt = _own_statement(
+        viewer,
+        modified_after=modified_after,
+        search=search,
+        taxonomy_term_id=taxonomy_term_id,
+        taxonomy_id=taxonomy_id,
+        organization_id=organization_id,
+    )
+    found: list[Candidate] = [
+        (name, sid, None, None) for name, sid in (await session.execute(stmt))
+    ]
+    shared = await read_shared(session) if viewer is not None else []
+    for g in shared:
+        for s in g.rows("services"):
+            if _shared_matches(
+                g,
+                s,
+                modified_after=modified_after,
+                search=search,
+                taxonomy_term_id=taxonomy_term_id,
+                taxonomy_id=taxonomy_id,
+                organization_id=organization_id,
+            ):
+                found.append((s.name, s.id, g, s))
+    return sorted(found, key=lambda f: (f[0], f[1])), shared
+
+
+def _own_statement(
+    viewer: ActorInfo | None,
+    *,
+    modified_after: datetime | None,
+    search: str | None,
+    taxonomy_term_id: uuid.UUID | None,
+    taxonomy_id: uuid.UUID | None,
+    organization_id: uuid.UUID | None,
+) -> Select[str, uuid.UUID]:
+    """The (name, id) of the tenant's own matching services (public ones only without a
+    login)."""
     stmt = select(Service.name, Service.id).join(
         Organization,
         and_(
@@ -80,28 +118,33 @@ async def service_candidates(
                 )
             )
         stmt = stmt.where(Service.id.in_(attr))
-    found: list[Candidate] = [
-        (name, sid, None, None) for name, sid in (await session.execute(stmt))
-    ]
-    shared = await read_shared(session) if viewer is not None else []
-    for g in shared:
-        for s in g.rows("services"):
-            org = g.organizations.get(s.organization_id)
-            terms = g.service_terms(s.id)
-            if modified_after is not None and s.last_modified < modified_after:
-                continue
-            if search and not text_match(
-                search, s.search_norm, s.kana_norm, org.name_norm if org else None
-            ):
-                continue
-            if organization_id is not None and s.organization_id != organization_id:
-                continue
-            if taxonomy_term_id is not None and taxonomy_term_id not in {t.id for t in terms}:
-                continue
-            if taxonomy_id is not None and taxonomy_id not in {t.taxonomy_id for t in terms}:
-                continue
-            found.append((s.name, s.id, g, s))
-    return sorted(found, key=lambda f: (f[0], f[1])), shared
+    return stmt
+
+
+def _shared_matches(
+    g: Graph,
+    s: Service,
+    *,
+    modified_after: datetime | None,
+    search: str | None,
+    taxonomy_term_id: uuid.UUID | None,
+    taxonomy_id: uuid.UUID | None,
+    organization_id: uuid.UUID | None,
+) -> bool:
+    """Whether a service another tenant shares matches every given filter."""
+    org = g.organizations.get(s.organization_id)
+    terms = g.service_terms(s.id)
+    if modified_after is not None and s.last_modified < modified_after:
+        return False
+    if search and not text_match(
+        search, s.search_norm, s.kana_norm, org.name_norm if org else None
+    ):
+        return False
+    if organization_id is not None and s.organization_id != organization_id:
+        return False
+    if taxonomy_term_id is not None and taxonomy_term_id not in {t.id for t in terms}:
+        return False
+    return not (taxonomy_id is not None and taxonomy_id not in {t.taxonomy_id for t in terms})
 
 
 async def shared_names(session: AsyncSession, graphs: list[Graph]) -> dict[uuid.UUID, str]:

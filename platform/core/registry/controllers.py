@@ -11,7 +11,6 @@ route looks the service up in this tenant only, so a shared (or foreign) id is a
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -25,12 +24,10 @@ from kasane.core.auth.actor import ActorInfo
 from kasane.core.auth.permissions import needs
 from kasane.core.errors import NotFound
 from kasane.core.i18n import gettext as _
-from kasane.core.japan_time import JST, today_jst
+from kasane.core.japan_time import today_jst
 from kasane.core.registry.api import API_ROUTES
 from kasane.core.registry.confirm_controllers import ConfirmController
 from kasane.core.registry.forms import (
-    CORRECTION_FIELDS,
-    NEW_ORG,
     all_fields,
     parse_service,
     raw_values,
@@ -38,20 +35,20 @@ from kasane.core.registry.forms import (
     values_of,
 )
 from kasane.core.registry.freshness import (
-    CORRECTABLE,
-    changes_of,
     do_decide_change,
     do_make_link,
     get_change,
-    pending_changes,
-    proposable,
 )
-from kasane.core.registry.graph import Graph, load_graph
 from kasane.core.registry.io_controllers import RegistryIOController
-from kasane.core.registry.models import CHANGE_STATUSES, SERVICE_STATUSES, Service
-from kasane.core.registry.schedules import describe, is_open
+from kasane.core.registry.models import SERVICE_STATUSES, Service
+from kasane.core.registry.page_contexts import (
+    form_context,
+    new_values,
+    own_page,
+    service_page_context,
+)
+from kasane.core.registry.search import search_services
 from kasane.core.registry.services import (
-    REVIEW_INTERVAL,
     RegistryRuleError,
     current_input,
     do_create_service,
@@ -60,15 +57,12 @@ from kasane.core.registry.services import (
     list_organizations,
     list_terms,
     review_due,
-    search_services,
 )
 from kasane.core.registry.sharing import (
-    TenantRef,
     do_share,
     do_unshare,
     find_tenant,
     shared_service,
-    shares_of,
     tenant_refs,
 )
 from kasane.core.tenancy import TenantContext
@@ -89,94 +83,6 @@ def _tenant(request: Request[Any, Any, Any]) -> TenantContext:
 
 def _area_parents(tenant: TenantContext) -> dict[str, str | None]:
     return {a.key: a.parent for a in tenant.config.areas}
-
-
-async def _form_context(
-    request: Request[Any, Any, Any],
-    session: AsyncSession,
-    *,
-    values: dict[str, Any],
-    errors: dict[str, str],
-    service: Service | None = None,
-) -> dict[str, Any]:
-    tenant = _tenant(request)
-    sections = service_sections(
-        tenant.config, await list_organizations(session), await list_terms(session)
-    )
-    summary = [
-        (f.name if f.type not in ("checkboxes", "radio") else f"{f.name}-1", errors[f.name])
-        for f in all_fields(sections)
-        if f.name in errors
-    ]
-    if "form" in errors:
-        summary.insert(0, ("form", errors["form"]))
-    return {
-        "sections": sections,
-        "values": values,
-        "errors": errors,
-        "summary": summary,
-        "service": service,
-    }
-
-
-def _new_values(tenant: TenantContext) -> dict[str, Any]:
-    return {
-        "status": "active",
-        "state_province": tenant.info.prefecture,
-        "city": tenant.name,
-        "reviewed_on": today_jst().isoformat(),
-        "organization_id": NEW_ORG,
-        "term_ids": [],
-        "days": [],
-    }
-
-
-async def service_page_context(
-    request: Request[Any, Any, Any],
-    session: AsyncSession,
-    service: Service,
-    graph: Graph,
-    *,
-    shared_by: TenantRef | None = None,
-    **extra: Any,
-) -> dict[str, Any]:
-    """Everything the resource page shows."""
-    tenant = _tenant(request)
-    today = today_jst()
-    own = shared_by is None
-    changes = await pending_changes(session, service.id) if own else []
-    current = await proposable(session, service) if own and changes else {}
-    return {
-        "service": service,
-        "graph": graph,
-        "organization": graph.organizations.get(service.organization_id),
-        "terms": graph.service_terms(service.id),
-        "locations": graph.service_locations(service.id),
-        "schedules": [(s, describe(s)) for s in graph.service_schedules(service.id)],
-        "open_now": is_open(graph.service_schedules(service.id), datetime.now(JST)),
-        "area": tenant.config.area(service.area_key) if service.area_key and own else None,
-        "statuses": SERVICE_STATUSES,
-        "shared_by": shared_by,
-        "shares": await shares_of(session, service.id) if own else [],
-        "changes": [(c, changes_of(c)) for c in changes],
-        "change_statuses": CHANGE_STATUSES,
-        "current": current,
-        "correctable": CORRECTABLE,
-        "field_labels": {f.name: f.label for f in CORRECTION_FIELDS},
-        "review_due": service.reviewed_on is None or service.reviewed_on < today - REVIEW_INTERVAL,
-        "link": None,
-        "link_expires": None,
-        "share_error": "",
-        "notice": "",
-        **extra,
-    }
-
-
-async def _own_page(
-    request: Request[Any, Any, Any], session: AsyncSession, service: Service, **extra: Any
-) -> dict[str, Any]:
-    graph = await load_graph(session, [service.id])
-    return await service_page_context(request, session, service, graph, **extra)
 
 
 class ShareForm(msgspec.Struct):
@@ -249,8 +155,8 @@ class RegistryController(Controller):
     async def new_page(
         self, request: Request[Any, Any, Any], db_session: DbSession, actor: Actor
     ) -> Response[str]:
-        ctx = await _form_context(
-            request, db_session, values=_new_values(_tenant(request)), errors={}
+        ctx = await form_context(
+            request, db_session, values=new_values(_tenant(request)), errors={}
         )
         return render(request, "registry/form", ctx)
 
@@ -286,7 +192,7 @@ class RegistryController(Controller):
                 shared_by=refs.get(graph.tenant_id),  # type: ignore[arg-type]
             )
             return render(request, "registry/service", ctx)
-        return render(request, "registry/service", await _own_page(request, db_session, service))
+        return render(request, "registry/service", await own_page(request, db_session, service))
 
     @get(
         "/services/{service_id:uuid}/edit",
@@ -302,7 +208,7 @@ class RegistryController(Controller):
     ) -> Response[str]:
         service = await get_service(db_session, service_id)
         values = values_of(await current_input(db_session, service))
-        ctx = await _form_context(request, db_session, values=values, errors={}, service=service)
+        ctx = await form_context(request, db_session, values=values, errors={}, service=service)
         return render(request, "registry/form", ctx)
 
     @post("/services/{service_id:uuid}", name="registry_update", status_code=200)
@@ -343,7 +249,7 @@ class RegistryController(Controller):
                     "organization_id": _("%(label)s: choose from the list", label=_("Organization"))
                 }
         if errors or service is None:
-            ctx = await _form_context(request, session, values=raw, errors=errors, service=service)
+            ctx = await form_context(request, session, values=raw, errors=errors, service=service)
             return render(request, "registry/form", ctx, status_code=422)
         return Redirect(f"/registry/services/{service.id}", status_code=303)
 
@@ -376,7 +282,7 @@ class RegistryController(Controller):
             else:
                 await do_share(db_session, actor.ref, service, target)
         if error:
-            ctx = await _own_page(request, db_session, service, share_error=error)
+            ctx = await own_page(request, db_session, service, share_error=error)
             return render(
                 request, "registry/service", ctx, status_code=200 if is_htmx(request) else 422
             )
@@ -397,7 +303,7 @@ class RegistryController(Controller):
             db_session, actor.ref, request.app.state.settings.secret_key, service
         )
         link = f"{request.base_url}".rstrip("/") + f"/registry/confirm/{token}"
-        ctx = await _own_page(request, db_session, service, link=link, link_expires=expires)
+        ctx = await own_page(request, db_session, service, link=link, link_expires=expires)
         return render(request, "registry/link" if is_htmx(request) else "registry/service", ctx)
 
     @post("/changes/{change_id:uuid}", name="registry_decide_change", status_code=200)
@@ -429,7 +335,7 @@ class RegistryController(Controller):
             )
         service = await get_service(db_session, change.service_id)
         if notice:
-            ctx = await _own_page(request, db_session, service, notice=notice)
+            ctx = await own_page(request, db_session, service, notice=notice)
             return render(request, "registry/service", ctx)
         return Redirect(f"/registry/services/{service.id}#changes", status_code=303)
 

@@ -151,83 +151,81 @@ async def load_graph(
     g = Graph(tenant_id=tenant_id or session.info.get("tenant_id"))
     if service_ids is None:
         for kind, model in KINDS.items():
-            for row in await _rows(session, model, prepare):
-                g.add(kind, row)
+            _add(g, kind, await _rows(session, model, prepare))
         return await _with_extras(session, g, prepare)
     ids = set(service_ids)
-    for row in await _rows(session, Service, prepare, _in(Service.id, ids)):
-        g.add("services", row)
+    await _load_places(session, g, ids, prepare)
+    await _load_attached(session, g, ids, prepare)
+    await _load_terms(session, g, ids, prepare)
+    return await _with_extras(session, g, prepare)
+
+
+def _add(g: Graph, kind: str, rows: list[Any]) -> None:
+    """Add rows of one kind to the graph."""
+    for row in rows:
+        g.add(kind, row)
+
+
+async def _load_places(
+    session: AsyncSession, g: Graph, ids: set[uuid.UUID], prepare: Prepare
+) -> None:
+    """The services, their organizations, where they are delivered (service at locations,
+    locations) and the locations' addresses and accessibility notes."""
+    _add(g, "services", await _rows(session, Service, prepare, _in(Service.id, ids)))
     org_ids = {s.organization_id for s in g.services.values()}
-    for row in await _rows(session, Organization, prepare, _in(Organization.id, org_ids)):
-        g.add("organizations", row)
-    for row in await _rows(
-        session, ServiceAtLocation, prepare, _in(ServiceAtLocation.service_id, ids)
-    ):
-        g.add("sals", row)
+    orgs = await _rows(session, Organization, prepare, _in(Organization.id, org_ids))
+    _add(g, "organizations", orgs)
+    sals = await _rows(session, ServiceAtLocation, prepare, _in(ServiceAtLocation.service_id, ids))
+    _add(g, "sals", sals)
+    loc_ids = {s.location_id for s in g.sals.values()}
+    _add(g, "locations", await _rows(session, Location, prepare, _in(Location.id, loc_ids)))
+    for kind, model in (("addresses", Address), ("accessibility", Accessibility)):
+        _add(g, kind, await _rows(session, model, prepare, _in(model.location_id, loc_ids)))
+
+
+async def _load_attached(
+    session: AsyncSession, g: Graph, ids: set[uuid.UUID], prepare: Prepare
+) -> None:
+    """Schedules, service areas, contacts and phones of the services, their organizations,
+    service at locations and locations (and the contacts' phones)."""
+    org_ids = {s.organization_id for s in g.services.values()}
     sal_ids = set(g.sals)
     loc_ids = {s.location_id for s in g.sals.values()}
-    for row in await _rows(session, Location, prepare, _in(Location.id, loc_ids)):
-        g.add("locations", row)
-    for kind, model in (("addresses", Address), ("accessibility", Accessibility)):
-        for row in await _rows(session, model, prepare, _in(model.location_id, loc_ids)):
-            g.add(kind, row)
-    for row in await _rows(
-        session,
-        Schedule,
-        prepare,
-        or_(
-            _in(Schedule.service_id, ids),
-            _in(Schedule.service_at_location_id, sal_ids),
-            _in(Schedule.location_id, loc_ids),
-        ),
-    ):
-        g.add("schedules", row)
-    for row in await _rows(
-        session,
-        ServiceArea,
-        prepare,
-        or_(_in(ServiceArea.service_id, ids), _in(ServiceArea.service_at_location_id, sal_ids)),
-    ):
-        g.add("service_areas", row)
-    for row in await _rows(
-        session,
-        Contact,
-        prepare,
-        or_(
-            _in(Contact.organization_id, org_ids),
-            _in(Contact.service_id, ids),
-            _in(Contact.service_at_location_id, sal_ids),
-            _in(Contact.location_id, loc_ids),
-        ),
-    ):
-        g.add("contacts", row)
-    for row in await _rows(
-        session,
-        Phone,
-        prepare,
-        or_(
-            _in(Phone.organization_id, org_ids),
-            _in(Phone.service_id, ids),
-            _in(Phone.service_at_location_id, sal_ids),
-            _in(Phone.location_id, loc_ids),
-            _in(Phone.contact_id, set(g.contacts)),
-        ),
-    ):
-        g.add("phones", row)
-    for row in await _rows(
-        session,
-        Attribute,
-        prepare,
-        and_(Attribute.link_entity == "service", _in(Attribute.link_id, ids)),
-    ):
-        g.add("attributes", row)
+    schedules = or_(
+        _in(Schedule.service_id, ids),
+        _in(Schedule.service_at_location_id, sal_ids),
+        _in(Schedule.location_id, loc_ids),
+    )
+    _add(g, "schedules", await _rows(session, Schedule, prepare, schedules))
+    areas = or_(_in(ServiceArea.service_id, ids), _in(ServiceArea.service_at_location_id, sal_ids))
+    _add(g, "service_areas", await _rows(session, ServiceArea, prepare, areas))
+    contacts = or_(
+        _in(Contact.organization_id, org_ids),
+        _in(Contact.service_id, ids),
+        _in(Contact.service_at_location_id, sal_ids),
+        _in(Contact.location_id, loc_ids),
+    )
+    _add(g, "contacts", await _rows(session, Contact, prepare, contacts))
+    phones = or_(
+        _in(Phone.organization_id, org_ids),
+        _in(Phone.service_id, ids),
+        _in(Phone.service_at_location_id, sal_ids),
+        _in(Phone.location_id, loc_ids),
+        _in(Phone.contact_id, set(g.contacts)),
+    )
+    _add(g, "phones", await _rows(session, Phone, prepare, phones))
+
+
+async def _load_terms(
+    session: AsyncSession, g: Graph, ids: set[uuid.UUID], prepare: Prepare
+) -> None:
+    """The services' attributes, the taxonomy terms they name, and those terms' taxonomies."""
+    linked = and_(Attribute.link_entity == "service", _in(Attribute.link_id, ids))
+    _add(g, "attributes", await _rows(session, Attribute, prepare, linked))
     term_ids = {a.taxonomy_term_id for a in g.attributes.values()}
-    for row in await _rows(session, TaxonomyTerm, prepare, _in(TaxonomyTerm.id, term_ids)):
-        g.add("terms", row)
+    _add(g, "terms", await _rows(session, TaxonomyTerm, prepare, _in(TaxonomyTerm.id, term_ids)))
     tax_ids = {t.taxonomy_id for t in g.terms.values() if t.taxonomy_id}
-    for row in await _rows(session, Taxonomy, prepare, _in(Taxonomy.id, tax_ids)):
-        g.add("taxonomies", row)
-    return await _with_extras(session, g, prepare)
+    _add(g, "taxonomies", await _rows(session, Taxonomy, prepare, _in(Taxonomy.id, tax_ids)))
 
 
 async def _with_extras(session: AsyncSession, g: Graph, prepare: Prepare) -> Graph:

@@ -19,7 +19,7 @@ import json
 from typing import Any
 
 from kasane.core.i18n import N_, gettext
-from kasane.core.registry.hsds_import import Problem
+from kasane.core.registry.hsds_records import Problem
 
 MAX_IMPORT_MB = 20
 MAX_IMPORT_BYTES = MAX_IMPORT_MB * 1024 * 1024

@@ -33,15 +33,7 @@ from kasane.core.japan_time import JST
 from kasane.core.protection.mynumber import MYNUMBER_MESSAGE
 from kasane.core.registry.graph import load_graph
 from kasane.core.registry.hsds import export_dataset
-from kasane.core.registry.hsds_import import (
-    ImportReport,
-    Problem,
-    UndoRefused,
-    check_dataset,
-    import_dataset,
-    latest_committed,
-    undo_batch,
-)
+from kasane.core.registry.hsds_import import check_dataset, import_dataset
 from kasane.core.registry.hsds_input import (
     FORM_ALLOWANCE,
     MAX_DEPTH,
@@ -50,6 +42,8 @@ from kasane.core.registry.hsds_input import (
     check_json,
     too_large,
 )
+from kasane.core.registry.hsds_records import ImportReport, Problem
+from kasane.core.registry.hsds_undo import UndoRefused, latest_committed, undo_batch
 from kasane.core.registry.models import ImportBatch
 from kasane.core.web.deps import (
     Actor,
@@ -156,18 +150,7 @@ class RegistryIOController(Controller):
         dry_run = form.get("dry_run") == "on"
         partial = form.get("partial") == "on"
         report = ImportReport()
-        data, problem = None, None
-        if isinstance(upload, UploadFile) and upload.filename:
-            raw = await upload.read()
-            if len(raw) > MAX_IMPORT_BYTES:
-                problem = too_large("file")
-            else:
-                text = raw.decode("utf-8-sig", errors="replace")
-                data, problem = check_json(text, "file")
-        elif pasted:
-            data, problem = check_json(pasted, "json")
-        else:
-            problem = Problem("dataset", "$", "file", _("Choose a file or paste the JSON."))
+        data, problem = await _read_json(upload, pasted)
         area_keys = {a.key for a in tenant.config.areas}
         if problem is not None:
             report.problems.append(problem)
@@ -181,19 +164,7 @@ class RegistryIOController(Controller):
             if (not report.problems or partial) and not mynumber:
                 # kept until the editor imports or discards it (its page shows the plan)
                 name = upload.filename if isinstance(upload, UploadFile) else ""
-                batch = ImportBatch(
-                    status="preview",
-                    source=(name or _("Pasted JSON"))[:200],
-                    data=data,
-                    partial=partial,
-                    created_by=actor.ref[:80],
-                    summary={"created": report.created, "updated": report.updated},
-                )
-                db_session.add(batch)
-                await db_session.flush()
-                await do_audit(
-                    db_session, actor.ref, "registry.import.preview", f"import_batch:{batch.id}"
-                )
+                batch = await _save_preview(db_session, actor.ref, report, data, name, partial)
                 return Redirect(f"/registry/import/batches/{batch.id}", status_code=303)
         ctx = {
             "report": report,
@@ -297,6 +268,37 @@ class RegistryIOController(Controller):
                 request, db_session, batch, status_code=409, refused=str(refused)
             )
         return Redirect(f"/registry/import/batches/{batch.id}", status_code=303)
+
+
+async def _read_json(upload: Any, pasted: str) -> tuple[Any, Problem | None]:
+    """The JSON of the uploaded file (else of the pasted text), or the problem with it."""
+    if isinstance(upload, UploadFile) and upload.filename:
+        raw = await upload.read()
+        if len(raw) > MAX_IMPORT_BYTES:
+            return None, too_large("file")
+        text = raw.decode("utf-8-sig", errors="replace")
+        return check_json(text, "file")
+    if pasted:
+        return check_json(pasted, "json")
+    return None, Problem("dataset", "$", "file", _("Choose a file or paste the JSON."))
+
+
+async def _save_preview(
+    session: Any, actor: str, report: ImportReport, data: Any, name: str, partial: bool
+) -> ImportBatch:
+    """Keep a checked dataset as a batch waiting for the go (audited)."""
+    batch = ImportBatch(
+        status="preview",
+        source=(name or _("Pasted JSON"))[:200],
+        data=data,
+        partial=partial,
+        created_by=actor[:80],
+        summary={"created": report.created, "updated": report.updated},
+    )
+    session.add(batch)
+    await session.flush()
+    await do_audit(session, actor, "registry.import.preview", f"import_batch:{batch.id}")
+    return batch
 
 
 async def _recent(session: Any) -> list[ImportBatch]:

@@ -1,4 +1,5 @@
-"""Registry business rules: fetch, search, create and edit services (audited).
+"""Registry business rules: fetch, create and edit services (audited); search is
+:mod:`.search`.
 
 A service is edited together with its "primary" children — the first location it is
 delivered at (with its address and accessibility note), its first phone, its first
@@ -10,16 +11,16 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core.audit.services import do_audit
 from kasane.core.db import utcnow
 from kasane.core.errors import NotFound
-from kasane.core.registry.graph import Graph, load_graph
+from kasane.core.registry.graph import load_graph
 from kasane.core.registry.models import (
     Accessibility,
     Address,
@@ -33,12 +34,9 @@ from kasane.core.registry.models import (
     ServiceAtLocation,
     TaxonomyTerm,
 )
-from kasane.core.registry.schedules import is_open
-from kasane.core.registry.search_keys import like, query_keys, stamp_org_keys, stamp_service_keys
-from kasane.core.registry.sharing import TenantRef, read_shared, tenant_refs
+from kasane.core.registry.search_keys import stamp_org_keys, stamp_service_keys
 
 REVIEW_INTERVAL = timedelta(days=365)
-SEARCH_LIMIT = 300
 CATEGORY_LINK = "category"  # HSDS attribute link_type for the registry's categories
 
 
@@ -83,20 +81,6 @@ class ServiceInput:
     schedule_description: str | None = None
 
 
-@dataclass
-class Hit:
-    """One search result: the service with its graph, and who shared it (if anyone)."""
-
-    service: Service
-    graph: Graph
-    shared_by: TenantRef | None = None
-    open_now: bool = False
-
-    @property
-    def organization(self) -> Organization | None:
-        return self.graph.organizations.get(self.service.organization_id)
-
-
 # ------------------------------------------------------------------ reads
 
 
@@ -122,101 +106,6 @@ async def list_terms(session: AsyncSession) -> list[TaxonomyTerm]:
             )
         ).scalars()
     )
-
-
-def _with_children(keys: set[str], parents: dict[str, str | None]) -> set[str]:
-    out = set(keys)
-    changed = True
-    while changed:
-        changed = False
-        for key, parent in parents.items():
-            if parent in out and key not in out:
-                out.add(key)
-                changed = True
-    return out
-
-
-async def search_services(
-    session: AsyncSession,
-    *,
-    q: str = "",
-    term_id: uuid.UUID | None = None,
-    area_key: str | None = None,
-    area_parents: dict[str, str | None] | None = None,
-    open_now: bool = False,
-    now: datetime | None = None,
-    include_shared: bool = True,
-) -> list[Hit]:
-    """Services matching every given filter: free text in kanji or kana (name, reading,
-    description, organization), a category (and its sub-categories), an area (and the
-    areas inside it), open now (JST). Entries shared with the tenant are included and
-    matched the same way (their category by the term's code or name)."""
-    now = now or utcnow()
-    qn, qk = query_keys(q.strip()) if q.strip() else ("", "")
-    terms = await list_terms(session)
-    term_ids: set[uuid.UUID] = set()
-    term_labels: set[str] = set()
-    if term_id is not None:
-        parents = {str(t.id): str(t.parent_id) if t.parent_id else None for t in terms}
-        term_ids = {uuid.UUID(k) for k in _with_children({str(term_id)}, parents)}
-        term_labels = {t.code or t.name for t in terms if t.id in term_ids}
-    areas = _with_children({area_key}, area_parents or {}) if area_key else set()
-
-    stmt = select(Service.id).join(
-        Organization,
-        and_(
-            Organization.tenant_id == Service.tenant_id,
-            Organization.id == Service.organization_id,
-        ),
-    )
-    if qn:
-        stmt = stmt.where(
-            or_(
-                Service.search_norm.like(like(qn), escape="\\"),
-                Service.kana_norm.like(like(qk), escape="\\"),
-                Organization.name_norm.like(like(qn), escape="\\"),
-                Organization.kana_norm.like(like(qk), escape="\\"),
-            )
-        )
-    if areas:
-        stmt = stmt.where(Service.area_key.in_(sorted(areas)))
-    if term_id is not None:
-        stmt = stmt.where(
-            Service.id.in_(
-                select(Attribute.link_id).where(
-                    Attribute.link_entity == "service",
-                    Attribute.taxonomy_term_id.in_(sorted(term_ids)),
-                )
-            )
-        )
-    ids = list((await session.execute(stmt.order_by(Service.name).limit(SEARCH_LIMIT))).scalars())
-    graph = await load_graph(session, ids)
-    hits = [Hit(graph.services[i], graph) for i in ids if i in graph.services]
-    if include_shared:
-        shared = await read_shared(session)
-        refs = await tenant_refs(session, {g.tenant_id for g in shared if g.tenant_id})
-        for g in shared:
-            for s in g.rows("services"):
-                org = g.organizations.get(s.organization_id)
-                if qn and not (
-                    qn in s.search_norm
-                    or (qk and qk in s.kana_norm)
-                    or (org and (qn in org.name_norm or (qk and qk in org.kana_norm)))
-                ):
-                    continue
-                if areas and s.area_key not in areas:
-                    continue
-                if (
-                    term_id is not None
-                    and not {t.code or t.name for t in g.service_terms(s.id)} & term_labels
-                ):
-                    continue
-                hits.append(Hit(s, g, shared_by=refs.get(g.tenant_id)))  # type: ignore[arg-type]
-    for hit in hits:
-        hit.open_now = is_open(hit.graph.service_schedules(hit.service.id), now)
-    if open_now:
-        hits = [h for h in hits if h.open_now]
-    return sorted(hits, key=lambda h: (h.shared_by is not None, h.service.name))
 
 
 async def review_due(session: AsyncSession, today: date) -> list[Service]:
