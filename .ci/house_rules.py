@@ -6,10 +6,6 @@
 - ``get_*`` fetches or raises: a ``get_*`` never returns ``None`` (that is ``find_*``).
 
 Migrations are left out: each is one change, read top to bottom.
-
-What was already there when the rules came (issue 18) is listed in ``house_rules_debt.txt``
-(``path`` for a module, ``path name`` for a function): the check fails on anything new, and
-on a listed item that no longer breaks a rule (so the list only shrinks: delete the line).
 """
 
 from __future__ import annotations
@@ -29,11 +25,10 @@ LONG_MODULES: dict[str, str] = {
     "plugins/marugame/__init__.py": "a town's whole configuration, the example vendors copy",
     "platform/tenants/demo_meetings.py": "the demo's meetings: data, one meeting after another",
 }
-DEBT = Path(__file__).with_name("house_rules_debt.txt")
 
 
 def problems(root: Path) -> list[tuple[str, str]]:
-    """Every broken rule as (debt key, message)."""
+    """Every broken rule as (``path`` or ``path function``, message)."""
     found: list[tuple[str, str]] = []
     for top in ROOTS:
         for path in sorted((root / top).rglob("*.py")):
@@ -52,7 +47,8 @@ def problems(root: Path) -> list[tuple[str, str]]:
                 doc = ast.get_docstring(node) or ""
                 said = any(line.strip().startswith("Long:") for line in doc.splitlines())
                 if length > FUNCTION_LINES and not said:
-                    found.append((key, f"{where}: {length} lines (split it, or say why: 'Long: …')"))
+                    advice = "split it, or say why: 'Long: …'"
+                    found.append((key, f"{where}: {length} lines ({advice})"))
                 returns = ast.unparse(node.returns) if node.returns else ""
                 if node.name.startswith("get_") and "None" in returns:
                     found.append((key, f"{where}: get_* returns {returns} (call it find_*)"))
@@ -61,15 +57,10 @@ def problems(root: Path) -> list[tuple[str, str]]:
 
 def main() -> int:
     found = problems(Path(__file__).resolve().parent.parent)
-    debt = {line.strip() for line in DEBT.read_text().splitlines() if line.strip()}
-    new = [message for key, message in found if key not in debt]
-    paid = sorted(debt - {key for key, _ in found})
-    for message in new:
+    for _, message in found:
         print(message)
-    for key in paid:
-        print(f"{key}: no longer breaks a rule — delete its line from {DEBT.name}")
-    print(f"house rules: {len(new)} new problem(s), {len(debt)} listed as debt")
-    return 1 if new or paid else 0
+    print(f"house rules: {len(found)} problem(s)")
+    return 1 if found else 0
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ which is refused outright and never shown back.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -145,26 +145,51 @@ def _check_row(
     today: date,
     records: list[Record],
 ) -> list[Problem]:
-    problems: list[Problem] = []
+    """The row's problems; a row without any becomes a record (appended to ``records``)."""
+    problems = [
+        Problem(number, header, N_("A My Number is in this cell; remove it (refused)"))
+        for header, cell in zip(table.headers, cells, strict=False)
+        if (number, header) in table.refused or (cell and find_mynumber(cell))
+    ]
+    if problems:
+        return problems  # nothing else of a row carrying a My Number is read
 
     def problem(key: str, message: str) -> None:
         problems.append(Problem(number, column_of[key], message))
 
-    for header, cell in zip(table.headers, cells, strict=False):
-        if (number, header) in table.refused or (cell and find_mynumber(cell)):
-            problems.append(
-                Problem(number, header, N_("A My Number is in this cell; remove it (refused)"))
-            )
-    if problems:
-        return problems  # nothing else of a row carrying a My Number is read
     values = {key: cells[index[header]] for key, header in column_of.items()}
     record = Record(row=number, name=_text(values, "name"))
+    _check_filled(values, column_of, problem)
+    _read_dates(values, column_of, record, today, problem)
+    for key in ("kana", "address", "phone", "narrative", "progress"):
+        setattr(record, key, _text(values, key))
+    _read_choices(values, choices, record, problem)
+    if not problems:
+        records.append(record)
+    return problems
+
+
+def _check_filled(
+    values: dict[str, str], column_of: dict[str, str], problem: Callable[[str, str], None]
+) -> None:
+    """Cells that are too long, and required cells that are empty."""
     for key, limit in MAX_LENGTHS.items():
         if key in column_of and len(_text(values, key)) > limit:
             problem(key, N_("Too long for this field"))
     for key in ("name", "received_on", "counter"):
         if key in column_of and not _text(values, key):
             problem(key, N_("Required: this cell is empty"))
+
+
+def _read_dates(
+    values: dict[str, str],
+    column_of: dict[str, str],
+    record: Record,
+    today: date,
+    problem: Callable[[str, str], None],
+) -> None:
+    """The birth date and the date received, as ``parse_date`` reads them; never in the
+    future."""
     for key in ("birth_date", "received_on"):
         if key not in column_of:
             continue
@@ -176,11 +201,13 @@ def _check_row(
         if day is not None and day > today:
             problem(key, N_("This date is in the future"))
         setattr(record, key, day)
-    record.kana = _text(values, "kana")
-    record.address = _text(values, "address")
-    record.phone = _text(values, "phone")
-    record.narrative = _text(values, "narrative")
-    record.progress = _text(values, "progress")
+
+
+def _read_choices(
+    values: dict[str, str], choices: _Choices, record: Record, problem: Callable[[str, str], None]
+) -> None:
+    """Sex, counter, channel, topic, stage and lead agency, each one of the town's known
+    words (the lead defaults to the counter's agency)."""
     if sex := squash(_text(values, "sex")):
         record.sex = SEXES.get(sex)
         if record.sex is None:
@@ -203,9 +230,6 @@ def _check_row(
                 setattr(record, attr, found)
     if not record.lead_agency_key and record.counter_key:
         record.lead_agency_key = choices.counter_agency.get(record.counter_key, "")
-    if not problems:
-        records.append(record)
-    return problems
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,8 @@ class BatchWriter:
         )
 
     async def write(self, records: list[Record], link_rows: dict[int, uuid.UUID]) -> None:
-        t, imp, by = self.tenant_id, self.import_id, self.actor.id
+        """Write ``records`` (people and households first, then each one's case and its
+        consultation) in one bulk insert per table."""
         rows: dict[str, list[dict[str, Any]]] = {
             k: [] for k in ("people", "households", "members", "consultations", "cases",
                             "agencies", "events", "notes")
@@ -67,46 +68,8 @@ class BatchWriter:
             counter = self.config.counter(r.counter_key)
             area = counter.area if counter else None
             person_id, household_id = await self._person(r, link_rows, rows, area)
-            case_id, consultation_id = uuid7(), uuid7()
-            rows["cases"].append({
-                "tenant_id": t, "id": case_id, "case_no": self.next_case_no,
-                "household_id": household_id, "person_id": person_id, "stage": r.stage,
-                "lead_agency_key": r.lead_agency_key, "counter_key": r.counter_key,
-                "area_key": area, "collaboration": False, "opened_on": r.received_on,
-                "closed_on": r.received_on if r.stage == "closed" else None,
-                "import_id": imp, "updated_at": self.now,
-            })  # fmt: skip
-            self.next_case_no += 1
-            rows["agencies"].append({
-                "tenant_id": t, "id": uuid7(), "case_id": case_id,
-                "agency_key": r.lead_agency_key, "role": "lead", "started_on": r.received_on,
-            })  # fmt: skip
-            rows["events"].append({
-                "tenant_id": t, "id": uuid7(), "case_id": case_id, "from_stage": None,
-                "to_stage": r.stage, "at": self.now, "by": by, "note": "caseload import",
-            })  # fmt: skip
-            sealed = ""
-            if r.narrative:
-                body = json.dumps({"narrative": r.narrative}, ensure_ascii=False)
-                sealed = self.cipher.seal("consultations", consultation_id, "sealed", body)
-            rows["consultations"].append({
-                "tenant_id": t, "id": consultation_id, "counter_key": r.counter_key,
-                "received_on": r.received_on, "received_by": by, "channel": r.channel,
-                "person_id": person_id, "visitor_name": "", "visitor_phone": "",
-                "visitor_relation": "", "categories": [r.topic], "main_category": r.topic,
-                "form_version": self.config.forms["intake"].version,
-                "config_version": self.config.version or None, "data": {}, "sealed": sealed,
-                "outcome": "continued", "case_id": case_id, "import_id": imp,
-                "created_at": self.now,
-            })  # fmt: skip
-            if r.progress:
-                note_id = uuid7()
-                rows["notes"].append({
-                    "tenant_id": t, "id": note_id, "case_id": case_id, "kind": "other",
-                    "occurred_on": r.received_on,
-                    "body_sealed": self.cipher.seal("progress_notes", note_id, "body", r.progress),
-                    "agency_key": r.lead_agency_key, "created_by": by, "created_at": self.now,
-                })  # fmt: skip
+            case_id = self._case_rows(r, person_id, household_id, area, rows)
+            self._consultation_rows(r, person_id, case_id, rows)
         for key, model in (("people", Person), ("households", Household),
                            ("members", HouseholdMember), ("cases", Case),
                            ("agencies", CaseAgency), ("events", StageEvent),
@@ -118,6 +81,70 @@ class BatchWriter:
                           ("consultations", "consultations"), ("cases", "cases"),
                           ("notes", "progress_notes")):  # fmt: skip
             self.made[made] += len(rows[key])
+
+    def _case_rows(
+        self,
+        r: Record,
+        person_id: uuid.UUID,
+        household_id: uuid.UUID,
+        area: str | None,
+        rows: dict[str, list[dict[str, Any]]],
+    ) -> uuid.UUID:
+        """The record's case, its lead agency and its first stage event; the case's id."""
+        t, imp, by = self.tenant_id, self.import_id, self.actor.id
+        case_id = uuid7()
+        rows["cases"].append({
+            "tenant_id": t, "id": case_id, "case_no": self.next_case_no,
+            "household_id": household_id, "person_id": person_id, "stage": r.stage,
+            "lead_agency_key": r.lead_agency_key, "counter_key": r.counter_key,
+            "area_key": area, "collaboration": False, "opened_on": r.received_on,
+            "closed_on": r.received_on if r.stage == "closed" else None,
+            "import_id": imp, "updated_at": self.now,
+        })  # fmt: skip
+        self.next_case_no += 1
+        rows["agencies"].append({
+            "tenant_id": t, "id": uuid7(), "case_id": case_id,
+            "agency_key": r.lead_agency_key, "role": "lead", "started_on": r.received_on,
+        })  # fmt: skip
+        rows["events"].append({
+            "tenant_id": t, "id": uuid7(), "case_id": case_id, "from_stage": None,
+            "to_stage": r.stage, "at": self.now, "by": by, "note": "caseload import",
+        })  # fmt: skip
+        return case_id
+
+    def _consultation_rows(
+        self,
+        r: Record,
+        person_id: uuid.UUID,
+        case_id: uuid.UUID,
+        rows: dict[str, list[dict[str, Any]]],
+    ) -> None:
+        """The record's consultation (its narrative sealed) and, when the town kept one, its
+        progress as a note."""
+        t, imp, by = self.tenant_id, self.import_id, self.actor.id
+        consultation_id = uuid7()
+        sealed = ""
+        if r.narrative:
+            body = json.dumps({"narrative": r.narrative}, ensure_ascii=False)
+            sealed = self.cipher.seal("consultations", consultation_id, "sealed", body)
+        rows["consultations"].append({
+            "tenant_id": t, "id": consultation_id, "counter_key": r.counter_key,
+            "received_on": r.received_on, "received_by": by, "channel": r.channel,
+            "person_id": person_id, "visitor_name": "", "visitor_phone": "",
+            "visitor_relation": "", "categories": [r.topic], "main_category": r.topic,
+            "form_version": self.config.forms["intake"].version,
+            "config_version": self.config.version or None, "data": {}, "sealed": sealed,
+            "outcome": "continued", "case_id": case_id, "import_id": imp,
+            "created_at": self.now,
+        })  # fmt: skip
+        if r.progress:
+            note_id = uuid7()
+            rows["notes"].append({
+                "tenant_id": t, "id": note_id, "case_id": case_id, "kind": "other",
+                "occurred_on": r.received_on,
+                "body_sealed": self.cipher.seal("progress_notes", note_id, "body", r.progress),
+                "agency_key": r.lead_agency_key, "created_by": by, "created_at": self.now,
+            })  # fmt: skip
 
     async def _person(
         self,

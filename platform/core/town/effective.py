@@ -213,31 +213,43 @@ def check_town(
     """Check the configuration the rows would give, with the plugin check's rules and
     messages (``config`` is the plugin's with the admin's agencies)."""
     rows = list(rows)
-
-    def active(kind: str) -> list[dict[str, Any]]:
-        items = effective_items(kind, base_items(config, kind), "plugin", [])
-        merged = []
-        mine = {r.key: r for r in rows if r.kind == kind}
-        for e in items:
-            row = mine.pop(e.key, None)
-            if row is not None and row.retired:
-                continue
-            merged.append({**as_data(e.item), **(dict(row.values) if row else {})})
-        for row in mine.values():
-            if not row.retired:
-                merged.append({**row.values, "key": row.key})
-        return merged
-
     problems = check_lists(
         source,
-        counters=active("counter"),
-        areas=active("area"),
+        counters=_active(config, rows, "counter"),
+        areas=_active(config, rows, "area"),
         agencies=list(config.agencies),
-        meetings=active("meeting"),
-        menus=active("menu"),
+        meetings=_active(config, rows, "meeting"),
+        menus=_active(config, rows, "menu"),
     )
-    fields = active("field")
-    extra = [
+    fields = _active(config, rows, "field")
+    problems += [_not_a_local_form(f) for f in fields if f.get("form") not in LOCAL_FORMS]
+    extra = _local_forms(fields)
+    if extra:
+        problems += check_forms(source, config.forms, extra)
+    return problems
+
+
+def _active(config: TenantConfig, rows: list[TownRow], kind: str) -> list[dict[str, Any]]:
+    """The ``kind`` items the rows would leave: the plugin's with the town's values over
+    them, minus the retired, plus the town's own."""
+    items = effective_items(kind, base_items(config, kind), "plugin", [])
+    merged = []
+    mine = {r.key: r for r in rows if r.kind == kind}
+    for e in items:
+        row = mine.pop(e.key, None)
+        if row is not None and row.retired:
+            continue
+        merged.append({**as_data(e.item), **(dict(row.values) if row else {})})
+    for row in mine.values():
+        if not row.retired:
+            merged.append({**row.values, "key": row.key})
+    return merged
+
+
+def _local_forms(fields: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The town's own fields as form definitions (one section per form), for the plugin
+    check's form rules."""
+    return [
         {
             "key": form,
             "title": form,
@@ -260,17 +272,15 @@ def check_town(
         for form in LOCAL_FORMS
         if any(f.get("form") == form for f in fields)
     ]
-    for f in fields:
-        if f.get("form") not in LOCAL_FORMS:
-            problems.append(
-                Problem(
-                    "kasane_form_definitions",
-                    f"{f.get('form')}.{f['key']}",
-                    N_("%(form)r is not a form the town may add fields to"),
-                    {"form": f.get("form")},
-                    f"{f.get('form')!r} is not a form the town may add fields to",
-                )
-            )
-    if extra:
-        problems += check_forms(source, config.forms, extra)
-    return problems
+
+
+def _not_a_local_form(field: dict[str, Any]) -> Problem:
+    """A town field on a form the town may not add fields to."""
+    form = field.get("form")
+    return Problem(
+        "kasane_form_definitions",
+        f"{form}.{field['key']}",
+        N_("%(form)r is not a form the town may add fields to"),
+        {"form": form},
+        f"{form!r} is not a form the town may add fields to",
+    )

@@ -104,7 +104,7 @@ class StripeBilling:
         never differs from the quotation."""
         if not account.customer_id:
             raise BillingError("the tenant has no customer yet")
-        customer, settings = account.customer_id, self.settings
+        settings = self.settings
         next_april = fiscal_year_bounds(amounts.fiscal_year + 1)[0]
         anchor = int(datetime.combine(next_april, time(), JST).timestamp())
         metadata = account.metadata(plan=amounts.plan.key, invoice=number)
@@ -117,42 +117,11 @@ class StripeBilling:
                 "country": "JP",
             }
             tax_rate = settings.stripe_tax_rate or self.client.v1.tax_rates.create(tax).id
-            bank: Any = {
-                "customer_balance": {
-                    "funding_type": "bank_transfer",
-                    "bank_transfer": {"type": "jp_bank_transfer"},
-                }
-            }
-            params: Any = {
-                "customer": customer,
-                "collection_method": "send_invoice",
-                "days_until_due": days_until_due,
-                "items": [
-                    {
-                        "price_data": {
-                            "currency": "jpy",
-                            "product": settings.stripe_product,
-                            "unit_amount": amounts.plan.annual_yen,
-                            "recurring": {"interval": "year"},
-                        }
-                    }
-                ],
+            params = _invoice_subscription(
+                str(account.customer_id), settings.stripe_product, amounts, days_until_due
+            ) | {
                 "billing_cycle_anchor": anchor,
-                "proration_behavior": "none",
-                "add_invoice_items": [
-                    {
-                        "price_data": {
-                            "currency": "jpy",
-                            "product": settings.stripe_product,
-                            "unit_amount": amounts.subtotal,
-                        }
-                    }
-                ],
                 "default_tax_rates": [tax_rate],
-                "payment_settings": {
-                    "payment_method_types": ["customer_balance"],
-                    "payment_method_options": bank,
-                },
                 "metadata": metadata,
             }
             subscription = self.client.v1.subscriptions.create(params)
@@ -167,3 +136,39 @@ class StripeBilling:
 
     def parse_webhook(self, payload: bytes, signature: str | None) -> WebhookEvent:
         return verify_webhook(payload, signature, self.settings.stripe_webhook_secret)
+
+
+def _invoice_subscription(
+    customer: str, product: str, amounts: ContractAmounts, days_until_due: int
+) -> dict[str, Any]:
+    """A yearly subscription's parameters, billed by invoice payable by Japanese bank
+    transfer, with the pro-rated first amount as a one-off item and no proration of
+    Stripe's own."""
+    return {
+        "customer": customer,
+        "collection_method": "send_invoice",
+        "days_until_due": days_until_due,
+        "items": [
+            {
+                "price_data": {
+                    "currency": "jpy",
+                    "product": product,
+                    "unit_amount": amounts.plan.annual_yen,
+                    "recurring": {"interval": "year"},
+                }
+            }
+        ],
+        "proration_behavior": "none",
+        "add_invoice_items": [
+            {"price_data": {"currency": "jpy", "product": product, "unit_amount": amounts.subtotal}}
+        ],
+        "payment_settings": {
+            "payment_method_types": ["customer_balance"],
+            "payment_method_options": {
+                "customer_balance": {
+                    "funding_type": "bank_transfer",
+                    "bank_transfer": {"type": "jp_bank_transfer"},
+                }
+            },
+        },
+    }
