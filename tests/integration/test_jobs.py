@@ -129,10 +129,14 @@ def test_the_app_runs_the_daily_digest_in_process_and_mails_counts_without_names
         ):
             time.sleep(0.2)
     done = runs(town, "digests")
-    assert [r.status for r in done] == ["succeeded"], [r.result for r in done]
+    assert done and all(r.status == "succeeded" for r in done), [r.result for r in done]
+    # (at 07:00 JST on a weekday the worker's own schedule comes round too: then one of
+    # the two runs sends and the other sends nothing)
+    sending = [r.result for r in done if not r.result.startswith("0 digest(s) sent")]
+    assert len(sending) == 1, [r.result for r in done]
     # then each agency's staff got one mail: two counts and a link to /tasks
-    assert box.mails, done[0].result
-    assert "digest(s) sent" in done[0].result and "usuki" in done[0].result
+    assert box.mails, sending[0]
+    assert "digest(s) sent" in sending[0] and "usuki" in sending[0]
     recipients = {r for to, _, _ in box.mails for r in to}
     assert recipients <= {"caseworker@usuki.example.jp", "supervisor@usuki.example.jp"}
     for _, _subject, body in box.mails:
