@@ -18,7 +18,7 @@ from kasane.core.audit.services import do_audit_read
 from kasane.core.auth.actor import ActorInfo
 from kasane.core.cases.decisions import last_meeting_day
 from kasane.core.cases.intake_view import intakes_of
-from kasane.core.cases.models import Assessment, Case, SupportPlan
+from kasane.core.cases.models import Assessment, Case, CaseAgency, SupportPlan
 from kasane.core.cases.page_forms import (
     CASE_DECISIONS,
     DECISION_LABELS,
@@ -39,8 +39,8 @@ from kasane.core.cases.timeline_view import timeline_view
 from kasane.core.config_types import TenantConfig
 from kasane.core.people.models import RELATIONS, Person
 from kasane.core.people.patterns import PATTERN_LABELS
-from kasane.core.people.services import get_person, household_view
-from kasane.core.rules.apply import Prompt, case_snapshots, monitoring_days, prompts_for
+from kasane.core.people.services import MemberView, get_person, household_view
+from kasane.core.rules.apply import Prompt, monitoring_days, page_snapshot, prompts_for
 from kasane.core.rules.runner import Rules
 from kasane.core.tenancy import TenantContext
 
@@ -87,10 +87,29 @@ def _versions(items: list[Assessment] | list[SupportPlan]) -> list[Any]:
 
 
 async def _rule_hints(
-    session: AsyncSession, config: TenantConfig, case: Case, today: date, rules: Rules
+    session: AsyncSession,
+    config: TenantConfig,
+    case: Case,
+    today: date,
+    rules: Rules,
+    *,
+    parts: list[CaseAgency],
+    records: CaseRecords,
+    members: list[MemberView],
 ) -> tuple[list[Prompt], int]:
-    """The town's prompts for the case (none once closed) and its monitoring interval."""
-    [snapshot] = await case_snapshots(session, config, [case], today)
+    """The town's prompts for the case (none once closed) and its monitoring interval, from
+    the case's snapshot — made of what the page has read already."""
+    snapshot = await page_snapshot(
+        session,
+        config,
+        case,
+        today,
+        agencies=[p.agency_key for p in parts],
+        categories=[c for r in records.consultations for c in r.categories or ()],
+        entered=max((e.at for e in records.stage_events), default=None),
+        has_plan=bool(records.plans),
+        members=members,
+    )
     prompts = await prompts_for(rules, snapshot) if case.stage not in ("closed",) else []
     return prompts, await monitoring_days(rules, snapshot)
 
@@ -172,12 +191,14 @@ async def case_context(
     ``rules``: the town's; its escalation rule suggests 多機関協働 or アウトリーチ, its
     monitoring interval proposes the next monitoring's date (by default, the core's)."""
     rules = rules or Rules.core(config)
-    prompts, interval = await _rule_hints(session, config, case, today, rules)
     # The household first: its query loads the person too (get_person then needs none).
     members, patterns = await household_view(session, case.household_id, today)
     person = await get_person(session, case.person_id)
     parts = await active_agencies(session, case.id)
     records = await case_records(session, case.id)
+    prompts, interval = await _rule_hints(
+        session, config, case, today, rules, parts=parts, records=records, members=members
+    )
     facts = _facts_of(case, records)
     plan = records.latest_plan
     rows = await plan_rows(session, plan) if plan is not None else []

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from types import MappingProxyType
 from typing import Any
 
@@ -20,6 +21,7 @@ from kasane.core.cases.models import Case, CaseAgency, CollaborationPeriod, Stag
 from kasane.core.intake.models import Consultation
 from kasane.core.people.models import HouseholdMember, Person
 from kasane.core.people.patterns import MemberFacts, age_on, household_patterns
+from kasane.core.people.services import MemberView
 from kasane.core.rules import core
 from kasane.core.rules.runner import RuleRefused, Rules
 from kasane.core.rules.snapshots import (
@@ -67,12 +69,13 @@ async def households(
                     r.relation, age_on(r.birth_date, today), r.is_carer, r.needs_care, r.withdrawn
                 )
             )
-    found: dict[uuid.UUID, HouseholdSnapshot] = {}
-    for hid in household_ids:
-        ms = tuple(members.get(hid, ()))
-        facts = [MemberFacts(m.relation, m.age, m.is_carer, m.needs_care) for m in ms]
-        found[hid] = HouseholdSnapshot(ms, tuple(household_patterns(facts)))
-    return found
+    return {hid: _household(tuple(members.get(hid, ()))) for hid in household_ids}
+
+
+def _household(ms: tuple[MemberSnapshot, ...]) -> HouseholdSnapshot:
+    """A household's snapshot: its members and the patterns they make."""
+    facts = [MemberFacts(m.relation, m.age, m.is_carer, m.needs_care) for m in ms]
+    return HouseholdSnapshot(ms, tuple(household_patterns(facts)))
 
 
 async def case_snapshots(
@@ -88,31 +91,95 @@ async def case_snapshots(
     homes = await households(session, [c.household_id for c in cases], today)
     found = []
     for c in cases:
-        counter = config.counter(c.counter_key)
         collaboration_since, has_plan, entered = marks.get(c.id, (None, False, None))
-        cats: tuple[str, ...] = tuple(sorted(categories.get(c.id, ())))
         found.append(
-            CaseSnapshot(
-                ref=str(c.id),
-                case_no=c.case_no,
-                stage=c.stage,
-                stage_since=_jst_day(entered) if entered else c.opened_on,
-                opened_on=c.opened_on,
-                counter=c.counter_key,
-                field=counter.field if counter else "other",
-                lead_agency=c.lead_agency_key,
-                agencies=tuple(sorted(agencies.get(c.id, ()))),
-                collaboration=c.collaboration,
+            _snapshot(
+                config,
+                c,
+                today,
+                agencies=agencies.get(c.id, ()),
                 collaboration_since=collaboration_since,
                 has_plan=has_plan,
-                next_monitoring_on=c.next_monitoring_on,
-                categories=cats,
-                risk="high" if core.HIGH_RISK & set(cats) else "normal",
+                entered=entered,
+                categories=categories.get(c.id, ()),
                 household=homes[c.household_id],
-                today=today,
             )
         )
     return found
+
+
+async def page_snapshot(
+    session: AsyncSession,
+    config: Any,
+    case: Case,
+    today: date,
+    *,
+    agencies: Iterable[str],
+    categories: Iterable[str],
+    entered: datetime | None,
+    has_plan: bool,
+    members: Iterable[MemberView],
+) -> CaseSnapshot:
+    """The snapshot of one case from what its page has read already (its agencies, its
+    consultations' categories, its stage moves, its plans, its household): one statement
+    more, for its open 多機関協働 span. The same snapshot :func:`case_snapshots` makes."""
+    since = await session.scalar(
+        select(func.max(CollaborationPeriod.started_on)).where(
+            CollaborationPeriod.case_id == case.id, CollaborationPeriod.ended_on.is_(None)
+        )
+    )
+    ms = tuple(
+        MemberSnapshot(v.member.relation, v.age, v.member.is_carer, v.member.needs_care,
+                       v.member.withdrawn)
+        for v in members
+    )  # fmt: skip
+    return _snapshot(
+        config,
+        case,
+        today,
+        agencies=agencies,
+        collaboration_since=since,
+        has_plan=has_plan,
+        entered=entered,
+        categories=categories,
+        household=_household(ms),
+    )
+
+
+def _snapshot(
+    config: Any,
+    c: Case,
+    today: date,
+    *,
+    agencies: Iterable[str],
+    collaboration_since: date | None,
+    has_plan: bool,
+    entered: datetime | None,
+    categories: Iterable[str],
+    household: HouseholdSnapshot,
+) -> CaseSnapshot:
+    """One case's snapshot from what was read about it."""
+    counter = config.counter(c.counter_key)
+    cats: tuple[str, ...] = tuple(sorted(set(categories)))
+    return CaseSnapshot(
+        ref=str(c.id),
+        case_no=c.case_no,
+        stage=c.stage,
+        stage_since=_jst_day(entered) if entered else c.opened_on,
+        opened_on=c.opened_on,
+        counter=c.counter_key,
+        field=counter.field if counter else "other",
+        lead_agency=c.lead_agency_key,
+        agencies=tuple(sorted(agencies)),
+        collaboration=c.collaboration,
+        collaboration_since=collaboration_since,
+        has_plan=has_plan,
+        next_monitoring_on=c.next_monitoring_on,
+        categories=cats,
+        risk="high" if core.HIGH_RISK & set(cats) else "normal",
+        household=household,
+        today=today,
+    )
 
 
 async def _agencies_taking_part(
