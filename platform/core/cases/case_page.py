@@ -92,7 +92,6 @@ async def _rule_hints(
     case: Case,
     today: date,
     rules: Rules,
-    *,
     parts: list[CaseAgency],
     records: CaseRecords,
     members: list[MemberView],
@@ -112,6 +111,14 @@ async def _rule_hints(
     )
     prompts = await prompts_for(rules, snapshot) if case.stage not in ("closed",) else []
     return prompts, await monitoring_days(rules, snapshot)
+
+
+def _decision_kind(case: Case, asked: str | None) -> str:
+    """The decision the page's form records: the one asked for, else closure at the
+    evaluation stage and a support decision before."""
+    if asked in CASE_DECISIONS:
+        return str(asked)
+    return "closure" if case.stage == "evaluation" else "support_decision"
 
 
 def _facts_of(case: Case, records: CaseRecords) -> CaseFacts:
@@ -190,20 +197,19 @@ async def case_context(
 
     ``rules``: the town's; its escalation rule suggests 多機関協働 or アウトリーチ, its
     monitoring interval proposes the next monitoring's date (by default, the core's)."""
-    rules = rules or Rules.core(config)
     # The household first: its query loads the person too (get_person then needs none).
     members, patterns = await household_view(session, case.household_id, today)
     person = await get_person(session, case.person_id)
     parts = await active_agencies(session, case.id)
     records = await case_records(session, case.id)
+    rules = rules or Rules.core(config)
     prompts, interval = await _rule_hints(
-        session, config, case, today, rules, parts=parts, records=records, members=members
+        session, config, case, today, rules, parts, records, members
     )
     facts = _facts_of(case, records)
     plan = records.latest_plan
     rows = await plan_rows(session, plan) if plan is not None else []
-    if decision_kind not in CASE_DECISIONS:
-        decision_kind = "closure" if case.stage == "evaluation" else "support_decision"
+    decision_kind = _decision_kind(case, decision_kind)
     forms = page_forms(
         config, [p.agency_key for p in parts], decision_kind, case.lead_agency_key, rows
     )
