@@ -14,18 +14,18 @@ import logging
 import time
 import uuid
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote
 
 from litestar import Request, Response, get, post
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromQuery
+from litestar.params import FromQuery
 
 from kasane.core import i18n
 from kasane.core.db import Database, utcnow
 from kasane.core.japan_time import today_jst
 from kasane.core.mail.invitations import invitation_mail, mail_if_configured
+from kasane.core.web.deps import FormBody
 from kasane.core.web.templating import render
 from kasane.settings import Settings
 from kasane.tenants.billing.controllers import (
@@ -51,7 +51,6 @@ from kasane.tenants.signup import (
 )
 
 log = logging.getLogger("kasane.billing")
-Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 CHECKOUT_TOKEN_SECONDS = 86400
 
 
@@ -128,7 +127,7 @@ async def signup_lookup(
 
 
 @post(f"{OPERATOR_PREFIX}/signup", name="signup_submit")
-async def signup_submit(request: Request[Any, Any, Any], data: Form) -> Response[str]:
+async def signup_submit(request: Request[Any, Any, Any], data: FormBody) -> Response[str]:
     """Sign a town up: its tenant, the first admin's invitation, an invoice when asked."""
     requires_operator_host(request)
     form = SignupForm.of(data)
@@ -234,7 +233,7 @@ def _handoff_token(request: Request[Any, Any, Any], slug: str) -> str | None:
 
 
 @post(f"{OPERATOR_PREFIX}/signup/checkout", name="signup_checkout")
-async def signup_checkout(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
+async def signup_checkout(request: Request[Any, Any, Any], data: FormBody) -> Response[Any]:
     """Start Checkout for the tenant just signed up (the token proves which one)."""
     requires_operator_host(request)
     tenant_id = _checkout_tenant(request, data.get("token", ""))

@@ -325,7 +325,7 @@ def test_two_runs_of_one_checked_file_import_it_once(env: Env, admin: TestClient
     """Starting the import consumes the checked batch in one compare-and-set: a second
     request that had read it as 'checked' too is refused instead of importing again."""
     from kasane.core.caseload.models import CaseloadImport
-    from kasane.core.caseload.services import claim
+    from kasane.core.db.claims import compare_and_set
 
     path = upload(admin, "twice.csv", csv_bytes(sample_rows(2, seed=11)))
     assert check(admin, path).status_code == 200
@@ -336,9 +336,9 @@ def test_two_runs_of_one_checked_file_import_it_once(env: Env, admin: TestClient
         async with db.session(tenant_id) as first, db.session(tenant_id) as second:
             status = select(CaseloadImport.status).where(CaseloadImport.id == import_id)
             seen = [(await s.execute(status)).scalar_one() for s in (first, second)]
-            won = await claim(first, import_id, "checked", "importing")
+            won = await compare_and_set(first, CaseloadImport, import_id, "checked", "importing")
             await first.commit()
-            lost = await claim(second, import_id, "checked", "importing")
+            lost = await compare_and_set(second, CaseloadImport, import_id, "checked", "importing")
             return seen[0], seen[1], won, lost
 
     assert env.run(go) == ("checked", "checked", True, False)

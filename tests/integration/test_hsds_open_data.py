@@ -23,14 +23,16 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from kasane.core.audit.services import count_events
+from kasane.core.db import Database
+from kasane.core.db.claims import compare_and_set
 from kasane.core.protection.mynumber import find_mynumber
 from kasane.core.registry.hsds import SPECS
 from kasane.core.registry.hsds_import import import_dataset
 from kasane.core.registry.hsds_records import ImportReport
-from kasane.core.registry.models import Service
+from kasane.core.registry.models import ImportBatch, Service
 from tests.conftest import Env, csrf_of, login, tenant_client
 from tests.integration.test_hsds_interop import add_supervisor
 from tests.integration.test_registry import in_tenant, new_tenant, seeded
@@ -404,6 +406,54 @@ def test_an_import_is_previewed_committed_as_one_batch_and_undone(any_env: Env) 
     with tenant_client(env, "marugame") as m:
         assert login(m, "caseworker").status_code == 302
         assert m.get(batch_url).status_code == 404
+
+
+def test_a_preview_is_committed_or_discarded_once_however_often_it_is_sent(
+    any_env: Env,
+) -> None:
+    """Committing and discarding consume the preview in one compare-and-set: a request that
+    had read the batch as 'preview' too is told it is gone instead of importing again."""
+    env = seeded(any_env)
+    slug, _ = new_tenant(env)
+    add_supervisor(env, slug)
+    service = example("service_full.json")
+    with tenant_client(env, slug) as c:
+        assert login(c, "supervisor").status_code == 302
+        # given a preview committed once …
+        batch_url = _upload(c, service).headers["location"]
+        token = csrf_of(c.get(batch_url).text)
+        first = c.post(f"{batch_url}/commit", data={"_csrf_token": token}, follow_redirects=False)
+        # when it is sent again, then it is refused and nothing is imported twice
+        again = c.post(f"{batch_url}/commit", data={"_csrf_token": token}, follow_redirects=False)
+        assert (first.status_code, again.status_code) == (303, 409)
+        # and a preview discarded twice is discarded (and audited) once
+        other = _upload(c, {**service, "id": str(uuid.uuid4())}).headers["location"]
+        for _ in range(2):
+            gone = c.post(f"{other}/discard", data={"_csrf_token": token}, follow_redirects=False)
+            assert gone.status_code == 303
+        assert c.post(f"{other}/commit", data={"_csrf_token": token}).status_code == 409
+    assert in_tenant(env, slug, lambda s: count_events(s, "registry.import")) == 1
+    assert in_tenant(env, slug, lambda s: count_events(s, "registry.import.discard")) == 1
+
+    # and of two requests that both read the preview, only one takes it
+    batch_id = uuid.UUID(other.rstrip("/").rsplit("/", 1)[1])
+    tenant_id = env.tenant_id(slug)
+
+    async def race(db: Database) -> tuple[bool, bool]:
+        async with db.session(tenant_id) as s:
+            await s.execute(
+                update(ImportBatch).where(ImportBatch.id == batch_id).values(status="preview")
+            )
+        async with db.session(tenant_id) as one, db.session(tenant_id) as two:
+            for s in (one, two):
+                seen = select(ImportBatch.status).where(ImportBatch.id == batch_id)
+                assert (await s.execute(seen)).scalar_one() == "preview"
+            won = await compare_and_set(one, ImportBatch, batch_id, "preview", "committed")
+            await one.commit()
+            lost = await compare_and_set(two, ImportBatch, batch_id, "preview", "committed")
+            return won, lost
+
+    assert env.run(race) == (True, False)
 
 
 # ------------------------------------------------------------------ CORS

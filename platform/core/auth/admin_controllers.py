@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Request, Response, get, post
 from litestar.di import Provide
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath
+from litestar.params import FromPath
 from litestar.response import Redirect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -51,10 +50,9 @@ from kasane.core.db import utcnow
 from kasane.core.i18n import gettext as _
 from kasane.core.mail.invitations import invitation_mail, mail_if_configured
 from kasane.core.tenancy import TenantContext
-from kasane.core.web.deps import Actor, DbSession, requires_login, requires_tenant
+from kasane.core.web.deps import Actor, DbSession, FormBody, requires_login, requires_tenant
 from kasane.core.web.templating import render
 
-Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 12
 TOTP_KEY = r"[A-Z2-7]{16,64}"  # a base32 key as new_secret() makes it
@@ -104,7 +102,7 @@ async def admin_invitations(
     opt=needs("tenant:staff:manage"),
 )
 async def admin_invite(
-    request: Request[Any, Any, Any], db_session: DbSession, actor: Actor, data: Form
+    request: Request[Any, Any, Any], db_session: DbSession, actor: Actor, data: FormBody
 ) -> Response[str]:
     tenant: TenantContext = request.scope["state"]["tenant"]
     values = {
@@ -219,7 +217,7 @@ def _invitation_form(
 
 @post("/invitation", name="invitation_accept", status_code=200)
 async def invitation_accept(
-    request: Request[Any, Any, Any], db_session: DbSession, data: Form
+    request: Request[Any, Any, Any], db_session: DbSession, data: FormBody
 ) -> Response[Any]:
     requires_tenant(request)
     token = data.get("token") or ""

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import MethodNotAllowedException, NotFoundException
-from litestar.params import Body, FromQuery
+from litestar.params import FromQuery
 from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,7 +34,14 @@ from kasane.core.auth.totp import (
 )
 from kasane.core.ephemeral import ephemeral_of
 from kasane.core.i18n import gettext as _
-from kasane.core.web.deps import SESSION_COOKIE, Actor, DbSession, requires_login, requires_tenant
+from kasane.core.web.deps import (
+    SESSION_COOKIE,
+    Actor,
+    DbSession,
+    FormBody,
+    requires_login,
+    requires_tenant,
+)
 from kasane.core.web.templating import render
 
 
@@ -125,7 +131,7 @@ class AuthController(Controller):
         self,
         request: Request[Any, Any, Any],
         db_session: DbSession,
-        data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+        data: FormBody,
     ) -> Response[Any]:
         tenant = requires_tenant(request)
         username = (data.get("username") or "").strip()
@@ -175,7 +181,7 @@ class AuthController(Controller):
         self,
         request: Request[Any, Any, Any],
         db_session: DbSession,
-        data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+        data: FormBody,
     ) -> Response[Any]:
         tenant = requires_tenant(request)
         step = data.get("step") or ""
@@ -246,7 +252,7 @@ class AuthController(Controller):
         request: Request[Any, Any, Any],
         db_session: DbSession,
         actor: Actor,
-        data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+        data: FormBody,
     ) -> Response[Any]:
         """Work as another of the staff member's agencies (兼務); audited. Back to the page
         the switch was made on when it is a list the new roles may open; else home (an

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.di import Provide
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core.auth import oidc
@@ -28,10 +26,8 @@ from kasane.core.auth.sso_keys import do_add_client_key, do_retire_old_client_ke
 from kasane.core.errors import NotFound
 from kasane.core.i18n import N_
 from kasane.core.i18n import gettext as _
-from kasane.core.web.deps import Actor, DbSession, requires_login
+from kasane.core.web.deps import Actor, DbSession, FormBody, requires_login
 from kasane.core.web.templating import render
-
-Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 AUTH_LABELS = {
     "client_secret_basic": N_("Client secret in the Authorization header (client_secret_basic)"),
@@ -130,7 +126,7 @@ async def admin_sso(
     opt=needs("tenant:sso:manage"),
 )
 async def admin_sso_save(
-    request: Request[Any, Any, Any], db_session: DbSession, actor: Actor, data: Form
+    request: Request[Any, Any, Any], db_session: DbSession, actor: Actor, data: FormBody
 ) -> Response[str]:
     """``action=test`` checks the settings against the provider and saves nothing; a save
     checks them too and saves only when every check passes (audited)."""
@@ -215,7 +211,7 @@ def _account_id(data: dict[str, str]) -> uuid.UUID:
     opt=needs("tenant:sso:manage"),
 )
 async def admin_sso_link(
-    request: Request[Any, Any, Any], db_session: DbSession, actor: Actor, data: Form
+    request: Request[Any, Any, Any], db_session: DbSession, actor: Actor, data: FormBody
 ) -> Response[str]:
     """Bind a provider identity (its ``sub``) to a staff account by hand (audited)."""
     row = await find_sso(db_session)
@@ -253,7 +249,7 @@ async def admin_sso_link(
     opt=needs("tenant:sso:manage"),
 )
 async def admin_sso_unlink(
-    request: Request[Any, Any, Any], db_session: DbSession, actor: Actor, data: Form
+    request: Request[Any, Any, Any], db_session: DbSession, actor: Actor, data: FormBody
 ) -> Response[str]:
     """Remove a staff account's provider identity (audited)."""
     await do_unlink_identity(db_session, _account_id(data), actor=actor.ref)
@@ -268,7 +264,7 @@ async def admin_sso_unlink(
     opt=needs("tenant:sso:manage"),
 )
 async def admin_sso_keys(
-    request: Request[Any, Any, Any], db_session: DbSession, actor: Actor, data: Form
+    request: Request[Any, Any, Any], db_session: DbSession, actor: Actor, data: FormBody
 ) -> Response[str]:
     """Rotate the private_key_jwt key: ``action=new`` adds a signing key (the previous one
     stays published), ``action=retire`` stops publishing the older one (both audited)."""

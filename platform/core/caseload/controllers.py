@@ -29,7 +29,6 @@ from kasane.core.caseload.reading import MAX_IMPORT_BYTES, MAX_IMPORT_MB, Unread
 from kasane.core.caseload.services import (
     CheckReport,
     ImportRefused,
-    claim,
     do_check,
     do_import,
     do_undo_import,
@@ -39,6 +38,7 @@ from kasane.core.caseload.services import (
     list_mappings,
 )
 from kasane.core.db import Database
+from kasane.core.db.claims import compare_and_set
 from kasane.core.ephemeral import ephemeral_of
 from kasane.core.i18n import N_
 from kasane.core.japan_time import today_jst
@@ -246,7 +246,9 @@ async def run(
         except ValueError:
             continue
     # consumed atomically: of two runs sent at once, one starts the import, the other is told
-    if not batch.checked_ok or not await claim(db_session, batch.id, "checked", "importing"):
+    if not batch.checked_ok or not await compare_and_set(
+        db_session, CaseloadImport, batch.id, "checked", "importing"
+    ):
         return await _batch_page(
             request,
             db_session,

@@ -18,11 +18,10 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Table as SATable
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.engine import CursorResult
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core.audit.services import do_audit
@@ -41,6 +40,7 @@ from kasane.core.caseload.reading import Table, read_table
 from kasane.core.cases.models import Case, CaseAgency, ProgressNote, StageEvent
 from kasane.core.config_types import TenantConfig
 from kasane.core.db import Base, utcnow, uuid7
+from kasane.core.db.claims import compare_and_set
 from kasane.core.errors import NotFound
 from kasane.core.i18n import N_
 from kasane.core.intake.models import Consultation
@@ -109,20 +109,6 @@ async def load_table(session: AsyncSession, batch: CaseloadImport) -> Table:
     text = await unseal(session, "caseload_imports", batch.id, "data", batch.data_sealed)
     refused = {(int(row), str(header)) for row, header in batch.refused_cells}  # type: ignore[call-overload]
     return Table(batch.headers, [(n, cells) for n, cells in json.loads(text)], refused)
-
-
-async def claim(
-    session: AsyncSession, import_id: uuid.UUID, before: str, after: str, **values: Any
-) -> bool:
-    """Move the batch from ``before`` to ``after`` in one compare-and-set UPDATE: True for
-    the one request that does it, False when another got there first."""
-    result = await session.execute(
-        update(CaseloadImport)
-        .where(CaseloadImport.id == import_id, CaseloadImport.status == before)
-        .values(status=after, **values)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(cast(CursorResult[Any], result).rowcount)
 
 
 async def known_people(session: AsyncSession) -> list[Existing]:
@@ -325,7 +311,9 @@ async def do_undo_import(session: AsyncSession, actor: ActorInfo, batch: Caseloa
         )
     imp = batch.id
     # consumed atomically: of two undos sent at once, one changes the status, the other stops
-    if not await claim(session, imp, "imported", "undone", undone_at=utcnow()):
+    if not await compare_and_set(
+        session, CaseloadImport, imp, "imported", "undone", undone_at=utcnow()
+    ):
         raise ImportRefused(N_("Only an imported file can be undone."))
     cases = select(Case.id).where(Case.import_id == imp)
     households = select(Household.id).where(Household.import_id == imp)

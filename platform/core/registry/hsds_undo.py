@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.engine import CursorResult
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core.audit.services import do_audit
 from kasane.core.db import utcnow
+from kasane.core.db.claims import compare_and_set
 from kasane.core.i18n import N_, gettext
 from kasane.core.registry.extras import replace_extras
 from kasane.core.registry.hsds import SPECS, json_value
@@ -167,13 +167,7 @@ async def _refuse_if_edited(session: AsyncSession, changes: dict[str, Any]) -> N
 async def _claim(session: AsyncSession, batch: ImportBatch) -> None:
     """Mark the batch undone in one statement, or refuse when another undo took it."""
     # consumed atomically: of two undos sent at once, one takes the batch, the other stops
-    claimed = await session.execute(
-        update(ImportBatch)
-        .where(ImportBatch.id == batch.id, ImportBatch.status == "committed")
-        .values(status="undone")
-        .execution_options(synchronize_session=False)
-    )
-    if not cast(CursorResult[Any], claimed).rowcount:
+    if not await compare_and_set(session, ImportBatch, batch.id, "committed", "undone"):
         raise UndoRefused(gettext(N_("Only the latest import can be undone.")))
 
 

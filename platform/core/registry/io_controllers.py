@@ -26,6 +26,7 @@ from sqlalchemy import select
 
 from kasane.core.audit.services import do_audit
 from kasane.core.auth.permissions import needs
+from kasane.core.db.claims import compare_and_set
 from kasane.core.errors import NotFound
 from kasane.core.i18n import N_
 from kasane.core.i18n import gettext as _
@@ -208,7 +209,9 @@ class RegistryIOController(Controller):
         requires_writable(request)
         tenant = requires_tenant(request)
         batch = await _batch(db_session, batch_id)
-        if batch.status != "preview":
+        # consumed atomically: of two commits sent at once, one imports, the other is told
+        if not await compare_and_set(db_session, ImportBatch, batch.id, "preview", "committed"):
+            await db_session.refresh(batch)
             return await _batch_response(request, db_session, batch, status_code=409)
         form = await request.form()
         report = await import_dataset(
@@ -220,7 +223,8 @@ class RegistryIOController(Controller):
             updates=form.get("updates") == "on",
             batch=batch,
         )
-        if not report.imported:
+        if not report.imported:  # nothing was written: the preview stays to be fixed
+            await compare_and_set(db_session, ImportBatch, batch.id, "committed", "preview")
             return await _batch_response(request, db_session, batch, status_code=422)
         return Redirect(f"/registry/import/batches/{batch.id}", status_code=303)
 
@@ -238,8 +242,9 @@ class RegistryIOController(Controller):
     ) -> Response[str]:
         requires_writable(request)
         batch = await _batch(db_session, batch_id)
-        if batch.status == "preview":
-            batch.status, batch.data = "discarded", None
+        if await compare_and_set(
+            db_session, ImportBatch, batch.id, "preview", "discarded", data=None
+        ):
             await do_audit(
                 db_session, actor.ref, "registry.import.discard", f"import_batch:{batch.id}"
             )

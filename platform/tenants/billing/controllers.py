@@ -7,19 +7,18 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote
 
 from litestar import Request, Response, get, post
 from litestar.di import Provide
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromQuery
+from litestar.params import FromQuery
 from litestar.response import Redirect
 
 from kasane.core.auth.permissions import needs
 from kasane.core.japan_time import today_jst
-from kasane.core.web.deps import Actor, DbSession, requires_login
+from kasane.core.web.deps import Actor, DbSession, FormBody, requires_login
 from kasane.core.web.templating import render
 from kasane.tenants.billing.interface import Billing, BillingError, WebhookInvalid, billing_for
 from kasane.tenants.billing.invoicing import list_invoices
@@ -36,7 +35,6 @@ from kasane.tenants.models import Tenant
 from kasane.tenants.plans import PLANS, TAX_RATE_PERCENT, find_plan
 
 log = logging.getLogger("kasane.billing")
-Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
 def billing_of(request: Request[Any, Any, Any]) -> Billing:
@@ -129,7 +127,7 @@ async def local_checkout(
 
 
 @post(f"{OPERATOR_PREFIX}{LOCAL_PATH}/checkout", name="local_checkout_pay")
-async def local_checkout_pay(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
+async def local_checkout_pay(request: Request[Any, Any, Any], data: FormBody) -> Response[Any]:
     """ "Pay": subscribe the tenant and send the signed events Stripe would send."""
     billing = _local(request)
     opened = billing.open_session(data.get("session", ""), "checkout")
@@ -171,7 +169,7 @@ async def local_portal(
 
 
 @post(f"{OPERATOR_PREFIX}{LOCAL_PATH}/portal", name="local_portal_action")
-async def local_portal_action(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
+async def local_portal_action(request: Request[Any, Any, Any], data: FormBody) -> Response[Any]:
     billing = _local(request)
     token = data.get("session", "")
     opened = billing.open_session(token, "portal")
@@ -243,7 +241,7 @@ async def tenant_billing(
     opt=needs("tenant:billing:manage"),
 )
 async def tenant_billing_checkout(
-    request: Request[Any, Any, Any], actor: Actor, data: Form
+    request: Request[Any, Any, Any], actor: Actor, data: FormBody
 ) -> Response[Any]:
     back = origin(request, request.scope["state"]["tenant"].slug) + "/billing"
     return await start_checkout(
