@@ -4,15 +4,18 @@ Backends: ``sqlite_env`` (always) and ``pg_env`` (PostgreSQL; skipped when unrea
 a failure when ``CI=true``). Each is thrown away afterwards.
 
 Speed (``make test`` runs ``pytest -n 2 --dist loadfile``): the demo database is migrated
-and seeded once per run — a SQLite file every environment copies, a PostgreSQL template
-every worker's database is created from (one worker builds it, under a file lock, the
-others wait); passwords are hashed at Argon2's minimal cost (tests only); every client of
-one environment talks to one app (see :func:`tenant_client`).
+and seeded once — a SQLite file every environment copies, a PostgreSQL template every
+worker's database is created from (one worker builds each, under a file lock), both kept
+for the next run while the code and the day are the same (see "the seed cache");
+passwords are hashed at Argon2's minimal cost (tests only); every client of one
+environment talks to one app (see :func:`tenant_client`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import hashlib
 import itertools
 import os
 import re
@@ -125,19 +128,70 @@ def _seed_sqlite(path: Path) -> Env:
 SEEDED_SQLITE: list[Path] = []
 
 
+# ------------------------------------------------------------------ the seed cache
+#
+# The seeded databases depend only on the code and the day (the demo dates its records from
+# today), so a run keeps them for the next one: `var/test-seeds/<key>/kasane.db` and a
+# PostgreSQL database `kasane_seed_<key>`, where the key hashes every source file of the app,
+# the plugins and themes, this file and pyproject.toml, and today's date in UTC and in Japan.
+# Any change to those makes a new key, and the previous seeds are removed. The browser tests'
+# run in `make test` reuses what the run before it built. KASANE_TEST_FRESH_SEED=1 ignores it.
+SEED_CACHE = REPO / "var" / "test-seeds"
+SEED_INPUTS = ("platform", "plugins", "themes")
+
+
+@functools.cache  # once per process: a run that crosses midnight keeps the key it began with
+def _seed_key() -> str:
+    """What the seeded databases are built from, hashed (see above)."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    digest = hashlib.sha256()
+    now = datetime.now(UTC)
+    digest.update(f"{now.date()} {now.astimezone(ZoneInfo('Asia/Tokyo')).date()}".encode())
+    files = [REPO / "pyproject.toml", Path(__file__)]
+    for top in SEED_INPUTS:
+        files += (
+            f
+            for f in (REPO / top).rglob("*")
+            if f.is_file() and "__pycache__" not in f.parts and "static" not in f.parts
+        )
+    for f in sorted(files):
+        digest.update(str(f.relative_to(REPO)).encode() + b"\0" + f.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _seed_cache_dir() -> Path | None:
+    """This code's and day's folder in the cache (older ones removed), or None when a
+    fresh seed is asked for."""
+    if os.environ.get("KASANE_TEST_FRESH_SEED") == "1":
+        return None
+    key = _seed_key()
+    SEED_CACHE.mkdir(parents=True, exist_ok=True)
+    for old in SEED_CACHE.iterdir():
+        if old.is_dir() and old.name != key:
+            shutil.rmtree(old, ignore_errors=True)
+    (SEED_CACHE / key).mkdir(exist_ok=True)
+    return SEED_CACHE / key
+
+
 def _seeded_sqlite_file(root: Path) -> Path:
-    """The run's migrated, demo-seeded SQLite file under ``root``: built by the first worker
-    that asks (under a lock), copied by every environment."""
+    """The run's migrated, demo-seeded SQLite file: the cache's when it has one for this
+    code and day, else built by the first worker that asks (under a lock) and kept in the
+    cache; copied by every environment."""
     from filelock import FileLock
 
-    done = root / "seeded" / "kasane.db"
-    with FileLock(str(root / "seeded.lock")):
+    cache = _seed_cache_dir()
+    home = cache or root
+    done = home / "seeded" / "kasane.db"
+    with FileLock(str(home / "seeded.lock")):
         if not done.exists():
             env = _seed_sqlite(root / "seeding")
             with sqlite3.connect(env.settings.var_dir / "kasane.db") as conn:
                 conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # everything in the main file
             done.parent.mkdir(exist_ok=True)
-            shutil.copyfile(env.settings.var_dir / "kasane.db", done)
+            shutil.copyfile(env.settings.var_dir / "kasane.db", done.with_suffix(".part"))
+            done.with_suffix(".part").rename(done)  # whole or absent, even if killed here
     return done
 
 
@@ -211,25 +265,41 @@ PG_TEMPLATE_MARK = "pg-template"
 
 
 def _pg_template(admin_url: str, root: Path) -> str:
-    """The run's migrated, demo-seeded PostgreSQL database that every worker's database is
-    copied from (``CREATE DATABASE … TEMPLATE``). Built once, under a lock; dropped by
-    :func:`pytest_sessionfinish` at the end of the run."""
+    """The migrated, demo-seeded PostgreSQL database that every worker's database is copied
+    from (``CREATE DATABASE … TEMPLATE``). Built once, under a lock: kept for later runs as
+    ``kasane_seed_<key>`` (see the seed cache above), or, with a fresh seed asked for, made
+    for this run alone and dropped by :func:`pytest_sessionfinish` at its end."""
     import psycopg
     from filelock import FileLock
 
-    mark = root / PG_TEMPLATE_MARK
-    with FileLock(str(root / "pg.lock")):
-        if mark.exists():
+    cache = _seed_cache_dir()
+    home = cache or root
+    mark = home / PG_TEMPLATE_MARK
+    with FileLock(str(home / "pg.lock")), psycopg.connect(admin_url, autocommit=True) as conn:
+        if (
+            mark.exists()
+            and conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (mark.read_text(),)
+            ).fetchone()
+        ):
             return mark.read_text()
-        name = f"kasane_tmpl_{uuid.uuid4().hex[:10]}"
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        mark.write_text(name)  # written first: a failed build is still dropped at the end
+        if cache is None:
+            name = f"kasane_tmpl_{uuid.uuid4().hex[:10]}"
+            mark.write_text(name)  # written first: a failed build is still dropped at the end
+        else:
+            name = f"kasane_seed_{cache.name}"
+            stale = conn.execute(
+                "SELECT datname FROM pg_database WHERE datname LIKE %s", ("kasane_seed_%",)
+            ).fetchall()
+            for (old,) in stale:  # other code or another day, or this one half built
+                _drop_pg_database(admin_url, old)
+        conn.execute(f'CREATE DATABASE "{name}"')
         admin = _with_db(admin_url, name)
         # in a thread of its own: under the browser tests Playwright's loop runs on this one,
         # and the migration and the seed call asyncio.run()
         with ThreadPoolExecutor(max_workers=1) as pool:
             pool.submit(_build_pg_template, admin_url, name, admin, root).result()
+        mark.write_text(name)
         return name
 
 
@@ -281,7 +351,7 @@ def pg_database(pg_admin_url: str, _shared_root: Path) -> Iterator[tuple[str, st
     template = _pg_template(pg_admin_url, _shared_root)
     name = f"kasane_test_{uuid.uuid4().hex[:10]}"
     with (
-        FileLock(str(_shared_root / "pg.lock")),
+        FileLock(str((_seed_cache_dir() or _shared_root) / "pg.lock")),
         psycopg.connect(pg_admin_url, autocommit=True) as conn,
     ):  # one copy at a time: PostgreSQL refuses a template in use
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')

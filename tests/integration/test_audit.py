@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 
@@ -40,6 +41,39 @@ def test_the_chain_verifies_on_both_backends(any_env: Env) -> None:
 
     report = any_env.run(go)
     assert report.ok and report.events >= 5
+
+
+def test_two_appends_at_once_both_land_in_order(any_env: Env) -> None:
+    # given one request that has read the chain's end and not committed yet (a page that
+    # reads first and audits its export last, while the read-folding job appends meanwhile)
+    marugame = any_env.tenant_id("marugame")
+
+    async def go(db: Database):  # type: ignore[no-untyped-def]
+        linked = asyncio.Event()
+
+        async def slow() -> int:
+            async with db.session(marugame) as s:
+                await s.execute(select(AuditEvent.seq).limit(1))  # it read something first
+                event = await do_audit(s, "system", "test.slow")
+                linked.set()
+                await asyncio.sleep(0.3)
+            return event.seq
+
+        async def quick() -> int:
+            await linked.wait()
+            async with db.session(marugame) as s:
+                event = await do_audit(s, "system", "test.quick")
+            return event.seq
+
+        # when another append comes in between and both commit
+        seqs = await asyncio.gather(slow(), quick())
+        async with db.session(marugame) as s:
+            return seqs, await verify_chain(s)
+
+    (slow_seq, quick_seq), report = any_env.run(go)
+    # then neither fails: the second waited for the first and follows it in the chain
+    assert quick_seq == slow_seq + 1
+    assert report.ok
 
 
 def test_a_tampered_row_is_caught_and_named(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -42,6 +42,7 @@ def test_demo_seed_is_idempotent(kasane) -> None:  # type: ignore[no-untyped-def
     first, second = kasane("demo", "seed"), kasane("demo", "seed")
     assert first.returncode == second.returncode == 0
     assert "created usuki/admin" in first.stdout
+    assert "created central account kagawa (prefecture_analyst)" in first.stdout
     assert "created" not in second.stdout
     listing = kasane("tenants", "list").stdout
     assert listing.count("usuki") == 2 and "442062" in listing and "372021" in listing

@@ -1,7 +1,8 @@
 """Append to and verify the hash chain; record reads without a lock and fold them in.
 
-Appends are serialized per tenant (a transaction-scoped advisory lock on PostgreSQL; SQLite
-serializes writers itself), so ``seq`` has no gaps and every event links to the one before.
+Appends are serialized per tenant (a transaction-scoped advisory lock on PostgreSQL; on
+SQLite the database's write lock, taken before the chain's end is read), so ``seq`` has no
+gaps and every event links to the one before.
 
 Reads (``do_audit_read``) take no lock: each is one INSERT into ``audit_reads``, added when
 the request's transaction commits — before its response is sent — so concurrent reads of
@@ -72,10 +73,16 @@ def _detail(detail: dict[str, Any]) -> str:
 
 
 async def _lock_chain(session: AsyncSession, tenant_id: uuid.UUID) -> None:
+    """Hold the chain's end until commit, so the link read next is still the last one when
+    the event is written. On SQLite, a write that matches no row takes the database's
+    write lock: the driver opens a transaction only at the first write, so without it the
+    link would be read outside the transaction and another writer could take its ``seq``."""
     if session.bind.dialect.name == "postgresql":  # type: ignore[union-attr]
         await session.execute(
             text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"audit:{tenant_id}"}
         )
+    else:
+        await session.execute(text("UPDATE audit_events SET seq = seq WHERE 0 = 1"))
 
 
 async def _next_link(session: AsyncSession) -> tuple[int, str]:
