@@ -96,6 +96,14 @@ def post_webhook(live_server: LiveServer, type_: str, obj: dict[str, Any]) -> st
         return str(json.loads(response.read())["outcome"])
 
 
+# The lines each element's text takes (one rectangle per line of the text's range).
+PLAN_NAME_LINES = """els => els.map(e => {
+  const range = document.createRange();
+  range.selectNodeContents(e);
+  return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size;
+})"""
+
+
 def test_a_town_buys_on_paper_and_moves_its_caseload_in(
     page: Page, live_server: LiveServer, tmp_path: Path
 ) -> None:
@@ -120,6 +128,11 @@ def test_a_town_buys_on_paper_and_moves_its_caseload_in(
     page.locator("#municipality_code").fill("442062")
     page.locator("#plan-small").check()
     shoot(page, "buying-quote")
+    # each plan's name stays on one line at a phone's width (200 % zoom): it broke into
+    # 「中規／模」 once
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.eval_on_selector_all("#plan label strong", PLAN_NAME_LINES) == [1, 1, 1]
+    page.set_viewport_size({"width": 1366, "height": 768})
     status, kind, body = page.evaluate(POST_FORM, "#quote form")
     assert (status, kind) == (200, "application/pdf")
     text = pdf_text(body)
