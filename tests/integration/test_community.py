@@ -3,12 +3,14 @@ combines meeting decisions, failed matches and the assessments of open cases."""
 
 from __future__ import annotations
 
+import re
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
 from kasane.core.cases.models import Case
+from kasane.core.community.controllers import recent_months_start
 from kasane.core.community.services import (
     do_add_place,
     do_record_activity,
@@ -17,8 +19,10 @@ from kasane.core.community.services import (
 )
 from kasane.core.db import Database
 from kasane.core.gaps.services import do_record_gap
+from kasane.core.japan_time import today_jst
 from kasane.core.participation.services import do_end_match, do_propose_match
-from tests.conftest import Env, csrf_of, login, tenant_client
+from kasane.core.reports.periods import fiscal_year_of
+from tests.conftest import Env, _make_sqlite_env, csrf_of, login, tenant_client
 from tests.integration.test_case_pages import ja
 from tests.integration.test_participation import _needy_case
 from tests.isolation.routes_cases import actor_of, tenant_setup, today
@@ -72,6 +76,40 @@ def test_indicators_per_area_and_month(sqlite_env: Env) -> None:
     env.run(go)
 
 
+def test_the_page_shows_three_months_of_indicators_and_links_the_report(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # given a town with one activity this month and one five months ago, in two areas
+    env = _make_sqlite_env(tmp_path)
+    now = today_jst()
+
+    async def go(db: Database) -> None:
+        tenant_id, _config = await tenant_setup(db, "usuki")
+        async with db.session(tenant_id) as s:
+            actor = await actor_of(s, "caseworker")
+            for area, on in (("sashiu", now), ("nozu", now - timedelta(days=150))):
+                place = await do_add_place(
+                    s, actor, name=f"{area}の広場", kind="salon", area_key=area
+                )
+                counts = dict(zip(BANDS, (1, 0, 0, 2), strict=True))
+                await do_record_activity(
+                    s, actor, place_id=place.id, held_on=on, counts=counts, agencies=[]
+                )
+
+    env.run(go)
+    # when a caseworker opens 地域づくり
+    with tenant_client(env, "usuki") as c:
+        login(c, "caseworker")
+        html = c.get("/community").text
+    table = html.split('class="indicators"', 1)[1].split("</table>", 1)[0]
+    # then the table holds this month and the two before, not older ones …
+    shown = set(re.findall(r"<tr><td>(\d{4}-\d{2})</td>", table))
+    earliest = recent_months_start(now).strftime("%Y-%m")
+    assert now.strftime("%Y-%m") in shown and min(shown) >= earliest
+    assert (now - timedelta(days=150)).strftime("%Y-%m") not in shown
+    # … and says so, linking the fiscal year's report, which has every month
+    assert "今月と前2か月の分です。" in html
+    assert f'href="/reports?view=fy&amp;fy={fiscal_year_of(now)}&amp;section=community"' in html
+
+
 def test_the_community_page_records_an_activity(sqlite_env: Env) -> None:
     # given a usuki caseworker on /community
     with tenant_client(sqlite_env, "usuki") as client:
@@ -93,7 +131,7 @@ def test_the_community_page_records_an_activity(sqlite_env: Env) -> None:
             "/community/activities",
             data={
                 "place_id": place_id,
-                "held_on": "2018-07-07",
+                "held_on": today_jst().isoformat(),
                 "older": "-3",
                 "_csrf_token": token,
             },
@@ -102,7 +140,7 @@ def test_the_community_page_records_an_activity(sqlite_env: Env) -> None:
             "/community/activities",
             data={
                 "place_id": place_id,
-                "held_on": "2018-07-07",
+                "held_on": today_jst().isoformat(),
                 "older": "6",
                 "youth": "1",
                 "agencies": ["hokatsu", "nope"],
@@ -111,7 +149,9 @@ def test_the_community_page_records_an_activity(sqlite_env: Env) -> None:
         )
     # then a bad number is refused, and the good one shows in the log and the indicators
     assert bad.status_code == 422 and 'role="alert"' in bad.text
-    assert done.status_code == 200 and "2018-07" in done.text
+    assert done.status_code == 200
+    month = today_jst().strftime("%Y-%m")
+    assert re.search(rf"<tr><td>{month}</td><td>上浦</td><td class=\"num\">\d+</td>", done.text)
 
 
 def test_gaps_show_meeting_match_and_assessment_gaps(sqlite_env: Env) -> None:

@@ -1,7 +1,8 @@
 """Staff pages for community building and the gap list.
 
 ``/community``: the activity log, forms to add a place and record an activity, and the
-indicators per area and month (拠点数, 参加者数, 参加機関数), and the head of the gap list.
+indicators per area for this month and the two before (拠点数, 参加者数, 参加機関数;
+every month is in the fiscal-year report), and the head of the gap list.
 ``/gaps``: 社会資源の充足状況, the unmet needs by category and area; ``/gaps/summary`` its
 head, which meeting pages load with htmx. All need a login; a refused entry re-renders the
 page with the message, status 422.
@@ -38,12 +39,22 @@ from kasane.core.errors import NotFound
 from kasane.core.i18n import N_
 from kasane.core.i18n import gettext as _
 from kasane.core.japan_time import today_jst
+from kasane.core.reports.periods import fiscal_year_of
 from kasane.core.web.deps import Actor, DbSession, Form, requires_login, requires_writable
 from kasane.core.web.templating import render
 
 BAD_DATE = N_("Enter a valid date.")
 BAD_NUMBER = N_("Participant numbers must be whole numbers.")
 SUMMARY_LINES = 8  # the head of the gap list that 地域づくり and meetings show
+
+
+RECENT_MONTHS = 3  # the months of indicators the page shows: the reports have every month
+
+
+def recent_months_start(today: date) -> date:
+    """The first day of the earliest of the page's ``RECENT_MONTHS`` months (this one too)."""
+    months = today.year * 12 + today.month - 1 - (RECENT_MONTHS - 1)
+    return date(months // 12, months % 12 + 1, 1)
 
 
 async def _gap_summary(session: AsyncSession) -> dict[str, Any]:
@@ -64,6 +75,7 @@ async def _community_page(
     status_code: int = 200,
 ) -> Response[str]:
     places = await list_places(session)
+    today = today_jst()
     return render(
         request,
         "community/community",
@@ -71,9 +83,10 @@ async def _community_page(
             "places": places,
             "place_names": {p.id: p.name for p in places},
             "activities": await recent_activities(session),
-            "indicators": await indicators(session),
+            "indicators": await indicators(session, since=recent_months_start(today)),
+            "fiscal_year": fiscal_year_of(today),
             "kinds": PLACE_KIND_LABELS,
-            "today": today_jst(),
+            "today": today,
             "alert": alert,
             **await _gap_summary(session),
         },

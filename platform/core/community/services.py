@@ -136,17 +136,17 @@ class Indicator:
         return len(self.agencies)
 
 
-async def indicators(session: AsyncSession) -> list[Indicator]:
-    """拠点数, 参加者数, 参加機関数 per area and month, latest month first."""
-    rows = (
-        await session.execute(
-            select(CommunityActivity, CommunityPlace.area_key).join(
-                CommunityPlace,
-                (CommunityPlace.tenant_id == CommunityActivity.tenant_id)
-                & (CommunityPlace.id == CommunityActivity.place_id),
-            )
-        )
-    ).all()
+async def indicators(session: AsyncSession, since: date | None = None) -> list[Indicator]:
+    """拠点数, 参加者数, 参加機関数 per area and month, latest month first; from the month of
+    ``since`` on when given (the page's recent months), else every month."""
+    stmt = select(CommunityActivity, CommunityPlace.area_key).join(
+        CommunityPlace,
+        (CommunityPlace.tenant_id == CommunityActivity.tenant_id)
+        & (CommunityPlace.id == CommunityActivity.place_id),
+    )
+    if since is not None:
+        stmt = stmt.where(CommunityActivity.held_on >= since.replace(day=1))
+    rows = (await session.execute(stmt)).all()
     out: dict[tuple[str | None, str], Indicator] = {}
     for activity, area_key in rows:
         month = activity.held_on.strftime("%Y-%m")
