@@ -172,6 +172,10 @@ def test_the_caseworker_walks_a_case_through_the_forms(
     assert r.status_code == 200 and str(r.url).endswith(f"{url}/plan/1")
     assert "ショートステイの調整" in r.text and r.text.count("<tr>") == 2  # head + one row
 
+    # the case page at 計画作成 offers the decision, dated on the last 重層的支援会議 held
+    form = caseworker.get(url).text.split('id="decision-box"', 1)[1]
+    proposed = re.search(r'id="decision-decided_on"[^>]*value="([^"]+)"', form)
+    assert proposed and proposed.group(1) == held.isoformat()
     # a meeting that may not decide support is refused at its field; so is a bare exception
     decision = {"decision-kind": "support_decision", "decision-decided_on": d.isoformat()}
     r = post(

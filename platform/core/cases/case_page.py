@@ -134,9 +134,15 @@ def _facts_of(case: Case, records: CaseRecords) -> CaseFacts:
 
 
 async def _form_defaults(
-    session: AsyncSession, config: TenantConfig, decision_kind: str, today: date, interval: int
+    session: AsyncSession,
+    config: TenantConfig,
+    decision_kind: str,
+    today: date,
+    interval: int,
+    decision_open: bool,
 ) -> dict[str, dict[str, Any]]:
-    """What each page form proposes before anything is typed, by form key."""
+    """What each page form proposes before anything is typed, by form key. The decision
+    form's meeting day is looked up only when the page shows that form."""
     eligible = meetings_for(config, decision_kind)
     return {
         "decision": {
@@ -146,7 +152,7 @@ async def _form_defaults(
             # a meeting's decision is dated on its day: propose the last one held
             "decided_on": (
                 await last_meeting_day(session, eligible[0].value, today)
-                if len(eligible) == 1
+                if len(eligible) == 1 and decision_open
                 else None
             )
             or today,
@@ -213,14 +219,17 @@ async def case_context(
     forms = page_forms(
         config, [p.agency_key for p in parts], decision_kind, case.lead_agency_key, rows
     )
+    flow = _flow_context(actor, case, facts, records)
     states = dict(states or {})
-    defaults = await _form_defaults(session, config, decision_kind, today, interval)
+    defaults = await _form_defaults(
+        session, config, decision_kind, today, interval, flow["decision_open"]
+    )
     for key in forms:
         states.setdefault(key, FormState(values=dict(defaults.get(key, {}))))
     do_audit_read(session, actor.ref, "case.read", f"case:{case.id}")
     return {
         "case": case,
-        **_flow_context(actor, case, facts, records),
+        **flow,
         "decision_labels": DECISION_LABELS,
         "sources": SOURCES,
         "intakes": await intakes_of(session, config, case.id, consultations=records.consultations),
