@@ -72,17 +72,25 @@ def _detail(detail: dict[str, Any]) -> str:
     return json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str)
 
 
+_LOCKED_IN = "kasane_audit_chain_locked_in"  # session.info: the transaction holding the lock
+
+
 async def _lock_chain(session: AsyncSession, tenant_id: uuid.UUID) -> None:
     """Hold the chain's end until commit, so the link read next is still the last one when
-    the event is written. On SQLite, a write that matches no row takes the database's
-    write lock: the driver opens a transaction only at the first write, so without it the
-    link would be read outside the transaction and another writer could take its ``seq``."""
+    the event is written; once per transaction (the lock lasts until it ends). On SQLite, a
+    write that matches no row takes the database's write lock: the driver opens a
+    transaction only at the first write, so without it the link would be read outside the
+    transaction and another writer could take its ``seq``."""
+    transaction = session.sync_session.get_transaction()
+    if transaction is not None and session.info.get(_LOCKED_IN) is transaction:
+        return
     if session.bind.dialect.name == "postgresql":  # type: ignore[union-attr]
         await session.execute(
             text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"audit:{tenant_id}"}
         )
     else:
         await session.execute(text("UPDATE audit_events SET seq = seq WHERE 0 = 1"))
+    session.info[_LOCKED_IN] = session.sync_session.get_transaction()
 
 
 async def _next_link(session: AsyncSession) -> tuple[int, str]:
