@@ -208,9 +208,8 @@ async def case_context(
     person = await get_person(session, case.person_id)
     parts = await active_agencies(session, case.id)
     records = await case_records(session, case.id)
-    rules = rules or Rules.core(config)
     prompts, interval = await _rule_hints(
-        session, config, case, today, rules, parts, records, members
+        session, config, case, today, rules or Rules.core(config), parts, records, members
     )
     facts = _facts_of(case, records)
     plan = records.latest_plan
@@ -220,12 +219,10 @@ async def case_context(
         config, [p.agency_key for p in parts], decision_kind, case.lead_agency_key, rows
     )
     flow = _flow_context(actor, case, facts, records)
-    states = dict(states or {})
     defaults = await _form_defaults(
         session, config, decision_kind, today, interval, flow["decision_open"]
     )
-    for key in forms:
-        states.setdefault(key, FormState(values=dict(defaults.get(key, {}))))
+    states = {k: FormState(values=dict(defaults.get(k, {}))) for k in forms} | (states or {})
     do_audit_read(session, actor.ref, "case.read", f"case:{case.id}")
     return {
         "case": case,
