@@ -161,6 +161,7 @@ def _seed_key() -> str:
     return digest.hexdigest()[:16]
 
 
+@functools.cache  # once per process, like the key
 def _seed_cache_dir() -> Path | None:
     """This code's and day's folder in the cache (older ones removed), or None when a
     fresh seed is asked for."""

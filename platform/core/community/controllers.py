@@ -39,6 +39,7 @@ from kasane.core.errors import NotFound
 from kasane.core.i18n import N_
 from kasane.core.i18n import gettext as _
 from kasane.core.japan_time import today_jst
+from kasane.core.reports.facts import add_months
 from kasane.core.reports.periods import fiscal_year_of
 from kasane.core.web.deps import Actor, DbSession, Form, requires_login, requires_writable
 from kasane.core.web.templating import render
@@ -53,8 +54,7 @@ RECENT_MONTHS = 3  # the months of indicators the page shows: the reports have e
 
 def recent_months_start(today: date) -> date:
     """The first day of the earliest of the page's ``RECENT_MONTHS`` months (this one too)."""
-    months = today.year * 12 + today.month - 1 - (RECENT_MONTHS - 1)
-    return date(months // 12, months % 12 + 1, 1)
+    return add_months(today.replace(day=1), 1 - RECENT_MONTHS)
 
 
 async def _gap_summary(session: AsyncSession) -> dict[str, Any]:
