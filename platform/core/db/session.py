@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from kasane.core.db.model import TenantScoped
+from kasane.core.db.sqlite_driver import one_hop_dbapi
 from kasane.core.protection.mynumber import refuse_mynumber
 
 ALL_TENANTS = "kasane_all_tenants"  # execution option for platform jobs that span tenants
@@ -130,10 +131,12 @@ def _sqlite_pragmas(engine: AsyncEngine) -> None:
 
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An async engine; SQLite gets foreign keys, WAL and a busy timeout. Errors never
+    """An async engine; SQLite gets foreign keys, WAL, a busy timeout and one worker-thread
+    trip per statement (``sqlite_driver``). Errors never
     carry statement parameters (they may hold personal data) into logs."""
     kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
+        kwargs.setdefault("module", one_hop_dbapi())
         engine = create_async_engine(url, **kwargs)
         _sqlite_pragmas(engine)
         return engine
