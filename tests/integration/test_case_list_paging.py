@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import random
 import re
+import uuid
+from datetime import date
 
 from sqlalchemy import func, select
 
 from kasane.core import plugins
 from kasane.core.auth.models import StaffAccount
-from kasane.core.cases.models import Case
+from kasane.core.cases.models import Case, CaseAgency
 from kasane.core.db import Database
 from kasane.tenants.models import Tenant
 from kasane.tenants.services import tenant_info
@@ -91,3 +93,71 @@ def test_past_a_thousand_the_total_is_bounded_and_pages_follow_the_cursor(tmp_pa
 
         # a forged cursor is ignored, not an error
         assert c.get("/cases?page=2&after=nonsense").status_code == 200
+
+
+def test_under_the_cap_the_total_is_the_cases_the_agency_takes_part_in_now(any_env) -> None:  # type: ignore[no-untyped-def]
+    """The unfiltered total is read from the agency's current participations: it counts
+    each case once, leaves out a participation that ended and every other agency's case,
+    and another town's cases never enter it."""
+    env = any_env
+    usuki = env.tenant_id("usuki")
+
+    async def expected(db: Database, agency: str) -> int:
+        async with db.session(usuki) as s:
+            return int(
+                (
+                    await s.execute(
+                        select(func.count(func.distinct(CaseAgency.case_id))).where(
+                            CaseAgency.agency_key == agency, CaseAgency.ended_on.is_(None)
+                        )
+                    )
+                ).scalar_one()
+            )
+
+    async def agency_of(db: Database, username: str) -> str:
+        async with db.session(usuki) as s:
+            account = (
+                await s.execute(select(StaffAccount).where(StaffAccount.username == username))
+            ).scalar_one()
+            return str(account.memberships[0].agency_key)
+
+    async def end_one(db: Database, agency: str) -> uuid.UUID:
+        async with db.session(usuki) as s:
+            part = (
+                await s.execute(
+                    select(CaseAgency)
+                    .where(CaseAgency.agency_key == agency, CaseAgency.ended_on.is_(None))
+                    .limit(1)
+                )
+            ).scalar_one()
+            part.ended_on = date(2026, 1, 1)
+            return part.id
+
+    async def restore(db: Database, part_id: uuid.UUID) -> None:  # the env is shared
+        async with db.session(usuki) as s:
+            part = (
+                await s.execute(select(CaseAgency).where(CaseAgency.id == part_id))
+            ).scalar_one()
+            part.ended_on = None
+
+    def shown(c) -> int:  # type: ignore[no-untyped-def]
+        text = c.get("/cases").text
+        found = re.search(r"(\d[\d,]*)件", text)
+        assert found is not None and "件以上" not in text
+        return int(found.group(1).replace(",", ""))
+
+    with tenant_client(env, "usuki") as c:
+        login(c, "caseworker")
+        agency = env.run(agency_of, "caseworker")
+        before = env.run(expected, agency)
+        assert 0 < before <= 1_000 and shown(c) == before
+        ended = env.run(end_one, agency)
+        try:
+            assert shown(c) == env.run(expected, agency) == before - 1
+        finally:
+            env.run(restore, ended)
+        assert shown(c) == before
+    with tenant_client(env, "usuki") as c:  # another agency counts its own cases
+        login(c, "kodomo")
+        kodomo = env.run(agency_of, "kodomo")
+        assert kodomo != agency and shown(c) == env.run(expected, kodomo)

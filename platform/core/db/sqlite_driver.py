@@ -74,10 +74,11 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
     async def _run(self, operation: Any, parameters: Any, many: bool) -> None:
         connection: aiosqlite.Connection = self._connection  # type: ignore[assignment]
         async with self._adapt_connection._execute_mutex:
-            finished = await connection._execute(
+            # aiosqlite's own way to run a function in its thread (untyped there)
+            finished: _Finished = await connection._execute(  # type: ignore[no-untyped-call]
                 _run, connection._conn, operation, parameters, many
             )
-        self._cursor = finished  # type: ignore[assignment]
+        self._cursor = finished  # type: ignore[assignment]  # read as a cursor: same attributes
         self._rows = collections.deque(finished.rows)
 
     async def _execute_async(self, operation: Any, parameters: Any) -> None:
