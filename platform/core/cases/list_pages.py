@@ -13,7 +13,8 @@ from kasane.core.audit.services import do_audit_read
 from kasane.core.auth.permissions import needs
 from kasane.core.cases import queries
 from kasane.core.cases.case_page import tenant_config
-from kasane.core.config_types import STAGES
+from kasane.core.config_types import STAGES, TenantConfig
+from kasane.core.i18n import gettext
 from kasane.core.japan_time import today_jst
 from kasane.core.web.deps import Actor, DbSession, requires_login
 from kasane.core.web.templating import htmx_of, render
@@ -119,12 +120,24 @@ class CaseListController(Controller):
             "next_url": next_url,
             "stages": STAGES,
             "today": today,
+            "names": _row_names(config, rows),
         }
         if request.headers.get("hx-history-restore-request") == "true":
             return render(request, "cases/list", ctx, fragment=False)
         if htmx_of(request).target == "case-table":
             return render(request, "cases/table", ctx, fragment=True)
         return render(request, "cases/list", ctx)
+
+
+def _row_names(config: TenantConfig, rows: list[queries.CaseRow]) -> dict[str, dict[str, str]]:
+    """The table's stage, lead agency and counter names, translated once per name on the
+    page: a page of 25 rows asked for the same few names 75 times."""
+    counters = {r.counter_key for r in rows}
+    return {
+        "stage": {s: gettext(config.stage_labels.get(s, s)) for s in {r.stage for r in rows}},
+        "lead": {a: gettext(config.agency_name(a)) for a in {r.lead_agency_key for r in rows}},
+        "counter": {k: gettext(c.name) if (c := config.counter(k)) else k for k in counters},
+    }
 
 
 @get(
