@@ -6,8 +6,9 @@ import hashlib
 import secrets
 import uuid
 from datetime import timedelta
+from functools import cache
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -159,6 +160,22 @@ async def do_open_session(
     return token
 
 
+@cache
+def _login_statement() -> Select[StaffSession, StaffAccount]:
+    """The login lookup, built once (building it cost more than running it, on every
+    request); the token's hash is bound per call."""
+    return (
+        select(StaffSession, StaffAccount)
+        .join(
+            StaffAccount,
+            (StaffAccount.tenant_id == StaffSession.tenant_id)
+            & (StaffAccount.id == StaffSession.account_id),
+        )
+        .where(StaffSession.token_hash == bindparam("token_hash"))
+        .options(joinedload(StaffAccount.memberships))
+    )
+
+
 async def find_login(
     session: AsyncSession, token: str, *, idle: timedelta, absolute: timedelta
 ) -> tuple[StaffAccount, StaffSession] | None:
@@ -169,18 +186,7 @@ async def find_login(
     # memberships (joined eagerly) — nothing is cached, so a logout, a deactivation or a
     # role change is seen by the very next request.
     found = (
-        (
-            await session.execute(
-                select(StaffSession, StaffAccount)
-                .join(
-                    StaffAccount,
-                    (StaffAccount.tenant_id == StaffSession.tenant_id)
-                    & (StaffAccount.id == StaffSession.account_id),
-                )
-                .where(StaffSession.token_hash == _token_hash(token))
-                .options(joinedload(StaffAccount.memberships))
-            )
-        )
+        (await session.execute(_login_statement(), {"token_hash": _token_hash(token)}))
         .unique()
         .first()
     )
