@@ -98,12 +98,12 @@ def test_past_a_thousand_the_total_is_bounded_and_pages_follow_the_cursor(tmp_pa
 def test_under_the_cap_the_total_is_the_cases_the_agency_takes_part_in_now(any_env) -> None:  # type: ignore[no-untyped-def]
     """The unfiltered total is read from the agency's current participations: it counts
     each case once, leaves out a participation that ended and every other agency's case,
-    and another town's cases never enter it."""
+    and in another town it is that town's own."""
     env = any_env
-    usuki = env.tenant_id("usuki")
+    towns = {slug: env.tenant_id(slug) for slug in ("usuki", "marugame")}
 
-    async def expected(db: Database, agency: str) -> int:
-        async with db.session(usuki) as s:
+    async def expected(db: Database, slug: str, agency: str) -> int:
+        async with db.session(towns[slug]) as s:
             return int(
                 (
                     await s.execute(
@@ -114,31 +114,25 @@ def test_under_the_cap_the_total_is_the_cases_the_agency_takes_part_in_now(any_e
                 ).scalar_one()
             )
 
-    async def agency_of(db: Database, username: str) -> str:
-        async with db.session(usuki) as s:
+    async def agency_of(db: Database, slug: str, username: str) -> str:
+        async with db.session(towns[slug]) as s:
             account = (
                 await s.execute(select(StaffAccount).where(StaffAccount.username == username))
             ).scalar_one()
             return str(account.memberships[0].agency_key)
 
-    async def end_one(db: Database, agency: str) -> uuid.UUID:
-        async with db.session(usuki) as s:
-            part = (
-                await s.execute(
-                    select(CaseAgency)
-                    .where(CaseAgency.agency_key == agency, CaseAgency.ended_on.is_(None))
-                    .limit(1)
-                )
-            ).scalar_one()
-            part.ended_on = date(2026, 1, 1)
+    async def set_ended(db: Database, part_id: uuid.UUID | None, ended: date | None) -> uuid.UUID:
+        """End one current participation (the first, when no id is given), or undo that:
+        the environment is shared with the other tests."""
+        async with db.session(towns["usuki"]) as s:
+            found = select(CaseAgency).where(
+                CaseAgency.id == part_id
+                if part_id
+                else (CaseAgency.agency_key == agency) & CaseAgency.ended_on.is_(None)
+            )
+            part = (await s.execute(found.limit(1))).scalar_one()
+            part.ended_on = ended
             return part.id
-
-    async def restore(db: Database, part_id: uuid.UUID) -> None:  # the env is shared
-        async with db.session(usuki) as s:
-            part = (
-                await s.execute(select(CaseAgency).where(CaseAgency.id == part_id))
-            ).scalar_one()
-            part.ended_on = None
 
     def shown(c) -> int:  # type: ignore[no-untyped-def]
         text = c.get("/cases").text
@@ -148,16 +142,20 @@ def test_under_the_cap_the_total_is_the_cases_the_agency_takes_part_in_now(any_e
 
     with tenant_client(env, "usuki") as c:
         login(c, "caseworker")
-        agency = env.run(agency_of, "caseworker")
-        before = env.run(expected, agency)
+        agency = env.run(agency_of, "usuki", "caseworker")
+        before = env.run(expected, "usuki", agency)
         assert 0 < before <= 1_000 and shown(c) == before
-        ended = env.run(end_one, agency)
+        ended = env.run(set_ended, None, date(2026, 1, 1))
         try:
-            assert shown(c) == env.run(expected, agency) == before - 1
+            assert shown(c) == env.run(expected, "usuki", agency) == before - 1
         finally:
-            env.run(restore, ended)
+            env.run(set_ended, ended, None)
         assert shown(c) == before
     with tenant_client(env, "usuki") as c:  # another agency counts its own cases
         login(c, "kodomo")
-        kodomo = env.run(agency_of, "kodomo")
-        assert kodomo != agency and shown(c) == env.run(expected, kodomo)
+        kodomo = env.run(agency_of, "usuki", "kodomo")
+        assert kodomo != agency and shown(c) == env.run(expected, "usuki", kodomo)
+    with tenant_client(env, "marugame") as c:  # another town: its own cases only
+        login(c, "caseworker")
+        theirs = env.run(expected, "marugame", env.run(agency_of, "marugame", "caseworker"))
+        assert shown(c) == theirs

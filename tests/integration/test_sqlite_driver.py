@@ -15,7 +15,9 @@ from sqlalchemy.exc import IntegrityError
 from kasane.core.db.session import make_engine
 
 
-def test_each_statement_is_one_trip_and_reads_rows_counts_and_errors(tmp_path: Path) -> None:
+def test_each_statement_is_one_trip_and_reads_rows_counts_and_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     trips = 0
     original = aiosqlite.Connection._execute
 
@@ -49,8 +51,5 @@ def test_each_statement_is_one_trip_and_reads_rows_counts_and_errors(tmp_path: P
         finally:
             await engine.dispose()
 
-    aiosqlite.Connection._execute = counted  # type: ignore[method-assign]
-    try:
-        asyncio.run(go())
-    finally:
-        aiosqlite.Connection._execute = original  # type: ignore[method-assign]
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    asyncio.run(go())

@@ -23,7 +23,7 @@ from kasane.core.cases.models import (
     SupportPlan,
 )
 from kasane.core.cases.records import evaluation_goals
-from kasane.core.cases.services import visible_to
+from kasane.core.cases.services import takes_part_now, visible_to
 from kasane.core.intake.models import Consultation
 from kasane.core.japan_time import JST
 from kasane.core.people.models import Person
@@ -109,22 +109,17 @@ class CasePage:
     has_prev: bool
 
 
-async def _count_capped(session: AsyncSession, actor: ActorInfo, conditions: list[Any]) -> int:
+async def _count_capped(session: AsyncSession, actor: ActorInfo, filters: list[Any]) -> int:
     """How many cases the list holds, counted up to TOTAL_CAP + 1: its cost does not grow
     with the tenant's archive. Unfiltered, the count reads the agency's current
     participations in their partial index (ix_case_agencies_active_agency_case) alone;
     filtered, it walks the cases with the page's own need-to-know test."""
-    if len(conditions) == 1:  # only visible_to(actor): the same cases, by their participations
-        counted = (
-            select(CaseAgency.case_id)
-            .where(CaseAgency.agency_key == (actor.agency_key or ""), CaseAgency.ended_on.is_(None))
-            .distinct()
-            .limit(TOTAL_CAP + 1)
-            .subquery()
-        )
+    if filters:
+        counted = select(Case.id).where(visible_to(actor), *filters)
     else:
-        counted = select(Case.id).where(*conditions).limit(TOTAL_CAP + 1).subquery()
-    return int((await session.execute(select(func.count()).select_from(counted))).scalar_one())
+        counted = select(CaseAgency.case_id).where(takes_part_now(actor)).distinct()
+    capped = counted.limit(TOTAL_CAP + 1).subquery()
+    return int((await session.execute(select(func.count()).select_from(capped))).scalar_one())
 
 
 async def list_cases(
@@ -133,19 +128,20 @@ async def list_cases(
     """One page of the cases the actor may see, newest activity first, and the total (exact
     up to TOTAL_CAP). A page follows a cursor when it has one, else its number (OFFSET: the
     first pages, and links from before keyset paging)."""
-    conditions: list[Any] = [visible_to(actor)]
+    chosen: list[Any] = []  # the filters staff chose
     if filters.stage:
-        conditions.append(Case.stage == filters.stage)
+        chosen.append(Case.stage == filters.stage)
     if filters.counter:
-        conditions.append(Case.counter_key == filters.counter)
+        chosen.append(Case.counter_key == filters.counter)
     if filters.area:
-        conditions.append(Case.area_key == filters.area)
+        chosen.append(Case.area_key == filters.area)
     if filters.lead:
-        conditions.append(Case.lead_agency_key == filters.lead)
+        chosen.append(Case.lead_agency_key == filters.lead)
     if filters.monitoring_due:  # as in my_tasks: only where support is under way
-        conditions.append(Case.next_monitoring_on <= today)
-        conditions.append(Case.stage.in_(("support", "monitoring")))
-    total = await _count_capped(session, actor, conditions)
+        chosen.append(Case.next_monitoring_on <= today)
+        chosen.append(Case.stage.in_(("support", "monitoring")))
+    total = await _count_capped(session, actor, chosen)
+    conditions = [visible_to(actor), *chosen]
     stmt = select(
         Case.id,
         Case.case_no,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, exists, func, select
+from sqlalchemy import ColumnElement, and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core.audit.services import do_audit
@@ -38,6 +38,12 @@ class CaseRuleError(ValueError):
     """A business rule refused the change; ``args[0]`` is a msgid staff will read."""
 
 
+def takes_part_now(actor: ActorInfo) -> ColumnElement[bool]:
+    """``WHERE`` clause on ``CaseAgency``: a participation of the actor's agency that has
+    not ended — the need-to-know rule, for ``visible_to`` and the list's count alike."""
+    return and_(CaseAgency.agency_key == (actor.agency_key or ""), CaseAgency.ended_on.is_(None))
+
+
 def visible_to(actor: ActorInfo) -> ColumnElement[bool]:
     """``WHERE`` clause on ``Case``: the actor's agency takes part now (need-to-know).
 
@@ -47,8 +53,7 @@ def visible_to(actor: ActorInfo) -> ColumnElement[bool]:
     return exists().where(
         CaseAgency.case_id == Case.id,
         CaseAgency.tenant_id == Case.tenant_id,
-        CaseAgency.agency_key == (actor.agency_key or ""),
-        CaseAgency.ended_on.is_(None),
+        takes_part_now(actor),
     )
 
 
