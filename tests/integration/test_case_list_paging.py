@@ -12,6 +12,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from kasane.core import plugins
+from kasane.core.audit.services import do_audit
 from kasane.core.auth.models import StaffAccount
 from kasane.core.cases.models import Case, CaseAgency
 from kasane.core.db import Database
@@ -121,21 +122,26 @@ def test_under_the_cap_the_total_is_the_cases_the_agency_takes_part_in_now(any_e
             ).scalar_one()
             return str(account.memberships[0].agency_key)
 
-    async def set_ended(db: Database, part_id: uuid.UUID | None, ended: date | None) -> uuid.UUID:
-        """End one current participation (the first, when no id is given), or undo that:
-        the environment is shared with the other tests."""
+    async def set_ended(db: Database, part_id: uuid.UUID | None, ended: date | None) -> tuple:  # type: ignore[type-arg]
+        """End one current participation of a case the agency does not lead (the first,
+        when no id is given), or undo that — audited, as the services do (the environment is
+        shared with the other tests). Returns the participation's id and its case's stage."""
         async with db.session(towns["usuki"]) as s:
-            found = select(CaseAgency).where(
+            found = select(CaseAgency, Case.stage).join(Case, Case.id == CaseAgency.case_id)
+            found = found.where(
                 CaseAgency.id == part_id
                 if part_id
-                else (CaseAgency.agency_key == agency) & CaseAgency.ended_on.is_(None)
+                else (CaseAgency.agency_key == agency)
+                & CaseAgency.ended_on.is_(None)
+                & (Case.lead_agency_key != agency)
             )
-            part = (await s.execute(found.limit(1))).scalar_one()
+            part, stage = (await s.execute(found.limit(1))).one()
             part.ended_on = ended
-            return part.id
+            await do_audit(s, "test", "case.agency_end", f"case:{part.case_id}", agency=agency)
+            return part.id, stage
 
-    def shown(c) -> int:  # type: ignore[no-untyped-def]
-        text = c.get("/cases").text
+    def shown(c, url: str = "/cases") -> int:  # type: ignore[no-untyped-def]
+        text = c.get(url).text
         found = re.search(r"(\d[\d,]*)件", text)
         assert found is not None and "件以上" not in text
         return int(found.group(1).replace(",", ""))
@@ -145,12 +151,15 @@ def test_under_the_cap_the_total_is_the_cases_the_agency_takes_part_in_now(any_e
         agency = env.run(agency_of, "usuki", "caseworker")
         before = env.run(expected, "usuki", agency)
         assert 0 < before <= 1_000 and shown(c) == before
-        ended = env.run(set_ended, None, date(2026, 1, 1))
+        ended, stage = env.run(set_ended, None, date(2026, 1, 1))
+        # the totals are kept until the next audited change: this one counts anew
+        filtered = f"/cases?stage={stage}"
         try:
             assert shown(c) == env.run(expected, "usuki", agency) == before - 1
+            in_stage = shown(c, filtered)
         finally:
             env.run(set_ended, ended, None)
-        assert shown(c) == before
+        assert shown(c) == before and shown(c, filtered) == in_stage + 1
     with tenant_client(env, "usuki") as c:  # another agency counts its own cases
         login(c, "kodomo")
         kodomo = env.run(agency_of, "usuki", "kodomo")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, exists, func, select, text
+from sqlalchemy import Table, event, exists, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -170,9 +170,14 @@ def do_audit_read(
 def _insert_reads(session: Session) -> None:
     # Added here, not at once: an autoflush would insert the row at the next query, and
     # on SQLite that write would then hold the database's lock through the rendering.
+    # A Core INSERT, not session.add_all(): the unit of work's bookkeeping for these rows,
+    # which nothing reads back, cost more than the statement.
     rows = session.info.pop(PENDING_READS, None)
     if rows:
-        session.add_all(rows)
+        table: Table = AuditRead.__table__  # type: ignore[assignment]
+        session.execute(
+            insert(table), [{c.key: getattr(r, c.key) for c in table.columns} for r in rows]
+        )
 
 
 @event.listens_for(Session, "after_rollback")

@@ -6,16 +6,13 @@ once by :func:`get_report`. It holds counts and labels only — never a name or 
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kasane.core.audit.models import AuditEvent
+from kasane.core.audit.versions import UntilNextChange, version_key
 from kasane.core.config_types import TenantConfig
 from kasane.core.i18n import current_locale
 from kasane.core.i18n import gettext as _
@@ -123,21 +120,6 @@ class Report:
         ]
 
 
-async def data_version(session: AsyncSession) -> int:
-    """The tenant's last audited change, its own report views and downloads left out.
-
-    Every change to the records the figures count goes through a service that audits it
-    (the house rule: every state change is audited), so while this number stays the same,
-    so do the records — in every process, since it is read from the database."""
-    last = await session.execute(
-        select(AuditEvent.seq)
-        .where(~AuditEvent.action.like("report.%"))
-        .order_by(AuditEvent.seq.desc())
-        .limit(1)
-    )
-    return int(last.scalar() or 0)
-
-
 def _config_stamp(config: TenantConfig) -> int:
     """What of the configuration a count depends on: counters' fields and areas, meeting
     types' legal bases (a plugin redeployed with other ones must not hit an old entry)."""
@@ -149,13 +131,12 @@ def _config_stamp(config: TenantConfig) -> int:
     )
 
 
-# Counted figures by (tenant, what was asked, as of which day, data version): the same
-# answer as counting again, until the next audited change. Per process, small, dropped
-# oldest first; the targets (a few rows) are always read fresh.
-_CACHE: OrderedDict[tuple[Any, ...], tuple[dict[str, Figure], LocalFigures, dict[str, int]]] = (
-    OrderedDict()
+# Counted figures by (database, tenant, data version, what was asked, as of which day): the same
+# answer as counting again, until the next audited change. The targets (a few rows) are
+# always read fresh.
+_CACHE: UntilNextChange[tuple[dict[str, Figure], LocalFigures, dict[str, int]]] = UntilNextChange(
+    32
 )
-CACHE_SIZE = 32
 
 
 def clear_report_cache() -> None:
@@ -210,28 +191,23 @@ async def get_report(
     ``detail`` names the one section whose breakdowns a page shows: the others get their
     totals and months only (the same exact counts, less to tally for a large town).
 
-    A report asked for again before any audited change (see :func:`data_version`) is
-    served from a small per-process cache: exactly the figures a new count would give."""
+    A report asked for again before any audited change is served from a small per-process
+    cache (:mod:`kasane.core.audit.versions`): exactly the figures a new count would give."""
     wanted = keys or CORE_KEYS
     key = (
-        tenant.id,
+        *await version_key(session),
         period,
         today,
         tuple(wanted),
         by_month,
         detail,
         _config_stamp(tenant.config),
-        await data_version(session),
     )
     counted = _CACHE.get(key)
     if counted is None:
         counted = await _count(session, tenant, period, today, wanted, by_month, detail)
         if not counted[1].problems:  # a plugin that failed this time may answer next time
-            _CACHE[key] = counted
-        while len(_CACHE) > CACHE_SIZE:
-            _CACHE.popitem(last=False)
-    else:
-        _CACHE.move_to_end(key)
+            _CACHE.put(key, counted)
     figures, local, year_to_date = counted
     return Report(
         tenant=tenant,

@@ -24,6 +24,7 @@ from kasane.core.i18n import N_
 from kasane.core.japan_time import JST, jst_moment, wareki
 from kasane.core.tenancy import TenantContext
 from kasane.core.themes import theme_dir
+from kasane.core.web.template_gettext import template_gettext
 
 CORE_TEMPLATES = Path(__file__).parent / "templates"
 WEEKDAYS = (
@@ -119,6 +120,8 @@ def _environment(loaders: tuple[str, ...]) -> jinja2.Environment:
         ngettext=lambda s, p, n, **kw: i18n.ngettext(s, p, n, **kw),
         newstyle=True,
     )
+    # ``_`` straight to the cached lookup, not through the extension's alias and wrapper
+    env.globals.update(_=template_gettext, gettext=template_gettext)
     env.filters.update(
         jst=to_jst,
         jst_day=jst_day,

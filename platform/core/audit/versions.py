@@ -1,0 +1,69 @@
+"""Answers that hold until a tenant's next audited change.
+
+Every change to a tenant's records goes through a service that audits it (the house rule:
+every state change is audited), so while the tenant's last audit sequence number stays the
+same, so do its records — in every process, since the number is read from the database. A
+count keyed by that number (the reports' figures, the case list's total) can be kept and
+served again: the same answer as counting anew.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Hashable
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kasane.core.audit.models import AuditEvent
+
+V = TypeVar("V")
+
+
+async def data_version(session: AsyncSession) -> int:
+    """The bound tenant's last audited change, its own report views and downloads left out
+    (reading a report changes no record)."""
+    last = await session.execute(
+        select(AuditEvent.seq)
+        .where(~AuditEvent.action.like("report.%"))
+        .order_by(AuditEvent.seq.desc())
+        .limit(1)
+    )
+    return int(last.scalar() or 0)
+
+
+async def version_key(session: AsyncSession) -> tuple[str, Any, int]:
+    """What a kept answer's key starts with: the database, the bound tenant and its
+    :func:`data_version` (the database too, as two databases may hold the same tenant: a
+    restored copy, each test's own)."""
+    return (
+        session.bind.url.render_as_string(),  # type: ignore[union-attr]
+        session.info["tenant_id"],
+        await data_version(session),
+    )
+
+
+class UntilNextChange(Generic[V]):
+    """A small per-process map of counted answers, the least recently used dropped first.
+    Its keys start with :func:`version_key`, so an entry is never served after a change:
+    the next key differs."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[Hashable, V] = OrderedDict()
+
+    def get(self, key: Hashable) -> V | None:
+        found = self._entries.get(key)
+        if found is not None:
+            self._entries.move_to_end(key)
+        return found
+
+    def put(self, key: Hashable, value: V) -> None:
+        self._entries[key] = value
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        self._entries.clear()
