@@ -148,8 +148,9 @@ async def list_cases(
     session: AsyncSession, actor: ActorInfo, filters: CaseFilters, today: date
 ) -> CasePage:
     """One page of the cases the actor may see, newest activity first, and the total (exact
-    up to TOTAL_CAP). A page follows a cursor when it has one, else its number (OFFSET: the
-    first pages, and links from before keyset paging)."""
+    up to TOTAL_CAP; a first page that holds the whole list is its own total). A page
+    follows a cursor when it has one, else its number (OFFSET: the first pages, and links
+    from before keyset paging)."""
     chosen: list[Any] = []  # the filters staff chose
     if filters.stage:
         chosen.append(Case.stage == filters.stage)
@@ -162,7 +163,6 @@ async def list_cases(
     if filters.monitoring_due:  # as in my_tasks: only where support is under way
         chosen.append(Case.next_monitoring_on <= today)
         chosen.append(Case.stage.in_(("support", "monitoring")))
-    total = await _count_capped(session, actor, filters, chosen, today)
     conditions = [visible_to(actor), *chosen]
     stmt = select(
         Case.id,
@@ -198,6 +198,10 @@ async def list_cases(
         found = (await session.execute(stmt.limit(PAGE_SIZE + 1))).all()
         rows = [case_row(r) for r in found[:PAGE_SIZE]]
         has_prev, has_next = page > 1, len(found) > PAGE_SIZE
+    if page == 1 and not has_next and filters.before is None and filters.after is None:
+        total = len(rows)  # the whole list is on this page: nothing more to count
+    else:
+        total = await _count_capped(session, actor, filters, chosen, today)
     return CasePage(rows, min(total, TOTAL_CAP), total > TOTAL_CAP, has_next, has_prev)
 
 

@@ -122,7 +122,8 @@ async def page_snapshot(
 ) -> CaseSnapshot:
     """The snapshot of one case from what its page has read already (its agencies, its
     consultations' categories, its stage moves, its plans, its household): one statement
-    more, for its open 多機関協働 span, when it has one. The same snapshot :func:`case_snapshots` makes."""
+    more, for its open 多機関協働 span, when it has one. The same snapshot
+    :func:`case_snapshots` makes."""
     # an open span exists exactly while the case's flag is set (the services set both)
     since = (
         await session.scalar(
