@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kasane.core.audit.versions import UntilNextChange, version_key
 from kasane.core.auth.actor import ActorInfo
+from kasane.core.cases.list_total import TOTAL_CAP, count_capped
 from kasane.core.cases.models import (
     Assessment,
     Case,
-    CaseAgency,
     CaseDecision,
     Evaluation,
     Monitoring,
@@ -24,7 +23,7 @@ from kasane.core.cases.models import (
     SupportPlan,
 )
 from kasane.core.cases.records import evaluation_goals
-from kasane.core.cases.services import takes_part_now, visible_to
+from kasane.core.cases.services import visible_to
 from kasane.core.intake.models import Consultation
 from kasane.core.japan_time import JST
 from kasane.core.people.models import Person
@@ -34,9 +33,6 @@ from kasane.core.referrals.models import Referral
 PAGE_SIZE = 25
 
 
-# The list counts the cases it shows up to this many, then says "1,000 or more": an exact
-# total would cost a scan of every case the agency takes part in, on every request.
-TOTAL_CAP = 1_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -110,40 +106,6 @@ class CasePage:
     has_prev: bool
 
 
-# Totals by (database, tenant, data version, agency, filters, the day for "monitoring due"): the
-# same number as counting again until the tenant's next audited change, so paging through
-# a list or coming back to it counts once.
-_TOTALS: UntilNextChange[int] = UntilNextChange(512)
-
-
-async def _count_capped(
-    session: AsyncSession, actor: ActorInfo, filters: CaseFilters, chosen: list[Any], today: date
-) -> int:
-    """How many cases the list holds, counted up to TOTAL_CAP + 1: its cost does not grow
-    with the tenant's archive. Unfiltered, the count reads the agency's current
-    participations in their partial index (ix_case_agencies_active_agency_case) alone;
-    filtered (``chosen``), it walks the cases with the page's own need-to-know test, ~10 ms
-    at the cap, hence the count is kept until the next change."""
-    asked = replace(filters, page=1, after=None, before=None)
-    key = (
-        *await version_key(session),
-        actor.agency_key,
-        asked,
-        today if filters.monitoring_due else None,
-    )
-    total = _TOTALS.get(key)
-    if total is not None:
-        return total
-    if chosen:
-        counted = select(Case.id).where(visible_to(actor), *chosen)
-    else:
-        counted = select(CaseAgency.case_id).where(takes_part_now(actor)).distinct()
-    capped = counted.limit(TOTAL_CAP + 1).subquery()
-    total = int((await session.execute(select(func.count()).select_from(capped))).scalar_one())
-    _TOTALS.put(key, total)
-    return total
-
-
 async def list_cases(
     session: AsyncSession, actor: ActorInfo, filters: CaseFilters, today: date
 ) -> CasePage:
@@ -201,7 +163,7 @@ async def list_cases(
     if page == 1 and not has_next and filters.before is None and filters.after is None:
         total = len(rows)  # the whole list is on this page: nothing more to count
     else:
-        total = await _count_capped(session, actor, filters, chosen, today)
+        total = await count_capped(session, actor, filters, chosen, today)
     return CasePage(rows, min(total, TOTAL_CAP), total > TOTAL_CAP, has_next, has_prev)
 
 
