@@ -8,7 +8,7 @@ from dataclasses import replace
 from sqlalchemy import select
 
 from kasane.core.cases.models import Case
-from kasane.core.cases.queries import case_records
+from kasane.core.cases.record_reads import case_records
 from kasane.core.cases.services import active_agencies
 from kasane.core.db import Database
 from kasane.core.japan_time import today_jst

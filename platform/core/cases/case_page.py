@@ -27,7 +27,8 @@ from kasane.core.cases.page_forms import (
     meetings_for,
     page_forms,
 )
-from kasane.core.cases.queries import CaseRecords, case_records, timeline
+from kasane.core.cases.queries import timeline
+from kasane.core.cases.record_reads import CaseRecords, case_records
 from kasane.core.cases.records import plan_rows
 from kasane.core.cases.services import (
     access_case,

@@ -13,18 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kasane.core.auth.actor import ActorInfo
 from kasane.core.cases.list_total import TOTAL_CAP, count_capped
 from kasane.core.cases.models import (
-    Assessment,
     Case,
-    CaseDecision,
-    Evaluation,
-    Monitoring,
-    ProgressNote,
-    StageEvent,
-    SupportPlan,
 )
+from kasane.core.cases.record_reads import CaseRecords, case_records
 from kasane.core.cases.records import evaluation_goals
 from kasane.core.cases.services import visible_to
-from kasane.core.intake.models import Consultation
 from kasane.core.japan_time import JST
 from kasane.core.people.models import Person
 from kasane.core.protection.sealing import unseal
@@ -184,47 +177,6 @@ def _at(day: date, written: datetime | None = None) -> datetime:
     if written is not None and written.astimezone(JST).date() == day:
         return written.astimezone(JST)
     return datetime.combine(day, time(9, 0), tzinfo=JST)
-
-
-@dataclass
-class CaseRecords:
-    """Every record of one case that the case page shows, each table read once: the
-    timeline, the facts the stage rules test, the plan and version lists all use these."""
-
-    stage_events: list[StageEvent]
-    consultations: list[Consultation]
-    assessments: list[Assessment]
-    plans: list[SupportPlan]
-    notes: list[ProgressNote]
-    monitorings: list[Monitoring]
-    decisions: list[CaseDecision]
-    evaluations: list[Evaluation]
-    referrals: list[Referral]
-
-    @property
-    def latest_plan(self) -> SupportPlan | None:
-        return max(self.plans, key=lambda p: p.version, default=None)
-
-
-async def case_records(session: AsyncSession, case_id: uuid.UUID) -> CaseRecords:
-    """One statement per table of the case's records (nine)."""
-
-    async def rows(model: Any) -> list[Any]:
-        return list(
-            (await session.execute(select(model).where(model.case_id == case_id))).scalars()
-        )
-
-    return CaseRecords(
-        stage_events=await rows(StageEvent),
-        consultations=await rows(Consultation),
-        assessments=await rows(Assessment),
-        plans=await rows(SupportPlan),
-        notes=await rows(ProgressNote),
-        monitorings=await rows(Monitoring),
-        decisions=await rows(CaseDecision),
-        evaluations=await rows(Evaluation),
-        referrals=await rows(Referral),
-    )
 
 
 def _early_items(r: CaseRecords) -> list[TimelineItem]:

@@ -45,6 +45,11 @@ class CrossTenantWrite(RuntimeError):
 def _tenant_criteria(state: ORMExecuteState) -> None:
     if not (state.is_select or state.is_update or state.is_delete):
         return
+    # A Core statement (tables, no mapped class) gets no ORM criteria in any case: it names
+    # its tenant itself (and RLS checks it). Skipping it spares copying the statement,
+    # which made SQLAlchemy build its cache key anew on every execution.
+    if not state.is_orm_statement:
+        return
     if state.execution_options.get(ALL_TENANTS) or state.session.info.get(ALL_TENANTS):
         return
     tid = state.session.info.get("tenant_id")
