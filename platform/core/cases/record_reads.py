@@ -97,7 +97,10 @@ def _reading() -> _Reading:  # found in SQLAlchemy's compiled cache by its memoi
 
 
 async def case_records(session: AsyncSession, case_id: uuid.UUID) -> CaseRecords:
-    """The case's records of the nine tables, in one statement."""
+    """The case's records of the nine tables, in one statement (after writing what the
+    session holds: a Core statement does not autoflush, and a page shown after a save must
+    show what was saved)."""
+    await session.flush()
     reading = _reading()
     found: list[list[Any]] = [[] for _ in _MODELS]
     params = {"tenant_id": session.info["tenant_id"], "case_id": case_id}
