@@ -13,8 +13,10 @@ from sqlalchemy import func, select
 
 from kasane.core import plugins
 from kasane.core.audit.services import do_audit
+from kasane.core.auth.actor import ActorInfo
 from kasane.core.auth.models import StaffAccount
 from kasane.core.cases.models import Case, CaseAgency
+from kasane.core.cases.queries import CaseFilters, list_cases
 from kasane.core.db import Database
 from kasane.tenants.models import Tenant
 from kasane.tenants.services import tenant_info
@@ -168,3 +170,58 @@ def test_under_the_cap_the_total_is_the_cases_the_agency_takes_part_in_now(any_e
         login(c, "caseworker")
         theirs = env.run(expected, "marugame", env.run(agency_of, "marugame", "caseworker"))
         assert shown(c) == theirs
+
+
+def test_a_total_counted_inside_an_uncommitted_change_is_not_kept(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A transaction that has audited a change sees it under the next version number before
+    anyone else does. Were its count kept and the change rolled back, the next real change
+    (the same version number) would find that count: the list would show a wrong total."""
+    env = _make_sqlite_env(tmp_path)
+    _seed(env, 300)  # more than a page for the caseworker's agency: the total is counted
+    usuki = env.tenant_id("usuki")
+
+    def shown(c) -> int:  # type: ignore[no-untyped-def]
+        found = re.search(r"(\d[\d,]*)件", c.get("/cases").text)
+        assert found is not None
+        return int(found.group(1).replace(",", ""))
+
+    async def count_in_a_change_then_roll_back(db: Database) -> int:
+        async with db.session(usuki) as s:
+            account = (
+                await s.execute(select(StaffAccount).where(StaffAccount.username == "caseworker"))
+            ).scalar_one()
+            agency = account.memberships[0].agency_key
+            actor = ActorInfo(
+                account.id, usuki, "caseworker", "", frozenset({"caseworker"}), agency
+            )
+            part = (
+                await s.execute(
+                    select(CaseAgency)
+                    .join(Case, Case.id == CaseAgency.case_id)
+                    .where(
+                        CaseAgency.agency_key == agency,
+                        CaseAgency.ended_on.is_(None),
+                        Case.lead_agency_key != agency,
+                    )
+                    .limit(1)
+                )
+            ).scalar_one()
+            part.ended_on = date(2026, 1, 1)
+            await do_audit(s, "test", "case.agency_end", f"case:{part.case_id}", agency=agency)
+            page = await list_cases(s, actor, CaseFilters(), date(2026, 12, 1))
+            await s.rollback()
+            return page.total
+
+    async def an_unrelated_change(db: Database) -> None:
+        async with db.session(usuki) as s:
+            await do_audit(s, "test", "test.unrelated", "")
+
+    with tenant_client(env, "usuki") as c:
+        login(c, "caseworker")
+        before = shown(c)
+        assert 25 < before < 1_000
+        # inside the change the list counts one case fewer; then the change is undone
+        assert env.run(count_in_a_change_then_roll_back) == before - 1
+        # the next change that lands takes the version number the undone one had
+        env.run(an_unrelated_change)
+        assert shown(c) == before

@@ -75,6 +75,13 @@ def _detail(detail: dict[str, Any]) -> str:
 _LOCKED_IN = "kasane_audit_chain_locked_in"  # session.info: the transaction holding the lock
 
 
+def audited_in_this_transaction(session: AsyncSession) -> bool:
+    """Whether the session's open transaction has audited a change (it holds the chain's
+    lock until it ends): what it reads is then not yet what anyone else sees."""
+    transaction = session.sync_session.get_transaction()
+    return transaction is not None and session.info.get(_LOCKED_IN) is transaction
+
+
 async def _lock_chain(session: AsyncSession, tenant_id: uuid.UUID) -> None:
     """Hold the chain's end until commit, so the link read next is still the last one when
     the event is written; once per transaction (the lock lasts until it ends). On SQLite, a

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Hashable
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core.audit.models import AuditEvent
+from kasane.core.audit.services import audited_in_this_transaction
 
 V = TypeVar("V")
 
@@ -33,33 +34,42 @@ async def data_version(session: AsyncSession) -> int:
     return int(last.scalar() or 0)
 
 
-async def version_key(session: AsyncSession) -> tuple[str, Any, int]:
-    """What a kept answer's key starts with: the database, the bound tenant and its
-    :func:`data_version` (the database too, as two databases may hold the same tenant: a
-    restored copy, each test's own)."""
+async def version_key(session: AsyncSession, *asked: Hashable) -> tuple[Hashable, ...] | None:
+    """A kept answer's key: the database, the bound tenant and its :func:`data_version`
+    (the database too, as two databases may hold the same tenant: a restored copy, each
+    test's own), then what was ``asked``. None inside a transaction that has audited a change:
+    it would read its own change under the next version number before it is committed —
+    and if it is rolled back, the next real change would find that answer kept."""
+    if audited_in_this_transaction(session):
+        return None
     return (
         session.bind.url.render_as_string(),  # type: ignore[union-attr]
         session.info["tenant_id"],
         await data_version(session),
+        *asked,
     )
 
 
 class UntilNextChange(Generic[V]):
     """A small per-process map of counted answers, the least recently used dropped first.
     Its keys start with :func:`version_key`, so an entry is never served after a change:
-    the next key differs."""
+    the next key differs. Without a key (None), nothing is read or kept."""
 
     def __init__(self, size: int) -> None:
         self.size = size
         self._entries: OrderedDict[Hashable, V] = OrderedDict()
 
-    def get(self, key: Hashable) -> V | None:
+    def get(self, key: Hashable | None) -> V | None:
+        if key is None:
+            return None
         found = self._entries.get(key)
         if found is not None:
             self._entries.move_to_end(key)
         return found
 
-    def put(self, key: Hashable, value: V) -> None:
+    def put(self, key: Hashable | None, value: V) -> None:
+        if key is None:
+            return
         self._entries[key] = value
         self._entries.move_to_end(key)
         while len(self._entries) > self.size:

@@ -36,11 +36,8 @@ async def count_capped(
     filtered (``chosen``), it walks the cases with the page's own need-to-know test, ~10 ms
     at the cap, hence the count is kept until the next change."""
     asked = replace(filters, page=1, after=None, before=None)
-    key = (
-        *await version_key(session),
-        actor.agency_key,
-        asked,
-        today if filters.monitoring_due else None,
+    key = await version_key(
+        session, actor.agency_key, asked, today if filters.monitoring_due else None
     )
     total = _TOTALS.get(key)
     if total is not None:

@@ -194,8 +194,8 @@ async def get_report(
     A report asked for again before any audited change is served from a small per-process
     cache (:mod:`kasane.core.audit.versions`): exactly the figures a new count would give."""
     wanted = keys or CORE_KEYS
-    key = (
-        *await version_key(session),
+    key = await version_key(
+        session,
         period,
         today,
         tuple(wanted),
