@@ -29,10 +29,8 @@ from kasane.core.cases.page_forms import (
 )
 from kasane.core.cases.queries import timeline
 from kasane.core.cases.record_reads import CaseRecords, case_records
-from kasane.core.cases.records import plan_rows
 from kasane.core.cases.services import (
     access_case,
-    active_agencies,
     facts_from,
 )
 from kasane.core.cases.stages import NEXT_ACTIONS, CaseFacts, refusal, targets
@@ -207,14 +205,14 @@ async def case_context(
     # The household first: its query loads the person too (get_person then needs none).
     members, patterns = await household_view(session, case.household_id, today)
     person = await get_person(session, case.person_id)
-    parts = await active_agencies(session, case.id)
     records = await case_records(session, case.id)
+    parts = records.taking_part
     prompts, interval = await _rule_hints(
         session, config, case, today, rules or Rules.core(config), parts, records, members
     )
     facts = _facts_of(case, records)
     plan = records.latest_plan
-    rows = await plan_rows(session, plan) if plan is not None else []
+    rows = records.rows_of(plan) if plan is not None else []
     decision_kind = _decision_kind(case, decision_kind)
     forms = page_forms(
         config, [p.agency_key for p in parts], decision_kind, case.lead_agency_key, rows

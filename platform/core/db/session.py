@@ -18,6 +18,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import JSON, String, Text, event, inspect, text
@@ -52,16 +53,19 @@ def _tenant_criteria(state: ORMExecuteState) -> None:
         return
     if state.execution_options.get(ALL_TENANTS) or state.session.info.get(ALL_TENANTS):
         return
-    tid = state.session.info.get("tenant_id")
+    state.statement = state.statement.options(_criteria(state.session.info.get("tenant_id")))
+
+
+@lru_cache(maxsize=4_096)  # one per tenant: an option is immutable, and making it anew for
+def _criteria(tid: uuid.UUID | None) -> Any:  # every statement cost more than using it
+    """The ``tenant_id`` criteria for every TenantScoped entity (no tenant: no rows)."""
     if tid is None:
-        option = with_loader_criteria(
+        return with_loader_criteria(
             TenantScoped, lambda cls: cls.tenant_id.is_(None), include_aliases=True
         )
-    else:
-        option = with_loader_criteria(
-            TenantScoped, lambda cls: cls.tenant_id == tid, include_aliases=True
-        )
-    state.statement = state.statement.options(option)
+    return with_loader_criteria(
+        TenantScoped, lambda cls: cls.tenant_id == tid, include_aliases=True
+    )
 
 
 @event.listens_for(Session, "before_flush")
