@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Hashable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import ScalarSelect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core.audit.models import AuditEvent
@@ -22,30 +22,41 @@ from kasane.core.audit.services import audited_in_this_transaction
 V = TypeVar("V")
 
 
-async def data_version(session: AsyncSession) -> int:
-    """The bound tenant's last audited change, its own report views and downloads left out
-    (reading a report changes no record)."""
-    last = await session.execute(
+def data_version_of(tenant_id: Any) -> ScalarSelect[Any]:
+    """The tenant's last audited change, its own report views and downloads left out
+    (reading a report changes no record); as a column another statement can carry."""
+    last = (
         select(AuditEvent.seq)
-        .where(~AuditEvent.action.like("report.%"))
+        .where(AuditEvent.tenant_id == tenant_id, ~AuditEvent.action.like("report.%"))
         .order_by(AuditEvent.seq.desc())
         .limit(1)
     )
+    return last.scalar_subquery()
+
+
+async def data_version(session: AsyncSession) -> int:
+    """The bound tenant's :func:`data_version_of`."""
+    last = await session.execute(select(data_version_of(session.info["tenant_id"])))
     return int(last.scalar() or 0)
 
 
-async def version_key(session: AsyncSession, *asked: Hashable) -> tuple[Hashable, ...] | None:
+async def version_key(
+    session: AsyncSession, *asked: Hashable, version: int | None = None
+) -> tuple[Hashable, ...] | None:
     """A kept answer's key: the database, the bound tenant and its :func:`data_version`
     (the database too, as two databases may hold the same tenant: a restored copy, each
-    test's own), then what was ``asked``. None inside a transaction that has audited a change:
-    it would read its own change under the next version number before it is committed —
-    and if it is rolled back, the next real change would find that answer kept."""
+    test's own), then what was ``asked``. ``version``: the data version when a statement of
+    the request read it already (:func:`data_version_of` as a column).
+
+    None inside a transaction that has audited a change: it would read its own change under
+    the next version number before it is committed — and if it is rolled back, the next
+    real change would find that answer kept."""
     if audited_in_this_transaction(session):
         return None
     return (
         session.bind.url.render_as_string(),  # type: ignore[union-attr]
         session.info["tenant_id"],
-        await data_version(session),
+        version if version is not None else await data_version(session),
         *asked,
     )
 

@@ -28,16 +28,22 @@ _TOTALS: UntilNextChange[int] = UntilNextChange(512)
 
 
 async def count_capped(
-    session: AsyncSession, actor: ActorInfo, filters: CaseFilters, chosen: list[Any], today: date
+    session: AsyncSession,
+    actor: ActorInfo,
+    filters: CaseFilters,
+    chosen: list[Any],
+    today: date,
+    version: int | None = None,
 ) -> int:
     """How many cases the list holds, counted up to TOTAL_CAP + 1: its cost does not grow
     with the tenant's archive. Unfiltered, the count reads the agency's current
     participations in their partial index (ix_case_agencies_active_agency_case) alone;
     filtered (``chosen``), it walks the cases with the page's own need-to-know test, ~10 ms
-    at the cap, hence the count is kept until the next change."""
+    at the cap, hence the count is kept until the next change. ``version``: the data
+    version the page's own statement read."""
     asked = replace(filters, page=1, after=None, before=None)
     key = await version_key(
-        session, actor.agency_key, asked, today if filters.monitoring_due else None
+        session, actor.agency_key, asked, today if filters.monitoring_due else None, version=version
     )
     total = _TOTALS.get(key)
     if total is not None:

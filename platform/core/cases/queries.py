@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kasane.core.audit.versions import data_version_of
 from kasane.core.auth.actor import ActorInfo
 from kasane.core.cases.list_total import TOTAL_CAP, count_capped
 from kasane.core.cases.models import (
@@ -86,8 +87,12 @@ class CaseRow:
 
 
 def case_row(row: Any) -> CaseRow:
-    """A selected row of the case columns (in CaseRow's order) as a CaseRow."""
-    return CaseRow(*row)
+    """A selected row of the case columns (in CaseRow's order, maybe more after) as a
+    CaseRow."""
+    return CaseRow(*row[:_ROW_FIELDS])
+
+
+_ROW_FIELDS = len(CaseRow.__dataclass_fields__)
 
 
 @dataclass(frozen=True)
@@ -99,14 +104,9 @@ class CasePage:
     has_prev: bool
 
 
-async def list_cases(
-    session: AsyncSession, actor: ActorInfo, filters: CaseFilters, today: date
-) -> CasePage:
-    """One page of the cases the actor may see, newest activity first, and the total (exact
-    up to TOTAL_CAP; a first page that holds the whole list is its own total). A page
-    follows a cursor when it has one, else its number (OFFSET: the first pages, and links
-    from before keyset paging)."""
-    chosen: list[Any] = []  # the filters staff chose
+def _chosen(filters: CaseFilters, today: date) -> list[Any]:
+    """The conditions of the filters staff chose."""
+    chosen: list[Any] = []
     if filters.stage:
         chosen.append(Case.stage == filters.stage)
     if filters.counter:
@@ -118,6 +118,17 @@ async def list_cases(
     if filters.monitoring_due:  # as in my_tasks: only where support is under way
         chosen.append(Case.next_monitoring_on <= today)
         chosen.append(Case.stage.in_(("support", "monitoring")))
+    return chosen
+
+
+async def list_cases(
+    session: AsyncSession, actor: ActorInfo, filters: CaseFilters, today: date
+) -> CasePage:
+    """One page of the cases the actor may see, newest activity first, and the total (exact
+    up to TOTAL_CAP; a first page that holds the whole list is its own total). A page
+    follows a cursor when it has one, else its number (OFFSET: the first pages, and links
+    from before keyset paging)."""
+    chosen = _chosen(filters, today)
     conditions = [visible_to(actor), *chosen]
     stmt = select(
         Case.id,
@@ -130,6 +141,8 @@ async def list_cases(
         Case.next_monitoring_on,
         Case.collaboration,
         Case.updated_at,
+        # the tenant's data version, read with the page: the total's key (list_total)
+        data_version_of(session.info["tenant_id"]).label("version"),
     ).join(Person, (Person.id == Case.person_id) & (Person.tenant_id == Case.tenant_id))
     key = tuple_(Case.updated_at, Case.id)
     page = max(1, filters.page)
@@ -156,7 +169,8 @@ async def list_cases(
     if page == 1 and not has_next and filters.before is None and filters.after is None:
         total = len(rows)  # the whole list is on this page: nothing more to count
     else:
-        total = await count_capped(session, actor, filters, chosen, today)
+        version = int(found[0].version or 0) if found else None
+        total = await count_capped(session, actor, filters, chosen, today, version)
     return CasePage(rows, min(total, TOTAL_CAP), total > TOTAL_CAP, has_next, has_prev)
 
 
