@@ -209,6 +209,9 @@ def test_the_caseworker_walks_a_case_through_the_forms(
             **at_meeting,
         )
     assert r.status_code == 200 and STAGE_LABELS["decision"] in r.text
+    # the stage move the decision made reads as the decision, not as its key
+    timeline = r.text.split('id="timeline"', 1)[1]
+    assert "support_decision" not in timeline and ja("Support decision") in timeline
 
     # support starts (the person agreed in the plan), then monitoring
     r = post(caseworker, f"{url}/move", to="support")

@@ -45,7 +45,10 @@ def timeline_view(config: TenantConfig, items: list[TimelineItem]) -> list[Timel
     for i in items:
         details: list[str] = []
         goals: list[tuple[str, str, str]] = []
+        body = i.body
         if i.kind == "stage":
+            # a move made by a decision recorded without a note carries the decision's kind
+            body = tr(DECISION_LABELS[body]) if body in DECISION_LABELS else body
             before = i.extra.get("from")
             title = _("Stage: %(stage)s", stage=tr(stage.get(i.title, i.title)))
             if before:
@@ -95,5 +98,5 @@ def timeline_view(config: TenantConfig, items: list[TimelineItem]) -> list[Timel
                 details.append(tr(REFERRAL_STATUSES.get(status, status)))
         else:
             title = i.title
-        out.append(TimelineEntry(i.at, i.kind, title, i.body, details, goals))
+        out.append(TimelineEntry(i.at, i.kind, title, body, details, goals))
     return out
