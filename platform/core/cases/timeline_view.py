@@ -38,6 +38,16 @@ class TimelineEntry:
         return self.kind in DATED_KINDS
 
 
+def _stage_move(i: TimelineItem, stage: dict[str, str], details: list[str]) -> tuple[str, str]:
+    """A stage move's title and body; where it came from goes to ``details``."""
+    before = i.extra.get("from")
+    if before:
+        details.append(_("from %(stage)s", stage=tr(stage.get(before, before))))
+    # a move made by a decision recorded without a note carries the decision's kind
+    body = tr(DECISION_LABELS[i.body]) if i.body in DECISION_LABELS else i.body
+    return _("Stage: %(stage)s", stage=tr(stage.get(i.title, i.title))), body
+
+
 def timeline_view(config: TenantConfig, items: list[TimelineItem]) -> list[TimelineEntry]:
     """Timeline items in the reader's words (stage labels, agency and meeting names)."""
     out = []
@@ -47,12 +57,7 @@ def timeline_view(config: TenantConfig, items: list[TimelineItem]) -> list[Timel
         goals: list[tuple[str, str, str]] = []
         body = i.body
         if i.kind == "stage":
-            # a move made by a decision recorded without a note carries the decision's kind
-            body = tr(DECISION_LABELS[body]) if body in DECISION_LABELS else body
-            before = i.extra.get("from")
-            title = _("Stage: %(stage)s", stage=tr(stage.get(i.title, i.title)))
-            if before:
-                details.append(_("from %(stage)s", stage=tr(stage.get(before, before))))
+            title, body = _stage_move(i, stage, details)
         elif i.kind == "consultation":
             counter = config.counter(i.title)
             name = tr(counter.name) if counter else i.title
