@@ -107,15 +107,18 @@ class Rows:
         for model in order:
             table: Table = model.__table__  # type: ignore[attr-defined]
             rows = self.pending.pop(table, [])
-            if rows and self.copy:
+            if self.copy:
                 await self._copy(table, rows)
-            for i in range(0, len(rows) if not self.copy else 0, CHUNK):
-                await self.s.execute(insert(table), rows[i : i + CHUNK])
+            else:
+                for i in range(0, len(rows), CHUNK):
+                    await self.s.execute(insert(table), rows[i : i + CHUNK])
             self.counts[table.name] = self.counts.get(table.name, 0) + len(rows)
 
     async def _copy(self, table: Table, rows: list[dict[str, Any]]) -> None:
         """The rows through asyncpg's binary COPY, each value as SQLAlchemy would bind it
         (JSON as text, times in UTC), a column a row leaves out given its Python default."""
+        if not rows:
+            return
         connection = await self.s.connection()
         dialect = connection.dialect
         columns = list(table.columns)

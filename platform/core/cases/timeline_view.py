@@ -38,14 +38,13 @@ class TimelineEntry:
         return self.kind in DATED_KINDS
 
 
-def _stage_move(i: TimelineItem, stage: dict[str, str], details: list[str]) -> tuple[str, str]:
-    """A stage move's title and body; where it came from goes to ``details``."""
+def _stage_move(i: TimelineItem, stage: dict[str, str]) -> tuple[str, str, list[str]]:
+    """A stage move's title, body and where it came from."""
     before = i.extra.get("from")
-    if before:
-        details.append(_("from %(stage)s", stage=tr(stage.get(before, before))))
+    came_from = [_("from %(stage)s", stage=tr(stage.get(before, before)))] if before else []
     # a move made by a decision recorded without a note carries the decision's kind
     body = tr(DECISION_LABELS[i.body]) if i.body in DECISION_LABELS else i.body
-    return _("Stage: %(stage)s", stage=tr(stage.get(i.title, i.title))), body
+    return _("Stage: %(stage)s", stage=tr(stage.get(i.title, i.title))), body, came_from
 
 
 def timeline_view(config: TenantConfig, items: list[TimelineItem]) -> list[TimelineEntry]:
@@ -57,7 +56,7 @@ def timeline_view(config: TenantConfig, items: list[TimelineItem]) -> list[Timel
         goals: list[tuple[str, str, str]] = []
         body = i.body
         if i.kind == "stage":
-            title, body = _stage_move(i, stage, details)
+            title, body, details = _stage_move(i, stage)
         elif i.kind == "consultation":
             counter = config.counter(i.title)
             name = tr(counter.name) if counter else i.title

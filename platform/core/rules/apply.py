@@ -125,15 +125,13 @@ async def page_snapshot(
     more, for its open 多機関協働 span, when it has one. The same snapshot
     :func:`case_snapshots` makes."""
     # an open span exists exactly while the case's flag is set (the services set both)
-    since = (
-        await session.scalar(
+    since = None
+    if case.collaboration:
+        since = await session.scalar(
             select(func.max(CollaborationPeriod.started_on)).where(
                 CollaborationPeriod.case_id == case.id, CollaborationPeriod.ended_on.is_(None)
             )
         )
-        if case.collaboration
-        else None
-    )
     ms = tuple(
         MemberSnapshot(v.member.relation, v.age, v.member.is_carer, v.member.needs_care,
                        v.member.withdrawn)
