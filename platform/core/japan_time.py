@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 JST = ZoneInfo("Asia/Tokyo")
@@ -23,16 +22,26 @@ def today_jst() -> date:
 # keep ISO dates (2026-12-06), still in JST.
 
 
-@lru_cache(maxsize=8192)
+# The eras met so far, as (since, until or None, name): a handful in practice (birth dates
+# reach back to 大正), each found once. japanera searches its whole table on every call —
+# a third of the case page's time before dates were cached, and still a miss per new day
+# when the cache was by day (a case list spans thousands of days).
+_ERAS: list[tuple[date, date | None, str]] = []
+
+
 def era_of(day: date) -> tuple[str, str]:
-    """The era's name and its year (元 for the first) of ``day``. Cached: japanera parses
-    its era table on every call (about a third of the case page's time went there), and a
-    day's era only changes with a new japanera, which means a restart."""
+    """The era's name and its year (元 for the first) of ``day``. The era's span comes from
+    japanera once, the first time a day in it is asked (a new era means a new japanera,
+    which means a restart)."""
+    for since, until, name in _ERAS:
+        if since <= day and (until is None or day < until):
+            year = day.year - since.year + 1
+            return name, "元" if year == 1 else str(year)
     from japanera import EraDate  # imported here: a module-level import costs every CLI call
 
-    era_date = EraDate.from_date(day)
-    year = int(era_date.strftime("%-Y"))
-    return era_date.strftime("%-K"), "元" if year == 1 else str(year)
+    era = EraDate.from_date(day).era
+    _ERAS.append((era.since, era.until, str(era.kanji)))
+    return era_of(day)
 
 
 def wareki(day: date | None, *, western: bool = False, english: bool = False) -> str:
