@@ -180,6 +180,12 @@ def test_the_8050_journey_counts_clicks_and_page_loads(
     assert sum(c for _, c, _ in counts.steps) < 60
 
 
+# the lines each matching cell's text takes (line boxes told apart by their top)
+LINES_PER_CELL = """selector => [...document.querySelectorAll(selector)].map(cell => {
+  const range = document.createRange(); range.selectNodeContents(cell);
+  return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size; })"""
+
+
 @pytest.mark.parametrize("slug", ["usuki", "marugame"])
 def test_home_search_case_and_intake_at_1366_390_and_200_percent(
     browser: Browser, live_server: LiveServer, slug: str
@@ -211,6 +217,11 @@ def test_home_search_case_and_intake_at_1366_390_and_200_percent(
                 width = page.evaluate("document.documentElement.scrollWidth")
                 inner = page.evaluate("window.innerWidth")
                 assert width <= inner, f"{name} scrolls sideways at {size}: {width} > {inner}"
+                if name == "case":  # 続柄 and 年齢 on one line (a phone made 世帯主 three)
+                    lines = page.evaluate(
+                        LINES_PER_CELL, ".household-table td:is(:nth-child(2), :nth-child(3))"
+                    )
+                    assert lines and max(lines) == 1, f"the household wraps at {size}: {lines}"
                 page.screenshot(path=str(SHOTS / f"{slug}-{name}-{size}.png"), full_page=True)
             if size != "1366":
                 # the navigation is a menu on a phone and at 200%: folded until asked for
