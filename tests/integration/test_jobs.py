@@ -7,6 +7,7 @@ Mail goes to a real local SMTP server (aiosmtpd) on a free port.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import socket
 import time
@@ -57,6 +58,9 @@ def free_port() -> int:
 @pytest.fixture
 def inbox() -> Iterator[tuple[Inbox, str]]:
     box, port = Inbox(), free_port()
+    # aiosmtpd's thread logs each connection's end at INFO, sometimes after the test's log
+    # capture has closed (a "--- Logging error ---" traceback at the end of the run)
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     controller = Controller(box, hostname="127.0.0.1", port=port)
     controller.start()
     try:
