@@ -33,15 +33,16 @@ def era_of(day: date) -> tuple[str, str]:
     """The era's name and its year (元 for the first) of ``day``. The era's span comes from
     japanera once, the first time a day in it is asked (a new era means a new japanera,
     which means a restart)."""
-    for since, until, name in _ERAS:
-        if since <= day and (until is None or day < until):
-            year = day.year - since.year + 1
-            return name, "元" if year == 1 else str(year)
-    from japanera import EraDate  # imported here: a module-level import costs every CLI call
+    span = next((e for e in _ERAS if e[0] <= day and (e[1] is None or day < e[1])), None)
+    if span is None:
+        from japanera import EraDate  # here: a module-level import costs every CLI call
 
-    era = EraDate.from_date(day).era
-    _ERAS.append((era.since, era.until, str(era.kanji)))
-    return era_of(day)
+        era = EraDate.from_date(day).era
+        span = (era.since, era.until, str(era.kanji))
+        _ERAS.append(span)
+    since, _, name = span
+    year = day.year - since.year + 1
+    return name, "元" if year == 1 else str(year)
 
 
 def wareki(day: date | None, *, western: bool = False, english: bool = False) -> str:

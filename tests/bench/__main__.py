@@ -39,6 +39,7 @@ import os
 import random
 import re
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -435,7 +436,7 @@ async def measure_concurrency(
                 sampled.on = False
                 rates["base1"].append(await throughput(bases[:1], paths, phase, []))
                 rates["base8"].append(await throughput(bases, paths, phase, []))
-        app_one, app_many, base_one, base_many = (sorted(v)[len(v) // 2] for v in rates.values())
+        app_one, app_many, base_one, base_many = (statistics.median(v) for v in rates.values())
     finally:
         for c in [*clients, *bases]:
             await c.aclose()

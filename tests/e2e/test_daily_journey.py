@@ -182,16 +182,17 @@ def test_the_8050_journey_counts_clicks_and_page_loads(
 
 # the lines a cell's text takes: the tops of its boxes, those within half a line (a badge's
 # border, a baseline) counted as one
-LINES_OF = """() => { window.linesOf = cell => {
+_LINES_OF = """const linesOf = cell => {
   const range = document.createRange(); range.selectNodeContents(cell);
   const tops = [...range.getClientRects()].map(r => r.top).sort((a, b) => a - b);
-  return tops.filter((top, i) => i === 0 || top - tops[i - 1] > 8).length; }; }"""
-LINES_PER_CELL = """selector => [...document.querySelectorAll(selector)].map(c => linesOf(c))"""
-
+  return tops.filter((top, i) => i === 0 || top - tops[i - 1] > 8).length; };"""
+LINES_PER_CELL = f"""selector => {{ {_LINES_OF}
+  return [...document.querySelectorAll(selector)].map(linesOf); }}"""
 # the cells whose text takes more lines than it has words (a word broken across lines)
-WORDS_BROKEN = """selector => [...document.querySelectorAll(selector)].filter(cell =>
-  linesOf(cell) > Math.max(1, (cell.innerText.match(/[^\\s（）・]+/g) || []).length)
-).map(cell => cell.innerText)"""
+WORDS_BROKEN = f"""selector => {{ {_LINES_OF}
+  return [...document.querySelectorAll(selector)].filter(cell =>
+    linesOf(cell) > Math.max(1, (cell.innerText.match(/[^\\s（）・]+/g) || []).length)
+  ).map(cell => cell.innerText); }}"""
 
 
 @pytest.mark.parametrize("slug", ["usuki", "marugame"])
@@ -227,7 +228,6 @@ def test_home_search_case_and_intake_at_1366_390_and_200_percent(
                 inner = page.evaluate("window.innerWidth")
                 assert width <= inner, f"{name} scrolls sideways at {size}: {width} > {inner}"
                 # a list breaks between words only (a phone read つ/な/ぎ/元 down a column)
-                page.evaluate(LINES_OF)
                 broken = page.evaluate(WORDS_BROKEN, ".words-whole td")
                 assert not broken, f"{name} breaks words at {size}: {broken}"
                 if name == "case":  # 続柄 and 年齢 on one line (a phone made 世帯主 three)

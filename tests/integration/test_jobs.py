@@ -49,6 +49,11 @@ class Inbox:
         return "250 OK"
 
 
+# aiosmtpd's thread logs each connection's end at INFO, sometimes after the test's log
+# capture has closed (a "--- Logging error ---" traceback at the end of the run)
+logging.getLogger("mail.log").setLevel(logging.WARNING)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -58,9 +63,6 @@ def free_port() -> int:
 @pytest.fixture
 def inbox() -> Iterator[tuple[Inbox, str]]:
     box, port = Inbox(), free_port()
-    # aiosmtpd's thread logs each connection's end at INFO, sometimes after the test's log
-    # capture has closed (a "--- Logging error ---" traceback at the end of the run)
-    logging.getLogger("mail.log").setLevel(logging.WARNING)
     controller = Controller(box, hostname="127.0.0.1", port=port)
     controller.start()
     try:
