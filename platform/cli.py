@@ -4,10 +4,12 @@ metrics and central."""
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from kasane.central.commands import add_metrics_commands
 from kasane.database_commands import (
@@ -28,13 +30,47 @@ from kasane.settings import Settings, load_settings
 from kasane.tenants.operator_commands import add_operator_commands
 from kasane.tenants.portability.commands import add_billing_commands, add_tenant_commands
 
+if TYPE_CHECKING:
+    from kasane.core.mail.demo_sink import DemoMailSink
+
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    require_secrets(settings, "kasane serve")
+    sink = _demo_mail_sink(settings)
+    if sink is not None:
+        settings = replace(settings, smtp_url=sink.url)
+        os.environ["KASANE_SMTP_URL"] = sink.url  # --workers: each process reads it there
+    try:
+        return _serve(args, settings, sink)
+    finally:
+        if sink is not None:
+            sink.stop()
+
+
+def _demo_mail_sink(settings: Settings) -> DemoMailSink | None:
+    """Demo mode without ``KASANE_SMTP_URL``: a local SMTP server that keeps each mail as a
+    file in ``var/mail/``, so the demo mails its invitations as production does."""
+    if not settings.demo or settings.smtp_url:
+        return None
+    from kasane.core.mail.demo_sink import DemoMailSink
+
+    sink = DemoMailSink(settings.var_dir / "mail")
+    sink.start()
+    return sink
+
+
+def _announce_demo_mail(sink: DemoMailSink | None) -> None:
+    if sink is not None:  # one line of the JSON log, like every other
+        logging.getLogger("kasane.mail").info(
+            f"demo mail: {sink.folder}/", extra={"smtp_url": sink.url}
+        )
+
+
+def _serve(args: argparse.Namespace, settings: Settings, sink: DemoMailSink | None) -> int:
     import uvicorn
 
     from kasane.app import create_app
 
-    require_secrets(settings, "kasane serve")
     port = args.port or int(os.environ.get("PORT", "8000"))
     # The client address the login throttle counts against comes from the proxy's
     # X-Forwarded-For only when the proxy is trusted (KASANE_FORWARDED_ALLOW_IPS); otherwise
@@ -62,12 +98,14 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             )
         os.environ.setdefault("KASANE_JOBS", "off")
         configure_logging()
+        _announce_demo_mail(sink)
         uvicorn.run("kasane.ops.asgi:create", factory=True, workers=args.workers, **common)
         return 0
     if not settings.jobs:  # one process (the embedded default): it runs the jobs itself
         settings = replace(settings, jobs="inprocess")
     app = create_app(settings)
     configure_logging()  # after the apps: Litestar's defaults would replace the root handler
+    _announce_demo_mail(sink)
     uvicorn.run(app, **common)  # type: ignore[arg-type]
     return 0
 

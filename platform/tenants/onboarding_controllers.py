@@ -139,7 +139,7 @@ async def signup_submit(request: Request[Any, Any, Any], data: FormBody) -> Resp
     tenant = result.tenant
     settings = request.app.state.settings
     link = f"{origin(request, tenant.slug)}{INVITATION_PATH}?token={result.invitation_token}"
-    await _mail_invitation(settings, form, tenant, link)
+    mail_state = await _mail_invitation(settings, form, tenant, link)
     plan = find_plan(tenant.plan or "")
     invoice, invoice_failed = await _first_invoice(request, db, form, tenant, plan)
     response = render(
@@ -148,7 +148,10 @@ async def signup_submit(request: Request[Any, Any, Any], data: FormBody) -> Resp
         {
             "new_tenant": tenant,
             "plan": plan,
-            "invitation_link": link if settings.demo else None,
+            "mail_state": mail_state,
+            "demo": settings.demo,
+            # This browser signed up: it sees the link when no mail carried it (or in the demo).
+            "invitation_link": link if settings.demo or mail_state != MAILED else None,
             "checkout_token": _checkout_token(request, tenant.id),
             "invoice": invoice,
             "invoice_failed": invoice_failed,
@@ -160,7 +163,7 @@ async def signup_submit(request: Request[Any, Any, Any], data: FormBody) -> Resp
     # HttpOnly cookie on the operator host), never in the URL the payment provider sees.
     response.set_cookie(
         HANDOFF_COOKIE,
-        _handoff_value(request, tenant.slug, result.invitation_token),
+        _handoff_value(request, tenant.slug, result.invitation_token, mail_state),
         path="/signup",
         max_age=CHECKOUT_TOKEN_SECONDS,
         httponly=True,
@@ -170,9 +173,16 @@ async def signup_submit(request: Request[Any, Any, Any], data: FormBody) -> Resp
     return response
 
 
-async def _mail_invitation(settings: Settings, form: SignupForm, tenant: Tenant, link: str) -> None:
-    """The first admin's invitation by mail when mail is configured (kasane.core.mail)."""
-    await mail_if_configured(
+# What became of the first admin's invitation mail: the page after payment says so.
+MAILED, MAIL_OFF, MAIL_FAILED = "mailed", "off", "failed"
+
+
+async def _mail_invitation(settings: Settings, form: SignupForm, tenant: Tenant, link: str) -> str:
+    """The first admin's invitation by mail when mail is configured (kasane.core.mail):
+    MAILED, MAIL_OFF (no ``KASANE_SMTP_URL``) or MAIL_FAILED."""
+    if not settings.smtp_url:
+        return MAIL_OFF
+    sent = await mail_if_configured(
         settings,
         invitation_mail(
             to=form.admin_email,
@@ -183,6 +193,7 @@ async def _mail_invitation(settings: Settings, form: SignupForm, tenant: Tenant,
             lang=i18n.current_locale.get(),
         ),
     )
+    return MAILED if sent else MAIL_FAILED
 
 
 async def _first_invoice(
@@ -217,19 +228,22 @@ def _handoff_mac(request: Request[Any, Any, Any], body: str) -> str:
     return hmac.new(key, b"signup-handoff:" + body.encode(), hashlib.sha256).hexdigest()
 
 
-def _handoff_value(request: Request[Any, Any, Any], slug: str, token: str) -> str:
-    body = f"{slug}.{token}"
+def _handoff_value(request: Request[Any, Any, Any], slug: str, token: str, mail_state: str) -> str:
+    body = f"{slug}.{token}.{mail_state}"
     return f"{body}.{_handoff_mac(request, body)}"
 
 
-def _handoff_token(request: Request[Any, Any, Any], slug: str) -> str | None:
-    """The invitation token this browser got when it signed ``slug`` up, if it did."""
+def _handoff(request: Request[Any, Any, Any], slug: str) -> tuple[str, str] | None:
+    """The invitation token this browser got when it signed ``slug`` up, and what became
+    of its mail (MAILED, MAIL_OFF, MAIL_FAILED), if this browser did."""
     value = request.cookies.get(HANDOFF_COOKIE) or ""
     parts = value.split(".")
-    if len(parts) != 3 or parts[0] != slug:
+    if len(parts) != 4 or parts[0] != slug:
         return None
-    body = f"{parts[0]}.{parts[1]}"
-    return parts[1] if hmac.compare_digest(parts[2], _handoff_mac(request, body)) else None
+    body = ".".join(parts[:3])
+    if not hmac.compare_digest(parts[3], _handoff_mac(request, body)):
+        return None
+    return parts[1], parts[2]
 
 
 @post(f"{OPERATOR_PREFIX}/signup/checkout", name="signup_checkout")
@@ -260,8 +274,10 @@ async def signup_result(
         row = await find_tenant_by_slug(s, tenant)
     if row is None:
         raise NotFoundException()
-    token = _handoff_token(request, row.slug)
+    handoff = _handoff(request, row.slug)
     town = origin(request, row.slug)
+    demo = request.app.state.settings.demo
+    token, mail_state = handoff or ("", "")
     return render(
         request,
         "onboarding/signup_result",
@@ -269,9 +285,13 @@ async def signup_result(
             "new_tenant": row,
             "paid": bool(paid),
             "tenant_url": town + "/",
-            "signed_here": token is not None,
+            "signed_here": handoff is not None,
+            "mail_state": mail_state,
+            "demo": demo,
+            # Only to the browser that signed up (its own signed cookie), and outside the
+            # demo only when no mail carried it: a mailed link proves the address.
             "invitation_link": f"{town}{INVITATION_PATH}?token={token}"
-            if token and request.app.state.settings.demo
+            if handoff and (demo or mail_state != MAILED)
             else None,
         },
         fragment=False,

@@ -67,3 +67,42 @@ def test_signup_and_staff_invitations_arrive_by_mail(base_env: Env, inbox: Any) 
     (to, subject, body) = box.mails[1]
     assert to == ["shokuin@usuki.example"] and subject == "【かさね】臼杵市の職員としての招待"
     assert re.search(r"http://usuki\.kasane\.test/invitation\?token=\S+", body)
+
+
+def test_an_invitation_from_an_english_browser_arrives_in_english(
+    base_env: Env,
+    inbox: Any,  # noqa: F811
+) -> None:
+    box, smtp = inbox
+    env = Env(replace(base_env.settings, smtp_url=smtp), base_env.backend)
+    # when a municipality signs up from a browser set to English
+    with tenant_client(env, None) as operator:
+        operator.cookies.set("kasane_lang", "en")
+        page = operator.get("/signup")
+        r = operator.post(
+            "/signup",
+            data={
+                "municipality_code": "373648",  # 直島町
+                "population": "3000",
+                "admin_name": "Hana Naoshima",
+                "admin_email": "hana@naoshima.example",
+                "slug": "naoshima",
+                "plan": "small",
+                "_csrf_token": csrf_of(page.text),
+            },
+        )
+    assert r.status_code == 201, r.text[-800:]
+    # then its first admin's invitation is in English, subject and body
+    [(to, subject, body)] = box.mails
+    assert to == ["hana@naoshima.example"]
+    assert subject == "[Kasane] Your invitation as 直島町's administrator"
+    assert body.startswith("Dear Hana Naoshima,")
+    assert "Open this link to choose a user" in body and "(Japan time)" in body
+    assert "様" not in body and "招待" not in body  # nothing of the Japanese template
+    link = re.search(r"http://naoshima\.kasane\.test/invitation\?token=\S+", body)
+    assert link
+    # and it holds nothing personal beyond the recipient's name: no address, no population,
+    # no other Japanese than the town and the programme's name
+    rest = body.replace(link.group(0), "")
+    assert "@" not in rest and "3000" not in rest and "3,000" not in rest
+    assert set(re.findall(r"[^\x00-\x7f]+", rest)) == {"直島町", "重層的支援体制整備事業"}

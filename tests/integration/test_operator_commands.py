@@ -49,6 +49,7 @@ def kasane(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped
 
     assert run("db", "upgrade").returncode == 0
     run.url = env["KASANE_DATABASE_URL"].replace("sqlite://", "sqlite+aiosqlite://")  # type: ignore[attr-defined]
+    run.var = var  # type: ignore[attr-defined]
     return run
 
 
@@ -143,3 +144,79 @@ def test_first_admin_by_mail_rebind_and_show(kasane, inbox) -> None:  # type: ig
 
     [(actor, detail)] = in_db(kasane.url, audit)
     assert actor == "cli" and detail.get("old") == "marugame" and detail.get("new") == "usuki"
+
+
+TADOTSU = ["--name", "多度津町", "--code", "374041", "--prefecture", "香川県"]
+KOTOHIRA = ["--name", "琴平町", "--code", "374032", "--prefecture", "香川県"]
+BROKEN = "tests.plugins.broken_plugin"
+
+
+def plugin_breaks_under(slug: str):  # type: ignore[no-untyped-def]
+    """The tenant's plugin turns out broken (a release of it, say): the app's next look at
+    the tenant keeps the last good configuration and stores the problems, as the resolver
+    does (kasane.tenants.services.do_activate_plugin)."""
+    from kasane.tenants.models import Tenant
+    from kasane.tenants.services import do_activate_plugin
+
+    async def work(db):  # type: ignore[no-untyped-def]
+        async with db.session() as s:
+            tenant = await find_tenant_by_slug(s, slug)
+        await do_activate_plugin(db, tenant)  # the first request: marugame, good
+        async with db.session(tenant.id) as s:
+            (await s.get(Tenant, tenant.id)).plugin = BROKEN
+        tenant.plugin = BROKEN
+        return await do_activate_plugin(db, tenant)
+
+    return work
+
+
+def stored_state(slug: str):  # type: ignore[no-untyped-def]
+    async def work(db):  # type: ignore[no-untyped-def]
+        async with db.session() as s:
+            tenant = await find_tenant_by_slug(s, slug)
+        return tenant.plugin, tenant.last_good_config
+
+    return work
+
+
+def login_page(kasane, slug: str) -> str:  # type: ignore[no-untyped-def]
+    """The tenant's login page from an app on the operator's database."""
+    from kasane.settings import load_settings
+    from tests.conftest import Env, tenant_client
+
+    settings = load_settings(
+        database_url=f"sqlite:///{kasane.var / 'op.db'}", var_dir=kasane.var, demo=True
+    )
+    with tenant_client(Env(settings, "sqlite"), slug) as client:
+        page = client.get("/login")
+    assert page.status_code == 200
+    return re.sub(r"[0-9a-f]{64,}", "", page.text)  # its CSRF token, in the form and header
+
+
+def test_show_lists_the_stored_plugin_problems_and_set_plugin_moves_one_tenant(kasane) -> None:  # type: ignore[no-untyped-def]
+    for slug, town in (("tadotsu", TADOTSU), ("kotohira", KOTOHIRA)):
+        made = kasane("tenants", "create", slug, *town, "--plugin", "marugame")
+        assert made.returncode == 0, made.stderr
+    stored = in_db(kasane.url, plugin_breaks_under("tadotsu"))
+    assert stored  # the problems the app found and stored
+
+    # show prints the stored problems (before the check it runs now), each on its line
+    shown = kasane("tenants", "show", "tadotsu").stdout
+    kept = shown.split("plugin check now")[0]
+    assert re.search(rf"^plugin problems\s+{len(stored)}$", kept, re.M), shown
+    assert "broken_plugin: kasane_meeting_types[0](key='kaigi').members" in kept
+    assert all(problem in kept for problem in stored)
+    assert re.search(r"^last good config\s+kept$", kept, re.M)
+    assert "problem(s)" in shown.split("plugin check now")[1]
+
+    # rebinding tadotsu clears its problems and leaves kotohira as it was: plugin, pages
+    page_before = login_page(kasane, "kotohira")  # its first look stores its configuration
+    before = in_db(kasane.url, stored_state("kotohira")), page_before
+    moved = kasane("tenants", "set-plugin", "tadotsu", "usuki")
+    assert moved.returncode == 0, moved.stderr
+    fixed = kasane("tenants", "show", "tadotsu").stdout
+    assert re.search(r"^plugin problems\s+none$", fixed, re.M) and "plugin check now   OK" in fixed
+    assert "/static/themes/usuki/" in login_page(kasane, "tadotsu")
+    after = in_db(kasane.url, stored_state("kotohira")), login_page(kasane, "kotohira")
+    assert after == before and after[0][0] == "marugame"
+    assert "/static/themes/default/" in after[1]
