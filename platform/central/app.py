@@ -5,12 +5,14 @@ tenant is looked up, so no tenant route exists here (every one answers the plain
 no central route exists on a tenant's host. It can also be served on its own
 (``kasane central serve``). It reads through its own database URL
 (``KASANE_CENTRAL_DATABASE_URL``: the role ``kasane_central`` on PostgreSQL, which can read
-the released tables and the ledger and nothing else), keeps its own accounts and sessions,
-and imports no tenant model.
+the released tables and the ledger and nothing else; outside the demo it will not serve
+without it), keeps its own accounts and sessions, and imports no tenant model.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Litestar, Request, Response
@@ -50,6 +52,7 @@ SECURITY_HEADERS = {
 }
 
 di_cleanup.install()  # a failing dependency closes the request's database session
+log = logging.getLogger("kasane.central")
 
 
 class CentralApp(Litestar):
@@ -101,6 +104,37 @@ def _server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[A
     return _http_error(request, exc)
 
 
+class CentralDatabaseMissing(RuntimeError):
+    """The central site would read through the app's role (see :func:`database_refusal`)."""
+
+
+def database_refusal(settings: Settings) -> str | None:
+    """Why the central site must not serve: outside the demo, on PostgreSQL, it reads as its
+    own role (kasane_central), never through the app's role, which reads every tenant."""
+    if settings.is_postgres and not settings.demo and not settings.central_database_url:
+        return (
+            "KASANE_CENTRAL_DATABASE_URL is not set: outside the demo the central site reads "
+            "PostgreSQL as the role kasane_central, never through the app's role"
+        )
+    return None
+
+
+def _refusing(reason: str) -> tuple[Callable[[], Awaitable[None]], Any]:
+    """`kasane central serve` stops at startup; under `kasane serve` (whose tenants' hosts
+    keep working) every central page answers 503 and the reason is logged."""
+
+    async def at_startup() -> None:
+        raise CentralDatabaseMissing(reason)
+
+    async def each_request(request: Request[Any, Any, Any]) -> Response[str] | None:
+        if request.url.path.startswith("/static/"):
+            return None
+        log.error(reason)
+        return render_central(request, "error", {"status": 503, "detail": ""}, 503)
+
+    return at_startup, each_request
+
+
 def create_central_app(
     settings: Settings | None = None,
     *,
@@ -109,9 +143,15 @@ def create_central_app(
     """The central site for ``settings`` (from the environment by default)."""
     settings = settings or load_settings()
     db = Database(settings.central_url)
+    refusal = database_refusal(settings)
+    startup, before_request = _refusing(refusal) if refusal else (None, None)
+    if refusal:
+        log.error(refusal)
     app = CentralApp(
         route_handlers=[*AUTH_ROUTES, *PAGE_ROUTES, *static_routers(["default"])],
         dependencies={"central_db": Provide(provide_central_session)},
+        before_request=before_request,
+        on_startup=[startup] if startup else [],
         csrf_config=csrf_config(settings),
         exception_handlers={
             NotFoundException: _not_found,

@@ -1,8 +1,8 @@
 """The release job: count each opted-in town, add noise, pool small towns, spend the budget,
 write the released tables — all or nothing, and never the same period twice.
 
-:func:`do_release` is what ``kasane metrics release`` runs (and what the job runner will
-call): for every town given (the opted-in tenants, counted through the reports' exact
+:func:`do_release` is what ``kasane metrics release`` and the monthly ``central_release``
+job run: for every town given (the opted-in tenants, counted through the reports' exact
 aggregation API, and in the demo synthetic towns) and every catalogue table of the period:
 
 1. a (town, table) already released for the period is left alone: a re-run releases

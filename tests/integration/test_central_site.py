@@ -7,6 +7,7 @@ import csv
 import dataclasses
 import html
 import io
+import logging
 import re
 import uuid
 from collections.abc import Iterator
@@ -22,14 +23,20 @@ from kasane.central.accounts import do_create_account
 from kasane.central.audit import verify_central_chain
 from kasane.central.models import CentralAccount, CentralEvent
 from kasane.core.db import Database
+from kasane.core.japan_time import today_jst
 from kasane.core.people.models import Person
 from kasane.settings import Settings
+from kasane.tenants.demo_central import demo_periods
 from tests.conftest import Env, csrf_of, login, tenant_client
 from tests.oidc_fixtures import authorize_as, oidc_issuer, set_user  # noqa: F401  (fixture)
 
 ROW = re.compile(r'<tr class="[^"]*">(.*?)</tr>', re.S)
 CELL = re.compile(r"<t[hd][^>]*>(.*?)</t[hd]>", re.S)
 TAG = re.compile(r"<[^>]+>")
+# The fiscal year the demo released (last fiscal year, from the day it was seeded: today),
+# as the demo itself chooses it, so that these tests follow the calendar.
+DEMO_FY = next(p for p, _pilots in demo_periods(today_jst()) if p.kind == "fy")
+RELEASE = f"release={DEMO_FY.slug()}"
 
 
 def central_client(settings: Settings) -> TestClient:
@@ -87,35 +94,52 @@ def test_a_prefecture_analyst_sees_only_its_prefectures_towns(central: Any) -> N
     # given 香川県's analyst
     kagawa = central("kagawa")
     # when it compares last fiscal year's new consultations, even asking for 大分県
-    for query in ("release=fy2025", "release=fy2025&prefecture=44"):
+    for query in (RELEASE, f"{RELEASE}&prefecture=44"):
         page = kagawa.get(f"/compare?{query}&measure=consultations.new")
         assert page.status_code == 200
+        assert "この期間の公表はありません" not in page.text  # the demo's release, no fallback
         rows = table_of(page.text)
         # then every row is a town of 香川県, 丸亀市 (a tenant) among them, none of 大分県
         assert rows and {r[1] for r in rows} == {"香川県"}
         assert "丸亀市" in {r[0] for r in rows}
         assert "臼杵市" not in page.text and "大分県" not in page.text
     # and its budget page lists only 香川県's towns
-    budget = kagawa.get("/budget?fy=2025")
+    budget = kagawa.get(f"/budget?fy={DEMO_FY.fiscal_year_number}")
     assert budget.status_code == 200 and "丸亀市" in budget.text and "臼杵市" not in budget.text
 
 
 def test_the_operator_analyst_sees_every_town_and_filters_by_prefecture(central: Any) -> None:
     analyst = central("analyst")
-    every = table_of(analyst.get("/compare?release=fy2025").text)
+    every = table_of(analyst.get(f"/compare?{RELEASE}").text)
     assert {"香川県", "大分県", "北海道"} <= {r[1] for r in every}
     assert {"臼杵市", "丸亀市"} <= {r[0] for r in every}
-    oita = table_of(analyst.get("/compare?release=fy2025&prefecture=44").text)
+    oita = table_of(analyst.get(f"/compare?{RELEASE}&prefecture=44").text)
     assert {r[1] for r in oita} == {"大分県"} and "臼杵市" in {r[0] for r in oita}
     # a peer group by population: 25,000 to 99,999 people only
-    band = table_of(analyst.get("/compare?release=fy2025&band=25k-100k").text)
+    band = table_of(analyst.get(f"/compare?{RELEASE}&band=25k-100k").text)
     assert band and all(r[3] == "2万5千〜10万人未満" for r in band)
     assert all(25_000 <= int(r[2].replace(",", "")) < 100_000 for r in band)
 
 
+def test_a_rate_per_100000_is_the_released_value_over_the_stated_population(
+    central: Any,
+) -> None:
+    # when the operator analyst compares new consultations per 100,000 people
+    rows = table_of(central("analyst").get(f"/compare?{RELEASE}&measure=consultations.new").text)
+    shown = [r for r in rows if r[4] != "10未満" and r[2] != "—"]  # a value and a population
+    assert len(shown) >= 5
+    for town, _pref, population, _band, value, rate, *_rest in shown:
+        # then each rate is the released count × 100,000 ÷ the population, to one decimal
+        people, count = int(population.replace(",", "")), int(value.replace(",", ""))
+        assert rate == f"{round(count * 100_000 / people, 1):,.1f}", town
+    # and the rows are ordered by that rate, the highest first
+    rates = [float(r[5].replace(",", "")) for r in shown]
+    assert rates == sorted(rates, reverse=True)
+
+
 def test_the_csv_is_exactly_the_table_shown(central: Any) -> None:
     kagawa = central("kagawa")
-    query = "release=fy2025&measure=consultations.new&breakdown=1&metric=value"
+    query = f"{RELEASE}&measure=consultations.new&breakdown=1&metric=value"
     page = kagawa.get(f"/compare?{query}")
     download = kagawa.get(f"/compare.csv?{query}")
     assert download.status_code == 200
@@ -140,7 +164,7 @@ def test_the_guest_reads_comparisons_but_downloads_nothing_and_sees_no_budget(
 
 
 def test_every_figure_states_its_epsilon_and_release_date(central: Any) -> None:
-    page = central("analyst").get("/compare?release=fy2025&measure=community.places").text
+    page = central("analyst").get(f"/compare?{RELEASE}&measure=community.places").text
     rows = table_of(page)
     assert rows and all(r[-3] == "1.0" and re.fullmatch(r"\d{4}-\d{2}-\d{2}", r[-2]) for r in rows)
     assert "ノイズ" in page and "10未満" in page  # the plain note on what the noise means
@@ -274,6 +298,41 @@ def test_outside_the_demo_an_account_without_a_code_does_not_sign_in(
     r = login(client, "analyst")
     assert r.status_code == 401 and "ワンタイムコード" in r.text
     assert client.get("/compare", follow_redirects=False).status_code == 302
+
+
+def test_outside_the_demo_the_central_site_never_reads_through_the_apps_role(
+    sqlite_env: Env, caplog: pytest.LogCaptureFixture
+) -> None:
+    from kasane.central.app import CentralDatabaseMissing, create_central_app, database_refusal
+
+    # given PostgreSQL outside the demo, and no KASANE_CENTRAL_DATABASE_URL
+    settings = dataclasses.replace(
+        sqlite_env.settings,
+        database_url="postgresql+asyncpg://kasane_app:pw@127.0.0.1:9/kasane",
+        central_database_url="",
+        demo=False,
+    )
+    base_url = f"http://central.{settings.base_domain}"
+    app = create_central_app(settings)
+    # then the central site on its own (`kasane central serve`) does not start, saying why
+    with pytest.raises(BaseExceptionGroup) as refused:  # the lifespan's task group
+        with TestClient(app, base_url=base_url):
+            pass
+    assert refused.group_contains(CentralDatabaseMissing, match="KASANE_CENTRAL_DATABASE_URL")
+    # and inside the app (`kasane serve`) every central page answers 503, the reason logged
+    with caplog.at_level(logging.ERROR, logger="kasane.central"):
+        assert TestClient(app, base_url=base_url).get("/login").status_code == 503
+    assert "KASANE_CENTRAL_DATABASE_URL is not set" in caplog.text
+    # while the demo, SQLite and a central role's URL serve as before (/login reads nothing)
+    demo = create_central_app(dataclasses.replace(settings, demo=True))
+    assert TestClient(demo, base_url=base_url).get("/login").status_code == 200
+    central_url = "postgresql+asyncpg://kasane_central:pw@127.0.0.1:9/kasane"
+    for fine in (
+        dataclasses.replace(settings, demo=True),
+        dataclasses.replace(settings, central_database_url=central_url),
+        sqlite_env.settings,
+    ):
+        assert database_refusal(fine) is None
 
 
 # the mock provider runs in this process: authlib's own deprecation warnings are not ours

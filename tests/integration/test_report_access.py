@@ -136,6 +136,40 @@ def test_drilling_down_lists_only_what_the_agency_may_see(sqlite_env: Env) -> No
         assert c.get(f"{records}&key=consultations.total&dim=colour&value=x").status_code == 404
 
 
+def test_drilling_down_is_audited_with_what_was_shown_and_hidden(sqlite_env: Env) -> None:
+    town = fixture_town(sqlite_env, "usuki")
+
+    async def drills(db: Database) -> list[tuple[str, str, dict[str, Any]]]:
+        async with db.session(town.tenant_id) as s:
+            rows = await s.execute(
+                select(AuditEvent.actor, AuditEvent.target, AuditEvent.detail)
+                .where(AuditEvent.action == "report.drill")
+                .order_by(AuditEvent.seq)
+            )
+            return [(a, t, json.loads(d)) for a, t, d in rows.all()]
+
+    before = len(sqlite_env.run(drills))
+    # when the supervisor, then the 地域包括's viewer, open the children's consultations
+    path = f"/reports/records?{FY}&key=consultations.total&dim=field&value=children"
+    for username in ("supervisor", "viewer"):
+        with Session(sqlite_env, town.slug, username) as c:
+            assert c.get(path).status_code == 200
+    # then each opening is in the town's audit log: the figure, and how many records were
+    # listed and withheld (C's two visits: all for the supervisor, none for the viewer)
+    new = sqlite_env.run(drills)[before:]
+    assert [(t, d) for _actor, t, d in new] == [
+        (
+            "report:fy2025",
+            {"indicator": "consultations.total", "dimension": "field", "shown": 2, "hidden": 0},
+        ),
+        (
+            "report:fy2025",
+            {"indicator": "consultations.total", "dimension": "field", "shown": 0, "hidden": 2},
+        ),
+    ]
+    assert new[0][0] != new[1][0] and all(a.startswith("account:") for a, _t, _d in new)
+
+
 def test_each_town_counts_its_own_local_indicators(any_env: Env) -> None:
     usuki, marugame = fixture_town(any_env, "usuki"), fixture_town(any_env, "marugame")
     with Session(any_env, usuki.slug, "supervisor") as c:

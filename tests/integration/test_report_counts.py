@@ -11,6 +11,7 @@ import pytest
 from kasane.core.db import Database
 from kasane.core.reports.catalogue import CATALOGUE
 from kasane.core.reports.counting import get_figures
+from kasane.core.reports.dimensions import values_of
 from kasane.core.reports.periods import Period
 from tests.conftest import Env
 from tests.reports_fixture import Town, fixture_town
@@ -125,3 +126,41 @@ def test_a_cross_table_and_an_unknown_dimension(any_env: Env, plugin: str) -> No
     assert ("field", "kind") not in figures["meetings.held"].tables
     with pytest.raises(ValueError, match="unknown dimension"):
         _figures(any_env, town, Period.fiscal_year(2025), ("colour",))
+
+
+@pytest.mark.parametrize("plugin", TOWNS)
+def test_the_channel_counter_and_area_breakdowns_are_the_hand_counted_ones(
+    any_env: Env, plugin: str
+) -> None:
+    town = fixture_town(any_env, plugin)
+    fy = Period.fiscal_year(2025)
+    figures = _figures(any_env, town, fy, ("channel", "counter", "area"))
+    total, new = figures["consultations.total"], figures["consultations.new"]
+    # 相談経路: the fixture takes a first-time person's intake by phone and a returning
+    # person's at the counter — by phone B, C (05-08), D and E; at the counter A twice
+    # (04-15, 05-20: A came in FY2024 already) and C's return (06-02)
+    assert total.by("channel") == {"phone": 4, "visit_counter": 3}
+    # new: A's 04-15 (the year's first, though at the counter), B, C, D and E
+    assert new.by("channel") == {"phone": 4, "visit_counter": 1}
+    # per counter (the story uses each field's first counter): A at the elderly and the
+    # general one, B poverty, C twice at children, D disability, E general
+    counter = {c.field: c.key for c in reversed(town.config.counters)}  # the first wins
+    assert total.by("counter") == {
+        counter["elderly"]: 1,
+        counter["general"]: 2,
+        counter["poverty"]: 1,
+        counter["children"]: 2,
+        counter["disability"]: 1,
+    }
+    # new per counter: A's, B's, C's, D's first at theirs; E's at the general counter
+    assert new.by("counter") == {
+        counter[f]: 1 for f in ("elderly", "poverty", "children", "disability", "general")
+    }
+    # area: the person's, else the counter's — nobody in the story has one and none of
+    # those counters is an area's (usuki's 野津 and marugame's 綾歌/飯山 counters are not
+    # used), so all seven are "not recorded"
+    assert not [k for k in counter.values() if town.config.counter(k).area]  # type: ignore[union-attr]
+    assert total.by("area") == {"": 7}
+    # and the table lists every area of the town (at zero) before "not recorded"
+    areas = values_of(town.config, "area", fy, total.by("area"))
+    assert areas == [a.key for a in town.config.areas] + [""] and len(areas) >= 3

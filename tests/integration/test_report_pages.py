@@ -114,6 +114,19 @@ def test_the_month_view_switches_period_and_shows_the_year_to_date(sqlite_env: E
         shown = {k: int(v) for k, v in TOTAL.findall(page.text)}
         assert shown["consultations.new"] == 1 and shown["consultations.continued"] == 1
         assert "令和7年5月" in page.text
+        # the first quarter of 令和7年度 (April–June 2025): A's two visits, B, C's two, D
+        quarter = client.get("/reports?view=quarter&fy=2025&q=1")
+        assert quarter.status_code == 200
+        assert "令和7年度 第1四半期（2025年4月〜2025年6月）" in quarter.text
+        shown = {k: int(v) for k, v in TOTAL.findall(quarter.text)}
+        assert shown["consultations.total"] == 6 and shown["consultations.new"] == 4
+        # any range, new and continued still by the fiscal year: from 2025-05-10 A's second
+        # visit and C's return are continued, D and E new (C's first, 05-08, is before it)
+        ranged = client.get("/reports?view=range&from=2025-05-10&to=2026-02-28")
+        assert ranged.status_code == 200
+        assert "令和7年5月10日〜令和8年2月28日（2025-05-10〜2026-02-28）" in ranged.text
+        shown = {k: int(v) for k, v in TOTAL.findall(ranged.text)}
+        assert shown["consultations.new"] == 2 and shown["consultations.continued"] == 2
         # a bad month is refused, naming the field; the page still answers
         bad = client.get("/reports?view=range&from=2025-05-01&to=soon")
         assert bad.status_code == 422 and "期間の終了日を入力してください" in bad.text

@@ -106,6 +106,30 @@ def test_the_app_secret_exists_before_the_migration_and_survives_upgrades() -> N
         assert f'include "kasane.keptKey" (dict "root" . "key" "{key}"' in raw
 
 
+def test_the_central_site_reads_as_its_own_role_which_the_migration_lets_log_in() -> None:
+    # the app pods (which serve central.<baseDomain>) get the central role's URL from the
+    # app Secret, built for database.centralUser — not the app role's URL
+    app = rendered("deployment.yaml")
+    assert "KASANE_CENTRAL_DATABASE_URL" in env_names(app) & secret_keys(app)
+    raw = (CHART / "templates" / "secret.yaml").read_text()
+    app_secret, migrate_secret = raw.split("---")
+    central_url = re.search(r"^  KASANE_CENTRAL_DATABASE_URL: (.*)$", app_secret, re.M)
+    assert central_url and 'include "kasane.databaseUrl"' in central_url.group(1)
+    assert '"user" .Values.database.centralUser' in central_url.group(1)
+    assert '"password" .Values.database.centralPassword' in central_url.group(1)
+    values = yaml.safe_load((CHART / "values.yaml").read_text())
+    assert values["database"]["centralUser"] == "kasane_central"  # the migration's role
+    # the worker does not read the central site's tables (its release job writes as the app)
+    assert "KASANE_CENTRAL_DATABASE_URL" not in env_names(rendered("worker.yaml"))
+    # and after each migration the job gives that role its password and the right to log in
+    assert "KASANE_CENTRAL_DB_PASSWORD:" in migrate_secret
+    assert "database.centralPassword is required" in migrate_secret
+    job = rendered("job-migrate.yaml")
+    assert {"KASANE_CENTRAL_DB_USER", "KASANE_CENTRAL_DB_PASSWORD"} <= env_names(job)
+    assert "ALTER ROLE :\"crole\" WITH LOGIN PASSWORD :'cpw';" in job
+    assert '-v crole="$KASANE_CENTRAL_DB_USER" -v cpw="$KASANE_CENTRAL_DB_PASSWORD"' in job
+
+
 def test_redis_is_a_value_and_required_with_several_replicas() -> None:
     values = yaml.safe_load((CHART / "values.yaml").read_text())
     assert "url" in values["redis"] and "masterKey" in values

@@ -363,6 +363,6 @@ JOBS: dict[str, JobDef] = {
         JobDef(
             "registry_review_notices", "0 0 * * 1", "Mondays 09:00 JST", registry_review_notices
         ),
-        JobDef("central_release", "0 16 2 * *", "monthly, the 2nd 01:00 JST", central_release),
+        JobDef("central_release", "0 16 1 * *", "monthly, the 2nd 01:00 JST", central_release),
     )
 }

@@ -107,6 +107,13 @@ pod — else what one pod sealed another could not open. */}}
 {{- end }}
 {{- end -}}
 
+{{/* The central site (central.<baseDomain>, served by the app pods) reads as its own role,
+kasane_central: the released tables and the ledger, no tenant table. Outside the demo the
+app refuses to serve it through the app role. The worker's release job writes as the app. */}}
+{{- define "kasane.centralEnv" -}}
+{{ include "kasane.secretEnv" (dict "root" . "key" "KASANE_CENTRAL_DATABASE_URL") }}
+{{- end -}}
+
 {{/* Several app pods share pending logins and the login limiter only through Redis. */}}
 {{- define "kasane.redisUrl" -}}
 {{- if and (gt (int .Values.replicaCount) 1) (not .Values.redis.url) -}}
