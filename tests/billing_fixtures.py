@@ -1,4 +1,4 @@
-"""Billing test fixtures: localstripe as a subprocess, a Stripe API front for the two
+"""Billing test fixtures: localstripe as a subprocess, a Stripe API front for the
 endpoints localstripe lacks, and webhooks signed exactly as Stripe signs them.
 
 ``localstripe`` is skipped with a reason when it cannot start, and fails under ``CI=true``.
@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -18,7 +19,8 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -83,16 +85,110 @@ def localstripe_server() -> Iterator[str]:
 
 @dataclass
 class StripeFront:
-    """Serves Stripe's Checkout and Customer Portal session endpoints (which localstripe
-    lacks) the way Stripe answers them, records every request, and passes the rest on to
-    localstripe."""
+    """Serves what localstripe lacks the way Stripe answers it — Checkout and Customer
+    Portal sessions, and the invoice path of ``StripeBilling.create_invoice_subscription``
+    (tax rates, a ``send_invoice`` subscription, finalize, send) — records every request
+    (method, path, form), and passes the rest on to localstripe."""
 
     url: str
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+    tax_rates: list[dict[str, Any]] = field(default_factory=list)
+    invoices: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def posted(self, path: str) -> list[dict[str, str]]:
+        """The forms POSTed to ``path``, in order."""
+        return [form for method, p, form in self.requests if method == "POST" and p == path]
 
 
-@pytest.fixture(scope="session", name="stripe_front")
-def stripe_front_server(localstripe: str) -> Iterator[StripeFront]:
+Answer = Callable[[StripeFront, dict[str, str], re.Match[str]], dict[str, Any]]
+
+
+def _metadata(form: dict[str, str]) -> dict[str, str]:
+    return {k[len("metadata[") : -1]: v for k, v in form.items() if k.startswith("metadata[")}
+
+
+def _checkout_session(_front: StripeFront, form: dict[str, str], _m: re.Match[str]) -> Any:
+    sid = "cs_test_" + secrets.token_hex(8)
+    return {
+        "id": sid,
+        "object": "checkout.session",
+        "mode": form.get("mode"),
+        "customer": form.get("customer"),
+        "url": f"https://checkout.stripe.com/c/pay/{sid}",
+    }
+
+
+def _portal_session(_front: StripeFront, form: dict[str, str], _m: re.Match[str]) -> Any:
+    sid = "bps_" + secrets.token_hex(8)
+    return {
+        "id": sid,
+        "object": "billing_portal.session",
+        "customer": form.get("customer"),
+        "return_url": form.get("return_url"),
+        "url": f"https://billing.stripe.com/p/session/{sid}",
+    }
+
+
+def _create_tax_rate(front: StripeFront, form: dict[str, str], _m: re.Match[str]) -> Any:
+    rate = {
+        "id": "txr_" + secrets.token_hex(8),
+        "object": "tax_rate",
+        "active": True,
+        "display_name": form.get("display_name"),
+        "percentage": float(form.get("percentage") or 0),
+        "inclusive": form.get("inclusive") == "true",
+        "country": form.get("country"),
+        "metadata": _metadata(form),
+    }
+    front.tax_rates.append(rate)
+    return rate
+
+
+def _list_tax_rates(front: StripeFront, _form: dict[str, str], _m: re.Match[str]) -> Any:
+    return {"object": "list", "url": "/v1/tax_rates", "has_more": False, "data": front.tax_rates}
+
+
+def _create_subscription(front: StripeFront, form: dict[str, str], _m: re.Match[str]) -> Any:
+    """A subscription billed by invoice, its first invoice a draft (as Stripe makes it)."""
+    invoice_id = "in_" + secrets.token_hex(8)
+    front.invoices[invoice_id] = {
+        "id": invoice_id,
+        "object": "invoice",
+        "customer": form.get("customer"),
+        "collection_method": form.get("collection_method"),
+        "status": "draft",
+    }
+    return {
+        "id": "sub_" + secrets.token_hex(8),
+        "object": "subscription",
+        "customer": form.get("customer"),
+        "collection_method": form.get("collection_method"),
+        "days_until_due": int(form.get("days_until_due") or 0),
+        "status": "active",
+        "latest_invoice": invoice_id,
+        "metadata": _metadata(form),
+    }
+
+
+def _invoice_action(front: StripeFront, _form: dict[str, str], m: re.Match[str]) -> Any:
+    invoice = front.invoices[m.group(1)]
+    invoice["status"] = "open"  # finalized, and sent: open until paid
+    return invoice
+
+
+SERVED: dict[tuple[str, str], Answer] = {
+    ("POST", r"/v1/checkout/sessions"): _checkout_session,
+    ("POST", r"/v1/billing_portal/sessions"): _portal_session,
+    ("POST", r"/v1/tax_rates"): _create_tax_rate,
+    ("GET", r"/v1/tax_rates"): _list_tax_rates,
+    ("POST", r"/v1/subscriptions"): _create_subscription,
+    ("POST", r"/v1/invoices/(in_\w+)/(?:finalize|send)"): _invoice_action,
+}
+
+
+@contextmanager
+def serving_stripe_front(localstripe: str) -> Iterator[StripeFront]:
+    """A :class:`StripeFront` of its own, in a thread, for as long as the block runs."""
     front = StripeFront(url="")
 
     class Handler(BaseHTTPRequestHandler):
@@ -109,30 +205,16 @@ def stripe_front_server(localstripe: str) -> Iterator[StripeFront]:
         def _handle(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
-            form = dict(parse_qsl(body.decode(), keep_blank_values=True))
-            front.requests.append((self.command, self.path, form))
-            if self.command == "POST" and self.path == "/v1/checkout/sessions":
-                sid = "cs_test_" + secrets.token_hex(8)
-                answer = {
-                    "id": sid,
-                    "object": "checkout.session",
-                    "mode": form.get("mode"),
-                    "customer": form.get("customer"),
-                    "url": f"https://checkout.stripe.com/c/pay/{sid}",
-                }
-                self._answer(200, json.dumps(answer).encode())
-                return
-            if self.command == "POST" and self.path == "/v1/billing_portal/sessions":
-                sid = "bps_" + secrets.token_hex(8)
-                answer = {
-                    "id": sid,
-                    "object": "billing_portal.session",
-                    "customer": form.get("customer"),
-                    "return_url": form.get("return_url"),
-                    "url": f"https://billing.stripe.com/p/session/{sid}",
-                }
-                self._answer(200, json.dumps(answer).encode())
-                return
+            path, _, query = self.path.partition("?")
+            form = dict(parse_qsl(body.decode() or query, keep_blank_values=True))
+            front.requests.append((self.command, path, form))
+            for (method, pattern), answer in SERVED.items():
+                if method == self.command and (match := re.fullmatch(pattern, path)):
+                    self._answer(200, json.dumps(answer(front, form, match)).encode())
+                    return
+            self._forward(body)
+
+        def _forward(self, body: bytes) -> None:
             forward = urllib.request.Request(
                 localstripe + self.path,
                 data=body if self.command != "GET" else None,
@@ -160,6 +242,12 @@ def stripe_front_server(localstripe: str) -> Iterator[StripeFront]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture(scope="session", name="stripe_front")
+def stripe_front_server(localstripe: str) -> Iterator[StripeFront]:
+    with serving_stripe_front(localstripe) as front:
+        yield front
 
 
 def stripe_get(base: str, path: str) -> dict[str, Any]:

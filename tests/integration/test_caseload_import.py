@@ -4,13 +4,17 @@ and column, runs the check, imports one batch and undoes it — on SQLite and Po
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import re
+import threading
 import time
 import uuid
 from collections.abc import Iterator
 from datetime import date
+from typing import Any
+from urllib.parse import quote
 
 import pyotp
 import pytest
@@ -18,6 +22,7 @@ from litestar.testing import TestClient
 from sqlalchemy import func, select
 
 from kasane.core.audit.models import AuditEvent
+from kasane.core.caseload.fields import guess_mapping
 from kasane.core.caseload.sample import HEADERS, sample_rows
 from kasane.core.cases.models import Case, CaseAgency, ProgressNote, StageEvent
 from kasane.core.db import Database
@@ -107,9 +112,7 @@ def check(client: TestClient, path: str, **extra: str):  # type: ignore[no-untyp
     )
 
 
-def run_and_wait(client: TestClient, path: str, page: str) -> str:
-    r = client.post(f"{path}/run", data={"_csrf_token": csrf_of(page)})
-    assert r.status_code == 200
+def wait_done(client: TestClient, path: str) -> str:
     for _ in range(300):  # the import runs in the background: poll its progress
         fragment = client.get(f"{path}/progress", headers={"HX-Request": "true"}).text
         if 'id="import-done"' in fragment or 'id="import-failed"' in fragment:
@@ -118,10 +121,16 @@ def run_and_wait(client: TestClient, path: str, page: str) -> str:
     raise AssertionError("the import did not finish")
 
 
-def csv_bytes(rows: list[list[object]]) -> bytes:
+def run_and_wait(client: TestClient, path: str, page: str) -> str:
+    r = client.post(f"{path}/run", data={"_csrf_token": csrf_of(page)})
+    assert r.status_code == 200
+    return wait_done(client, path)
+
+
+def csv_bytes(rows: list[list[object]], headers: list[str] = HEADERS) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(HEADERS)
+    writer.writerow(headers)
     writer.writerows([[v.isoformat() if isinstance(v, date) else v for v in r] for r in rows])
     return out.getvalue().encode("utf-8-sig")
 
@@ -342,3 +351,86 @@ def test_two_runs_of_one_checked_file_import_it_once(env: Env, admin: TestClient
             return seen[0], seen[1], won, lost
 
     assert env.run(go) == ("checked", "checked", True, False)
+
+
+def test_the_progress_bar_shows_while_the_import_runs_and_stops_polling_when_done(
+    env: Env, admin: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kasane.core.caseload import controllers
+
+    # given an import held at its start, so that the page is seen while it runs
+    started = threading.Event()
+    release = threading.Event()
+    real_import = controllers.do_import
+
+    async def held_import(*args: Any, **kwargs: Any) -> dict[str, int]:
+        started.set()
+        while not release.is_set():
+            await asyncio.sleep(0.02)
+        return await real_import(*args, **kwargs)
+
+    monkeypatch.setattr(controllers, "do_import", held_import)
+    path = upload(admin, "progress.csv", csv_bytes(sample_rows(4, seed=17)))
+    checked = check(admin, path)
+    try:
+        # when the admin starts it
+        running = admin.post(f"{path}/run", data={"_csrf_token": csrf_of(checked.text)})
+        assert started.wait(10)
+        fragment = admin.get(f"{path}/progress", headers={"HX-Request": "true"}).text
+    finally:
+        release.set()
+    # then the page shows a labelled progress bar over the file's rows, polling itself
+    # through htmx's data-hx-* attributes (the house rule: valid HTML)
+    for html in (running.text, fragment):
+        assert re.search(r'<progress id="import-bar" max="4" value="0">', html), html[-2000:]
+        assert '<label for="import-bar">取り込み中：4行のうち0行</label>' in html
+        assert f'data-hx-get="{path}/progress"' in html and 'data-hx-trigger="every 1s"' in html
+        assert not re.search(r"\shx-(get|trigger|swap)=", html)
+    # and once it is done the bar gives way to the result, and the polling stops
+    done = wait_done(admin, path)
+    assert 'id="import-done"' in done
+    assert 'id="import-bar"' not in done and "data-hx-get" not in done
+
+
+def test_a_saved_mapping_maps_the_next_file_with_the_same_columns(
+    env: Env, admin: TestClient
+) -> None:
+    # given a file from another system whose headers Kasane cannot guess
+    name = "旧台帳システム"
+    headers = [f"項目{i:02d}" for i in range(len(HEADERS))]
+    keys = guess_mapping(HEADERS)
+    fields = [keys[h] for h in HEADERS]
+
+    def exported(seed: int) -> bytes:
+        return csv_bytes(sample_rows(2, seed=seed), headers)
+
+    first = upload(admin, "other-system-1.csv", exported(21))
+    page = admin.get(first).text
+    assert not re.search(r'<option value="\w+" selected', page)
+    # when the admin maps its columns by hand and saves the mapping under a name
+    mapped = {f"col-{i}": key for i, key in enumerate(fields)}
+    saved = admin.post(
+        f"{first}/check",
+        data={**mapped, "save_as": name, "_csrf_token": csrf_of(page)},
+    )
+    assert saved.status_code == 200 and 'id="check-ok"' in saved.text
+    # then the next file of that system, uploaded with the saved mapping chosen …
+    index = admin.get("/admin/import")
+    assert f'<option value="{name}">' in index.text
+    r = admin.post(
+        "/admin/import",
+        files={"file": ("other-system-2.csv", exported(22))},
+        data={"mapping": name, "_csrf_token": csrf_of(index.text)},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and r.headers["location"].endswith(f"?mapping={quote(name)}")
+    second = admin.get(r.headers["location"]).text
+    # … opens with every column mapped as saved, and checks without a problem
+    chosen = dict(re.findall(r'name="(col-\d+)">.*?<option value="(\w+)" selected', second, re.S))
+    assert chosen == mapped
+    path = r.headers["location"].split("?", 1)[0]
+    checked = admin.post(f"{path}/check", data={**chosen, "_csrf_token": csrf_of(second)})
+    assert checked.status_code == 200 and 'id="check-ok"' in checked.text
+    # while the same file uploaded without it is left unmapped
+    unmapped = admin.get(upload(admin, "other-system-3.csv", exported(23))).text
+    assert not re.search(r'<option value="\w+" selected', unmapped)

@@ -8,6 +8,7 @@ import uuid
 import pytest
 
 from kasane.core.db import Database
+from kasane.core.registry.api_problems import PROBLEM_JSON
 from kasane.tenants.services import TenantResolver
 from tests.conftest import TEST_DOMAIN, Env, tenant_client
 
@@ -22,14 +23,21 @@ from tests.conftest import TEST_DOMAIN, Env, tenant_client
         "",
     ],
 )
-@pytest.mark.parametrize("path", ["/cases", "/", "/login", "/api/hsds/services"])
+@pytest.mark.parametrize("path", ["/cases", "/", "/login", "/api/hsds/services", "/api/hsds"])
 def test_a_malformed_host_is_a_bad_request_not_a_server_error(
     sqlite_env: Env, host: str, path: str
 ) -> None:
     with tenant_client(sqlite_env, "usuki") as c:
         r = c.get(path, headers={"host": host}, follow_redirects=False)
     assert r.status_code == 400
-    assert "リクエストを処理できませんでした" in r.text
+    if path.startswith("/api/hsds"):  # the public API: an RFC 9457 problem, in Japanese
+        assert r.headers["content-type"] == PROBLEM_JSON
+        body = r.json()
+        assert (body["type"], body["title"], body["status"]) == ("about:blank", "Bad Request", 400)
+        assert "リクエストを処理できませんでした" in body["detail"]
+    else:  # a staff page: the HTML page
+        assert r.headers["content-type"].startswith("text/html")
+        assert "リクエストを処理できませんでした" in r.text
 
 
 def test_a_port_in_the_host_still_finds_the_tenant(sqlite_env: Env) -> None:
@@ -110,6 +118,32 @@ def test_staff_pages_are_not_stored_and_static_files_are(sqlite_env: Env) -> Non
         assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
         assert r.headers["x-content-type-options"] == "nosniff"
     assert "strict-transport-security" not in page.headers  # the demo serves plain HTTP
+
+
+def test_a_site_served_over_https_tells_browsers_to_keep_to_https(sqlite_env: Env) -> None:
+    """HSTS follows the secure setting (on by default outside the demo: the app is then
+    served over HTTPS, TLS ending at the proxy), on every answer whatever produced it."""
+    from dataclasses import replace
+
+    from litestar.testing import TestClient
+
+    from kasane.app import create_app
+    from tests.conftest import login
+
+    settings = replace(sqlite_env.settings, demo=False, secure_cookies=True)
+    with TestClient(create_app(settings), base_url=f"https://usuki.{TEST_DOMAIN}") as c:
+        answers = {
+            "login page": c.get("/login"),
+            "static file": c.get("/static/core/app.css"),
+            "public API": c.get("/api/hsds/services"),
+            "malformed host": c.get("/cases", headers={"host": f"usuki.{TEST_DOMAIN}:x"}),
+        }
+        assert login(c, "caseworker").status_code == 302
+        answers["staff page"] = c.get("/cases")
+    for what, r in answers.items():
+        assert r.status_code in (200, 400), (what, r.status_code)
+        hsts = r.headers.get("strict-transport-security", "")
+        assert hsts == "max-age=31536000; includeSubDomains", what
 
 
 def test_a_nul_character_is_a_bad_request_not_a_server_error(any_env: Env) -> None:

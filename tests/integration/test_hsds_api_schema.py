@@ -131,6 +131,25 @@ def test_api_failures_are_problems_with_a_japanese_detail(any_env: Env) -> None:
     assert page_404.status_code == 404 and page_404.headers["content-type"].startswith("text/html")
 
 
+def test_a_method_the_api_does_not_take_is_a_405_naming_the_allowed_ones(
+    sqlite_env: Env,
+) -> None:
+    env = seeded(sqlite_env)
+    with tenant_client(env, "usuki") as c:
+        # when a client sends TRACE or POST to a list operation
+        answers = {m: c.request(m, "/api/hsds/services") for m in ("TRACE", "POST")}
+        # and asks the same path which methods it takes
+        options = c.options("/api/hsds/services")
+    for method, answer in answers.items():
+        # then each is a 405 problem (never an HTML page) …
+        body = _problem(answer, 405)
+        assert body["title"] == "Method Not Allowed" and "GET" in body["detail"], method
+        # … whose Allow header lists what the path serves: GET (and OPTIONS), nothing that writes
+        allowed = {m.strip() for m in answer.headers["allow"].split(",")}
+        assert "GET" in allowed and allowed <= {"GET", "HEAD", "OPTIONS"}, (method, allowed)
+    assert options.status_code == 204 and "GET" in options.headers["allow"]
+
+
 def test_hostile_search_text_finds_nothing_rather_than_failing(any_env: Env) -> None:
     # given NUL and LIKE wildcards (PostgreSQL refuses NUL in text: this was a 500 there)
     env = seeded(any_env)

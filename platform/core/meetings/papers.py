@@ -243,9 +243,10 @@ def pdf_from_html(html: str) -> bytes:
 
     with _PDF_LOCK:
         document = HTML(string=html, url_fetcher=URLFetcher(allowed_protocols=()))
-        # pdf_tags: a tagged PDF (headings, tables, reading order) that screen readers follow
+        # PDF/UA-1: a tagged PDF (headings, tables, reading order) that screen readers
+        # follow, with its language, title and the UA identification in its metadata
         css = [CSS(string=_papers_css())]
-        return bytes(document.write_pdf(stylesheets=css, pdf_tags=True))
+        return bytes(document.write_pdf(stylesheets=css, pdf_variant="pdf/ua-1"))
 
 
 async def render_pdf(html: str) -> bytes:

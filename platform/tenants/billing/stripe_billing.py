@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from kasane.tenants.plans import Plan
 
 T = TypeVar("T")
+TAX_RATE_TAG = "kasane_consumption_tax"  # metadata marking the tax rate Kasane made
 
 
 def make_client(settings: Settings) -> stripe.StripeClient:
@@ -110,13 +111,7 @@ class StripeBilling:
         metadata = account.metadata(plan=amounts.plan.key, invoice=number)
 
         def subscribe() -> IssuedInvoice:
-            tax: Any = {
-                "display_name": "消費税",
-                "percentage": amounts.tax_rate,
-                "inclusive": False,
-                "country": "JP",
-            }
-            tax_rate = settings.stripe_tax_rate or self.client.v1.tax_rates.create(tax).id
+            tax_rate = settings.stripe_tax_rate or self._consumption_tax_rate(amounts.tax_rate)
             params = _invoice_subscription(
                 str(account.customer_id), settings.stripe_product, amounts, days_until_due
             ) | {
@@ -133,6 +128,25 @@ class StripeBilling:
             return IssuedInvoice(str(subscription.id), invoice_id)
 
         return await call(subscribe)
+
+    def _consumption_tax_rate(self, percentage: int) -> str:
+        """The id of Kasane's 消費税 rate in the Stripe account: the one made before (found
+        by its metadata tag), else a new one. One rate for every invoice, not one per
+        contract (``KASANE_STRIPE_TAX_RATE`` names one and skips this). Blocking."""
+        tag = f"{percentage}%"
+        listed = self.client.v1.tax_rates.list({"active": True, "limit": 100})
+        for rate in listed.auto_paging_iter():
+            metadata = rate.to_dict().get("metadata") or {}
+            if metadata.get(TAX_RATE_TAG) == tag and not rate.inclusive:
+                return str(rate.id)
+        tax: Any = {
+            "display_name": "消費税",
+            "percentage": percentage,
+            "inclusive": False,
+            "country": "JP",
+            "metadata": {TAX_RATE_TAG: tag},
+        }
+        return str(self.client.v1.tax_rates.create(tax).id)
 
     def parse_webhook(self, payload: bytes, signature: str | None) -> WebhookEvent:
         return verify_webhook(payload, signature, self.settings.stripe_webhook_secret)
