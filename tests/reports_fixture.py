@@ -20,7 +20,8 @@ The story, in 令和6年度 (FY2024) and 令和7年度 (FY2025):
   2025-08-01, assessed, planned on 2025-09-01 (plan v1) and decided as a recorded exception
   on 2025-09-10. A participation match is proposed on 2025-09-15 and started on 2025-10-01
   (three months on 2026-01-01).
-* D consults at the disability counter on 2025-06-12 (information given).
+* D consults at the disability counter on 2025-06-12 (information given); staff then record
+  D's area as the town's first (the only person with an area, so the area breakdown counts).
 * E consults at the general counter on 2026-02-03; a case opens without 多機関協働.
 * Outreach by the elderly agency starts on 2025-06-01 (unnamed, still open) with contacts on
   2025-06-05 (visit) and 2025-07-10 (telephone).
@@ -61,6 +62,7 @@ from kasane.core.outreach.services import do_log_contact, do_start_outreach
 from kasane.core.participation.candidates import candidates
 from kasane.core.participation.services import do_propose_match, do_start_match
 from kasane.core.people.models import Person
+from kasane.core.people.services import do_update_person
 from kasane.core.referrals.models import Referral
 from kasane.core.referrals.services import do_answer_referral, do_send_referral
 from kasane.tenants.demo import DEMO_PASSWORD, demo_accounts
@@ -242,7 +244,9 @@ class Story:
         )
         await do_start_match(s, worker, config, match, on=self.on(d("2025-10-01")))
 
-        await self.consult("disability", "2025-06-12", "試験 ディー", "info_only")
+        d_ = (await self.consult("disability", "2025-06-12", "試験 ディー", "info_only")).person
+        # staff note D's 地区 afterwards: the town's first area (the only area in the story)
+        await do_update_person(s, self.actor("disability"), d_, area_key=config.areas[0].key)
         await self.consult("general", "2026-02-03", "試験 イー", "continued")
 
         elderly = self.actor("elderly")

@@ -156,11 +156,14 @@ def test_the_channel_counter_and_area_breakdowns_are_the_hand_counted_ones(
     assert new.by("counter") == {
         counter[f]: 1 for f in ("elderly", "poverty", "children", "disability", "general")
     }
-    # area: the person's, else the counter's — nobody in the story has one and none of
-    # those counters is an area's (usuki's 野津 and marugame's 綾歌/飯山 counters are not
-    # used), so all seven are "not recorded"
+    # area: the person's, else the counter's — none of the story's counters is an area's
+    # (usuki's 野津 and marugame's 綾歌/飯山 counters are not used) and only D has an area
+    # (the town's first, recorded after the intake): D's one consultation, new, is counted
+    # there and the other six are "not recorded"
     assert not [k for k in counter.values() if town.config.counter(k).area]  # type: ignore[union-attr]
-    assert total.by("area") == {"": 7}
+    first_area = town.config.areas[0].key
+    assert total.by("area") == {first_area: 1, "": 6}
+    assert new.by("area") == {first_area: 1, "": 4}
     # and the table lists every area of the town (at zero) before "not recorded"
     areas = values_of(town.config, "area", fy, total.by("area"))
     assert areas == [a.key for a in town.config.areas] + [""] and len(areas) >= 3
