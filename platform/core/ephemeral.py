@@ -132,6 +132,10 @@ class MemoryStore(EphemeralStore):
         return count
 
 
+REDIS_CONNECT_SECONDS = 2
+REDIS_ANSWER_SECONDS = 5
+
+
 class RedisStore(EphemeralStore):
     """Redis (``redis.asyncio``): SET PX, GET, GETDEL (Redis 6.2+), and a sorted set of event
     times per key for the windows (wall-clock, so every process agrees)."""
@@ -149,7 +153,14 @@ class RedisStore(EphemeralStore):
 
         loop = asyncio.get_running_loop()
         if self._client is None or self._loop is not loop:
-            self._client = redis.Redis.from_url(self.url, decode_responses=True)
+            # Timeouts: a Redis that stops answering is an outage page in seconds (503,
+            # kasane.core.web.outage), not a request hanging until the proxy gives up.
+            self._client = redis.Redis.from_url(
+                self.url,
+                decode_responses=True,
+                socket_connect_timeout=REDIS_CONNECT_SECONDS,
+                socket_timeout=REDIS_ANSWER_SECONDS,
+            )
             self._loop = loop
         return self._client
 

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import socket
+import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -33,7 +36,7 @@ from kasane.ops.jobs.models import JobRun
 from kasane.ops.jobs.runner import JobRuntime, defer_tick, run_job
 from kasane.ops.metrics import serve_metrics
 from kasane.settings import Settings
-from tests.conftest import Env, _make_sqlite_env
+from tests.conftest import REPO, Env, _make_sqlite_env
 
 
 @dataclass
@@ -239,3 +242,66 @@ def test_a_registry_entry_due_for_review_gets_one_confirmation_link_a_month(
     # the next run in the same month sends nothing more
     again = town.run(run_now, settings, "registry_review_notices", datetime.now(UTC))
     assert again.startswith("0 notice(s) sent") and len(box.mails) == 1
+
+
+# ------------------------------------------------------------------ kasane jobs list
+
+
+def kasane_command(env: Env, *args: str, smtp: str = "") -> subprocess.CompletedProcess[str]:
+    """``kasane ARGS`` as the operator runs it, on ``env``'s database."""
+    settings = env.settings
+    environ = {
+        **os.environ,
+        "KASANE_DATABASE_URL": f"sqlite:///{settings.var_dir / 'kasane.db'}",
+        "KASANE_VAR_DIR": str(settings.var_dir),
+        "KASANE_DEMO": "1",
+        "KASANE_MASTER_KEY": settings.master_key,
+        "KASANE_BASE_DOMAIN": settings.base_domain,
+        "KASANE_SMTP_URL": smtp,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "kasane.cli", *args],
+        cwd=REPO,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_jobs_list_shows_each_jobs_schedule_last_run_and_result(town: Env) -> None:
+    # given one job run that succeeded and one that failed (the mail server is down)
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M")  # the demo's dates follow today's
+    verified = kasane_command(town, "jobs", "run", "audit_verify", "--at", now)
+    assert verified.returncode == 0, verified.stderr
+    assert verified.stdout.startswith("audit_verify: 2 tenant(s) verified")
+    down = f"smtp://127.0.0.1:{free_port()}"
+    failed = kasane_command(town, "jobs", "run", "digests", "--at", now, smtp=down)
+    assert failed.returncode == 1 and "digests: failed" in failed.stderr
+
+    # when the operator lists the jobs
+    listing = kasane_command(town, "jobs", "list")
+    assert listing.returncode == 0, listing.stderr
+    lines = listing.stdout.splitlines()
+    assert lines[0].split() == ["job", "schedule", "last", "run", "result", "last", "success"]
+    rows = {line.split()[0]: line for line in lines[1:] if not line.startswith(" ")}
+    # then every job is there with its schedule, said for people
+    assert set(rows) == set(JOBS)
+    for name, job in JOBS.items():
+        assert job.schedule in rows[name], rows[name]
+    # its last run (the time it ran, in JST) and how it ended, and its last success
+    ran = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} JST"
+
+    def row(name: str, rest: str) -> bool:
+        return bool(re.search(re.escape(JOBS[name].schedule) + rf"\s+{rest}$", rows[name]))
+
+    assert row("audit_verify", rf"{ran}\s+succeeded\s+{ran}"), rows["audit_verify"]
+    assert row("digests", rf"{ran}\s+failed\s+never"), rows["digests"]
+    assert row("billing_sweep", r"never\s+-\s+never"), rows["billing_sweep"]
+    # and under a run, its summary: counts, or the error that stopped it
+    summary = lines[lines.index(rows["digests"]) + 1]
+    assert summary.strip().startswith("└") and "Connect" in summary, summary
+    summary = lines[lines.index(rows["audit_verify"]) + 1]
+    assert "2 tenant(s) verified" in summary and "none broken" in summary
+    # nothing about anyone: the listing holds no person's name
+    assert not [n for n in names_of(town) if n in listing.stdout]

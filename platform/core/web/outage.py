@@ -48,7 +48,7 @@ def is_outage(exc: BaseException) -> bool:
             return True
         if isinstance(e, DBAPIError) and e.connection_invalidated:
             return True
-        if type(e).__name__ in _DRIVER_CUTS or _says_cut(e):
+        if type(e).__name__ in _DRIVER_CUTS or _says_cut(e) or _redis_cut(e):
             return True
     return False
 
@@ -72,6 +72,15 @@ _DRIVER_CUTS = {
     "CrashShutdownError",
     "TooManyConnectionsError",
 }
+
+
+# redis-py's own classes (not the builtins of the same names): a server that hung up
+# ("Connection closed by server."), did not answer in time, or is still loading its data.
+_REDIS_CUTS = {"ConnectionError", "TimeoutError", "BusyLoadingError"}
+
+
+def _redis_cut(e: BaseException) -> bool:
+    return type(e).__module__.startswith("redis") and type(e).__name__ in _REDIS_CUTS
 
 
 def _says_cut(e: BaseException) -> bool:

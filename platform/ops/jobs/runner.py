@@ -29,7 +29,8 @@ from kasane.ops.jobs.models import JobRun
 from kasane.settings import Settings
 
 log = logging.getLogger("kasane.jobs")
-# 5 attempts in all; waits of 2**(n+1) s plus 30 s: about 32 s, 38 s, 46 s, 62 s.
+# Up to 5 retries (procrastinate's max_attempts counts retries: 6 runs in all), each after
+# 30 s plus 2**n s: 32, 34, 38, 46, 62 s (tests/integration/test_jobs.py).
 RETRY = procrastinate.RetryStrategy(max_attempts=5, wait=30, exponential_wait=2)
 RESULT_MAX = 1000
 
