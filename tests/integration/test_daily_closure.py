@@ -106,3 +106,23 @@ def test_the_viewer_sees_no_write_control_on_the_case_page(sqlite_env: Env, slug
     assert "/assessment/new" not in main and "/referrals/new" not in main
     # the caseworker of the same agency has them
     assert 'id="move-form"' in worked.text and "/referrals/new" in worked.text
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_a_decision_and_matching_are_offered_only_where_the_flow_expects_them(
+    sqlite_env: Env, slug: str
+) -> None:
+    # given a case just taken in (the issue saw 「決定を記録」 and matching offered there), one
+    # at アセスメント with its assessment, and one whose draft plan awaits the meeting
+    early = make_case(sqlite_env, slug, until="intake")
+    assessed = make_case(sqlite_env, slug, until="assessment", assessed=True)
+    planned = make_case(sqlite_env, slug, until="plan_draft")
+    with tenant_client(sqlite_env, slug) as cw:
+        login(cw, "caseworker")
+        at_intake = cw.get(f"/cases/{early}").text
+        at_assessment = cw.get(f"/cases/{assessed}").text
+        at_plan = cw.get(f"/cases/{planned}").text
+    # then the new case offers neither; the assessed one matching only; the plan both
+    assert 'id="decision"' not in at_intake and 'id="suggestions"' not in at_intake
+    assert 'id="decision"' not in at_assessment and 'id="suggestions"' in at_assessment
+    assert 'id="decision"' in at_plan and 'id="suggestions"' in at_plan
