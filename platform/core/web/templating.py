@@ -49,8 +49,11 @@ def link_url(url: str | None) -> str | None:
     return value if value.lower().startswith(SAFE_LINK_SCHEMES) else None
 
 
-def to_jst(value: datetime | None) -> str:
-    """A stored UTC moment in JST, by the date policy (``japan_time.jst_moment``)."""
+def to_jst(value: datetime | str | None) -> str:
+    """A stored UTC moment in JST, by the date policy (``japan_time.jst_moment``); also its
+    ISO text (the 開示請求 record is JSON-able text, shown on its printable page)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value) if value else None
     return jst_moment(value, english=i18n.current_locale.get() == "en")
 
 
@@ -63,14 +66,21 @@ def is_today(value: datetime | None, today: date) -> bool:
     return value is not None and value.astimezone(JST).date() == today
 
 
-def wareki_filter(value: date | None, western: bool = False) -> str:
+def _day(value: date | str | None) -> date | None:
+    """A day, or the day its ISO text names (as :func:`to_jst` reads a moment's)."""
+    if isinstance(value, str):
+        return date.fromisoformat(value) if value else None
+    return value
+
+
+def wareki_filter(value: date | str | None, western: bool = False) -> str:
     """A calendar day by the date policy (``japan_time.wareki``)."""
-    return wareki(value, western=western, english=i18n.current_locale.get() == "en")
+    return wareki(_day(value), western=western, english=i18n.current_locale.get() == "en")
 
 
-def birth_date(value: date | None) -> str:
+def birth_date(value: date | str | None) -> str:
     """A birth date: 和暦 with 元年 (昭和20年8月15日), ISO in English."""
-    return wareki(value, english=i18n.current_locale.get() == "en")
+    return wareki(_day(value), english=i18n.current_locale.get() == "en")
 
 
 def cadence_text(cadence: Any) -> str:
