@@ -27,7 +27,8 @@ from kasane.core.referrals.models import Referral
 from tests.conftest import Env, csrf_of, login, tenant_client
 
 SLUGS = ["usuki", "marugame"]
-ISO_DAY = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+# an ISO day or month (2026-12-06, 2026-12): a month heading is read in 和暦 too
+ISO_DAY = re.compile(r"\b(?:19|20)\d{2}-(?:0[1-9]|1[0-2])\b")
 UTC_MOMENT = re.compile(r"\+00:00|T\d{2}:\d{2}")
 # the keys the pages used to print where a label belongs, and the ids nobody should read
 RAW_KEYS = sorted(
@@ -98,6 +99,7 @@ def _crawl_casework(c: TestClient) -> str:
     read(c, first_link(inbox, "/referrals"))
     calendar, _ = read(c, "/meetings")
     read(c, first_link(calendar, "/meetings"))
+    read(c, "/meetings?month=" + today_jst().strftime("%Y-%m"))
     outreach, _ = read(c, "/outreach")
     read(c, first_link(outreach, "/outreach"))
     person = first_link(case_page, "/people")
@@ -129,6 +131,7 @@ def test_the_admin_reads_dates_in_wareki_and_organisations_under_meisho(
         _, text = read(admin, "/admin/invitations")
         assert email in text and "令和" in text.split(email, 1)[1]
         html, _ = read(admin, "/admin/agencies")
+        read(admin, "/community")  # 地域づくり's indicators by month
     # then the agencies' name column is headed 名称, not 氏名 (a person's name)
     head = re.search(r'id="plugin-agencies">\s*<thead><tr><th scope="col">([^<]+)<', html)
     assert head and head.group(1) == "名称"

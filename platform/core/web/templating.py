@@ -22,6 +22,7 @@ from kasane.core import i18n
 from kasane.core.defaults import TERMS
 from kasane.core.i18n import N_
 from kasane.core.japan_time import JST, jst_moment, wareki
+from kasane.core.reports.periods import month_label
 from kasane.core.tenancy import TenantContext
 from kasane.core.themes import theme_dir
 from kasane.core.web.template_gettext import template_gettext
@@ -83,6 +84,11 @@ def birth_date(value: date | str | None) -> str:
     return wareki(_day(value), english=i18n.current_locale.get() == "en")
 
 
+def month_filter(key: str) -> str:
+    """A month key (``2026-12``) by the date policy: 令和8年12月, ``December 2026`` in English."""
+    return month_label(key, i18n.current_locale.get()) if key else ""
+
+
 def cadence_text(cadence: Any) -> str:
     """A meeting cadence in words, e.g. 毎月第2火曜日 14:00."""
     _ = i18n.gettext
@@ -138,6 +144,7 @@ def _environment(loaders: tuple[str, ...]) -> jinja2.Environment:
         is_today=is_today,
         wareki=wareki_filter,
         birth_date=birth_date,
+        month=month_filter,
         cadence=cadence_text,
         link_url=link_url,
         html_datetime=html_datetime,
