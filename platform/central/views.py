@@ -34,6 +34,7 @@ from kasane.central.queries import (
 from kasane.central.tables import BUDGET, EPSILON, TABLE_OF, TABLES
 from kasane.core.i18n import N_, current_locale
 from kasane.core.i18n import gettext as _
+from kasane.core.japan_time import JST, wareki
 from kasane.core.reports.charts import bar_list
 from kasane.core.reports.indicator import pick
 
@@ -198,6 +199,7 @@ def _notes(r: Row) -> str:
 def table_rows(c: Comparison) -> list[tuple[Row, list[str]]]:
     """(row, the cells as shown) in the page's order — the CSV writes the same cells."""
     bands = {k: _(label) for k, (_lo, _hi, label) in BANDS.items()}
+    english = current_locale.get() == "en"
     out = []
     for r in c.rows:
         cells = [
@@ -209,7 +211,8 @@ def table_rows(c: Comparison) -> list[tuple[Row, list[str]]]:
             shown(r.rate) if r.rate is not None else "—",
         ]
         cells += [shown(r.cells.get(v)) for v in c.breakdown_values]
-        cells += [f"{r.epsilon:.1f}", r.released_at.date().isoformat(), _notes(r)]
+        released = wareki(r.released_at.astimezone(JST).date(), english=english)
+        cells += [f"{r.epsilon:.1f}", released, _notes(r)]
         out.append((r, cells))
     return out
 

@@ -166,7 +166,9 @@ def test_the_guest_reads_comparisons_but_downloads_nothing_and_sees_no_budget(
 def test_every_figure_states_its_epsilon_and_release_date(central: Any) -> None:
     page = central("analyst").get(f"/compare?{RELEASE}&measure=community.places").text
     rows = table_of(page)
-    assert rows and all(r[-3] == "1.0" and re.fullmatch(r"\d{4}-\d{2}-\d{2}", r[-2]) for r in rows)
+    # the release date by the date policy: 和暦, the day in Japan
+    wareki_day = r"(令和|平成)(元|\d+)年\d{1,2}月\d{1,2}日"
+    assert rows and all(r[-3] == "1.0" and re.fullmatch(wareki_day, r[-2]) for r in rows)
     assert "ノイズ" in page and "10未満" in page  # the plain note on what the noise means
 
 

@@ -44,6 +44,8 @@ def test_signup_and_staff_invitations_arrive_by_mail(base_env: Env, inbox: Any) 
     [(to, subject, body)] = box.mails
     assert to == ["hanako@ayagawa.example"] and subject == "【かさね】綾川町の管理者としての招待"
     assert body.startswith("綾川 花子 様")
+    # the link's end by the date policy: 令和, in Japan time
+    assert re.search(r"令和(元|\d+)年\d{1,2}月\d{1,2}日 \d\d:\d\d（日本時間）まで", body)
     link = re.search(r"http://ayagawa\.kasane\.test/invitation\?token=\S+", body)
     assert link
     # and the link opens the invitation page of that town
@@ -98,6 +100,7 @@ def test_an_invitation_from_an_english_browser_arrives_in_english(
     assert subject == "[Kasane] Your invitation as 直島町's administrator"
     assert body.startswith("Dear Hana Naoshima,")
     assert "Open this link to choose a user" in body and "(Japan time)" in body
+    assert re.search(r"until \d{4}-\d{2}-\d{2} \d\d:\d\d \(Japan time\)", body)
     assert "様" not in body and "招待" not in body  # nothing of the Japanese template
     link = re.search(r"http://naoshima\.kasane\.test/invitation\?token=\S+", body)
     assert link

@@ -14,7 +14,7 @@ from typing import Any
 
 import jinja2
 
-from kasane.core.japan_time import JST
+from kasane.core.japan_time import jst_moment
 from kasane.core.mail.smtp import Mail, send_mail
 
 log = logging.getLogger("kasane.mail")
@@ -46,8 +46,10 @@ def invitation_mail(
     or a staff member an admin invited (``"staff"``)."""
     lang = lang if lang in ("ja", "en") else "ja"
     role = role if role in ("admin", "staff") else "admin"
+    # the date policy: 令和8年12月14日 14:05 in Japanese, ISO in English (JST both)
+    expires = jst_moment(expires_at, english=lang == "en")
     body = _TEMPLATES.get_template(f"{role}_invitation.{lang}.txt").render(
-        town=town, name=name, link=link, expires=expires_at.astimezone(JST)
+        town=town, name=name, link=link, expires=expires
     )
     return Mail(to=(to,), subject=SUBJECTS[(role, lang)].format(town=town), body=body)
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from kasane.core import i18n
 from kasane.core.i18n import N_, gettext
-from kasane.core.japan_time import JST
+from kasane.core.japan_time import JST, wareki
 
 CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 DAY_NAMES = (
@@ -173,5 +173,6 @@ def describe(s: Any) -> str:
     if s.opens_at or s.closes_at:
         parts.append(f"{_hhmm(s.opens_at)}–{_hhmm(s.closes_at)}")
     if s.valid_to:
-        parts.append(_("until %(date)s", date=s.valid_to.isoformat()))
+        english = i18n.current_locale.get() == "en"
+        parts.append(_("until %(date)s", date=wareki(s.valid_to, english=english)))
     return " ".join(parts)
