@@ -228,6 +228,7 @@ def test_a_redis_that_never_answers_is_an_outage_once_the_client_gives_up(
 
 def test_the_app_asks_redis_with_timeouts() -> None:
     """Without them a Redis that stops answering would hang every login instead of a 503."""
+
     async def client_kwargs() -> dict[str, object]:
         store = RedisStore("redis://127.0.0.1:1/0", "kasane")
         return dict(store._redis().connection_pool.connection_kwargs)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -97,6 +98,7 @@ async def get_figures(
     dimensions: Sequence[str | Sequence[str]] = (),
     *,
     today: date | None = None,
+    shared: dict[Any, Any] | None = None,
 ) -> dict[str, Figure]:
     """Exact figures of the core indicators ``keys`` for ``period``, by key.
 
@@ -110,6 +112,7 @@ async def get_figures(
             indicator does not have is left out of that indicator's figure.
         today: the day figures are counted as of (default: today in Japan). Nothing after
             it is counted as under way, kept for three months or overdue.
+        shared: reads to share with the other readers of the same count (:mod:`.reads`).
 
     Returns:
         key → :class:`Figure`; each source's records are read once whatever the keys.
@@ -120,7 +123,7 @@ async def get_figures(
     """
     indicators = [CATALOGUE[k] for k in keys]
     groupings = groupings_of(dimensions)
-    scope = Scope(session, config, period, today or today_jst())
+    scope = Scope(session, config, period, today or today_jst(), {} if shared is None else shared)
     facts: dict[str, list[Fact]] = {}
     for section in dict.fromkeys(i.section for i in indicators):
         facts.update(await SOURCES[section](scope))

@@ -31,6 +31,8 @@ class Scope:
     config: TenantConfig
     period: Period
     today: date
+    # reads shared by the readers of one count (:mod:`.reads`); a new scope shares nothing
+    shared: dict[Any, Any] = field(default_factory=dict, compare=False)
 
     def moment(self, day: date) -> datetime:
         """The first instant of ``day`` in Japan, in UTC (for timestamp columns)."""

@@ -23,14 +23,14 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kasane.core.config_types import TenantConfig
-from kasane.core.intake.models import Consultation
 from kasane.core.meetings.models import AgendaItem, Meeting
 from kasane.core.referrals.models import Referral
 from kasane.core.reports.counting import Figure, figure_of
 from kasane.core.reports.dimensions import fields_of
 from kasane.core.reports.facts import Scope, fact, jst_day, raw
 from kasane.core.reports.indicator import LOCAL, Indicator
-from kasane.core.reports.periods import Period
+from kasane.core.reports.periods import Period, fiscal_year_of
+from kasane.core.reports.reads import consultation_rows, json_of
 from kasane.core.reports.snapshot import (
     ConsultationRecord,
     LocalDimensionSpec,
@@ -74,23 +74,11 @@ async def records_for(scope: Scope) -> ReportRecords:
 
 
 async def _consultations(scope: Scope) -> tuple[ConsultationRecord, ...]:
-    """The consultations received in the period, with the field of each one's counter."""
+    """The consultations received in the period, with the field of each one's counter (the
+    rows the core's consultations source reads in the same count, :mod:`.reads`)."""
     fields = fields_of(scope.config)
-    rows = await scope.session.execute(
-        select(
-            raw(Consultation.id),
-            raw(Consultation.person_id),
-            Consultation.received_on,
-            Consultation.counter_key,
-            Consultation.channel,
-            Consultation.outcome,
-            Consultation.referred_to,
-            Consultation.main_category,
-            Consultation.categories,
-            raw(Consultation.case_id),
-            Consultation.data,
-        ).where(Consultation.received_on.between(scope.period.start, scope.period.end))
-    )
+    since = date(fiscal_year_of(scope.period.start), 4, 1)
+    rows = await consultation_rows(scope, since, records=True)
     return tuple(
         ConsultationRecord(
             ref=str(c.id),
@@ -102,11 +90,12 @@ async def _consultations(scope: Scope) -> tuple[ConsultationRecord, ...]:
             outcome=c.outcome,
             referred_to=c.referred_to,
             main_category=c.main_category,
-            categories=tuple(c.categories or ()),
+            categories=tuple(json_of(c.categories) or ()),
             case_ref=str(c.case_id) if c.case_id else None,
-            fields=MappingProxyType(dict(c.data or {})),
+            fields=MappingProxyType(json_of(c.data) or {}),
         )
-        for c in rows.all()
+        for c in rows
+        if c.received_on >= scope.period.start
     )
 
 
@@ -250,14 +239,19 @@ def _accept(result: LocalFigures, plugin: str, spec: LocalIndicatorSpec, period:
 
 
 async def get_local_figures(
-    session: AsyncSession, tenant: TenantContext, period: Period, today: date
+    session: AsyncSession,
+    tenant: TenantContext,
+    period: Period,
+    today: date,
+    shared: dict[Any, Any] | None = None,
 ) -> LocalFigures:
     """The figures of the tenant's local indicators for ``period`` (none when its plugin
     does not implement the hook, or every implementation failed — see ``problems``)."""
     result = LocalFigures()
     if not implements(tenant):
         return result
-    records = await records_for(Scope(session, tenant.config, period, today))
+    scope = Scope(session, tenant.config, period, today, {} if shared is None else shared)
+    records = await records_for(scope)
     try:
         answers = await asyncio.wait_for(
             asyncio.to_thread(_call_all, tenant, records), timeout=TIME_LIMIT

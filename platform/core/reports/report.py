@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,9 +22,10 @@ from kasane.core.reports.catalogue import CATALOGUE, INDICATORS
 from kasane.core.reports.counting import Figure, get_figures
 from kasane.core.reports.dimensions import DIMENSIONS, dimension_name, labeller, values_of
 from kasane.core.reports.indicator import SECTIONS, pick
-from kasane.core.reports.local import LocalFigures, get_local_figures
+from kasane.core.reports.local import LocalFigures, get_local_figures, implements
 from kasane.core.reports.models import ReportTarget
 from kasane.core.reports.periods import Period
+from kasane.core.reports.reads import WITH_RECORDS
 from kasane.core.reports.targets import Progress, progress_of, targets_for
 from kasane.core.tenancy import TenantContext
 
@@ -157,14 +160,17 @@ async def _count(
     if by_month:
         groupings += [(d, "month") for d in DIMENSIONS if d != "month"]
     config = tenant.config
+    # the core's sources and the local indicators' records read the consultations once
+    shared: dict[Any, Any] = {WITH_RECORDS: implements(tenant)}
+    count = partial(get_figures, session, config, period=period, today=today, shared=shared)
     if detail is None:
-        figures = await get_figures(session, config, wanted, period, groupings, today=today)
+        figures = await count(wanted, dimensions=groupings)
     else:
         shown = [k for k in wanted if CATALOGUE[k].section == detail]
         rest = [k for k in wanted if k not in shown]
-        figures = await get_figures(session, config, shown, period, groupings, today=today)
-        figures |= await get_figures(session, config, rest, period, ["month"], today=today)
-    local = await get_local_figures(session, tenant, period, today)
+        figures = await count(shown, dimensions=groupings)
+        figures |= await count(rest, dimensions=["month"])
+    local = await get_local_figures(session, tenant, period, today, shared)
     year_to_date: dict[str, int] = {}
     if period.kind != "fy":
         fy = Period.fiscal_year(period.fiscal_year_number)

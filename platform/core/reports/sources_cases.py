@@ -21,13 +21,12 @@ from kasane.core.cases.models import (
     StageEvent,
     SupportPlan,
 )
-from kasane.core.intake.models import Consultation
 from kasane.core.meetings.models import AgendaItem, Meeting
-from kasane.core.people.models import Person
 from kasane.core.referrals.models import Referral
 from kasane.core.reports.dimensions import fields_of
 from kasane.core.reports.facts import Fact, Facts, Scope, dims_of, fact, jst_day, raw
 from kasane.core.reports.periods import fiscal_year_of
+from kasane.core.reports.reads import consultation_rows
 
 
 def _on(fields: dict[str, str], counter: str, area: str | None) -> dict[str, str | None]:
@@ -40,27 +39,9 @@ async def consultations(scope: Scope) -> Facts:
 
     To tell new from continued, the fiscal year is read from its April 1 even when the
     period starts later (a month, a quarter)."""
-    s, config, period = scope.session, scope.config, scope.period
+    config, period = scope.config, scope.period
     since = date(fiscal_year_of(period.start), 4, 1)
-    rows = list(
-        await s.execute(
-            select(
-                raw(Consultation.id),
-                raw(Consultation.person_id),
-                Consultation.received_on,
-                raw(Consultation.created_at),  # only orders a day's consultations
-                Consultation.counter_key,
-                Consultation.channel,
-                Person.area_key,
-            )
-            .outerjoin(
-                Person,
-                (Person.tenant_id == Consultation.tenant_id)
-                & (Person.id == Consultation.person_id),
-            )
-            .where(Consultation.received_on >= since, Consultation.received_on <= period.end)
-        )
-    )
+    rows = list(await consultation_rows(scope, since))  # a copy: sorted here
     rows.sort(key=lambda r: (r.received_on, r.created_at, r.id))
     first_of: set[tuple[Any, int]] = set()
     fields = fields_of(config)
