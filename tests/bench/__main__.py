@@ -714,9 +714,12 @@ def run_backend(args: argparse.Namespace, backend: str) -> Outcome:
         app_url = _with_db(args.postgres, pg_name, user="kasane_app")
     else:
         admin_url = app_url = f"sqlite:///{var / 'bench.db'}"
+    # the central site reads as its own role, as in production (else it refuses, and says so)
+    central_url = _with_db(args.postgres, pg_name, user="kasane_central") if pg_name else ""
     settings = load_settings(
         database_url=app_url,
         migration_database_url=admin_url,
+        central_database_url=central_url,
         var_dir=var,
         base_domain=DOMAIN,
         master_key="kasane-bench-master-key",
