@@ -21,7 +21,7 @@ from kasane.core.db import Database
 from kasane.core.gaps.services import do_record_gap
 from kasane.core.japan_time import today_jst
 from kasane.core.participation.services import do_end_match, do_propose_match
-from kasane.core.reports.periods import fiscal_year_of
+from kasane.core.reports.periods import fiscal_year_of, month_label
 from tests.conftest import Env, _make_sqlite_env, csrf_of, login, tenant_client
 from tests.integration.test_case_pages import ja
 from tests.integration.test_participation import _needy_case
@@ -101,10 +101,12 @@ def test_the_page_shows_three_months_of_indicators_and_links_the_report(tmp_path
         html = c.get("/community").text
     table = html.split('class="indicators"', 1)[1].split("</table>", 1)[0]
     # then the table holds this month and the two before, not older ones …
-    shown = set(re.findall(r"<tr><td>(\d{4}-\d{2})</td>", table))
-    earliest = recent_months_start(now).strftime("%Y-%m")
-    assert now.strftime("%Y-%m") in shown and min(shown) >= earliest
-    assert (now - timedelta(days=150)).strftime("%Y-%m") not in shown
+    # (months read 令和8年12月, by the date policy)
+    shown = set(re.findall(r"<tr><td>([^<]*月)</td>", table))
+    start = recent_months_start(now)
+    recent = {month_label(f"{d:%Y-%m}") for d in (now, start, start + timedelta(days=32))}
+    assert month_label(f"{now:%Y-%m}") in shown and shown <= recent
+    assert month_label(f"{now - timedelta(days=150):%Y-%m}") not in shown
     # … and says so, linking the fiscal year's report, which has every month
     assert "今月と前2か月の分です。" in html
     assert f'href="/reports?view=fy&amp;fy={fiscal_year_of(now)}&amp;section=community"' in html
@@ -150,7 +152,7 @@ def test_the_community_page_records_an_activity(sqlite_env: Env) -> None:
     # then a bad number is refused, and the good one shows in the log and the indicators
     assert bad.status_code == 422 and 'role="alert"' in bad.text
     assert done.status_code == 200
-    month = today_jst().strftime("%Y-%m")
+    month = month_label(f"{today_jst():%Y-%m}")  # 令和8年12月
     assert re.search(rf"<tr><td>{month}</td><td>上浦</td><td class=\"num\">\d+</td>", done.text)
 
 
