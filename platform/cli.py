@@ -47,6 +47,18 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             sink.stop()
 
 
+def cmd_billing_check_prices(_args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
+    from kasane.tenants.billing.price_check import price_problems
+
+    problems = asyncio.run(price_problems(settings))
+    for line in problems:
+        print(line, file=sys.stderr)
+    print("prices: every plan's Stripe price is the plan's" if not problems else "prices: differ")
+    return 1 if problems else 0
+
+
 def _demo_mail_sink(settings: Settings) -> DemoMailSink | None:
     """Demo mode without ``KASANE_SMTP_URL``: a local SMTP server that keeps each mail as a
     file in ``var/mail/``, so the demo mails its invitations as production does."""
@@ -261,6 +273,11 @@ def parser() -> argparse.ArgumentParser:
     sweep.add_argument("--as-of", help="pretend it is this ISO date/time (UTC), e.g. 2026-01-31")
     sweep.set_defaults(func=cmd_billing_sweep)
     add_billing_commands(billing)  # offboard
+    check = billing.add_parser(
+        "check-prices",
+        help="check that the Stripe prices card Checkout charges are the plans' (exit 1 if not)",
+    )
+    check.set_defaults(func=cmd_billing_check_prices)
     add_metrics_commands(sub)  # metrics release; central add-account, serve
     add_secrets_commands(sub)  # secrets generate, rotate-master
     add_jobs_commands(sub)  # jobs list, run, worker

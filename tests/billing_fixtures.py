@@ -86,7 +86,8 @@ def localstripe_server() -> Iterator[str]:
 @dataclass
 class StripeFront:
     """Serves what localstripe lacks the way Stripe answers it — Checkout and Customer
-    Portal sessions, and the invoice path of ``StripeBilling.create_invoice_subscription``
+    Portal sessions, prices (``prices``: as an operator made them), and the invoice path of
+    ``StripeBilling.create_invoice_subscription``
     (tax rates, a ``send_invoice`` subscription, finalize, send) — records every request
     (method, path, form), and passes the rest on to localstripe."""
 
@@ -94,6 +95,7 @@ class StripeFront:
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
     tax_rates: list[dict[str, Any]] = field(default_factory=list)
     invoices: dict[str, dict[str, Any]] = field(default_factory=dict)
+    prices: dict[str, dict[str, Any]] = field(default_factory=dict)  # as the operator made them
 
     def posted(self, path: str) -> list[dict[str, str]]:
         """The forms POSTed to ``path``, in order."""
@@ -170,6 +172,13 @@ def _create_subscription(front: StripeFront, form: dict[str, str], _m: re.Match[
     }
 
 
+def _price(front: StripeFront, _form: dict[str, str], m: re.Match[str]) -> Any:
+    if m.group(1) not in front.prices:  # Stripe's answer to an unknown id
+        message = f"No such price: '{m.group(1)}'"
+        return 404, {"error": {"type": "invalid_request_error", "message": message}}
+    return {"id": m.group(1), "object": "price", **front.prices[m.group(1)]}
+
+
 def _invoice_action(front: StripeFront, _form: dict[str, str], m: re.Match[str]) -> Any:
     invoice = front.invoices[m.group(1)]
     invoice["status"] = "open"  # finalized, and sent: open until paid
@@ -183,6 +192,7 @@ SERVED: dict[tuple[str, str], Answer] = {
     ("GET", r"/v1/tax_rates"): _list_tax_rates,
     ("POST", r"/v1/subscriptions"): _create_subscription,
     ("POST", r"/v1/invoices/(in_\w+)/(?:finalize|send)"): _invoice_action,
+    ("GET", r"/v1/prices/([\w-]+)"): _price,
 }
 
 
@@ -210,7 +220,9 @@ def serving_stripe_front(localstripe: str) -> Iterator[StripeFront]:
             front.requests.append((self.command, path, form))
             for (method, pattern), answer in SERVED.items():
                 if method == self.command and (match := re.fullmatch(pattern, path)):
-                    self._answer(200, json.dumps(answer(front, form, match)).encode())
+                    answered = answer(front, form, match)
+                    status, data = answered if isinstance(answered, tuple) else (200, answered)
+                    self._answer(status, json.dumps(data).encode())
                     return
             self._forward(body)
 
