@@ -27,6 +27,7 @@ from kasane.ops.logs import configure_logging
 from kasane.ops.secrets import add_secrets_commands, require_secrets
 from kasane.plugin_commands import add_plugin_commands
 from kasane.settings import Settings, load_settings
+from kasane.tenants.billing.price_check import add_check_prices_command
 from kasane.tenants.operator_commands import add_operator_commands
 from kasane.tenants.portability.commands import add_billing_commands, add_tenant_commands
 
@@ -45,18 +46,6 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         if sink is not None:
             sink.stop()
-
-
-def cmd_billing_check_prices(_args: argparse.Namespace, settings: Settings) -> int:
-    import asyncio
-
-    from kasane.tenants.billing.price_check import price_problems
-
-    problems = asyncio.run(price_problems(settings))
-    for line in problems:
-        print(line, file=sys.stderr)
-    print("prices: every plan's Stripe price is the plan's" if not problems else "prices: differ")
-    return 1 if problems else 0
 
 
 def _demo_mail_sink(settings: Settings) -> DemoMailSink | None:
@@ -273,11 +262,7 @@ def parser() -> argparse.ArgumentParser:
     sweep.add_argument("--as-of", help="pretend it is this ISO date/time (UTC), e.g. 2026-01-31")
     sweep.set_defaults(func=cmd_billing_sweep)
     add_billing_commands(billing)  # offboard
-    check = billing.add_parser(
-        "check-prices",
-        help="check that the Stripe prices card Checkout charges are the plans' (exit 1 if not)",
-    )
-    check.set_defaults(func=cmd_billing_check_prices)
+    add_check_prices_command(billing)
     add_metrics_commands(sub)  # metrics release; central add-account, serve
     add_secrets_commands(sub)  # secrets generate, rotate-master
     add_jobs_commands(sub)  # jobs list, run, worker

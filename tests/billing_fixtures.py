@@ -15,7 +15,6 @@ import secrets
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -27,6 +26,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
+
+from tests.serving import serving
 
 WEBHOOK_SECRET = "whsec_kasane_test_" + "0" * 16
 SECRET_KEY = "sk_test_kasane"
@@ -102,7 +103,10 @@ class StripeFront:
         return [form for method, p, form in self.requests if method == "POST" and p == path]
 
 
-Answer = Callable[[StripeFront, dict[str, str], re.Match[str]], dict[str, Any]]
+# Stripe's answer: the object (200), or (status, body) for an error
+Answer = Callable[
+    [StripeFront, dict[str, str], re.Match[str]], dict[str, Any] | tuple[int, dict[str, Any]]
+]
 
 
 def _metadata(form: dict[str, str]) -> dict[str, str]:
@@ -247,13 +251,15 @@ def serving_stripe_front(localstripe: str) -> Iterator[StripeFront]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     front.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield front
-    finally:
-        server.shutdown()
-        server.server_close()
+
+
+@pytest.fixture(name="front")
+def own_stripe_front(localstripe: str) -> Iterator[StripeFront]:
+    """A front of the test's own: what it records is that test's alone."""
+    with serving_stripe_front(localstripe) as served:
+        yield served
 
 
 @pytest.fixture(scope="session", name="stripe_front")

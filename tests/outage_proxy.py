@@ -11,6 +11,9 @@ import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
+
+from tests.conftest import csrf_of
 
 
 class Relay:
@@ -89,3 +92,24 @@ def relay_to(host: str, port: int) -> Iterator[Relay]:
         yield relay
     finally:
         relay.cut()
+
+
+NOTICE = "データベースに接続できません"  # the outage page's words (Redis included)
+
+
+def assert_outage_page(answer: Any, *, town: bool = True) -> None:
+    """503 with Retry-After and the outage page (in usuki's look unless ``town`` is False)."""
+    assert answer.status_code == 503, answer.text[:300]
+    assert answer.headers["retry-after"].isdigit()
+    assert answer.headers["cache-control"] == "no-store"
+    assert NOTICE in answer.text
+    if town:
+        assert "臼杵市" in answer.text  # in the town's look
+
+
+def login_form(client: Any, username: str) -> dict[str, str]:
+    """The sign-in form of ``username`` with the demo password, its CSRF token read."""
+    page = client.get("/login")
+    assert page.status_code == 200  # the sign-in page itself needs no Redis
+    token = csrf_of(page.text)
+    return {"username": username, "password": "kasane-demo", "_csrf_token": token, "next": "/"}

@@ -25,7 +25,6 @@ import html
 import json
 import secrets
 import ssl
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -42,6 +41,8 @@ from pyop.exceptions import InvalidClientAuthentication, OAuthError
 from pyop.provider import Provider
 from pyop.subject_identifier import HashBasedSubjectIdentifierFactory
 from pyop.userinfo import Userinfo
+
+from tests.serving import serving
 
 COOKIE = "pyop_town_session"
 ALG = "RS512"
@@ -191,7 +192,7 @@ class _Handler(BaseHTTPRequestHandler):
         if route == ".well-known/openid-configuration":
             return self._json(200, provider.provider_configuration.to_json())
         if route == "jwks":
-            return self._json(200, _dumps(self.op.published_keys()))
+            return self._json(200, json.dumps(self.op.published_keys()))
         if route == "authorize":
             user = self.op.sessions.get(self._cookie())
             return self._authorize(query, user) if user else self._login_form(query)
@@ -199,7 +200,7 @@ class _Handler(BaseHTTPRequestHandler):
             try:
                 claims = provider.handle_userinfo_request(query, dict(self.headers))
             except OAuthError as exc:
-                return self._json(401, _dumps({"error": str(exc)}))
+                return self._json(401, json.dumps({"error": str(exc)}))
             self.op.events.append(("userinfo", str(claims["sub"])))
             return self._json(200, claims.to_json())
         if route == "logout":
@@ -230,15 +231,11 @@ class _Handler(BaseHTTPRequestHandler):
             try:
                 answer = self.op.provider.handle_token_request(body, dict(self.headers))
             except InvalidClientAuthentication as exc:
-                return self._json(401, _dumps({"error": "invalid_client", "detail": str(exc)}))
+                return self._json(401, json.dumps({"error": "invalid_client", "detail": str(exc)}))
             except OAuthError as exc:
-                return self._json(400, _dumps({"error": exc.oauth_error, "detail": str(exc)}))
+                return self._json(400, json.dumps({"error": exc.oauth_error, "detail": str(exc)}))
             return self._json(200, answer.to_json())
         return self._send(404)
-
-
-def _dumps(data: Any) -> str:
-    return json.dumps(data)
 
 
 @contextmanager
@@ -252,10 +249,5 @@ def running_pyop(ca: trustme.CA, path: str = "/adfs/") -> Iterator[PyopProvider]
     server.socket = tls.wrap_socket(server.socket, server_side=True)
     op = PyopProvider(f"https://127.0.0.1:{server.server_port}", path)
     handler.op = op  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield op
-    finally:
-        server.shutdown()
-        server.server_close()

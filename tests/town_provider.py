@@ -38,6 +38,8 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, RSAKey
 
+from tests.serving import serving
+
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 COOKIE = "town_op_session"
 
@@ -411,10 +413,5 @@ def running_provider(path: str = "/entra-town/") -> Iterator[TownProvider]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     op = TownProvider(f"http://127.0.0.1:{server.server_port}", path)
     handler.op = op  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield op
-    finally:
-        server.shutdown()
-        server.server_close()

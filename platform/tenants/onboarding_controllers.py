@@ -150,8 +150,7 @@ async def signup_submit(request: Request[Any, Any, Any], data: FormBody) -> Resp
             "plan": plan,
             "mail_state": mail_state,
             "demo": settings.demo,
-            # This browser signed up: it sees the link when no mail carried it (or in the demo).
-            "invitation_link": link if settings.demo or mail_state != MAILED else None,
+            "invitation_link": _shown_link(link, settings.demo, mail_state),
             "checkout_token": _checkout_token(request, tenant.id),
             "invoice": invoice,
             "invoice_failed": invoice_failed,
@@ -175,6 +174,12 @@ async def signup_submit(request: Request[Any, Any, Any], data: FormBody) -> Resp
 
 # What became of the first admin's invitation mail: the page after payment says so.
 MAILED, MAIL_OFF, MAIL_FAILED = "mailed", "off", "failed"
+
+
+def _shown_link(link: str, demo: bool, mail_state: str) -> str | None:
+    """The invitation link as the browser that signed up sees it: always in the demo, and
+    outside it only when no mail carried it (a mailed link proves the address)."""
+    return link if demo or mail_state != MAILED else None
 
 
 async def _mail_invitation(settings: Settings, form: SignupForm, tenant: Tenant, link: str) -> str:
@@ -278,6 +283,8 @@ async def signup_result(
     town = origin(request, row.slug)
     demo = request.app.state.settings.demo
     token, mail_state = handoff or ("", "")
+    # only to the browser that signed up (its own signed cookie)
+    link = _shown_link(f"{town}{INVITATION_PATH}?token={token}", demo, mail_state)
     return render(
         request,
         "onboarding/signup_result",
@@ -288,11 +295,7 @@ async def signup_result(
             "signed_here": handoff is not None,
             "mail_state": mail_state,
             "demo": demo,
-            # Only to the browser that signed up (its own signed cookie), and outside the
-            # demo only when no mail carried it: a mailed link proves the address.
-            "invitation_link": f"{town}{INVITATION_PATH}?token={token}"
-            if handoff and (demo or mail_state != MAILED)
-            else None,
+            "invitation_link": link if handoff else None,
         },
         fragment=False,
     )

@@ -102,11 +102,14 @@ def upload(client: TestClient, name: str, body: bytes) -> str:
     return r.headers["location"]
 
 
+def selected_of(page: str) -> dict[str, str]:
+    """The mapping page's columns as chosen: ``col-N`` → Kasane's field."""
+    return dict(re.findall(r'name="(col-\d+)">.*?<option value="(\w+)" selected', page, re.S))
+
+
 def check(client: TestClient, path: str, **extra: str):  # type: ignore[no-untyped-def]
     page = client.get(path)
-    selected = dict(
-        re.findall(r'name="(col-\d+)">.*?<option value="(\w+)" selected', page.text, re.S)
-    )
+    selected = selected_of(page.text)
     return client.post(
         f"{path}/check", data={**selected, **extra, "_csrf_token": csrf_of(page.text)}
     )
@@ -354,7 +357,7 @@ def test_two_runs_of_one_checked_file_import_it_once(env: Env, admin: TestClient
 
 
 def test_the_progress_bar_shows_while_the_import_runs_and_stops_polling_when_done(
-    env: Env, admin: TestClient, monkeypatch: pytest.MonkeyPatch
+    admin: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from kasane.core.caseload import controllers
 
@@ -392,9 +395,7 @@ def test_the_progress_bar_shows_while_the_import_runs_and_stops_polling_when_don
     assert 'id="import-bar"' not in done and "data-hx-get" not in done
 
 
-def test_a_saved_mapping_maps_the_next_file_with_the_same_columns(
-    env: Env, admin: TestClient
-) -> None:
+def test_a_saved_mapping_maps_the_next_file_with_the_same_columns(admin: TestClient) -> None:
     # given a file from another system whose headers Kasane cannot guess
     name = "旧台帳システム"
     headers = [f"項目{i:02d}" for i in range(len(HEADERS))]
@@ -426,7 +427,7 @@ def test_a_saved_mapping_maps_the_next_file_with_the_same_columns(
     assert r.status_code == 303 and r.headers["location"].endswith(f"?mapping={quote(name)}")
     second = admin.get(r.headers["location"]).text
     # … opens with every column mapped as saved, and checks without a problem
-    chosen = dict(re.findall(r'name="(col-\d+)">.*?<option value="(\w+)" selected', second, re.S))
+    chosen = selected_of(second)
     assert chosen == mapped
     path = r.headers["location"].split("?", 1)[0]
     checked = admin.post(f"{path}/check", data={**chosen, "_csrf_token": csrf_of(second)})

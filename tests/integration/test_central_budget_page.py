@@ -9,20 +9,18 @@ import re
 from datetime import date
 
 import pytest
-from litestar.testing import TestClient
 
-from kasane.app import create_app
 from kasane.central.release import do_release
 from kasane.core.db import Database
 from kasane.core.reports.periods import Period
 from kasane.tenants.comparison import opted_in_towns
 from tests.conftest import Env, _make_sqlite_env, login
+from tests.integration.test_central_site import TAG, central_client
 
 FY = 2020  # long over, and never released by the demo (it releases the last year or so)
 AFTER = date(2021, 5, 10)  # the day the releases run: every month of FY is over
 MARUGAME = "372021"
 ROW = re.compile(r"<tr( class=\"refused\")?><th scope=\"row\">(.*?)</tr>", re.S)
-TAG = re.compile(r"<[^>]+>")
 
 
 @pytest.fixture(scope="module")
@@ -64,9 +62,7 @@ def test_a_refused_release_is_named_on_the_budget_page(env: Env) -> None:
     # given 丸亀市 refused a ninth table in FY2020 (named in the job's output)
     lines = spend_the_year_then_refuse_a_ninth_table(env)
     assert any(line.startswith("refused: 丸亀市 (372021, 香川県)") for line in lines)
-    with TestClient(
-        create_app(env.settings), base_url=f"http://central.{env.settings.base_domain}"
-    ) as client:
+    with central_client(env.settings) as client:
         for username in ("analyst", "kagawa"):  # the operator's and 香川県's analyst
             client.cookies.clear()
             assert login(client, username).status_code == 302

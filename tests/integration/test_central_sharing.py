@@ -17,14 +17,11 @@ from kasane.core.db import Database
 from kasane.core.japan_time import today_jst
 from kasane.core.reports.periods import Period
 from kasane.tenants.comparison import opted_in_towns
-from kasane.tenants.demo_central import demo_periods
 from kasane.tenants.models import Tenant
 from tests.conftest import Env, csrf_of, login, tenant_client
+from tests.integration.test_central_site import DEMO_FY
 
 OWN_ROW = re.compile(r'<tr class="own[^"]*"><th scope="row">([^<]+)</th>')
-# The fiscal year the demo released (last fiscal year, from the day it was seeded: today),
-# as the demo itself chooses it, so that these tests follow the calendar.
-DEMO_FY = next(p for p, _pilots in demo_periods(today_jst()) if p.kind == "fy")
 
 
 def _events(env: Env, slug: str, action: str) -> list[dict[str, Any]]:

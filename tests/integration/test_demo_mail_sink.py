@@ -5,7 +5,6 @@ the demo gets its invitation by mail, as in production, and the file can be open
 from __future__ import annotations
 
 import json
-import re
 import stat
 from dataclasses import replace
 from email import message_from_bytes, policy
@@ -15,24 +14,16 @@ import httpx
 
 from kasane.cli import _demo_mail_sink
 from kasane.core.mail.demo_sink import DemoMailSink
-from tests.conftest import Env, _make_sqlite_env, csrf_of, tenant_client
+from tests.conftest import Env, _make_sqlite_env, tenant_client
 from tests.e2e.conftest import serve_kasane
+from tests.integration.test_billing import signup_form
+from tests.integration.test_town_handoff import shown_link
 
 
 def sign_up(client: httpx.Client, slug: str, code: str, email: str) -> str:
     """The signup form posted from ``client``; the page after (unpaid) Checkout."""
-    page = client.get("/signup")
-    done = client.post(
-        "/signup",
-        data={
-            "municipality_code": code,
-            "population": "9000",
-            "admin_name": "見本 花子",
-            "admin_email": email,
-            "slug": slug,
-            "plan": "small",
-            "_csrf_token": csrf_of(page.text),
-        },
+    done = signup_form(
+        client, municipality_code=code, population="9000", admin_email=email, slug=slug
     )
     assert done.status_code == 201, done.text[-800:]
     return client.get(f"/signup/result?tenant={slug}").text
@@ -53,7 +44,7 @@ def test_a_demo_invitation_lands_in_the_mail_folder_as_an_eml_file(tmp_path: Pat
         sink.stop()
     # the page says it was mailed (and, in the demo, shows the link as well)
     assert "管理者への招待をお送りしました" in page
-    link = re.search(r'id="invitation-link"[^>]*>([^<]+)<', page)
+    link = shown_link(page)
     assert link
     # and the mail is a file of its own, readable by its owner only, to the admin
     [eml] = mails_in(tmp_path / "mail")
@@ -61,7 +52,7 @@ def test_a_demo_invitation_lands_in_the_mail_folder_as_an_eml_file(tmp_path: Pat
     mail = message_from_bytes(eml.read_bytes(), policy=policy.default)
     assert mail["X-RcptTo"] == "kanri@kotohira.example" == mail["To"]
     assert "琴平町" in str(mail["Subject"])
-    assert link.group(1) in mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert link in mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
 
 
 def test_kasane_serve_in_the_demo_starts_the_mail_folder_and_mails_to_it(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Env, _make_sqlite_env, csrf_of, login, tenant_client
+from tests.integration.test_billing import signup_form
 from tests.integration.test_jobs import inbox  # noqa: F401  (the aiosmtpd fixture)
 
 AYAGAWA = "373877"
@@ -26,18 +27,13 @@ def test_signup_and_staff_invitations_arrive_by_mail(base_env: Env, inbox: Any) 
     env = Env(replace(base_env.settings, smtp_url=smtp), base_env.backend)
     # when a municipality signs up
     with tenant_client(env, None) as operator:
-        page = operator.get("/signup")
-        r = operator.post(
-            "/signup",
-            data={
-                "municipality_code": AYAGAWA,
-                "population": "23000",
-                "admin_name": "綾川 花子",
-                "admin_email": "hanako@ayagawa.example",
-                "slug": "ayagawa",
-                "plan": "small",
-                "_csrf_token": csrf_of(page.text),
-            },
+        r = signup_form(
+            operator,
+            municipality_code=AYAGAWA,
+            population="23000",
+            admin_name="綾川 花子",
+            admin_email="hanako@ayagawa.example",
+            slug="ayagawa",
         )
     assert r.status_code == 201, r.text[-800:]
     # then its first admin gets the invitation, in Japanese, naming only town and recipient
@@ -80,18 +76,13 @@ def test_an_invitation_from_an_english_browser_arrives_in_english(
     # when a municipality signs up from a browser set to English
     with tenant_client(env, None) as operator:
         operator.cookies.set("kasane_lang", "en")
-        page = operator.get("/signup")
-        r = operator.post(
-            "/signup",
-            data={
-                "municipality_code": "373648",  # 直島町
-                "population": "3000",
-                "admin_name": "Hana Naoshima",
-                "admin_email": "hana@naoshima.example",
-                "slug": "naoshima",
-                "plan": "small",
-                "_csrf_token": csrf_of(page.text),
-            },
+        r = signup_form(
+            operator,
+            municipality_code="373648",  # 直島町
+            population="3000",
+            admin_name="Hana Naoshima",
+            admin_email="hana@naoshima.example",
+            slug="naoshima",
         )
     assert r.status_code == 201, r.text[-800:]
     # then its first admin's invitation is in English, subject and body

@@ -9,6 +9,8 @@ digests' mail server is down (nothing listens on its port), then back.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,6 +20,7 @@ from aiosmtpd.controller import Controller
 from procrastinate.testing import InMemoryConnector
 
 from kasane.ops.jobs.runner import JobRuntime, defer_tick, make_job_app
+from kasane.settings import Settings
 from tests.conftest import Env
 from tests.integration.test_jobs import (
     Inbox,
@@ -47,6 +50,29 @@ def let_the_wait_pass(job: dict[str, Any]) -> float:
     return wait
 
 
+@asynccontextmanager
+async def digests_failed_once(
+    settings: Settings, tick: datetime
+) -> AsyncIterator[tuple[procrastinate.App, dict[str, Any]]]:
+    """The digests' tick worked once while the mail server is down: the job app and the
+    job, waiting for its retry."""
+    runtime = JobRuntime(settings)
+    app = make_job_app(settings, runtime)
+    try:
+        async with app.open_async():
+            await defer_tick(app, "digests", tick)
+            await work_until_nothing_is_due(app)
+            [job] = queued(app, "digests")
+            yield app, job
+    finally:
+        await runtime.close()
+
+
+def runs_of(env: Env, tick: datetime) -> list[Any]:
+    """The operator's rows (``kasane jobs list``) of the digests' runs for ``tick``."""
+    return [r for r in runs(env, "digests") if r.scheduled_for == tick]
+
+
 def test_a_job_that_fails_is_retried_after_a_backoff_and_then_succeeds(
     town: Env,  # noqa: F811
 ) -> None:
@@ -56,23 +82,15 @@ def test_a_job_that_fails_is_retried_after_a_backoff_and_then_succeeds(
     mail_server = Controller(box, hostname="127.0.0.1", port=port)
 
     async def go() -> float:
-        runtime = JobRuntime(settings)
-        app = make_job_app(settings, runtime)
-        try:
-            async with app.open_async():
-                # given the digests' tick while the mail server is down: the run fails
-                await defer_tick(app, "digests", tick)
-                await work_until_nothing_is_due(app)
-                [job] = queued(app, "digests")
-                assert job["status"] == "todo" and job["attempts"] == 1  # waiting to retry
-                wait = let_the_wait_pass(job)
-                # when the mail server is back by the time the backoff has passed
-                mail_server.start()
-                await work_until_nothing_is_due(app)
-                assert job["status"] == "succeeded"
-                return wait
-        finally:
-            await runtime.close()
+        # given the digests' tick while the mail server is down: the run fails
+        async with digests_failed_once(settings, tick) as (app, job):
+            assert job["status"] == "todo" and job["attempts"] == 1  # waiting to retry
+            wait = let_the_wait_pass(job)
+            # when the mail server is back by the time the backoff has passed
+            mail_server.start()
+            await work_until_nothing_is_due(app)
+            assert job["status"] == "succeeded"
+            return wait
 
     try:
         wait = asyncio.run(go())
@@ -81,7 +99,7 @@ def test_a_job_that_fails_is_retried_after_a_backoff_and_then_succeeds(
     # then the retry waited 30 s plus the first exponential step (2 s) …
     assert 30 < wait <= 32, wait
     # … and the operator sees the failed attempt, then the one that succeeded
-    done = [r for r in runs(town, "digests") if r.scheduled_for == tick]
+    done = runs_of(town, tick)
     assert [(r.attempt, r.status) for r in done] == [(1, "failed"), (2, "succeeded")]
     assert "Connect" in done[0].result and "digest(s) sent" in done[1].result
     # the retry sent every agency's mail (the failed run marked none as sent), once each
@@ -95,20 +113,12 @@ def test_a_job_that_keeps_failing_is_retried_with_growing_waits_then_given_up(
     tick = datetime.now(UTC).replace(second=0, microsecond=0)
 
     async def go() -> tuple[list[float], str]:
-        runtime = JobRuntime(settings)
-        app = make_job_app(settings, runtime)
         waits: list[float] = []
-        try:
-            async with app.open_async():
-                await defer_tick(app, "digests", tick)
+        async with digests_failed_once(settings, tick) as (app, job):
+            while job["status"] == "todo":
+                waits.append(let_the_wait_pass(job))
                 await work_until_nothing_is_due(app)
-                [job] = queued(app, "digests")
-                while job["status"] == "todo":
-                    waits.append(let_the_wait_pass(job))
-                    await work_until_nothing_is_due(app)
-                return waits, job["status"]
-        finally:
-            await runtime.close()
+            return waits, job["status"]
 
     waits, status = asyncio.run(go())
     # 30 s plus 2, 4, 8, 16, 32 s: procrastinate's max_attempts=5 counts the retries
@@ -116,5 +126,5 @@ def test_a_job_that_keeps_failing_is_retried_with_growing_waits_then_given_up(
     assert len(waits) == len(expected), waits
     assert all(e - 2 < w <= e for w, e in zip(waits, expected, strict=True)), waits
     assert status == "failed"
-    done = [r for r in runs(town, "digests") if r.scheduled_for == tick]
+    done = runs_of(town, tick)
     assert [(r.attempt, r.status) for r in done] == [(n, "failed") for n in range(1, 7)]

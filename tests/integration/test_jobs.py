@@ -8,11 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import re
-import socket
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -36,7 +32,9 @@ from kasane.ops.jobs.models import JobRun
 from kasane.ops.jobs.runner import JobRuntime, defer_tick, run_job
 from kasane.ops.metrics import serve_metrics
 from kasane.settings import Settings
-from tests.conftest import REPO, Env, _make_sqlite_env
+from tests.billing_fixtures import free_port
+from tests.conftest import Env, _make_sqlite_env
+from tests.integration.test_report_cli import _kasane
 
 
 @dataclass
@@ -55,12 +53,6 @@ class Inbox:
 # aiosmtpd's thread logs each connection's end at INFO, sometimes after the test's log
 # capture has closed (a "--- Logging error ---" traceback at the end of the run)
 logging.getLogger("mail.log").setLevel(logging.WARNING)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -247,40 +239,20 @@ def test_a_registry_entry_due_for_review_gets_one_confirmation_link_a_month(
 # ------------------------------------------------------------------ kasane jobs list
 
 
-def kasane_command(env: Env, *args: str, smtp: str = "") -> subprocess.CompletedProcess[str]:
-    """``kasane ARGS`` as the operator runs it, on ``env``'s database."""
-    settings = env.settings
-    environ = {
-        **os.environ,
-        "KASANE_DATABASE_URL": f"sqlite:///{settings.var_dir / 'kasane.db'}",
-        "KASANE_VAR_DIR": str(settings.var_dir),
-        "KASANE_DEMO": "1",
-        "KASANE_MASTER_KEY": settings.master_key,
-        "KASANE_BASE_DOMAIN": settings.base_domain,
-        "KASANE_SMTP_URL": smtp,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "kasane.cli", *args],
-        cwd=REPO,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def test_jobs_list_shows_each_jobs_schedule_last_run_and_result(town: Env) -> None:
     # given one job run that succeeded and one that failed (the mail server is down)
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M")  # the demo's dates follow today's
-    verified = kasane_command(town, "jobs", "run", "audit_verify", "--at", now)
+    verified = _kasane(town, "jobs", "run", "audit_verify", "--at", now, KASANE_DEMO="1")
     assert verified.returncode == 0, verified.stderr
     assert verified.stdout.startswith("audit_verify: 2 tenant(s) verified")
     down = f"smtp://127.0.0.1:{free_port()}"
-    failed = kasane_command(town, "jobs", "run", "digests", "--at", now, smtp=down)
+    failed = _kasane(
+        town, "jobs", "run", "digests", "--at", now, KASANE_DEMO="1", KASANE_SMTP_URL=down
+    )
     assert failed.returncode == 1 and "digests: failed" in failed.stderr
 
     # when the operator lists the jobs
-    listing = kasane_command(town, "jobs", "list")
+    listing = _kasane(town, "jobs", "list", KASANE_DEMO="1")
     assert listing.returncode == 0, listing.stderr
     lines = listing.stdout.splitlines()
     assert lines[0].split() == ["job", "schedule", "last", "run", "result", "last", "success"]

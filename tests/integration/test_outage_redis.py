@@ -18,30 +18,13 @@ import pytest
 from litestar.testing import TestClient
 
 from kasane.app import create_app
-from tests.conftest import _make_sqlite_env, csrf_of, login
+from tests.conftest import _make_sqlite_env, login
 from tests.integration.test_ephemeral_store import redis_url  # noqa: F401  (skips without Redis)
 from tests.integration.test_submissions import _counts, _send
 from tests.isolation.routes_cases import make_case
-from tests.outage_proxy import relay_to
+from tests.outage_proxy import assert_outage_page, login_form, relay_to
 
 pytestmark = pytest.mark.redis
-NOTICE = "データベースに接続できません"  # the outage page's words (Redis included)
-
-
-def _assert_outage_page(answer, *, town: bool = True) -> None:  # type: ignore[no-untyped-def]
-    assert answer.status_code == 503, answer.text[:300]
-    assert answer.headers["retry-after"].isdigit()
-    assert answer.headers["cache-control"] == "no-store"
-    assert NOTICE in answer.text
-    if town:
-        assert "臼杵市" in answer.text  # in the town's look
-
-
-def _login_form(client: TestClient, username: str) -> dict[str, str]:
-    page = client.get("/login")
-    assert page.status_code == 200  # the sign-in page itself needs no Redis
-    token = csrf_of(page.text)
-    return {"username": username, "password": "kasane-demo", "_csrf_token": token, "next": "/"}
 
 
 def test_redis_out_of_reach_answers_the_outage_page_and_the_app_recovers(
@@ -59,19 +42,19 @@ def test_redis_out_of_reach_answers_the_outage_page_and_the_app_recovers(
         other = TestClient(create_app(settings), base_url="http://usuki.kasane.test")
         with staff as client, other as visitor:
             assert login(client, "caseworker").status_code == 302  # the limiter is in Redis
-            signing_in = _login_form(visitor, "supervisor")
+            signing_in = login_form(visitor, "supervisor")
             assert client.get("/readyz").json()["checks"]["redis"] == "ok"
 
             # when Redis goes away while the caseworker writes a note
             relay.cut()
             # then the save (its one-time key is claimed in Redis) answers the outage page
-            _assert_outage_page(_send(client, case, key, "Redis停止中のメモ"))
+            assert_outage_page(_send(client, case, key, "Redis停止中のメモ"))
             fragment = _send(client, case, key, "Redis停止中", **{"HX-Request": "true"})
-            _assert_outage_page(fragment, town=False)
+            assert_outage_page(fragment, town=False)
             assert "<html" not in fragment.text  # htmx shows it in place
             assert _counts(env, "usuki", case) == (0, 0)
             # and a sign-in (its limiter counts in Redis) answers the same page
-            _assert_outage_page(visitor.post("/login", data=signing_in, follow_redirects=False))
+            assert_outage_page(visitor.post("/login", data=signing_in, follow_redirects=False))
             ready = client.get("/readyz")
             assert ready.status_code == 503 and ready.json()["checks"]["redis"] == "unreachable"
 

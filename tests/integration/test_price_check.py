@@ -8,9 +8,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
-
-import pytest
 
 from kasane.tenants.plans import PLANS
 from tests.billing_fixtures import (
@@ -18,15 +15,9 @@ from tests.billing_fixtures import (
     WEBHOOK_SECRET,
     StripeFront,
     localstripe_server,  # noqa: F401  (registers the fixture)
-    serving_stripe_front,
+    own_stripe_front,  # noqa: F401  (registers the fixture)
 )
 from tests.conftest import Env
-
-
-@pytest.fixture
-def front(localstripe: str) -> Iterator[StripeFront]:
-    with serving_stripe_front(localstripe) as served:
-        yield served
 
 
 def check_prices(env: Env, front: StripeFront) -> subprocess.CompletedProcess[str]:

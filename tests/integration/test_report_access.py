@@ -17,6 +17,7 @@ from kasane.core.db import Database
 from kasane.tenants.demo import DEMO_PASSWORD
 from kasane.tenants.services import do_create_tenant, find_tenant_by_slug
 from tests.conftest import Env, csrf_of, login, tenant_client
+from tests.integration.test_look import audit_events
 from tests.plugins import report_plugin
 from tests.reports_fixture import Town, fixture_town
 
@@ -139,16 +140,11 @@ def test_drilling_down_lists_only_what_the_agency_may_see(sqlite_env: Env) -> No
 def test_drilling_down_is_audited_with_what_was_shown_and_hidden(sqlite_env: Env) -> None:
     town = fixture_town(sqlite_env, "usuki")
 
-    async def drills(db: Database) -> list[tuple[str, str, dict[str, Any]]]:
-        async with db.session(town.tenant_id) as s:
-            rows = await s.execute(
-                select(AuditEvent.actor, AuditEvent.target, AuditEvent.detail)
-                .where(AuditEvent.action == "report.drill")
-                .order_by(AuditEvent.seq)
-            )
-            return [(a, t, json.loads(d)) for a, t, d in rows.all()]
+    def drills() -> list[tuple[str, str, dict[str, Any]]]:
+        events = audit_events(sqlite_env, town.slug, "report.drill")
+        return [(e.actor, e.target, json.loads(e.detail)) for e in events]
 
-    before = len(sqlite_env.run(drills))
+    before = len(drills())
     # when the supervisor, then the 地域包括's viewer, open the children's consultations
     path = f"/reports/records?{FY}&key=consultations.total&dim=field&value=children"
     for username in ("supervisor", "viewer"):
@@ -156,7 +152,7 @@ def test_drilling_down_is_audited_with_what_was_shown_and_hidden(sqlite_env: Env
             assert c.get(path).status_code == 200
     # then each opening is in the town's audit log: the figure, and how many records were
     # listed and withheld (C's two visits: all for the supervisor, none for the viewer)
-    new = sqlite_env.run(drills)[before:]
+    new = drills()[before:]
     assert [(t, d) for _actor, t, d in new] == [
         (
             "report:fy2025",

@@ -19,13 +19,16 @@ from tests.integration.test_report_counts import FY2025
 from tests.reports_fixture import fixture_town
 
 
-def _kasane(env: Env, *args: str) -> subprocess.CompletedProcess[str]:
+def _kasane(env: Env, *args: str, **more_env: str) -> subprocess.CompletedProcess[str]:
+    """``kasane ARGS`` as the operator runs it on ``env``'s database (``more_env``: further
+    ``KASANE_*`` settings); nothing of this machine's own ``KASANE_*`` reaches it."""
     child = {
         **{k: v for k, v in os.environ.items() if not k.startswith("KASANE_")},
         "KASANE_DATABASE_URL": env.settings.database_url,
         "KASANE_VAR_DIR": str(env.settings.var_dir),
         "KASANE_MASTER_KEY": TEST_MASTER_KEY,
         "KASANE_BASE_DOMAIN": env.settings.base_domain,
+        **more_env,
     }
     return subprocess.run(
         [sys.executable, "-m", "kasane.cli", *args],

@@ -13,23 +13,30 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
 import trustme
-from sqlalchemy import select
+from litestar.testing import TestClient
 
 from kasane.core.auth import oidc_discovery
-from kasane.core.auth.models import StaffAccount
 from kasane.core.auth.sso import do_configure_sso
 from kasane.core.db import Database
 from tests.conftest import TEST_DOMAIN, Env, _make_sqlite_env, csrf_of, tenant_client
-from tests.integration.test_sso_providers import callback, invite, sign_in
+from tests.integration.test_sso_providers import (
+    _age_key_cache,
+    account_of,
+    callback,
+    invite,
+    sign_in,
+)
 from tests.pyop_provider import ALG, PyopProvider, running_pyop
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 SECRET = "pyop-client-secret"
+PASSWORD = "pyop-password"  # every user's at the provider
 LOGIN = f"http://usuki.{TEST_DOMAIN}/login"
 
 
@@ -69,18 +76,21 @@ def op(env: Env, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PyopProvi
         yield provider
 
 
-def account_of(env: Env, op: PyopProvider, name: str) -> StaffAccount | None:
-    tid = env.tenant_id("usuki")
-
-    async def go(db: Database) -> StaffAccount | None:
-        async with db.session(tid) as s:
-            query = select(StaffAccount).where(
-                StaffAccount.oidc_issuer == op.issuer,
-                StaffAccount.oidc_subject == op.subject_of(name),
-            )
-            return (await s.execute(query)).scalar_one_or_none()
-
-    return env.run(go)
+def sign_in_invited(
+    env: Env,
+    op: PyopProvider,
+    kasane: TestClient,
+    browser: httpx.Client,
+    login: str,
+    name: str,
+    agency: str | None = None,
+) -> tuple[Any, bool]:
+    """``login``, a user the provider knows (its e-mail never marked verified), invited to
+    臼杵市 as ``login@usuki.example.jp``, follows the invitation link and signs in at the
+    provider's form. Returns :func:`sign_in`'s (callback response, asked for the password)."""
+    op.add_user(login, PASSWORD, email=f"{login}@town.example.jp", name=name)
+    token = invite(env, "usuki", f"{login}@usuki.example.jp", agency=agency)
+    return sign_in(kasane, browser, f"/invitation?token={token}", login, PASSWORD)
 
 
 def header_of(jwt: str) -> dict[str, str]:
@@ -91,18 +101,16 @@ def header_of(jwt: str) -> dict[str, str]:
 def test_an_invitee_signs_in_without_email_verified_under_a_slash_issuer_with_rs512(
     env: Env, op: PyopProvider
 ) -> None:
-    # given a user the provider knows with an e-mail it never marks verified
-    op.add_user("yamada", "pyop-password", email="yamada@town.example.jp", name="山田 花子")
-    token = invite(env, "usuki", "yamada@usuki.example.jp", agency="hokatsu")
+    # given a user the provider knows with an e-mail it never marks verified, invited
     browser = httpx.Client()
     # when the invitee follows the link and signs in at the provider's form
     with tenant_client(env, "usuki") as kasane:
-        r, asked = sign_in(kasane, browser, f"/invitation?token={token}", "yamada", "pyop-password")
+        r, asked = sign_in_invited(env, op, kasane, browser, "yamada", "山田 花子", "hokatsu")
         # then they are in, as the invited caseworker, named as the provider's userinfo says
         assert r.status_code in (302, 303), r.text
         assert asked
         assert kasane.get("/", follow_redirects=False).status_code == 200
-    account = account_of(env, op, "yamada")
+    account = account_of(env, "usuki", op.subject_of("yamada"))
     assert account is not None and account.display_name == "山田 花子"
     assert account.email == "yamada@usuki.example.jp"  # the invited address
     assert account.oidc_issuer.endswith("/adfs/")
@@ -120,19 +128,15 @@ def test_an_invitee_signs_in_without_email_verified_under_a_slash_issuer_with_rs
 def test_a_key_rotation_between_two_sign_ins_does_not_block_the_second(
     env: Env, op: PyopProvider
 ) -> None:
-    op.add_user("kato", "pyop-password", email="kato@town.example.jp", name="加藤")
-    token = invite(env, "usuki", "kato@usuki.example.jp")
     with tenant_client(env, "usuki") as kasane:
-        r, _ = sign_in(
-            kasane, httpx.Client(), f"/invitation?token={token}", "kato", "pyop-password"
-        )
+        r, _ = sign_in_invited(env, op, kasane, httpx.Client(), "kato", "加藤")
         assert r.status_code in (302, 303), r.text
     old_kid = op.kid
     # when the provider replaces its key at once, a minute later
     new_kid = op.rotate_keys()
-    oidc_discovery._discovery[op.issuer].keys_at -= 60
+    _age_key_cache(op.issuer, 60)
     with tenant_client(env, "usuki") as kasane:
-        r, _ = sign_in(kasane, httpx.Client(), user="kato", password="pyop-password")
+        r, _ = sign_in(kasane, httpx.Client(), user="kato", password=PASSWORD)
         # then the token signed with the new key is accepted after a refetch of the keys
         assert r.status_code in (302, 303), r.text
     cached = oidc_discovery._discovery[op.issuer].keys["keys"]
@@ -142,37 +146,31 @@ def test_a_key_rotation_between_two_sign_ins_does_not_block_the_second(
 def test_a_token_from_a_key_the_provider_does_not_publish_is_refused(
     env: Env, op: PyopProvider
 ) -> None:
-    op.add_user("suzuki", "pyop-password", email="suzuki@town.example.jp", name="鈴木")
-    token = invite(env, "usuki", "suzuki@usuki.example.jp")
     with tenant_client(env, "usuki") as kasane:
-        start = f"/invitation?token={token}"
-        r, _ = sign_in(kasane, httpx.Client(), start, "suzuki", "pyop-password")
+        r, _ = sign_in_invited(env, op, kasane, httpx.Client(), "suzuki", "鈴木")
         assert r.status_code in (302, 303)
     # given pyop signs with a new key while its key set still lists only the old one
     op.pinned_keys = op.provider.jwks
     op.rotate_keys()
-    oidc_discovery._discovery[op.issuer].keys_at -= 60
+    _age_key_cache(op.issuer, 60)
     try:
         with tenant_client(env, "usuki") as kasane:
-            r, _ = sign_in(kasane, httpx.Client(), user="suzuki", password="pyop-password")
+            r, _ = sign_in(kasane, httpx.Client(), user="suzuki", password=PASSWORD)
             # then Kasane refuses the sign-in: the signature matches no published key
             assert r.status_code == 401
     finally:
         op.pinned_keys = None
     # and once the provider publishes the key, the same person gets in
-    oidc_discovery._discovery[op.issuer].keys_at -= 60
+    _age_key_cache(op.issuer, 60)
     with tenant_client(env, "usuki") as kasane:
-        r, _ = sign_in(kasane, httpx.Client(), user="suzuki", password="pyop-password")
+        r, _ = sign_in(kasane, httpx.Client(), user="suzuki", password=PASSWORD)
         assert r.status_code in (302, 303), r.text
 
 
 def test_logging_out_of_kasane_ends_the_providers_session(env: Env, op: PyopProvider) -> None:
-    op.add_user("ogura", "pyop-password", email="ogura@town.example.jp", name="小倉")
-    token = invite(env, "usuki", "ogura@usuki.example.jp")
     browser = httpx.Client()
     with tenant_client(env, "usuki") as kasane:
-        start = f"/invitation?token={token}"
-        r, asked = sign_in(kasane, browser, start, "ogura", "pyop-password")
+        r, asked = sign_in_invited(env, op, kasane, browser, "ogura", "小倉")
         assert r.status_code in (302, 303) and asked
         home = kasane.get("/")
         # when the caseworker logs out of Kasane
@@ -188,5 +186,5 @@ def test_logging_out_of_kasane_ends_the_providers_session(env: Env, op: PyopProv
     assert ("logout", "ogura") in op.events
     # then the next sign-in on this PC asks for the password at the provider again
     with tenant_client(env, "usuki") as kasane:
-        r, asked = sign_in(kasane, browser, user="ogura", password="pyop-password")
+        r, asked = sign_in(kasane, browser, user="ogura", password=PASSWORD)
         assert asked and r.status_code in (302, 303)

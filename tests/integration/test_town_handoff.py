@@ -20,6 +20,7 @@ from litestar.testing import TestClient
 from kasane.tenants.municipalities import all_municipalities
 from kasane.tenants.plans import PLANS
 from tests.conftest import Env, _make_sqlite_env, csrf_of, tenant_client
+from tests.integration.test_billing import signup_form
 from tests.integration.test_jobs import free_port, inbox  # noqa: F401  (the aiosmtpd fixture)
 
 
@@ -107,17 +108,12 @@ def sign_up_and_return(env: Env, town: str, slug: str, email: str) -> tuple[str,
     """Sign ``town`` up in one browser and come back from Checkout unpaid: the page right
     after signing up and the result page (both say what became of the invitation)."""
     with tenant_client(env, None) as browser:
-        done = browser.post(
-            "/signup",
-            data={
-                "municipality_code": code_of(town),
-                "population": "9000",
-                "admin_name": "管理 太郎",
-                "admin_email": email,
-                "slug": slug,
-                "plan": "small",
-                "_csrf_token": csrf_of(browser.get("/signup").text),
-            },
+        done = signup_form(
+            browser,
+            municipality_code=code_of(town),
+            population="9000",
+            admin_email=email,
+            slug=slug,
         )
         assert done.status_code == 201, done.text[-800:]
         result = browser.get(f"/signup/result?tenant={slug}")

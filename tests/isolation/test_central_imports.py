@@ -8,9 +8,8 @@ import os
 import subprocess
 import sys
 
-from kasane.core.japan_time import today_jst
-from kasane.tenants.demo_central import demo_periods
 from tests.conftest import REPO, Env
+from tests.integration.test_central_site import DEMO_FY
 
 SCRIPT = r"""
 import json, re, sys
@@ -44,7 +43,7 @@ def test_serving_central_pages_loads_no_tenant_model(sqlite_env: Env) -> None:
         "KASANE_DEMO": "1",
     }
     # and the fiscal year the demo released (last fiscal year, as the demo chooses it)
-    release = next(p for p, _pilots in demo_periods(today_jst()) if p.kind == "fy").slug()
+    release = DEMO_FY.slug()
     # when it imports the central app, signs in and serves its pages (and a CSV)
     out = subprocess.run(
         [sys.executable, "-c", SCRIPT, release],

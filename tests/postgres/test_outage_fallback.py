@@ -17,10 +17,10 @@ import psycopg
 import pytest
 
 from kasane.core.web import outage
-from tests.conftest import Env, csrf_of, login, tenant_client
+from tests.conftest import Env, login, tenant_client
 from tests.integration.test_submissions import _counts, _send
 from tests.isolation.routes_cases import make_case
-from tests.outage_proxy import Relay
+from tests.outage_proxy import Relay, assert_outage_page, login_form
 from tests.postgres.test_outage import relayed  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.postgres
@@ -46,10 +46,7 @@ def test_the_central_site_answers_the_static_page_while_its_database_is_out_of_r
 ) -> None:
     env, relay = relayed
     with tenant_client(env, "central") as central:
-        page = central.get("/login")
-        assert page.status_code == 200
-        form = {"username": "analyst", "password": "kasane-demo", "next": "/"}
-        form["_csrf_token"] = csrf_of(page.text)
+        form = login_form(central, "analyst")
 
         # when the analyst signs in while PostgreSQL is gone
         relay.cut()
@@ -125,9 +122,7 @@ def test_a_connection_cut_while_a_save_runs_answers_503_and_saves_nothing(
         assert not saving.is_alive() and answers
         # then the answer is the outage page, not an error page
         cut = answers[0]
-        assert cut.status_code == 503, cut.text[:300]
-        assert cut.headers["retry-after"].isdigit()
-        assert "データベースに接続できません" in cut.text and "臼杵市" in cut.text
+        assert_outage_page(cut)
 
         # and nothing was half-saved: the same form, sent again when PostgreSQL is back,
         # saves one note (its one-time key was released by the failure)

@@ -32,15 +32,9 @@ from sqlalchemy.exc import DBAPIError
 from kasane.core.db import Database
 from kasane.core.ephemeral import REDIS_ANSWER_SECONDS, REDIS_CONNECT_SECONDS, RedisStore
 from kasane.core.web.outage import is_outage
+from tests.billing_fixtures import free_port
 
 # ------------------------------------------------------------------ servers that fail
-
-
-def refused_port() -> int:
-    """A port nothing listens on (a stopped server)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -133,10 +127,11 @@ def as_sqlalchemy_wraps_asyncpg(error: Exception) -> DBAPIError:
 
 
 def test_postgresql_refusing_the_connection_is_an_outage() -> None:
+    # (a free port: nothing listens on it, as on a stopped server)
     # asyncpg (the app's driver): the socket's own ConnectionRefusedError
-    assert is_outage(query(f"postgresql+asyncpg://kasane:x@127.0.0.1:{refused_port()}/kasane"))
+    assert is_outage(query(f"postgresql+asyncpg://kasane:x@127.0.0.1:{free_port()}/kasane"))
     # psycopg (the job runner's), as SQLAlchemy wraps it: "Connection refused"
-    exc = query(f"postgresql+psycopg://kasane:x@127.0.0.1:{refused_port()}/kasane")
+    exc = query(f"postgresql+psycopg://kasane:x@127.0.0.1:{free_port()}/kasane")
     assert isinstance(exc, DBAPIError) and "Connection refused" in str(exc)
     assert is_outage(exc)
 
@@ -207,7 +202,7 @@ def test_a_pool_with_no_connection_left_is_an_outage(tmp_path: Path) -> None:
 
 
 def test_redis_refusing_the_connection_is_an_outage() -> None:
-    exc = redis_get(refused_port())
+    exc = redis_get(free_port())
     assert isinstance(exc, redis.exceptions.ConnectionError)
     assert is_outage(exc)
 

@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kasane.core.audit.services import do_audit
 from kasane.core.auth.actor import ActorInfo
 from kasane.core.auth.permissions import needs
+from kasane.core.cases.page_forms import DECISION_LABELS, SOURCES
+from kasane.core.cases.records import EVALUATION_OUTCOMES, GOAL_OUTCOMES, NOTE_KINDS
 from kasane.core.consent.models import BASES, CONSENT_METHODS, PURPOSES, Consent
 from kasane.core.consent.services import do_record_consent, do_withdraw_consent
 from kasane.core.errors import NotFound
@@ -298,6 +300,14 @@ class PeopleController(Controller):
                 "record": record,
                 "labels": labels,
                 "choices": choices,
+                # the record's dates are ISO text (it is the JSON download's): these fields
+                # are read as days by the date policy
+                "date_fields": {f.name for f in fields if f.type == "date"},
+                "decision_kinds": DECISION_LABELS,
+                "decision_sources": SOURCES,
+                "note_kinds": NOTE_KINDS,
+                "evaluation_outcomes": EVALUATION_OUTCOMES,
+                "goal_outcomes": GOAL_OUTCOMES,
                 "outcomes": OUTCOMES,
                 "relations": RELATIONS,
                 "purposes": PURPOSES,

@@ -9,7 +9,6 @@ other members appear by name and 続柄 only, as recorded on the person's househ
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -27,16 +26,9 @@ from kasane.core.cases.models import (
     StageEvent,
     SupportPlan,
 )
-from kasane.core.cases.page_forms import DECISION_LABELS, SOURCES
-from kasane.core.cases.records import (
-    EVALUATION_OUTCOMES,
-    GOAL_OUTCOMES,
-    NOTE_KINDS,
-    evaluation_goals,
-)
+from kasane.core.cases.records import evaluation_goals
 from kasane.core.consent.models import Disclosure
 from kasane.core.consent.services import consents_of
-from kasane.core.i18n import gettext as _
 from kasane.core.intake.models import Consultation
 from kasane.core.japan_time import JST
 from kasane.core.outreach.models import OutreachRecord
@@ -64,16 +56,6 @@ def _row(obj: Any, *names: str) -> dict[str, Any]:
     return {n: _plain(getattr(obj, n)) for n in ("id", *names)}
 
 
-def _with_words(row: dict[str, Any], **tables: Mapping[str, str]) -> dict[str, Any]:
-    """``row`` and its ``labels``: the words for its coded values in the reader's language
-    (``kind: support_decision`` → 支援決定). The keys stay for machines; the person and the
-    printable page read the words. A value outside its table gets none."""
-    row["labels"] = {
-        name: _(table[row[name]]) for name, table in tables.items() if row[name] in table
-    }
-    return row
-
-
 async def _all(session: AsyncSession, stmt: Any) -> list[Any]:
     return list((await session.execute(stmt)).scalars())
 
@@ -92,18 +74,13 @@ async def _case_record(session: AsyncSession, case: Case) -> dict[str, Any]:
         "closed_on",
     )
     out["stage_events"] = [
-        # a move made by a decision recorded without a note carries the decision's kind
-        _with_words(_row(e, "from_stage", "to_stage", "at", "note"), note=DECISION_LABELS)
+        _row(e, "from_stage", "to_stage", "at", "note")
         for e in await _all(
             session, select(StageEvent).where(StageEvent.case_id == cid).order_by(StageEvent.at)
         )
     ]
     out["decisions"] = [
-        _with_words(
-            _row(d, "kind", "source", "meeting_type_key", "decided_on", "note"),
-            kind=DECISION_LABELS,
-            source=SOURCES,
-        )
+        _row(d, "kind", "source", "meeting_type_key", "decided_on", "note")
         for d in await _all(session, select(CaseDecision).where(CaseDecision.case_id == cid))
     ]
     out["assessments"] = [
@@ -119,7 +96,7 @@ async def _case_record(session: AsyncSession, case: Case) -> dict[str, Any]:
     out["plans"] = await _plans(session, cid)
     out["notes"] = [
         {
-            **_with_words(_row(n, "kind", "occurred_on", "agency_key"), kind=NOTE_KINDS),
+            **_row(n, "kind", "occurred_on", "agency_key"),
             "body": await unseal(session, "progress_notes", n.id, "body", n.body_sealed),
         }
         for n in await _all(
@@ -166,15 +143,10 @@ async def _evaluations(session: AsyncSession, case_id: uuid.UUID) -> list[dict[s
     judged = await evaluation_goals(session, [v.id for v in evaluations])
     return [
         {
-            **_with_words(
-                _row(v, "evaluated_on", "outcome", "plan_version"), outcome=EVALUATION_OUTCOMES
-            ),
+            **_row(v, "evaluated_on", "outcome", "plan_version"),
             "summary": await unseal(session, "evaluations", v.id, "summary", v.summary_sealed),
             "goals": [
-                _with_words(
-                    {"goal": j.row.goal, "outcome": j.outcome, "finding": j.finding},
-                    outcome=GOAL_OUTCOMES,
-                )
+                {"goal": j.row.goal, "outcome": j.outcome, "finding": j.finding}
                 for j in judged[v.id]
             ],
         }

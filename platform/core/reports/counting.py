@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,7 +20,7 @@ from kasane.core.japan_time import today_jst
 from kasane.core.reports import sources_cases, sources_support
 from kasane.core.reports.catalogue import CATALOGUE
 from kasane.core.reports.dimensions import DIMENSIONS
-from kasane.core.reports.facts import Fact, Facts, Grouping, Scope, tally
+from kasane.core.reports.facts import Fact, Facts, Grouping, Scope, SharedReads, tally
 from kasane.core.reports.indicator import Indicator
 from kasane.core.reports.periods import Period
 
@@ -98,7 +97,7 @@ async def get_figures(
     dimensions: Sequence[str | Sequence[str]] = (),
     *,
     today: date | None = None,
-    shared: dict[Any, Any] | None = None,
+    shared: SharedReads | None = None,
 ) -> dict[str, Figure]:
     """Exact figures of the core indicators ``keys`` for ``period``, by key.
 
@@ -123,7 +122,7 @@ async def get_figures(
     """
     indicators = [CATALOGUE[k] for k in keys]
     groupings = groupings_of(dimensions)
-    scope = Scope(session, config, period, today or today_jst(), {} if shared is None else shared)
+    scope = Scope(session, config, period, today or today_jst(), shared or SharedReads())
     facts: dict[str, list[Fact]] = {}
     for section in dict.fromkeys(i.section for i in indicators):
         facts.update(await SOURCES[section](scope))

@@ -23,6 +23,15 @@ from kasane.core.japan_time import JST
 from kasane.core.reports.periods import Period
 
 
+@dataclass
+class SharedReads:
+    """What the readers of one count share (:mod:`.reads`): whether the count also builds
+    the local indicators' records, and the consultation rows read so far."""
+
+    with_records: bool = False
+    consultations: dict[tuple[date, date, bool], list[Any]] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class Scope:
     """What every source is given: the tenant-bound session, its config, the period, today."""
@@ -32,7 +41,7 @@ class Scope:
     period: Period
     today: date
     # reads shared by the readers of one count (:mod:`.reads`); a new scope shares nothing
-    shared: dict[Any, Any] = field(default_factory=dict, compare=False)
+    shared: SharedReads = field(default_factory=SharedReads, compare=False)
 
     def moment(self, day: date) -> datetime:
         """The first instant of ``day`` in Japan, in UTC (for timestamp columns)."""

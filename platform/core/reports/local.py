@@ -27,9 +27,9 @@ from kasane.core.meetings.models import AgendaItem, Meeting
 from kasane.core.referrals.models import Referral
 from kasane.core.reports.counting import Figure, figure_of
 from kasane.core.reports.dimensions import fields_of
-from kasane.core.reports.facts import Scope, fact, jst_day, raw
+from kasane.core.reports.facts import Scope, SharedReads, fact, jst_day, raw
 from kasane.core.reports.indicator import LOCAL, Indicator
-from kasane.core.reports.periods import Period, fiscal_year_of
+from kasane.core.reports.periods import Period
 from kasane.core.reports.reads import consultation_rows, json_of
 from kasane.core.reports.snapshot import (
     ConsultationRecord,
@@ -77,8 +77,7 @@ async def _consultations(scope: Scope) -> tuple[ConsultationRecord, ...]:
     """The consultations received in the period, with the field of each one's counter (the
     rows the core's consultations source reads in the same count, :mod:`.reads`)."""
     fields = fields_of(scope.config)
-    since = date(fiscal_year_of(scope.period.start), 4, 1)
-    rows = await consultation_rows(scope, since, records=True)
+    rows = await consultation_rows(scope, records=True)
     return tuple(
         ConsultationRecord(
             ref=str(c.id),
@@ -243,14 +242,14 @@ async def get_local_figures(
     tenant: TenantContext,
     period: Period,
     today: date,
-    shared: dict[Any, Any] | None = None,
+    shared: SharedReads | None = None,
 ) -> LocalFigures:
     """The figures of the tenant's local indicators for ``period`` (none when its plugin
     does not implement the hook, or every implementation failed — see ``problems``)."""
     result = LocalFigures()
     if not implements(tenant):
         return result
-    scope = Scope(session, tenant.config, period, today, {} if shared is None else shared)
+    scope = Scope(session, tenant.config, period, today, shared or SharedReads())
     records = await records_for(scope)
     try:
         answers = await asyncio.wait_for(

@@ -1,10 +1,10 @@
 """Reads shared by the readers of one count: the core's consultations source and the local
 indicators' records both need the year's consultations; a large town has tens of thousands,
-so one count fetches them once (:attr:`Scope.shared`, a memo that lives as long as the count).
+so one count fetches them once (:class:`~.facts.SharedReads`, as long as the count lives).
 
 Each reader says which columns it needs: the local indicators' records need the intake's
 values (``data``) too, which the core's own figures never read — so the core asks for them
-only when the same count will hand records to a plugin (``WITH_RECORDS`` set by the report).
+only when the same count will hand records to a plugin (``SharedReads.with_records``).
 """
 
 from __future__ import annotations
@@ -18,9 +18,7 @@ from sqlalchemy import Text, cast, select
 from kasane.core.intake.models import Consultation
 from kasane.core.people.models import Person
 from kasane.core.reports.facts import Scope, raw
-
-# Set in Scope.shared when the count will also build the local indicators' records.
-WITH_RECORDS = "with_records"
+from kasane.core.reports.periods import fiscal_year_of
 
 _CORE = (
     raw(Consultation.id),
@@ -48,16 +46,18 @@ def json_of(text: str | None) -> Any:
     return msgspec.json.decode(text) if text else None
 
 
-async def consultation_rows(scope: Scope, since: date, *, records: bool = False) -> list[Any]:
-    """The consultations received from ``since`` to the end of the scope's period, with the
-    person's area; with ``records`` (or when the count builds records anyway) the columns of
+async def consultation_rows(scope: Scope, *, records: bool = False) -> list[Any]:
+    """The consultations received from the April 1 of the period's fiscal year (new or
+    continued is told from there) to the period's end, with the person's area; with
+    ``records`` (or when the count builds records anyway) the columns of
     :class:`~kasane.core.reports.snapshot.ConsultationRecord` too. Read once per count."""
-    records = records or bool(scope.shared.get(WITH_RECORDS))
-    key = ("consultations", since, scope.period.end, records)
-    rows = scope.shared.get(key)
-    if rows is None:
+    shared = scope.shared
+    records = records or shared.with_records
+    since = date(fiscal_year_of(scope.period.start), 4, 1)
+    key = (since, scope.period.end, records)
+    if key not in shared.consultations:
         columns = _CORE + _RECORDS if records else _CORE
-        rows = list(
+        shared.consultations[key] = list(
             await scope.session.execute(
                 select(*columns)
                 .outerjoin(
@@ -68,5 +68,4 @@ async def consultation_rows(scope: Scope, since: date, *, records: bool = False)
                 .where(Consultation.received_on.between(since, scope.period.end))
             )
         )
-        scope.shared[key] = rows
-    return rows
+    return shared.consultations[key]

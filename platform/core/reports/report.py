@@ -10,7 +10,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,11 +20,11 @@ from kasane.core.i18n import gettext as _
 from kasane.core.reports.catalogue import CATALOGUE, INDICATORS
 from kasane.core.reports.counting import Figure, get_figures
 from kasane.core.reports.dimensions import DIMENSIONS, dimension_name, labeller, values_of
+from kasane.core.reports.facts import SharedReads
 from kasane.core.reports.indicator import SECTIONS, pick
 from kasane.core.reports.local import LocalFigures, get_local_figures, implements
 from kasane.core.reports.models import ReportTarget
 from kasane.core.reports.periods import Period
-from kasane.core.reports.reads import WITH_RECORDS
 from kasane.core.reports.targets import Progress, progress_of, targets_for
 from kasane.core.tenancy import TenantContext
 
@@ -161,7 +160,7 @@ async def _count(
         groupings += [(d, "month") for d in DIMENSIONS if d != "month"]
     config = tenant.config
     # the core's sources and the local indicators' records read the consultations once
-    shared: dict[Any, Any] = {WITH_RECORDS: implements(tenant)}
+    shared = SharedReads(with_records=implements(tenant))
     count = partial(get_figures, session, config, period=period, today=today, shared=shared)
     if detail is None:
         figures = await count(wanted, dimensions=groupings)

@@ -40,8 +40,7 @@ async def consultations(scope: Scope) -> Facts:
     To tell new from continued, the fiscal year is read from its April 1 even when the
     period starts later (a month, a quarter)."""
     config, period = scope.config, scope.period
-    since = date(fiscal_year_of(period.start), 4, 1)
-    rows = list(await consultation_rows(scope, since))  # a copy: sorted here
+    rows = list(await consultation_rows(scope))  # a copy: sorted here
     rows.sort(key=lambda r: (r.received_on, r.created_at, r.id))
     first_of: set[tuple[Any, int]] = set()
     fields = fields_of(config)

@@ -48,7 +48,7 @@ def is_outage(exc: BaseException) -> bool:
             return True
         if isinstance(e, DBAPIError) and e.connection_invalidated:
             return True
-        if type(e).__name__ in _DRIVER_CUTS or _says_cut(e) or _redis_cut(e):
+        if type(e).__name__ in _DRIVER_CUTS or _says_cut(e):
             return True
     return False
 
@@ -63,7 +63,9 @@ _NETWORK_ERRNOS = {
     errno.ETIMEDOUT,
     errno.EPIPE,
 }
-# asyncpg's and redis-py's names for a connection that is gone.
+# asyncpg's and redis-py's names for a connection that is gone. redis-py's ConnectionError
+# ("Connection closed by server.") and TimeoutError share the builtins' names, which count
+# as an outage anyway; BusyLoadingError: a Redis still loading its data.
 _DRIVER_CUTS = {
     "ConnectionDoesNotExistError",
     "ConnectionFailureError",
@@ -71,16 +73,10 @@ _DRIVER_CUTS = {
     "AdminShutdownError",
     "CrashShutdownError",
     "TooManyConnectionsError",
+    "ConnectionError",
+    "TimeoutError",
+    "BusyLoadingError",
 }
-
-
-# redis-py's own classes (not the builtins of the same names): a server that hung up
-# ("Connection closed by server."), did not answer in time, or is still loading its data.
-_REDIS_CUTS = {"ConnectionError", "TimeoutError", "BusyLoadingError"}
-
-
-def _redis_cut(e: BaseException) -> bool:
-    return type(e).__module__.startswith("redis") and type(e).__name__ in _REDIS_CUTS
 
 
 def _says_cut(e: BaseException) -> bool:

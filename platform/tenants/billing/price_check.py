@@ -9,16 +9,21 @@ after setting the price ids and at each deploy (``infra/operations.md``).
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import sys
 from typing import Any
 
 from kasane.settings import Settings
-from kasane.tenants.billing.interface import BillingError
-from kasane.tenants.billing.stripe_billing import call, make_client
 from kasane.tenants.plans import PLANS
 
 
 async def price_problems(settings: Settings) -> list[str]:
     """One line per plan whose Stripe price is unreadable or differs from the plan."""
+    # here: the stripe library is not every CLI command's to load
+    from kasane.tenants.billing.interface import BillingError
+    from kasane.tenants.billing.stripe_billing import call, make_client
+
     client = make_client(settings)
     problems = []
     for plan in PLANS:
@@ -43,3 +48,20 @@ async def price_problems(settings: Settings) -> list[str]:
                 f"the plan says {plan.monthly_yen} jpy a month (excluding tax)"
             )
     return problems
+
+
+def cmd_check_prices(_args: argparse.Namespace, settings: Settings) -> int:
+    problems = asyncio.run(price_problems(settings))
+    for line in problems:
+        print(line, file=sys.stderr)
+    print("prices: differ" if problems else "prices: every plan's Stripe price is the plan's")
+    return 1 if problems else 0
+
+
+def add_check_prices_command(billing: Any) -> None:
+    """``check-prices`` under ``kasane billing``."""
+    check = billing.add_parser(
+        "check-prices",
+        help="check that the Stripe prices card Checkout charges are the plans' (exit 1 if not)",
+    )
+    check.set_defaults(func=cmd_check_prices)
